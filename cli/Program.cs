@@ -1,0 +1,1 @@
+namespace Multikernel.Cli; static class Program { static int Main() => 0; }

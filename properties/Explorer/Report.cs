@@ -1,0 +1,65 @@
+using Multikernel.Model.Checking;
+
+namespace Multikernel.Properties.Explorer;
+
+public sealed record ExploreOptions
+{
+    /// <summary>Stop (bound hit, no verdict for what is undecided) at this many distinct states.</summary>
+    public long MaxStates { get; init; } = 100_000_000;
+    /// <summary>Do not expand states at this depth; a state there with successors is a bound hit.</summary>
+    public int MaxDepth { get; init; } = int.MaxValue;
+    public TimeSpan? TimeLimit { get; init; }
+    /// <summary>Keep the state graph to check eventually-properties on cycles; default: when the spec has any.</summary>
+    public bool? KeepGraph { get; init; }
+    /// <summary>Stop as soon as every property is violated (an audit needs no more).</summary>
+    public bool StopWhenAllViolated { get; init; } = true;
+}
+
+public enum Verdict { Holds, Violated, Unknown }
+
+public enum Bound { None, States, Depth, Time }
+
+/// <summary>What the exploration says about one property.</summary>
+public sealed record PropertyOutcome(Property Property, Verdict Verdict, Trace? Trace, string? Reason = null);
+
+/// <summary>One state of a trace: the step that led to it (null for the initial state) and its variables.</summary>
+public sealed record TraceState(string? Step, IReadOnlyList<TraceVar> Vars);
+
+/// <summary>
+/// A counterexample, rebuilt by re-executing the specification: the initial state
+/// index and, per step, the position of the step in the enabled list (enough to
+/// replay it), with the rendered states. <see cref="LoopIndex"/> is set for a lasso
+/// (the last state steps back to that index) and for a terminal state (it equals
+/// the last index: the behaviour stops there with the obligation pending).
+/// </summary>
+public sealed record Trace(
+    string Spec,
+    Property Property,
+    int InitialIndex,
+    IReadOnlyList<int> Choices,
+    IReadOnlyList<TraceState> States,
+    int? LoopIndex)
+{
+    public int Length => States.Count - 1;
+}
+
+public sealed record ExploreReport(
+    string Spec,
+    IReadOnlyList<PropertyOutcome> Outcomes,
+    long States,
+    long Transitions,
+    int Depth,
+    double Seconds,
+    long StoreBytes,
+    long PeakFrontierBytes,
+    bool Graph,
+    Bound Bound,
+    bool StoppedEarly)
+{
+    public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
+    public double BytesPerState => States > 0 ? (double)StoreBytes / States : 0;
+
+    public Verdict Verdict =>
+        Outcomes.Any(o => o.Verdict == Verdict.Violated) ? Verdict.Violated :
+        Outcomes.Any(o => o.Verdict == Verdict.Unknown) ? Verdict.Unknown : Verdict.Holds;
+}
