@@ -1,1 +1,64 @@
-namespace Multikernel.Cli; static class Program { static int Main() => 0; }
+using Multikernel.Cli.Commands;
+using Multikernel.Model.Ipi;
+
+namespace Multikernel.Cli;
+
+/// <summary>
+/// The command-line program. Exit codes (DESIGN.md): 0 every checked invariant
+/// holds; 1 a violation was found; 2 usage or input error; 3 a bound or time
+/// limit was hit before a verdict.
+/// </summary>
+public static class Program
+{
+    public const string Usage = """
+        usage: multikernel <command> [options]
+
+          check                  every IPI invariant on the reference design (the main job)
+          audit DESIGN           the same invariants on DESIGN; each violation with its shortest trace
+          explore ipi --design D statistics and verdict of one exploration
+          bench                  explorer speed and memory (states/s, bytes/state)
+          replay FILE            re-execute an ITF trace written with --json
+          designs                list the designs
+
+        bounds:   --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)
+                  --no-unregister  --no-destroy
+        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --safety-only
+        output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext
+        exit:     0 holds, 1 violated, 2 usage or input error, 3 bound hit before a verdict
+        """;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            if (args.Length == 0) { stderr.WriteLine("multikernel: which command? (see 'multikernel help')"); return 2; }
+            var rest = args.Skip(1);
+            return args[0] switch
+            {
+                "check" => IpiCommands.Check(rest, stdout),
+                "audit" => IpiCommands.Audit(rest, stdout),
+                "explore" => IpiCommands.Explore(rest, stdout),
+                "bench" => IpiCommands.Bench(rest, stdout),
+                "replay" => Replay.Run(rest, stdout),
+                "designs" => Designs(stdout),
+                "help" or "--help" or "-h" => Help(stdout),
+                _ => throw new UsageException($"unknown command '{args[0]}' (see 'multikernel help')"),
+            };
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"multikernel: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Help(TextWriter o) { o.WriteLine(Usage); return 0; }
+
+    private static int Designs(TextWriter o)
+    {
+        foreach (var d in IpiDesigns.All) o.WriteLine($"  {d.Name,-18} {d.Summary}");
+        return 0;
+    }
+}

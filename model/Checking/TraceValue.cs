@@ -34,7 +34,7 @@ public abstract record TraceValue
     public static TraceValue ListOf(IEnumerable<TraceValue> items) => new List(items.ToArray());
 
     /// <summary>Compact text: 5, 0x100000001, true, "x", {a: 1, b: 2}, [1, 2].</summary>
-    public override string ToString()
+    public sealed override string ToString()
     {
         var sb = new StringBuilder();
         Write(sb);

@@ -214,6 +214,54 @@ public static class Explorer
         return new Trace(spec.Name, prop, initialIndex, all, states, loopIndex);
     }
 
+    /// <summary>What re-executing a trace file showed: whether the property is still false at its end.</summary>
+    public readonly record struct Judgement(bool Holds, string Reason);
+
+    /// <summary>
+    /// Replays a trace and judges its last state: an always-property must be false
+    /// there; an eventually-property must be pending there and either no step is
+    /// enabled, or the loop returns to the loop-start state with it pending all along.
+    /// Returns a null trace when the choices do not replay.
+    /// </summary>
+    public static (Trace? Trace, Judgement Judgement) ReplayAndJudge<TState>(ISpec<TState> spec, Property prop,
+        int initialIndex, IReadOnlyList<int> choices, IReadOnlyList<int>? loop) where TState : unmanaged
+    {
+        Trace trace;
+        try { trace = Replay(spec, prop, initialIndex, choices, loop); }
+        catch (TraceMismatchException e) { return (null, new(false, e.Message)); }
+
+        int bit = -1;
+        for (int i = 0; i < spec.Properties.Count; i++) if (ReferenceEquals(spec.Properties[i], prop)) bit = i;
+        if (bit < 0) throw new ArgumentException("property not of this specification", nameof(prop));
+        ulong mask = 1UL << bit;
+
+        var initial = new List<TState>();
+        spec.Initial(initial);
+        var states = new List<TState> { initial[initialIndex] };
+        Span<Step> steps = stackalloc Step[SpecLimits.MaxEnabled];
+        foreach (int c in trace.Choices)
+        {
+            var cur = states[^1];
+            spec.Enabled(cur, steps);
+            states.Add(spec.Next(cur, steps[c]));
+        }
+        var last = states[^1];
+        if (prop.Kind == PropertyKind.Always)
+            return (trace, (spec.Violated(last) & mask) != 0 ? new(true, "violated in the last state") : new(false, "it holds in the last state"));
+        if (loop is null)
+        {
+            if ((spec.Pending(last) & mask) == 0) return (trace, new(false, "the obligation is discharged in the last state"));
+            return spec.Enabled(last, steps) == 0
+                ? (trace, new(true, "pending in a terminal state"))
+                : (trace, new(false, "the last state is not terminal"));
+        }
+        int start = choices.Count;
+        if (Fingerprint.Of(last) != Fingerprint.Of(states[start])) return (trace, new(false, "the loop does not return to its start"));
+        for (int i = start; i < states.Count; i++)
+            if ((spec.Pending(states[i]) & mask) == 0) return (trace, new(false, $"the obligation is discharged in state {i}"));
+        return (trace, new(true, "pending all along a cycle"));
+    }
+
     private static List<TraceVar> RenderOf<TState>(ISpec<TState> spec, in TState s) where TState : unmanaged
     {
         var vars = new List<TraceVar>();

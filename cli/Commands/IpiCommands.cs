@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Multikernel.Model.Ipi;
+using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Traces;
+
+namespace Multikernel.Cli.Commands;
+
+/// <summary>check, audit, explore and bench over the IPI specification.</summary>
+internal static class IpiCommands
+{
+    /// <summary>check: every IPI invariant on the reference design; a one-screen summary.</summary>
+    public static int Check(IEnumerable<string> argv, TextWriter o)
+    {
+        var a = new Args("check", argv, IpiOptions.Valued, IpiOptions.Flags);
+        a.NoMorePositionals(0);
+        var bounds = IpiOptions.Bounds(a);
+        var design = IpiDesigns.Reference;
+        o.WriteLine($"multikernel check: IPI invariants on design '{design.Name}' ({bounds})");
+        var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
+        o.WriteLine($"  explored {Report.Statistics(r)}");
+        o.Write(Report.Table(r));
+        foreach (var v in r.Outcomes.Where(x => x.Trace is not null)) o.WriteLine(TraceText.Format(v.Trace!, $"design: {design.Name}"));
+        Report.WriteFiles(a, r, design, bounds, o);
+        o.WriteLine(r.Verdict switch
+        {
+            Verdict.Holds => $"all {r.Outcomes.Count} IPI invariants hold",
+            Verdict.Violated => $"{r.Outcomes.Count(x => x.Verdict == Verdict.Violated)} of {r.Outcomes.Count} IPI invariants VIOLATED",
+            _ => "no verdict: a bound was hit before the exploration finished",
+        });
+        return Report.ExitCode(r);
+    }
+
+    /// <summary>audit DESIGN: the same invariants on any design; every violation with its shortest trace.</summary>
+    public static int Audit(IEnumerable<string> argv, TextWriter o)
+    {
+        var a = new Args("audit", argv, IpiOptions.Valued, IpiOptions.Flags);
+        a.NoMorePositionals(1);
+        var design = IpiOptions.Design(a.Positionals.FirstOrDefault(), "audit");
+        var bounds = IpiOptions.Bounds(a);
+        o.WriteLine($"multikernel audit {design.Name}: {design.Summary}");
+        o.WriteLine($"  bounds: {bounds}");
+        var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: true));
+        o.WriteLine($"  explored {Report.Statistics(r)}");
+        o.Write(Report.Table(r));
+        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
+        {
+            o.WriteLine();
+            o.Write(TraceText.Format(v.Trace!, $"design: {design.Name}, bounds: {bounds}"));
+        }
+        Report.WriteFiles(a, r, design, bounds, o);
+        return Report.ExitCode(r);
+    }
+
+    /// <summary>explore SPEC --design D: statistics and the verdict.</summary>
+    public static int Explore(IEnumerable<string> argv, TextWriter o)
+    {
+        var a = new Args("explore", argv, [.. IpiOptions.Valued, "--design"], IpiOptions.Flags);
+        a.NoMorePositionals(1);
+        string spec = a.Positionals.FirstOrDefault() ?? throw new UsageException("explore: which specification? (ipi)");
+        if (spec != "ipi") throw new UsageException($"explore: unknown specification '{spec}' (known: ipi)");
+        var design = IpiOptions.Design(a.Value("--design") ?? "reference", "explore");
+        var bounds = IpiOptions.Bounds(a);
+        var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
+        o.WriteLine($"explore ipi --design {design.Name} ({bounds})");
+        o.WriteLine($"  {Report.Statistics(r)}");
+        o.Write(Report.Table(r));
+        Report.WriteFiles(a, r, design, bounds, o);
+        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
+        return Report.ExitCode(r);
+    }
+
+    /// <summary>
+    /// bench: the explorer's speed and memory on the reference design at a large
+    /// configuration, safety-only (fingerprint set) and with the graph kept.
+    /// </summary>
+    public static int Bench(IEnumerable<string> argv, TextWriter o)
+    {
+        var a = new Args("bench", argv, [.. IpiOptions.Valued, "--runs"], IpiOptions.Flags);
+        a.NoMorePositionals(0);
+        var bounds = IpiOptions.Bounds(a, new IpiBounds { Senders = 3, Messages = 2, Ring = 2, Handlers = 2 });
+        int runs = a.Int("--runs", 3, 1, 20);
+        var spec = new IpiSpec(IpiDesigns.Reference, bounds);
+        o.WriteLine($"bench: explorer on ipi/reference ({bounds}), {runs} runs each, best run shown");
+        o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, one exploring thread");
+        foreach (bool graph in new[] { false, true })
+        {
+            ExploreReport? best = null;
+            for (int i = 0; i < runs; i++)
+            {
+                GC.Collect();
+                var r = Explorer.Run(spec, new ExploreOptions { KeepGraph = graph, StopWhenAllViolated = false });
+                if (r.Verdict == Verdict.Violated) { o.WriteLine("  the reference design violates an invariant: not a benchmark"); return 1; }
+                if (best is null || r.Seconds < best.Seconds) best = r;
+            }
+            o.WriteLine($"  {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)    ")}: {Report.Statistics(best!)}");
+        }
+        return 0;
+    }
+}

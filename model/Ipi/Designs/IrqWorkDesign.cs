@@ -1,0 +1,71 @@
+namespace Multikernel.Model.Ipi.Designs;
+
+/// <summary>
+/// What RFC v1 and v2 share: one mk_ipi_data slot per target CPU, an interrupt
+/// handler that walks mk_handlers under mk_handlers_lock and hands each matching
+/// handler a pointer into shared memory (saved_data) through its own irq_work,
+/// and an unregister that unlinks, waits with irq_work_sync and frees.
+/// </summary>
+public abstract class IrqWorkDesign : IpiDesign
+{
+    /// <summary>Whether the interrupt handler accepts what the slot holds (v2 checks data_size).</summary>
+    protected virtual bool Valid(in MkIpiData data) => true;
+    /// <summary>Whether a handler is queued for the slot (v2 compares ipi_type with data->type).</summary>
+    protected abstract bool Matches(int h, in MkIpiData data);
+
+    public override ulong StoredType(ulong type) => (uint)type; // struct mk_ipi_data: unsigned int type
+
+    public override bool SendBlocked(in IpiState s, int cpu) => false;
+
+    /// <summary>multikernel_interrupt_handler(): one step, as it runs under raw_spin_lock(&amp;mk_handlers_lock).</summary>
+    public override void Interrupt(ref IpiState s, IpiKernel k)
+    {
+        s.IpiPending = 0;
+        ref var data = ref s.Slots[0];
+        if (!Valid(data)) { IpiKernel.Drop(ref s, 0); return; }
+        bool ownQueued = false;
+        int own = data.Live != 0 ? k.Bounds.Intended(data.Live) : -1;
+        // mk_handlers is a LIFO list: the handler registered last comes first.
+        for (int h = k.Bounds.Handlers - 1; h >= 0; h--)
+        {
+            if ((s.Handlers[h].Flags & MkIpiHandler.Linked) == 0 || !Matches(h, data)) continue;
+            k.QueueWork(ref s, h, 0);
+            ownQueued |= h == own;
+        }
+        if (!ownQueued) IpiKernel.Taken(ref s, 0);
+    }
+
+    public override int WorkItems(IpiBounds b) => b.Handlers;
+    public override bool WorkEnabled(in IpiState s, int h) => (s.Handlers[h].Flags & MkIpiHandler.WorkPending) != 0;
+    public override string WorkLine(in IpiState s, int h) => $"handler_work(): handler{h}->callback(handler{h}->saved_data, ctx)";
+
+    /// <summary>handler_work(): the callback reads the slot saved_data points to, as it is now.</summary>
+    public override void RunWork(ref IpiState s, int h, IpiKernel k)
+    {
+        ref var hd = ref s.Handlers[h];
+        hd.Flags &= unchecked((byte)~MkIpiHandler.WorkPending);
+        int slot = hd.SavedData - 1;
+        var view = s.Slots[slot];
+        k.Callback(ref s, h, view, hd.Dispatched, slot);
+    }
+
+    public override IReadOnlyList<string> UnregisterSteps =>
+    [
+        "raw_spin_lock_irqsave(&mk_handlers_lock); *pp = p->next; raw_spin_unlock_irqrestore()",
+        "irq_work_sync(&handler->work); kfree(p); return",
+    ];
+
+    public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc switch
+    {
+        0 => true,
+        1 => (s.Handlers[0].Flags & MkIpiHandler.WorkPending) == 0 || s.Area != IpiState.AreaLive,
+        _ => false,
+    };
+
+    public override void Unregister(ref IpiState s, IpiKernel k)
+    {
+        if (s.UnregisterPc == 0) s.Handlers[0].Flags &= unchecked((byte)~MkIpiHandler.Linked);
+        else IpiKernel.UnregisterReturned(ref s, 0);
+        s.UnregisterPc++;
+    }
+}

@@ -1,0 +1,66 @@
+using Multikernel.Model.Kernel;
+
+namespace Multikernel.Model.Ipi;
+
+/// <summary>A message the model's senders send: its full 64-bit type and its size.</summary>
+public readonly record struct IpiMessage(ulong Type, int Size);
+
+/// <summary>
+/// The configuration explored: how many sender CPUs, messages each, ring slots,
+/// handler types, and whether an unregister and an instance destroy race with them.
+/// Handler h is registered for type h+1. Sender s's k-th message is
+/// <see cref="Catalogue"/>[(2s+k) mod 6]: a type above 2^32 whose low half equals
+/// handler 0's type, handler types, a zero-length and a full-size payload.
+/// </summary>
+public sealed record IpiBounds
+{
+    public const int MaxSenders = 3, MaxMessages = 3, MaxSlots = 4, MaxHandlers = 3;
+
+    public static readonly IpiMessage[] Catalogue =
+    [
+        new(0x1_0000_0001UL, 16),
+        new(1, 8),
+        new(2, 0),
+        new(1, IpiConstants.MkMaxDataSize),
+        new(2, 32),
+        new(0x1_0000_0002UL, 1),
+    ];
+
+    public int Senders { get; init; } = 2;
+    public int Messages { get; init; } = 2;
+    public int Ring { get; init; } = 2;
+    public int Handlers { get; init; } = 2;
+    public bool Unregister { get; init; } = true;
+    public bool Destroy { get; init; } = true;
+
+    public static IpiBounds Default { get; } = new();
+
+    /// <summary>Null when the bounds are usable, else what is wrong.</summary>
+    public string? Validate()
+    {
+        if (Senders is < 1 or > MaxSenders) return $"--senders must be 1..{MaxSenders} (got {Senders})";
+        if (Messages is < 1 or > MaxMessages) return $"--messages must be 1..{MaxMessages} (got {Messages})";
+        if (Ring is not (1 or 2 or 4)) return $"--ring must be 1, 2 or 4 (got {Ring})";
+        if (Handlers is < 1 or > MaxHandlers) return $"--handlers must be 1..{MaxHandlers} (got {Handlers})";
+        return null;
+    }
+
+    public int MessageCount => Senders * Messages;
+
+    /// <summary>Message ids are 1..<see cref="MessageCount"/>; id 0 means "none".</summary>
+    public IpiMessage Message(int id) => Catalogue[(2 * SenderOf(id) + (id - 1) % Messages) % Catalogue.Length];
+    public int SenderOf(int id) => (id - 1) / Messages;
+    public int MessageId(int sender, int k) => sender * Messages + k + 1;
+    public static ulong HandlerType(int h) => (ulong)h + 1;
+
+    /// <summary>The handler registered for the message's full type, or -1.</summary>
+    public int Intended(int id)
+    {
+        ulong type = Message(id).Type;
+        for (int h = 0; h < Handlers; h++) if (HandlerType(h) == type) return h;
+        return -1;
+    }
+
+    public override string ToString() =>
+        $"senders={Senders} messages={Messages} ring={Ring} handlers={Handlers} unregister={(Unregister ? "yes" : "no")} destroy={(Destroy ? "yes" : "no")}";
+}

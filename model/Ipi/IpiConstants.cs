@@ -1,0 +1,17 @@
+namespace Multikernel.Model.Ipi;
+
+/// <summary>The constants of include/linux/multikernel.h and kernel/multikernel/ipi.c, defined once.</summary>
+public static class IpiConstants
+{
+    /// <summary>MK_MAX_DATA_SIZE: the payload bytes of one mk_ipi_data.</summary>
+    public const int MkMaxDataSize = 256;
+    /// <summary>MK_MAX_INSTANCES: instance ids are 0..255.</summary>
+    public const int MkMaxInstances = 256;
+    /// <summary>MK_PFN_IPI_TYPE: the type mk_send_pfn uses.</summary>
+    public const uint MkPfnIpiType = 0x80000001U;
+    /// <summary>Slots of the reference design's per-CPU ring in mainline's later revisions.</summary>
+    public const int MkIpiRingMax = 64;
+
+    /// <summary>Slot states of the reference ring (the seeds have none).</summary>
+    public const byte SlotFree = 0, SlotClaimed = 1, SlotReady = 2;
+}

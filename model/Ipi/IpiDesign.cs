@@ -1,0 +1,54 @@
+namespace Multikernel.Model.Ipi;
+
+/// <summary>
+/// A design of the multikernel IPI mechanism: the steps of each concurrent actor,
+/// one step per shared-memory access where interleaving matters. To audit a design
+/// of your own, derive from this class (or from <see cref="Designs.IrqWorkDesign"/>
+/// for a design with per-handler irq_work, or <see cref="Designs.RingDesign"/> for a
+/// ring), implement the steps with the <see cref="IpiKernel"/> operations, and pass
+/// an instance to <see cref="IpiSpec"/>. Each step method runs exactly one step of
+/// the actor, at its current program counter, and must be deterministic.
+/// </summary>
+public abstract class IpiDesign
+{
+    /// <summary>Short stable name: ipi-v1, ipi-v2, reference, …</summary>
+    public abstract string Name { get; }
+    /// <summary>One line: what the design is and where it comes from.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>Slots of the receiving CPU's mailbox in shared memory.</summary>
+    public virtual int Slots(IpiBounds b) => 1;
+    /// <summary>False for a design that addresses CPUs, not instances (no area lifecycle).</summary>
+    public virtual bool HasInstances => true;
+    /// <summary>How the 64-bit type argument is stored in the slot (the seeds keep an unsigned int).</summary>
+    public virtual ulong StoredType(ulong type) => type;
+    /// <summary>The seed line behind an invariant, for traces; null when the design has nothing to cite.</summary>
+    public virtual string? Cites(IpiInvariant invariant) => null;
+
+    // multikernel_send_ipi_data(), on sender CPU `cpu`, for its current message.
+    /// <summary>The source line of each step, by program counter.</summary>
+    public abstract IReadOnlyList<string> SendSteps { get; }
+    public virtual bool SendBlocked(in IpiState s, int cpu) => false;
+    public abstract void SendIpiData(ref IpiState s, int cpu, IpiKernel k);
+
+    // The receiving CPU: the MULTIKERNEL_VECTOR handler and irq_work items.
+    public abstract string InterruptLine { get; }
+    public virtual bool InterruptEnabled(in IpiState s) => true;
+    public abstract void Interrupt(ref IpiState s, IpiKernel k);
+    public abstract int WorkItems(IpiBounds b);
+    public abstract bool WorkEnabled(in IpiState s, int work);
+    public abstract string WorkLine(in IpiState s, int work);
+    public abstract void RunWork(ref IpiState s, int work, IpiKernel k);
+
+    // multikernel_unregister_handler(handler 0), from another CPU.
+    public abstract IReadOnlyList<string> UnregisterSteps { get; }
+    public abstract bool UnregisterEnabled(in IpiState s);
+    public abstract void Unregister(ref IpiState s, IpiKernel k);
+
+    // Destroying the target instance, from another CPU.
+    public virtual IReadOnlyList<string> DestroySteps => [];
+    public virtual bool DestroyEnabled(in IpiState s) => false;
+    public virtual void Destroy(ref IpiState s, IpiKernel k) { }
+
+    public override string ToString() => Name;
+}

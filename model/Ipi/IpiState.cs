@@ -1,0 +1,95 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Multikernel.Model.Ipi;
+
+/// <summary>One struct mk_ipi_data as the model sees it (plus the reference ring's slot state).</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct MkIpiData
+{
+    /// <summary>Reference ring only: SlotFree / SlotClaimed / SlotReady.</summary>
+    public byte State;
+    /// <summary>sender_cpu; senders are CPUs 1..n, 0 after memset.</summary>
+    public byte SenderCpu;
+    public ushort DataSize;
+    /// <summary>type, as the design stores it (the seeds keep an unsigned int).</summary>
+    public ulong Type;
+    /// <summary>Whose bytes fill buffer[]: a message id, or 0 for zeroes.</summary>
+    public byte Payload;
+    /// <summary>Ghost: the message whose complete copy is here and not yet taken by the receiver.</summary>
+    public byte Live;
+}
+
+/// <summary>A sending CPU inside multikernel_send_ipi_data.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct SenderCpu
+{
+    public const byte Done = 0xff;
+    /// <summary>Index of the next step of the design's send program; <see cref="Done"/> when all messages are sent.</summary>
+    public byte Pc;
+    /// <summary>Which of its messages it is sending (0-based).</summary>
+    public byte K;
+    /// <summary>The ring position it claimed (head value), or its slot index.</summary>
+    public byte Slot;
+    /// <summary>It holds a pointer to the target's IPI area (from the lookup until it returns).</summary>
+    public byte HoldsArea;
+}
+
+/// <summary>A struct mk_ipi_handler with its irq_work.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct MkIpiHandler
+{
+    public const byte Linked = 1, WorkPending = 2, Unregistered = 4;
+    public byte Flags;
+    /// <summary>saved_data: slot index + 1, or 0.</summary>
+    public byte SavedData;
+    /// <summary>Ghost: the message the slot held, whole, when the work was queued (0: none whole).</summary>
+    public byte Dispatched;
+}
+
+[InlineArray(IpiBounds.MaxSlots)] public struct SlotArray { private MkIpiData _e; }
+[InlineArray(IpiBounds.MaxSenders)] public struct SenderArray { private SenderCpu _e; }
+[InlineArray(IpiBounds.MaxHandlers)] public struct HandlerArray { private MkIpiHandler _e; }
+
+/// <summary>
+/// The whole system: sender CPUs, the target's shared IPI area, the receiving CPU,
+/// the handler list, the unregistering and destroying threads, and ghost history.
+/// Packed and unmanaged: its bytes are its identity for the explorer.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct IpiState
+{
+    public SenderArray Senders;
+    public SlotArray Slots;
+    /// <summary>Reference ring indices in shared memory, free-running (wrap at 256 in the model).</summary>
+    public byte Head, Tail;
+
+    // The receiving CPU (CPU 0 of the target instance).
+    /// <summary>The APIC's pending bit for MULTIKERNEL_VECTOR: IPIs sent before it is serviced coalesce.</summary>
+    public byte IpiPending;
+    /// <summary>Reference: the ring's irq_work: 0 idle, 1 queued, 2 running.</summary>
+    public byte RingWork;
+    /// <summary>Reference: handlers still to call for the message being dispatched (bit h).</summary>
+    public byte Targets;
+    /// <summary>Reference: the receiver's private copy of the message being dispatched.</summary>
+    public MkIpiData Copy;
+
+    public HandlerArray Handlers;
+    /// <summary>Step of multikernel_unregister_handler(handler 0); 0 = not called.</summary>
+    public byte UnregisterPc;
+    /// <summary>Step of the instance destroy; 0 = not started.</summary>
+    public byte DestroyPc;
+    /// <summary>The target's IPI area: see <see cref="AreaLive"/> and friends.</summary>
+    public byte Area;
+
+    public const byte AreaLive = 0, AreaUnpublished = 1, AreaFreed = 2;
+
+    // Ghost history.
+    public ushort Accepted, Rejected;
+    /// <summary>Two bits per message id: intact deliveries to its own handler (saturates at 3).</summary>
+    public uint Delivered;
+    /// <summary>Bit i: event-invariant i was broken on the way here.</summary>
+    public ushort Broken;
+
+    public readonly int DeliveredCount(int id) => (int)(Delivered >> (2 * (id - 1))) & 3;
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+
+namespace Multikernel.Properties.Traces;
+
+/// <summary>
+/// Traces in the Informal Trace Format of Apalache and Quint: "#meta", "vars",
+/// "states" (each with its own "#meta" index) and "loop" for a lasso. The meta
+/// also carries what <c>replay</c> needs: the initial state and each step's choice.
+/// </summary>
+public static class Itf
+{
+    private const long MaxSafeJsonInt = (1L << 53) - 1;
+
+    public static string Write(Trace t, string design, string bounds)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("#meta");
+            w.WriteStartObject();
+            w.WriteString("format", "ITF");
+            w.WriteString("format-description", "https://apalache-mc.org/docs/adr/015adr-trace.html");
+            w.WriteString("source", t.Spec);
+            w.WriteString("design", design);
+            w.WriteString("bounds", bounds);
+            w.WriteString("property", t.Property.Name);
+            w.WriteString("statement", t.Property.Statement);
+            w.WriteString("cites", t.Property.Source);
+            w.WriteNumber("initial", t.InitialIndex);
+            w.WriteStartArray("choices");
+            foreach (int c in t.Choices) w.WriteNumberValue(c);
+            w.WriteEndArray();
+            w.WriteStartArray("steps");
+            for (int i = 1; i < t.States.Count; i++) w.WriteStringValue(t.States[i].Step);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartArray("vars");
+            foreach (var v in t.States[0].Vars) w.WriteStringValue(v.Name);
+            w.WriteEndArray();
+            w.WriteStartArray("states");
+            for (int i = 0; i < t.States.Count; i++)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("#meta");
+                w.WriteStartObject();
+                w.WriteNumber("index", i);
+                w.WriteEndObject();
+                foreach (var v in t.States[i].Vars)
+                {
+                    w.WritePropertyName(v.Name);
+                    WriteValue(w, v.Value);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (t.LoopIndex is int loop) w.WriteNumber("loop", loop);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, TraceValue v)
+    {
+        switch (v)
+        {
+            case TraceValue.Int i when BigInteger.Abs(i.Value) <= MaxSafeJsonInt: w.WriteNumberValue((long)i.Value); break;
+            case TraceValue.Int i:
+                w.WriteStartObject();
+                w.WriteString("#bigint", i.Value.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+                break;
+            case TraceValue.Bool b: w.WriteBooleanValue(b.Value); break;
+            case TraceValue.Str s: w.WriteStringValue(s.Value); break;
+            case TraceValue.Rec r:
+                w.WriteStartObject();
+                foreach (var f in r.Fields) { w.WritePropertyName(f.Key); WriteValue(w, f.Value); }
+                w.WriteEndObject();
+                break;
+            case TraceValue.List l:
+                w.WriteStartArray();
+                foreach (var item in l.Items) WriteValue(w, item);
+                w.WriteEndArray();
+                break;
+        }
+    }
+
+    /// <summary>What a trace file says, as far as replay needs it.</summary>
+    public sealed record Header(string Source, string Design, string Bounds, string Property, int Initial, IReadOnlyList<int> Choices, int? Loop, int StateCount);
+
+    /// <summary>Reads an ITF trace written by <see cref="Write"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
+    public static Header Read(string json, int maxSteps = 1_000_000)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 }); }
+        catch (JsonException e) { throw new FormatException($"not JSON: {e.Message}"); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new FormatException("the top level is not an object");
+            var meta = Member(root, "#meta", JsonValueKind.Object, "");
+            string Str(string name) => Member(meta, name, JsonValueKind.String, "#meta.").GetString()!;
+            int initial = Int(Member(meta, "initial", JsonValueKind.Number, "#meta."), "#meta.initial");
+            var choicesEl = Member(meta, "choices", JsonValueKind.Array, "#meta.");
+            if (choicesEl.GetArrayLength() > maxSteps) throw new FormatException($"#meta.choices: more than {maxSteps} steps");
+            var choices = new List<int>();
+            int k = 0;
+            foreach (var c in choicesEl.EnumerateArray())
+            {
+                if (c.ValueKind != JsonValueKind.Number) throw new FormatException($"#meta.choices[{k}]: not a number");
+                choices.Add(Int(c, $"#meta.choices[{k}]"));
+                k++;
+            }
+            int states = Member(root, "states", JsonValueKind.Array, "").GetArrayLength();
+            int? loop = root.TryGetProperty("loop", out var l) ? Int(l, "loop") : null;
+            return new Header(Str("source"), Str("design"), Str("bounds"), Str("property"), initial, choices, loop, states);
+        }
+    }
+
+    private static JsonElement Member(JsonElement obj, string name, JsonValueKind kind, string path)
+    {
+        if (!obj.TryGetProperty(name, out var v)) throw new FormatException($"{path}{name}: missing");
+        if (v.ValueKind != kind) throw new FormatException($"{path}{name}: expected {kind.ToString().ToLowerInvariant()}, found {v.ValueKind.ToString().ToLowerInvariant()}");
+        return v;
+    }
+
+    private static int Int(JsonElement e, string path) =>
+        e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) && v >= 0 ? v
+            : throw new FormatException($"{path}: expected a non-negative integer");
+}

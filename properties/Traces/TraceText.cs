@@ -1,0 +1,43 @@
+using System.Text;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+
+namespace Multikernel.Properties.Traces;
+
+/// <summary>A trace as a kernel developer reads it: the initial state in full, then who did what and what changed.</summary>
+public static class TraceText
+{
+    public static string Format(Trace t, string? header = null)
+    {
+        var sb = new StringBuilder();
+        var p = t.Property;
+        sb.AppendLine($"VIOLATED {p.Name} ({t.Spec}): {p.Statement}");
+        if (header is not null) sb.AppendLine($"  {header}");
+        sb.AppendLine($"  from:  {p.Source}");
+        string shape = t.LoopIndex is int l && l < t.Length ? $", then a cycle back to state {l}" : "";
+        sb.AppendLine($"  shortest counterexample: {t.Length} steps{shape}");
+        sb.AppendLine("  0. initial state");
+        foreach (var v in t.States[0].Vars) sb.AppendLine($"       {v.Name} = {v.Value}");
+        for (int i = 1; i < t.States.Count; i++)
+        {
+            sb.AppendLine($"  {i}. {t.States[i].Step}");
+            foreach (var (name, value) in Changes(t.States[i - 1].Vars, t.States[i].Vars))
+                sb.AppendLine($"       {name} = {value}");
+        }
+        if (p.Kind == PropertyKind.Eventually)
+            sb.AppendLine(t.LoopIndex is int li && li < t.Length
+                ? $"  -> back to state {li}: the cycle repeats forever with the obligation pending"
+                : "  -> no step is enabled: the obligation stays pending forever");
+        else
+            sb.AppendLine($"  -> {p.Name} is false in state {t.Length}");
+        return sb.ToString();
+    }
+
+    /// <summary>The variables whose value differs between two rendered states.</summary>
+    public static IEnumerable<(string Name, TraceValue Value)> Changes(IReadOnlyList<TraceVar> before, IReadOnlyList<TraceVar> after)
+    {
+        var old = before.ToDictionary(v => v.Name, v => v.Value);
+        foreach (var v in after)
+            if (!old.TryGetValue(v.Name, out var was) || !was.Equals(v.Value)) yield return (v.Name, v.Value);
+    }
+}
