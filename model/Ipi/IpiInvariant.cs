@@ -30,7 +30,7 @@ public static class IpiInvariants
         IpiInvariant.NoCoalescedWork => "every dispatch to a handler gets a callback of its own (irq_work is never queued while still pending)",
         IpiInvariant.NoSilentDrop => "the receiver never discards a message whose send returned success",
         IpiInvariant.HandlerType => "a handler sees only messages of its own type, compared on all 64 bits",
-        IpiInvariant.Intact => "every callback reads one whole message as it was sent (no torn or stale read)",
+        IpiInvariant.Intact => "every message the receiver takes, and every callback reads, is one whole message as it was sent: the one dispatched (no torn or stale read)",
         IpiInvariant.NoDuplicate => "no message is delivered twice to its handler",
         IpiInvariant.UnregisterFinal => "after multikernel_unregister_handler returns, the handler's callback never runs again",
         IpiInvariant.IndexBounded => "ring indices read from shared memory are bounded before use",

@@ -92,6 +92,15 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
         if (d.Live != 0) { Break(ref s, IpiInvariant.NoSilentDrop); d.Live = 0; }
     }
 
+    /// <summary>The receiver copies a published slot into its private buffer: the copy must be one whole message.</summary>
+    public void TakeCopy(ref IpiState s, int slot)
+    {
+        s.Copy = s.Slots[slot];
+        s.Copy.Live = 0;
+        if (Identify(s.Copy) == 0) Break(ref s, IpiInvariant.Intact);
+        Taken(ref s, slot);
+    }
+
     /// <summary>Ghost: the receiver has taken the slot's message (copied it, or dispatched it to nobody).</summary>
     public static void Taken(ref IpiState s, int slot) => s.Slots[slot].Live = 0;
 

@@ -5,7 +5,9 @@ namespace Multikernel.Properties.Explorer;
 /// Open addressing with linear probing; the home slot is the fingerprint scaled to
 /// the capacity (Lemire's fastrange), so the table stays sorted by fingerprint and
 /// a resize is one sequential pass. It grows by 5/4 at 7/8 load, which keeps the
-/// load between 0.7 and 0.875 and the cost near 10 bytes per state.
+/// load between 0.7 and 0.875 and the cost near 10 bytes per state. Keys must be
+/// uniform over all 64 bits (the home slot comes from the high bits), as
+/// <see cref="Fingerprint.Of"/> makes them.
 /// </summary>
 public sealed class FingerprintSet
 {

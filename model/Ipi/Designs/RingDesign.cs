@@ -126,9 +126,7 @@ public class RingDesign : IpiDesign
             s.Copy = default;
             return;
         }
-        s.Copy = s.Slots[slot];
-        s.Copy.Live = 0;
-        IpiKernel.Taken(ref s, slot);
+        k.TakeCopy(ref s, slot);
         if (!Has(Mutation.NoClear)) s.Slots[slot].State = IpiConstants.SlotFree;
         s.Tail++;
         // list_for_each_entry_rcu(h, &mk_handlers): the walk sees the list as it is now.
