@@ -105,6 +105,7 @@ public static class Itf
             if (root.ValueKind != JsonValueKind.Object) throw new FormatException("the top level is not an object");
             var meta = Member(root, "#meta", JsonValueKind.Object, "");
             string Str(string name) => Member(meta, name, JsonValueKind.String, "#meta.").GetString()!;
+            string source = Str("source"), design = Str("design"), bounds = Str("bounds"), property = Str("property");
             int initial = Int(Member(meta, "initial", JsonValueKind.Number, "#meta."), "#meta.initial");
             var choicesEl = Member(meta, "choices", JsonValueKind.Array, "#meta.");
             if (choicesEl.GetArrayLength() > maxSteps) throw new FormatException($"#meta.choices: more than {maxSteps} steps");
@@ -118,7 +119,7 @@ public static class Itf
             }
             int states = Member(root, "states", JsonValueKind.Array, "").GetArrayLength();
             int? loop = root.TryGetProperty("loop", out var l) ? Int(l, "loop") : null;
-            return new Header(Str("source"), Str("design"), Str("bounds"), Str("property"), initial, choices, loop, states);
+            return new Header(source, design, bounds, property, initial, choices, loop, states);
         }
     }
 

@@ -1,0 +1,142 @@
+using Multikernel.Model.Ipi;
+using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Traces;
+using Xunit;
+
+namespace Multikernel.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Multikernel.Cli.Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Check_passes_on_the_reference_and_fits_one_screen()
+    {
+        var (code, o, e) = Run("check");
+        Assert.Equal(0, code);
+        Assert.Empty(e);
+        Assert.Contains("all 10 IPI invariants hold", o);
+        Assert.True(o.Split('\n').Length < 25, o);
+    }
+
+    [Fact]
+    public void Audit_of_a_seed_exits_1_and_prints_every_trace()
+    {
+        var (code, o, _) = Run("audit", "ipi-v2");
+        Assert.Equal(1, code);
+        foreach (var name in new[] { "no-overwrite", "no-silent-drop", "handler-type", "intact", "no-coalesced-work" })
+            Assert.Contains($"VIOLATED {name} (ipi/ipi-v2)", o);
+        Assert.Contains("0. initial state", o);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("audit")]
+    [InlineData("audit", "ipi-v9")]
+    [InlineData("check", "--senders", "7")]
+    [InlineData("check", "--senders", "two")]
+    [InlineData("check", "--bogus")]
+    [InlineData("check", "--max-states")]
+    [InlineData("explore", "tla")]
+    [InlineData("replay", "/nonexistent/trace.json")]
+    public void Bad_arguments_get_one_line_and_exit_2(params string[] args)
+    {
+        var (code, o, e) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Empty(o);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("multikernel: ", e);
+    }
+
+    [Fact]
+    public void A_state_bound_hit_before_a_verdict_exits_3()
+    {
+        var (code, o, _) = Run("explore", "ipi", "--design", "reference", "--max-states", "500");
+        Assert.Equal(3, code);
+        Assert.Contains("BOUND HIT", o);
+        Assert.Contains("verdict: unknown", o);
+    }
+
+    [Fact]
+    public void Json_trace_is_itf_and_replays_against_the_specification()
+    {
+        string dir = Directory.CreateTempSubdirectory("mk-").FullName;
+        try
+        {
+            string json = Path.Combine(dir, "t.itf.json"), dot = Path.Combine(dir, "t.dot");
+            var (code, _, _) = Run("audit", "ipi-v2", "--json", json, "--dot", dot);
+            Assert.Equal(1, code);
+            string file = Path.Combine(dir, "t.intact.itf.json");
+            var text = File.ReadAllText(file);
+            foreach (var key in new[] { "\"#meta\"", "\"vars\"", "\"states\"", "\"choices\"" }) Assert.Contains(key, text);
+            Assert.Contains("digraph trace", File.ReadAllText(Path.Combine(dir, "t.intact.dot")));
+            var (rc, o, e) = Run("replay", file);
+            Assert.Equal(1, rc);
+            Assert.Empty(e);
+            Assert.Contains("VIOLATED intact (ipi/ipi-v2)", o);
+            var lasso = Path.Combine(dir, "t.delivered.itf.json");
+            Assert.Equal(1, Run("replay", lasso).Code);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_trace_of_a_seed_no_longer_violates_once_replayed_on_the_fixed_design()
+    {
+        // Replay the v2 no-silent-drop trace on the reference: the choices do not fit it.
+        var r = Explorer.Run(new IpiSpec(IpiDesigns.Find("ipi-v2")!), new() { StopWhenAllViolated = true });
+        var t = r.Outcomes.Single(o => o.Property.Name == "no-silent-drop").Trace!;
+        var reference = new IpiSpec(IpiDesigns.Reference);
+        var prop = reference.Properties.Single(p => p.Name == "no-silent-drop");
+        var (trace, judgement) = Explorer.ReplayAndJudge(reference, prop, t.InitialIndex, t.Choices, null);
+        Assert.False(judgement.Holds);
+        Assert.NotNull(trace);
+    }
+
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("[1,2]")]
+    [InlineData("{\"#meta\": {\"source\": \"ipi/ipi-v2\"}}")]
+    [InlineData("{\"#meta\": {\"source\": \"ipi/ipi-v2\", \"design\": \"ipi-v2\", \"bounds\": \"senders=2\", \"property\": \"intact\", \"initial\": 0, \"choices\": [99]}, \"states\": [{}, {}]}")]
+    [InlineData("{\"#meta\": {\"source\": \"ipi/ipi-v2\", \"design\": \"ipi-v2\", \"bounds\": \"senders=9\", \"property\": \"intact\", \"initial\": 0, \"choices\": []}, \"states\": [{}]}")]
+    [InlineData("{\"#meta\": {\"source\": \"ipi/ipi-v2\", \"design\": \"ipi-v2\", \"bounds\": \"senders=2\", \"property\": \"intact\", \"initial\": -1, \"choices\": []}, \"states\": [{}]}")]
+    public void A_malformed_trace_file_is_an_input_error(string content)
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, content);
+            var (code, o, e) = Run("replay", file);
+            Assert.Equal(2, code);
+            Assert.Empty(o);
+            Assert.Single(e.TrimEnd('\n').Split('\n'));
+            Assert.Contains(file, e);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public void Itf_writes_integers_beyond_2_pow_53_as_bigint()
+    {
+        var prop = new Model.Checking.Property("p", Model.Checking.PropertyKind.Always, "s", "src");
+        var vars = new List<Model.Checking.TraceVar> { new("type", Model.Checking.TraceValue.Of(0x1_0000_0000_0001UL << 8)), new("n", Model.Checking.TraceValue.Of(5L)) };
+        var t = new Trace("x/y", prop, 0, [], [new TraceState(null, vars)], null);
+        string json = Itf.Write(t, "d", "b");
+        Assert.Contains("\"#bigint\": \"72057594037928192\"", json);
+        Assert.Contains("\"n\": 5", json);
+        Assert.DoesNotContain("\"loop\"", json);
+    }
+
+    [Fact]
+    public void Itf_reader_reports_where_the_file_is_wrong()
+    {
+        var ex = Assert.Throws<FormatException>(() => Itf.Read("{\"#meta\": {\"source\": 3}}"));
+        Assert.Contains("#meta.source", ex.Message);
+    }
+}
