@@ -17,6 +17,14 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
 
     // ---- sender side -------------------------------------------------------------
 
+    /// <summary>if (data_size > MK_MAX_DATA_SIZE) return -EINVAL; true when the send was refused.</summary>
+    public bool RejectOversize(ref IpiState s, int cpu)
+    {
+        if (MessageOf(s, cpu).Size <= IpiConstants.MkMaxDataSize) return false;
+        Return(ref s, cpu, -Kernel.Errno.EINVAL);
+        return true;
+    }
+
     /// <summary>mk_instance_ipi_get(): the area pointer, or NULL once unpublished.</summary>
     public bool LookupArea(ref IpiState s, int cpu)
     {

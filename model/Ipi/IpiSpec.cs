@@ -21,7 +21,6 @@ public sealed class IpiSpec : ISpec<IpiState>
         Design = design;
         Bounds = bounds ?? IpiBounds.Default;
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
-        if (Bounds.Ring > IpiBounds.MaxSlots) throw new ArgumentException("ring too large");
         _k = new IpiKernel(Bounds, design);
         _properties = IpiInvariants.All.Select(i => new Property(
             IpiInvariants.Name(i), IpiInvariants.Kind(i), IpiInvariants.Statement(i),

@@ -25,7 +25,7 @@ public sealed class IpiV1 : IrqWorkDesign
         switch (c.Pc)
         {
             case 0:
-                if (k.MessageOf(s, cpu).Size > IpiConstants.MkMaxDataSize) { k.Return(ref s, cpu, -Kernel.Errno.EINVAL); return; }
+                if (k.RejectOversize(ref s, cpu)) return;
                 k.WriteHeader(ref s, cpu, 0);
                 break;
             case 1:

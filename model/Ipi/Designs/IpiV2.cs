@@ -26,7 +26,7 @@ public sealed class IpiV2 : IrqWorkDesign
         switch (c.Pc)
         {
             case 0:
-                if (k.MessageOf(s, cpu).Size > IpiConstants.MkMaxDataSize) { k.Return(ref s, cpu, -Kernel.Errno.EINVAL); return; }
+                if (k.RejectOversize(ref s, cpu)) return;
                 if (!k.LookupArea(ref s, cpu)) { k.Return(ref s, cpu, -Kernel.Errno.ENODEV); return; }
                 break;
             case 1: k.Memset(ref s, cpu, 0); break;

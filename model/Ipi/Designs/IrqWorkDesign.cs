@@ -15,8 +15,6 @@ public abstract class IrqWorkDesign : IpiDesign
 
     public override ulong StoredType(ulong type) => (uint)type; // struct mk_ipi_data: unsigned int type
 
-    public override bool SendBlocked(in IpiState s, int cpu) => false;
-
     /// <summary>multikernel_interrupt_handler(): one step, as it runs under raw_spin_lock(&amp;mk_handlers_lock).</summary>
     public override void Interrupt(ref IpiState s, IpiKernel k)
     {

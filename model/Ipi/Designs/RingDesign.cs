@@ -65,7 +65,7 @@ public class RingDesign : IpiDesign
         string step = _sendSteps[c.Pc];
         if (step == Lookup)
         {
-            if (k.MessageOf(s, cpu).Size > IpiConstants.MkMaxDataSize) { k.Return(ref s, cpu, -Kernel.Errno.EINVAL); return; }
+            if (k.RejectOversize(ref s, cpu)) return;
             if (!k.LookupArea(ref s, cpu)) { k.Return(ref s, cpu, -Kernel.Errno.ENODEV); return; }
         }
         else if (step == Claim)
