@@ -1,7 +1,16 @@
+// One source of truth: this file is compiled into the model and, with MK_IMPL defined,
+// into the implementation (which depends on nothing), so the spec, the proofs and the
+// code that gets ported read the same numbers.
+#if MK_IMPL
+namespace Multikernel.Impl.Ipi;
+
+internal static class IpiConstants
+#else
 namespace Multikernel.Model.Ipi;
 
 /// <summary>The constants of include/linux/multikernel.h and kernel/multikernel/ipi.c, defined once.</summary>
 public static class IpiConstants
+#endif
 {
     /// <summary>MK_MAX_DATA_SIZE: the payload bytes of one mk_ipi_data.</summary>
     public const int MkMaxDataSize = 256;

@@ -1,8 +1,17 @@
+// Compiled into the model and (with MK_IMPL) into the implementation: see IpiConstants.cs.
+#if MK_IMPL
+namespace Multikernel.Impl.Kernel;
+
+internal static class Errno
+#else
 namespace Multikernel.Model.Kernel;
 
 /// <summary>The errno values the modelled kernel code returns (include/uapi/asm-generic/errno-base.h).</summary>
 public static class Errno
+#endif
 {
+    public const int EIO = 5;
+    public const int EDEADLK = 35;
     public const int ENOMEM = 12;
     public const int EBUSY = 16;
     public const int EEXIST = 17;
@@ -13,6 +22,8 @@ public static class Errno
     public static string Name(int rc) => rc switch
     {
         0 => "0",
+        -EIO => "-EIO",
+        -EDEADLK => "-EDEADLK",
         -ENOMEM => "-ENOMEM",
         -EBUSY => "-EBUSY",
         -EEXIST => "-EEXIST",

@@ -1,0 +1,344 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Multikernel.Impl.Kernel;
+
+namespace Multikernel.Impl.Ipi;
+
+/// <summary>
+/// The multikernel IPI mechanism of the reference design, as one would port it:
+/// per-instance shared regions holding a ring of mk_ipi_data slots, a lock-free
+/// multi-producer send path (claim with cmpxchg, fill, publish with a release store),
+/// and a single consumer per instance, its CPU, that drains the ring into a private
+/// copy and calls the handlers registered for the message's 64-bit type.
+/// Return values are 0 or a negative errno, as in the kernel.
+/// </summary>
+public sealed class MkIpi : IDisposable
+{
+    public const int MaxDataSize = IpiConstants.MkMaxDataSize;
+    public const int MaxInstances = IpiConstants.MkMaxInstances;
+    public const ulong PfnIpiType = IpiConstants.MkPfnIpiType;
+
+    private const uint SlotFree = IpiConstants.SlotFree, SlotReady = IpiConstants.SlotReady;
+
+    private readonly MkIpiArea?[] _areas = new MkIpiArea?[MaxInstances]; // mk_instance_ipi_map[]
+    private readonly int _ringSize;
+    private readonly bool _cpuThreads;
+    private readonly MkIpiFaults _faults;
+
+    // The handler list: an array replaced whole under the mutex and read without locks
+    // (list_add_tail_rcu / list_del_rcu). Registration order is dispatch order.
+    private readonly Lock _handlersMutex = new();
+    private Handler[] _handlers = [];
+    private int _nextHandle;
+
+    private sealed class Handler(int handle, MkIpiCallback callback, object? ctx, ulong type)
+    {
+        public readonly int Handle = handle;
+        public readonly MkIpiCallback Callback = callback;
+        public readonly object? Ctx = ctx;
+        public readonly ulong Type = type;
+    }
+
+    /// <summary>smp_processor_id() of the calling thread, written into sender_cpu.</summary>
+    [ThreadStatic] public static int SmpProcessorId;
+
+    /// <param name="ringSize">Slots per instance ring: a power of two, at most MK_IPI_RING (64).</param>
+    /// <param name="cpuThreads">Give each instance a CPU thread that takes its interrupts; otherwise
+    /// the caller delivers them with <see cref="HandleInterrupt"/> (deterministic, for tests).</param>
+    /// <param name="faults">Deliberate defects, for the honesty checks; <see cref="MkIpiFaults.None"/> in production.</param>
+    public MkIpi(int ringSize = IpiConstants.MkIpiRingMax, bool cpuThreads = false, MkIpiFaults faults = MkIpiFaults.None)
+    {
+        if (ringSize < 1 || ringSize > IpiConstants.MkIpiRingMax || (ringSize & (ringSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(ringSize), ringSize, $"a power of two in 1..{IpiConstants.MkIpiRingMax}");
+        _ringSize = ringSize;
+        _cpuThreads = cpuThreads;
+        _faults = faults;
+    }
+
+    public int RingSize => _ringSize;
+
+    private bool Has(MkIpiFaults f) => (_faults & f) != 0;
+
+    // ---- instances ---------------------------------------------------------------
+
+    /// <summary>mk_instance_ipi_create(): a zeroed region for the instance; -EEXIST if it has one.</summary>
+    public int CreateInstance(int instanceId)
+    {
+        if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        var area = new MkIpiArea(instanceId, _ringSize);
+        if (Interlocked.CompareExchange(ref _areas[instanceId], area, null) != null) return -Errno.EEXIST;
+        if (_cpuThreads)
+        {
+            area.Cpu = new MkCpu(area, a => Drain(a));
+            area.Cpu.Start();
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// mk_instance_ipi_destroy(): unpublish the area, wait for senders that may still hold
+    /// it (synchronize_rcu), stop its CPU, then free it. Messages not yet drained are discarded.
+    /// </summary>
+    public int DestroyInstance(int instanceId)
+    {
+        if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        var area = Interlocked.Exchange(ref _areas[instanceId], null);
+        if (area == null) return -Errno.ENODEV;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref area.Senders) != 0) spin.SpinOnce();
+        area.Cpu?.Stop();
+        spin.Reset();
+        while (Interlocked.CompareExchange(ref area.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
+        Array.Clear(area.Region);
+        return 0;
+    }
+
+    /// <summary>The instance's shared region, as the other kernel maps it; empty when there is no instance.</summary>
+    public Span<byte> SharedMemory(int instanceId) =>
+        (uint)instanceId < MaxInstances && Volatile.Read(ref _areas[instanceId]) is { } a ? a.Region : [];
+
+    /// <summary>The receiver's counters; all zero when there is no instance.</summary>
+    public MkIpiStats Stats(int instanceId) =>
+        (uint)instanceId < MaxInstances && Volatile.Read(ref _areas[instanceId]) is { } a
+            ? new MkIpiStats(Volatile.Read(ref a.Delivered), Volatile.Read(ref a.Dropped), Volatile.Read(ref a.Resets))
+            : default;
+
+    /// <summary>An exception a callback threw on the instance's CPU thread, if any.</summary>
+    public Exception? CpuFault(int instanceId) =>
+        (uint)instanceId < MaxInstances ? Volatile.Read(ref _areas[instanceId])?.Cpu?.Fault : null;
+
+    // ---- handlers ----------------------------------------------------------------
+
+    /// <summary>multikernel_register_handler(): a handle (> 0), or -EINVAL without a callback.</summary>
+    public int RegisterHandler(MkIpiCallback callback, object? ctx, ulong ipiType)
+    {
+        if (callback == null) return -Errno.EINVAL;
+        lock (_handlersMutex)
+        {
+            var h = new Handler(++_nextHandle, callback, ctx, ipiType);
+            var next = new Handler[_handlers.Length + 1];
+            _handlers.CopyTo(next, 0);
+            next[^1] = h;
+            Volatile.Write(ref _handlers, next);
+            return h.Handle;
+        }
+    }
+
+    /// <summary>
+    /// multikernel_unregister_handler(): unlink, then wait for every drain that may have
+    /// seen the handler (irq_work_sync). After it returns the callback never runs again.
+    /// -EINVAL for an unknown handle; -EDEADLK when called from a callback on a CPU whose
+    /// drain it would have to wait for.
+    /// </summary>
+    public int UnregisterHandler(int handle)
+    {
+        lock (_handlersMutex)
+        {
+            int at = Array.FindIndex(_handlers, h => h.Handle == handle);
+            if (at < 0) return -Errno.EINVAL;
+            if (!Has(MkIpiFaults.UnregisterNoWait) && DrainingOnThisThread()) return -Errno.EDEADLK;
+            var next = new Handler[_handlers.Length - 1];
+            Array.Copy(_handlers, 0, next, 0, at);
+            Array.Copy(_handlers, at + 1, next, at, next.Length - at);
+            Interlocked.Exchange(ref _handlers, next); // full fence before reading the drain generations
+        }
+        if (!Has(MkIpiFaults.UnregisterNoWait)) IrqWorkSync();
+        return 0;
+    }
+
+    private bool DrainingOnThisThread()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        foreach (var a in _areas) if (a != null && Volatile.Read(ref a.DrainOwner) == me) return true;
+        return false;
+    }
+
+    /// <summary>Wait until every drain pass that was running has finished (the new list is seen by later ones).</summary>
+    private void IrqWorkSync()
+    {
+        foreach (var a in _areas)
+        {
+            if (a == null) continue;
+            int gen = Volatile.Read(ref a.DrainGen);
+            if ((gen & 1) == 0) continue;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref a.DrainGen) == gen) spin.SpinOnce();
+        }
+    }
+
+    // ---- send --------------------------------------------------------------------
+
+    /// <summary>
+    /// multikernel_send_ipi_data(): 0 once the message is published and the IPI raised;
+    /// -EINVAL for a bad instance id or more than MK_MAX_DATA_SIZE bytes, -ENODEV when
+    /// the instance has no IPI area, -ENOSPC when its ring is full.
+    /// </summary>
+    public int SendIpiData(int instanceId, ReadOnlySpan<byte> data, ulong type)
+    {
+        if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        if (data.Length > MaxDataSize) return -Errno.EINVAL;
+        var area = Volatile.Read(ref _areas[instanceId]);
+        if (area == null) return -Errno.ENODEV;
+
+        // rcu_read_lock(): announce ourselves, then re-check that the area is still published,
+        // so that destroy either sees us or we see it gone (both sides are full fences).
+        Interlocked.Increment(ref area.Senders);
+        int rc = Volatile.Read(ref _areas[instanceId]) == area ? Publish(area, data, type) : -Errno.ENODEV;
+        if (rc != -Errno.ENODEV) RaiseIpi(area); // on -ENOSPC too: a full or damaged ring needs its CPU
+        Interlocked.Decrement(ref area.Senders); // rcu_read_unlock()
+        return rc;
+    }
+
+    private int Publish(MkIpiArea area, ReadOnlySpan<byte> data, ulong type)
+    {
+        ref uint head = ref area.Head;
+        ref uint tail = ref area.Tail;
+        uint pos;
+        while (true)
+        {
+            pos = Volatile.Read(ref head);
+            uint consumed = Volatile.Read(ref tail); // smp_load_acquire: the slot's last reader is done
+            if (!Has(MkIpiFaults.NoFullCheck) && pos - consumed >= area.RingSize) return -Errno.ENOSPC;
+            if (Interlocked.CompareExchange(ref head, pos + 1, pos) == pos) break;
+        }
+
+        int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
+        ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
+        if (Has(MkIpiFaults.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
+        var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..], pos);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..], SmpProcessorId);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotDataSize..], (uint)data.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[MkIpiLayout.SlotType..], type);
+        data.CopyTo(bytes[MkIpiLayout.SlotBuffer..]);
+        Volatile.Write(ref state, SlotReady); // smp_store_release: header and payload before the state
+        return 0;
+    }
+
+    /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): IPIs raised before the CPU takes one coalesce.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RaiseIpi(MkIpiArea area)
+    {
+        if (Interlocked.Exchange(ref area.IpiPending, 1) == 0) area.Cpu?.Kick();
+    }
+
+    /// <summary>mk_send_pfn(): the PFN as 8 bytes of type MK_PFN_IPI_TYPE.</summary>
+    public int SendPfn(int instanceId, ulong pfn)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, pfn);
+        return SendIpiData(instanceId, bytes, PfnIpiType);
+    }
+
+    /// <summary>mk_receive_pfn(): the PFN a message carries; -EINVAL unless it is exactly one of mk_send_pfn's.</summary>
+    public static int ReceivePfn(in MkIpiMessage data, out ulong pfn)
+    {
+        pfn = 0;
+        if (data.Type != PfnIpiType || data.Data.Length != sizeof(ulong)) return -Errno.EINVAL;
+        pfn = BinaryPrimitives.ReadUInt64LittleEndian(data.Data);
+        return 0;
+    }
+
+    // ---- receive -----------------------------------------------------------------
+
+    /// <summary>
+    /// The MULTIKERNEL_VECTOR entry on the instance's CPU, for callers that deliver
+    /// interrupts themselves: takes the pending IPI and drains the ring, calling handlers.
+    /// Returns the messages this call dispatched, or -ENODEV when there is no instance.
+    /// </summary>
+    public int HandleInterrupt(int instanceId)
+    {
+        if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        var area = Volatile.Read(ref _areas[instanceId]);
+        if (area == null) return -Errno.ENODEV;
+        Interlocked.Exchange(ref area.IpiPending, 0);
+        return Drain(area);
+    }
+
+    /// <summary>irq_work_queue + the work itself: one CPU drains at a time; a drain requested meanwhile is served by it.</summary>
+    private int Drain(MkIpiArea area)
+    {
+        Volatile.Write(ref area.WorkPending, 1);
+        int me = Environment.CurrentManagedThreadId, taken = 0;
+        while (true)
+        {
+            int owner = Interlocked.CompareExchange(ref area.DrainOwner, me, 0);
+            if (owner == MkIpiArea.Dead) return -Errno.ENODEV;
+            if (owner != 0) return taken; // the running drain sees WorkPending
+            try
+            {
+                while (Interlocked.Exchange(ref area.WorkPending, 0) != 0) taken += DrainRing(area);
+            }
+            finally { Volatile.Write(ref area.DrainOwner, 0); }
+            if (Volatile.Read(ref area.WorkPending) == 0) return taken;
+        }
+    }
+
+    /// <summary>mk_ring_drain(): take each published slot in order, validate it, free it, dispatch the copy.</summary>
+    private int DrainRing(MkIpiArea area)
+    {
+        Interlocked.Increment(ref area.DrainGen); // odd: a drain is running
+        int dispatched = 0;
+        try
+        {
+            uint tail = area.ConsumerTail;
+            Volatile.Write(ref area.Tail, tail); // the region's copy may have been scribbled on
+            while (true)
+            {
+                int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? tail : tail & area.Mask);
+                ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
+                if (Volatile.Read(ref state) != SlotReady) // smp_load_acquire
+                {
+                    RepairIfDamaged(area, tail, ref state);
+                    break;
+                }
+                var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
+                uint seq = BinaryPrimitives.ReadUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..]);
+                int sender = BinaryPrimitives.ReadInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..]);
+                uint size = BinaryPrimitives.ReadUInt32LittleEndian(bytes[MkIpiLayout.SlotDataSize..]);
+                ulong type = BinaryPrimitives.ReadUInt64LittleEndian(bytes[MkIpiLayout.SlotType..]);
+                bool valid = seq == tail && size <= MaxDataSize;
+                if (valid) bytes.Slice(MkIpiLayout.SlotBuffer, (int)size).CopyTo(area.Copy);
+
+                Volatile.Write(ref state, SlotFree);
+                area.ConsumerTail = ++tail;
+                Volatile.Write(ref area.Tail, tail); // smp_store_release: the slot may be claimed again
+                if (!valid) { Volatile.Write(ref area.Dropped, area.Dropped + 1); continue; }
+
+                Volatile.Write(ref area.Delivered, area.Delivered + 1);
+                dispatched++;
+                var message = new MkIpiMessage(sender, type, area.Copy.AsSpan(0, (int)size));
+                var handlers = Volatile.Read(ref _handlers); // the list as it is now, per message
+                foreach (var h in handlers)
+                    if (h.Type == type) h.Callback(message, h.Ctx);
+            }
+        }
+        finally { Interlocked.Increment(ref area.DrainGen); }
+        return dispatched;
+    }
+
+    /// <summary>
+    /// The slot at tail is not published. Either a sender is still filling it, or the other
+    /// kernel wrote the region: head is further than any claim can reach, or positions are
+    /// claimed that no sender is filling. In the second case the claimed positions are lost:
+    /// count them as dropped and move head back to tail. Only done when no sender is inside
+    /// SendIpiData, so a real claim is never undone.
+    /// </summary>
+    private static void RepairIfDamaged(MkIpiArea area, uint tail, ref uint state)
+    {
+        uint head = Volatile.Read(ref area.Head);
+        uint used = head - tail;
+        if (used == 0) return;
+        if (Volatile.Read(ref area.Senders) != 0) return; // a sender may be filling it; it raises an IPI when done
+        if (used <= area.RingSize && Volatile.Read(ref state) == SlotReady) return; // published meanwhile
+        if (Interlocked.CompareExchange(ref area.Head, tail, head) != head) return; // a new claim: not quiescent
+        Volatile.Write(ref area.Dropped, area.Dropped + Math.Min(used, area.RingSize));
+        Volatile.Write(ref area.Resets, area.Resets + 1);
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < MaxInstances; i++)
+            if (Volatile.Read(ref _areas[i]) != null) DestroyInstance(i);
+    }
+}
