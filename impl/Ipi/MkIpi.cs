@@ -289,7 +289,7 @@ public sealed class MkIpi : IDisposable
                 ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
                 if (Volatile.Read(ref state) != SlotReady) // smp_load_acquire
                 {
-                    RepairIfDamaged(area, tail, ref state);
+                    if (!Has(MkIpiFaults.NoRingRepair)) RepairIfDamaged(area, tail, ref state);
                     break;
                 }
                 var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);

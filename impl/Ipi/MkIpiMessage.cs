@@ -33,4 +33,6 @@ public enum MkIpiFaults
     UnregisterNoWait = 4,
     /// <summary>The sender claims a position without checking that the ring has room.</summary>
     NoFullCheck = 8,
+    /// <summary>The receiver never repairs a ring the other kernel wrote into; it waits on it for ever.</summary>
+    NoRingRepair = 16,
 }

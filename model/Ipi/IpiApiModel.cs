@@ -11,8 +11,8 @@ public readonly record struct IpiDelivery(int Handle, int SenderCpu, ulong Type,
     private static string Abbrev(string hex) => hex.Length <= 16 ? hex : hex[..16] + "…";
 }
 
-/// <summary>A message waiting in an instance's ring.</summary>
-public readonly record struct IpiQueued(int SenderCpu, ulong Type, string Data);
+/// <summary>A message in an instance's ring: claimed by <paramref name="Owner"/>, visible to the receiver once published.</summary>
+public readonly record struct IpiQueued(int SenderCpu, ulong Type, string Data, bool Published, int Owner);
 
 /// <summary>
 /// The reference design seen one API call at a time: what every call returns and which
@@ -20,12 +20,15 @@ public readonly record struct IpiQueued(int SenderCpu, ulong Type, string Data);
 /// design's steps are safe under every interleaving; this is the sequential meaning
 /// those steps implement, and what the implementation is compared with (directly, and
 /// as the witness order of a concurrent history). Immutable: every call returns a new model.
+/// A send is two steps of the reference design, <see cref="Claim"/> then <see cref="Publish"/>,
+/// and a drain is <see cref="TakeOne"/> until the oldest claim is unpublished: a ring is not
+/// linearizable with an atomic send and drain (a drain stops at a claim still being filled).
 /// </summary>
 public sealed record IpiApiModel
 {
     public int RingSize { get; }
     /// <summary>mk_instance_ipi_map[]: instances with an IPI area, each with its ring in order.</summary>
-    public ImmutableSortedDictionary<int, ImmutableQueue<IpiQueued>> Instances { get; private init; }
+    public ImmutableSortedDictionary<int, ImmutableList<IpiQueued>> Instances { get; private init; }
     /// <summary>mk_handlers, in registration order: (handle, type).</summary>
     public ImmutableList<(int Handle, ulong Type)> Handlers { get; private init; }
     public int LastHandle { get; private init; }
@@ -35,7 +38,7 @@ public sealed record IpiApiModel
         if (ringSize < 1 || ringSize > IpiConstants.MkIpiRingMax || (ringSize & (ringSize - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(ringSize));
         RingSize = ringSize;
-        Instances = ImmutableSortedDictionary<int, ImmutableQueue<IpiQueued>>.Empty;
+        Instances = ImmutableSortedDictionary<int, ImmutableList<IpiQueued>>.Empty;
         Handlers = [];
     }
 
@@ -65,14 +68,44 @@ public sealed record IpiApiModel
         return at < 0 ? (-Errno.EINVAL, this) : (0, this with { Handlers = Handlers.RemoveAt(at) });
     }
 
-    /// <summary>multikernel_send_ipi_data(): the checks in the reference design's order, then the ring.</summary>
+    /// <summary>multikernel_send_ipi_data(), sequentially: <see cref="Claim"/> then <see cref="Publish"/>.</summary>
     public (int Rc, IpiApiModel Next) SendIpiData(int id, ReadOnlySpan<byte> data, ulong type, int senderCpu)
+    {
+        var (rc, next) = Claim(id, data, type, senderCpu, owner: 0);
+        return rc == 0 ? (0, next.Publish(id, owner: 0)) : (rc, next);
+    }
+
+    /// <summary>The send up to its claim, with the checks in the reference design's order: bad id or size, no area, full ring.</summary>
+    public (int Rc, IpiApiModel Next) Claim(int id, ReadOnlySpan<byte> data, ulong type, int senderCpu, int owner)
     {
         if (BadId(id) || data.Length > IpiConstants.MkMaxDataSize) return (-Errno.EINVAL, this);
         if (!Instances.TryGetValue(id, out var ring)) return (-Errno.ENODEV, this);
-        if (Count(ring) >= RingSize) return (-Errno.ENOSPC, this);
-        var m = new IpiQueued(senderCpu, type, Convert.ToHexString(data));
-        return (0, this with { Instances = Instances.SetItem(id, ring.Enqueue(m)) });
+        if (ring.Count >= RingSize) return (-Errno.ENOSPC, this);
+        var m = new IpiQueued(senderCpu, type, Convert.ToHexString(data), Published: false, owner);
+        return (0, this with { Instances = Instances.SetItem(id, ring.Add(m)) });
+    }
+
+    /// <summary>smp_store_release(&amp;slot->state, READY) for the claim of <paramref name="owner"/>; nothing if the area is gone.</summary>
+    public IpiApiModel Publish(int id, int owner)
+    {
+        if (BadId(id) || !Instances.TryGetValue(id, out var ring)) return this;
+        int at = ring.FindIndex(m => !m.Published && m.Owner == owner);
+        return at < 0 ? this : this with { Instances = Instances.SetItem(id, ring.SetItem(at, ring[at] with { Published = true })) };
+    }
+
+    /// <summary>
+    /// One step of the drain: if the oldest claim is published, take it and call every handler
+    /// of its exact 64-bit type, in registration order. False when the drain would stop here.
+    /// </summary>
+    public (bool Taken, ImmutableArray<IpiDelivery> Deliveries, IpiApiModel Next) TakeOne(int id)
+    {
+        if (BadId(id) || !Instances.TryGetValue(id, out var ring) || ring.Count == 0 || !ring[0].Published)
+            return (false, [], this);
+        var m = ring[0];
+        var calls = ImmutableArray.CreateBuilder<IpiDelivery>();
+        foreach (var (handle, type) in Handlers)
+            if (type == m.Type) calls.Add(new IpiDelivery(handle, m.SenderCpu, m.Type, m.Data));
+        return (true, calls.ToImmutable(), this with { Instances = Instances.SetItem(id, ring.RemoveAt(0)) });
     }
 
     /// <summary>mk_send_pfn().</summary>
@@ -88,29 +121,36 @@ public sealed record IpiApiModel
         type != IpiConstants.MkPfnIpiType || data.Length != sizeof(ulong) ? (-Errno.EINVAL, 0UL)
         : (0, BinaryPrimitives.ReadUInt64LittleEndian(data));
 
-    /// <summary>
-    /// The instance's interrupt: drain the ring in order; each message goes to every handler
-    /// of its exact 64-bit type, in registration order. Rc is the number of messages taken.
-    /// </summary>
+    /// <summary>The instance's interrupt: <see cref="TakeOne"/> until it stops. Rc is the number of messages taken.</summary>
     public (int Rc, ImmutableArray<IpiDelivery> Deliveries, IpiApiModel Next) Interrupt(int id)
     {
         if (BadId(id)) return (-Errno.EINVAL, [], this);
-        if (!Instances.TryGetValue(id, out var ring)) return (-Errno.ENODEV, [], this);
+        if (!Instances.ContainsKey(id)) return (-Errno.ENODEV, [], this);
         var calls = ImmutableArray.CreateBuilder<IpiDelivery>();
+        var model = this;
         int taken = 0;
-        foreach (var m in ring)
+        while (true)
         {
+            var (more, d, next) = model.TakeOne(id);
+            if (!more) return (taken, calls.ToImmutable(), model);
             taken++;
-            foreach (var (handle, type) in Handlers)
-                if (type == m.Type) calls.Add(new IpiDelivery(handle, m.SenderCpu, m.Type, m.Data));
+            calls.AddRange(d);
+            model = next;
         }
-        return (taken, calls.ToImmutable(), this with { Instances = Instances.SetItem(id, []) });
     }
 
-    private static int Count(ImmutableQueue<IpiQueued> q)
+    /// <summary>A key that identifies the model's state, for memoising searches.</summary>
+    public string Key()
     {
-        int n = 0;
-        foreach (var _ in q) n++;
-        return n;
+        var sb = new System.Text.StringBuilder();
+        foreach (var (id, ring) in Instances)
+        {
+            sb.Append(id).Append('[');
+            foreach (var m in ring) sb.Append(m.Owner).Append(m.Published ? '+' : '-').Append(',');
+            sb.Append(']');
+        }
+        sb.Append('|');
+        foreach (var (h, _) in Handlers) sb.Append(h).Append(',');
+        return sb.ToString();
     }
 }
