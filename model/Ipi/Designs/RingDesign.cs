@@ -49,7 +49,8 @@ public class RingDesign : IpiDesign
 
     private bool Has(Mutation m) => (_mutation & m) != 0;
     public override int Slots(IpiBounds b) => b.Ring;
-    private int Index(IpiBounds b, int counter) => Has(Mutation.NoMask) ? counter : counter & (b.Ring - 1);
+    private static MkRing Ring(IpiBounds b) => new((uint)b.Ring, CounterBits: 8); // IpiState keeps byte counters
+    private int Index(IpiBounds b, int counter) => Has(Mutation.NoMask) ? counter : (int)Ring(b).Slot((uint)counter);
 
     public override IReadOnlyList<string> SendSteps => _sendSteps;
 
@@ -70,8 +71,9 @@ public class RingDesign : IpiDesign
         }
         else if (step == Claim)
         {
-            if (!Has(Mutation.NoFullCheck) && (byte)(s.Head - s.Tail) >= k.Bounds.Ring) { k.Return(ref s, cpu, -Kernel.Errno.ENOSPC); return; }
-            c.Slot = s.Head++;
+            if (!Has(Mutation.NoFullCheck) && Ring(k.Bounds).Full(s.Head, s.Tail)) { k.Return(ref s, cpu, -Kernel.Errno.ENOSPC); return; }
+            c.Slot = s.Head;
+            s.Head = (byte)Ring(k.Bounds).Advance(s.Head);
         }
         else if (step == Fill)
         {
@@ -128,7 +130,7 @@ public class RingDesign : IpiDesign
         }
         k.TakeCopy(ref s, slot);
         if (!Has(Mutation.NoClear)) s.Slots[slot].State = IpiConstants.SlotFree;
-        s.Tail++;
+        s.Tail = (byte)Ring(k.Bounds).Advance(s.Tail);
         // list_for_each_entry_rcu(h, &mk_handlers): the walk sees the list as it is now.
         for (int h = 0; h < k.Bounds.Handlers; h++)
             if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && IpiBounds.HandlerType(h) == s.Copy.Type)

@@ -1,0 +1,33 @@
+using Multikernel.Model.Ipi;
+using Multikernel.Proofs.Z3;
+
+namespace Multikernel.Proofs.Ipi;
+
+/// <summary>
+/// <see cref="MkRing"/>'s functions as Z3 terms, one for one, at the counters' width
+/// (arithmetic wraps modulo 2^width, so no masking is written out). The ring size is a
+/// term so that one proof covers every size. A mutation of the reference design is
+/// encoded the way <see cref="Model.Ipi.Designs.RingDesign"/> runs it.
+/// </summary>
+public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Mutation mutation = default)
+{
+    private bool Has(Model.Ipi.Designs.RingDesign.Mutation m) => (mutation & m) != 0;
+
+    public BitVec Size => size;
+    public BitVec Occupancy(BitVec head, BitVec tail) => head - tail;
+    public BoolTerm Full(BitVec head, BitVec tail) => Occupancy(head, tail).UGe(size);
+    public BitVec Advance(BitVec counter) => counter + 1;
+    public BitVec Slot(BitVec counter) => Has(Model.Ipi.Designs.RingDesign.Mutation.NoMask) ? counter : counter & (size - 1);
+
+    /// <summary>Claim may take a position: the design's guard (none without the full check).</summary>
+    public BoolTerm ClaimGuard(BitVec head, BitVec tail) =>
+        Has(Model.Ipi.Designs.RingDesign.Mutation.NoFullCheck) ? Bool(true, head) : !Full(head, tail);
+
+    /// <summary>Consume takes the slot at tail when it is READY, i.e. its position was claimed: tail != head.</summary>
+    public static BoolTerm ConsumeGuard(BitVec head, BitVec tail) => !head.Eq(tail);
+
+    /// <summary>The occupancy invariant: never more claimed-and-unconsumed positions than slots.</summary>
+    public BoolTerm Invariant(BitVec head, BitVec tail) => Occupancy(head, tail).ULe(size);
+
+    private static BoolTerm Bool(bool v, BitVec any) => v ? any.Eq(any) : !any.Eq(any);
+}

@@ -1,0 +1,73 @@
+using Multikernel.Model.Ipi;
+using Multikernel.Model.Ipi.Designs;
+using Multikernel.Proofs.Obligations;
+using Multikernel.Proofs.Z3;
+
+namespace Multikernel.Proofs.Ipi;
+
+/// <summary>
+/// The reference ring's obligations, for all states: 32-bit wrapping head and tail (every
+/// one of the 2^64 pairs) and every ring size the implementation accepts, a power of two up
+/// to MK_IPI_RING. Claim, publish and consume are the steps of <see cref="RingDesign"/>.
+/// </summary>
+public static class RingProofs
+{
+    public const uint Width = 32;
+    private const string RingSource = "reference design: mainline's later revisions (seed README): a ring with a cmpxchg-claimed head, -ENOSPC when full";
+    private const string MaskSource = "seed README: indices are masked before use because the other kernel can write them";
+
+    /// <summary>A ring size term constrained to 2^r, r ≤ log2(MK_IPI_RING), read from the model.</summary>
+    private static (BitVec Size, BoolTerm Valid) RingSize(Z3Context z)
+    {
+        var r = z.BitVec("log2_ring", Width);
+        var size = z.Num(1, Width) << r;
+        uint maxLog = (uint)System.Numerics.BitOperations.Log2((uint)IpiConstants.MkIpiRingMax);
+        return (size, r.ULe(maxLog));
+    }
+
+    private static Goal State(Z3Context z, RingDesign.Mutation m, Func<RingEncoding, BitVec, BitVec, BoolTerm> claim, params string[] extra)
+    {
+        var (size, valid) = RingSize(z);
+        var ring = new RingEncoding(size, m);
+        var head = z.BitVec("head", Width);
+        var tail = z.BitVec("tail", Width);
+        var show = new List<(string, BitVec)> { ("ring", size), ("head", head), ("tail", tail) };
+        return new Goal(valid.Implies(claim(ring, head, tail)), show);
+    }
+
+    /// <summary>The obligations for the reference design, or for a mutation of it (which should fail some).</summary>
+    public static IReadOnlyList<Obligation> For(RingDesign.Mutation m = RingDesign.Mutation.None) =>
+    [
+        new("ring.init", "the empty ring (head = tail = 0) satisfies head - tail <= ring", RingSource,
+            z => State(z, m, (r, h, t) => r.Invariant(z.Num(0, Width), z.Num(0, Width)))),
+
+        new("ring.claim-inductive", "claim keeps head - tail <= ring", RingSource,
+            z => State(z, m, (r, h, t) => (r.Invariant(h, t) & r.ClaimGuard(h, t)).Implies(r.Invariant(r.Advance(h), t)))),
+
+        new("ring.publish-inductive", "publish writes only the slot's state, so head - tail <= ring still holds", RingSource,
+            z => State(z, m, (r, h, t) => r.Invariant(h, t).Implies(r.Invariant(h, t)))),
+
+        new("ring.consume-inductive", "consuming a claimed slot keeps head - tail <= ring", RingSource,
+            z => State(z, m, (r, h, t) => (r.Invariant(h, t) & RingEncoding.ConsumeGuard(h, t)).Implies(r.Invariant(h, r.Advance(t))))),
+
+        new("ring.claim-fresh", "a claim never takes a slot that a claimed, unconsumed position still holds", RingSource,
+            z =>
+            {
+                var k = z.BitVec("k", Width);
+                var g = State(z, m, (r, h, t) =>
+                    (r.Invariant(h, t) & r.ClaimGuard(h, t) & k.ULt(r.Occupancy(h, t))).Implies(!r.Slot(t + k).Eq(r.Slot(h))));
+                return g with { Show = [.. g.Show, ("k", k)] };
+            }),
+
+        new("ring.slot-in-bounds", "a masked index is always inside the ring, whatever value the counter holds", MaskSource,
+            z =>
+            {
+                var c = z.BitVec("counter", Width);
+                var g = State(z, m, (r, h, t) => r.Slot(c).ULt(r.Size));
+                return g with { Show = [.. g.Show, ("counter", c)] };
+            }),
+
+        new("ring.enospc-iff-full", "under the invariant, send returns -ENOSPC exactly when all ring slots are claimed", RingSource,
+            z => State(z, m, (r, h, t) => r.Invariant(h, t).Implies((!r.ClaimGuard(h, t)).Iff(r.Occupancy(h, t).Eq(r.Size))))),
+    ];
+}
