@@ -13,15 +13,19 @@ public static class Program
     public const string Usage = """
         usage: multikernel <command> [options]
 
-          check                  every IPI invariant on the reference design (the main job)
+          check                  the main job: the reference design's invariants (explorer), the
+                                 implementation against the specification, the Z3 proofs
+          prove [--design D]     the ring's Z3 obligations: proved / refuted (values) / unknown
           audit DESIGN           the same invariants on DESIGN; each violation with its shortest trace
           explore ipi --design D statistics and verdict of one exploration
-          bench                  explorer speed and memory (states/s, bytes/state)
+          bench                  explorer speed and memory; implementation messages/s against a
+                                 System.Threading.Channels bounded channel
           replay FILE            re-execute an ITF trace written with --json
           designs                list the designs
 
         bounds:   --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)
                   --no-unregister  --no-destroy
+        check:    --seed N (replays the implementation checks)    prove: --timeout MS
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --safety-only
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext
         exit:     0 holds, 1 violated, 2 usage or input error, 3 bound hit before a verdict
@@ -41,6 +45,7 @@ public static class Program
                 "audit" => IpiCommands.Audit(rest, stdout),
                 "explore" => IpiCommands.Explore(rest, stdout),
                 "bench" => IpiCommands.Bench(rest, stdout),
+                "prove" => ProveCommand.Run(rest, stdout),
                 "replay" => Replay.Run(rest, stdout),
                 "designs" => Designs(stdout),
                 "help" or "--help" or "-h" => Help(stdout),

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Multikernel.Model.Ipi;
+using Multikernel.Properties.Checking;
 using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Ipi;
 using Multikernel.Properties.Traces;
 
 namespace Multikernel.Cli.Commands;
@@ -8,27 +10,65 @@ namespace Multikernel.Cli.Commands;
 /// <summary>check, audit, explore and bench over the IPI specification.</summary>
 internal static class IpiCommands
 {
-    /// <summary>check: every IPI invariant on the reference design; a one-screen summary.</summary>
+    /// <summary>
+    /// check: the main job, in one screen. Every IPI invariant on the reference design
+    /// (exploration), the implementation against the specification (FsCheck properties,
+    /// stress, linearizability, hostile peer, at quick sizes), and the ring's Z3 proofs.
+    /// Exit 0 only when all of it holds.
+    /// </summary>
     public static int Check(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("check", argv, IpiOptions.Valued, IpiOptions.Flags);
+        var a = new Args("check", argv, [.. IpiOptions.Valued, "--seed"], IpiOptions.Flags);
         a.NoMorePositionals(0);
         var bounds = IpiOptions.Bounds(a);
+        ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
         var design = IpiDesigns.Reference;
-        o.WriteLine($"multikernel check: IPI invariants on design '{design.Name}' ({bounds})");
+        var clock = Stopwatch.StartNew();
+        o.WriteLine($"multikernel check: design '{design.Name}'");
+
+        o.WriteLine($"1. specification: IPI invariants over every interleaving ({bounds})");
         var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
         o.WriteLine($"  explored {Report.Statistics(r)}");
         o.Write(Report.Table(r));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null)) o.WriteLine(TraceText.Format(v.Trace!, $"design: {design.Name}"));
         Report.WriteFiles(a, r, design, bounds, o);
-        o.WriteLine(r.Verdict switch
+        int exit = Report.ExitCode(r);
+
+        o.WriteLine($"2. implementation against the specification (seed {seed}; replay with --seed {seed})");
+        var checks = IpiSuite.Run(SuiteSize.Quick, seed).ToList();
+        int w = checks.Max(c => c.Name.Length);
+        foreach (var c in checks)
         {
-            Verdict.Holds => $"all {r.Outcomes.Count} IPI invariants hold",
-            Verdict.Violated => $"{r.Outcomes.Count(x => x.Verdict == Verdict.Violated)} of {r.Outcomes.Count} IPI invariants VIOLATED",
-            _ => "no verdict: a bound was hit before the exploration finished",
+            o.WriteLine($"  {c.Name.PadRight(w)}  {(c.Holds ? "holds" : "FAILS")}  {c.Time.TotalSeconds,5:F2} s  {FirstLine(c.Detail)}");
+            if (!c.Holds) o.WriteLine(Indent(c.Detail));
+        }
+        if (checks.Any(c => !c.Holds)) exit = 1;
+
+        o.WriteLine($"3. proofs: the ring for all 32-bit head/tail values and ring sizes up to MK_IPI_RING ({IpiConstants.MkIpiRingMax})");
+        if (Proofs.Z3.Z3Context.Unavailable() is { } why)
+        {
+            o.WriteLine($"  {why}");
+            if (exit == 0) exit = 3;
+        }
+        else
+        {
+            var proofs = ProveCommand.Prove((Model.Ipi.Designs.RingDesign)design);
+            ProveCommand.Print(proofs, o);
+            int pe = ProveCommand.ExitCode(proofs);
+            if (pe == 1 || (pe == 3 && exit == 0)) exit = pe;
+        }
+
+        o.WriteLine(exit switch
+        {
+            0 => $"everything holds: {r.Outcomes.Count} invariants, {checks.Count} implementation checks, the ring proofs ({clock.Elapsed.TotalSeconds:F1} s)",
+            1 => "VIOLATED: see above",
+            _ => "no verdict: a bound was hit or a proof was not decided",
         });
-        return Report.ExitCode(r);
+        return exit;
     }
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+    private static string Indent(string s) => string.Join('\n', s.Split('\n').Select(l => "      " + l.TrimEnd()));
 
     /// <summary>audit DESIGN: the same invariants on any design; every violation with its shortest trace.</summary>
     public static int Audit(IEnumerable<string> argv, TextWriter o)

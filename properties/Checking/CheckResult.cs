@@ -38,5 +38,5 @@ public static class FsRun
     }
 
     /// <summary>A seed for a run nobody asked to replay: from the clock, printed with the result.</summary>
-    public static ulong FreshSeed() => (ulong)DateTime.UtcNow.Ticks * 0x9E3779B97F4A7C15UL;
+    public static ulong FreshSeed() => ((ulong)DateTime.UtcNow.Ticks * 0x9E3779B97F4A7C15UL) >> 1; // 63 bits: fits --seed
 }

@@ -47,6 +47,9 @@ public class RingDesign : IpiDesign
         ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync"
         : $"reference with a deliberate defect: {_mutation}";
 
+    /// <summary>The safeguards this design removes (none for the reference).</summary>
+    public Mutation Mutations => _mutation;
+
     private bool Has(Mutation m) => (_mutation & m) != 0;
     public override int Slots(IpiBounds b) => b.Ring;
     private static MkRing Ring(IpiBounds b) => new((uint)b.Ring, CounterBits: 8); // IpiState keeps byte counters
