@@ -111,11 +111,12 @@ internal static class IpiCommands
 
     /// <summary>
     /// bench: the explorer's speed and memory on the reference design at a large
-    /// configuration, safety-only (fingerprint set) and with the graph kept.
+    /// configuration, safety-only (fingerprint set) and with the graph kept; then the
+    /// implementation's messages per second against a bounded channel.
     /// </summary>
     public static int Bench(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("bench", argv, [.. IpiOptions.Valued, "--runs"], IpiOptions.Flags);
+        var a = new Args("bench", argv, [.. IpiOptions.Valued, "--runs", "--messages-per-run"], IpiOptions.Flags);
         a.NoMorePositionals(0);
         var bounds = IpiOptions.Bounds(a, new IpiBounds { Senders = 3, Messages = 2, Ring = 2, Handlers = 2 });
         int runs = a.Int("--runs", 3, 1, 20);
@@ -134,6 +135,7 @@ internal static class IpiCommands
             }
             o.WriteLine($"  {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)    ")}: {Report.Statistics(best!)}");
         }
+        ImplBench.Run(o, runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
         return 0;
     }
 }

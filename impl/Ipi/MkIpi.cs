@@ -19,6 +19,8 @@ public sealed class MkIpi : IDisposable
     public const ulong PfnIpiType = IpiConstants.MkPfnIpiType;
 
     private const uint SlotFree = IpiConstants.SlotFree, SlotReady = IpiConstants.SlotReady;
+    /// <summary>The receiver publishes its tail every TailBatch + 1 slots within a pass, and at its end.</summary>
+    private const uint TailBatch = 7;
 
     private readonly MkIpiArea?[] _areas = new MkIpiArea?[MaxInstances]; // mk_instance_ipi_map[]
     private readonly int _ringSize;
@@ -85,10 +87,10 @@ public sealed class MkIpi : IDisposable
         var area = Interlocked.Exchange(ref _areas[instanceId], null);
         if (area == null) return -Errno.ENODEV;
         var spin = new SpinWait();
-        while (Volatile.Read(ref area.Senders) != 0) spin.SpinOnce();
+        while (area.AnySender()) spin.SpinOnce();
         area.Cpu?.Stop();
         spin.Reset();
-        while (Interlocked.CompareExchange(ref area.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
+        while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
         Array.Clear(area.Region);
         return 0;
     }
@@ -100,7 +102,7 @@ public sealed class MkIpi : IDisposable
     /// <summary>The receiver's counters; all zero when there is no instance.</summary>
     public MkIpiStats Stats(int instanceId) =>
         (uint)instanceId < MaxInstances && Volatile.Read(ref _areas[instanceId]) is { } a
-            ? new MkIpiStats(Volatile.Read(ref a.Delivered), Volatile.Read(ref a.Dropped), Volatile.Read(ref a.Resets))
+            ? new MkIpiStats(Volatile.Read(ref a.Recv.Delivered), Volatile.Read(ref a.Recv.Dropped), Volatile.Read(ref a.Recv.Resets))
             : default;
 
     /// <summary>An exception a callback threw on the instance's CPU thread, if any.</summary>
@@ -140,8 +142,11 @@ public sealed class MkIpi : IDisposable
             var next = new Handler[_handlers.Length - 1];
             Array.Copy(_handlers, 0, next, 0, at);
             Array.Copy(_handlers, at + 1, next, at, next.Length - at);
-            Interlocked.Exchange(ref _handlers, next); // full fence before reading the drain generations
+            Volatile.Write(ref _handlers, next);
         }
+        // membarrier(): every CPU passes a full barrier, so a drain pass either shows up in
+        // DrainGen below or reads the new list. The drain's fast path then needs no fence.
+        Interlocked.MemoryBarrierProcessWide();
         if (!Has(MkIpiFaults.UnregisterNoWait)) IrqWorkSync();
         return 0;
     }
@@ -149,7 +154,7 @@ public sealed class MkIpi : IDisposable
     private bool DrainingOnThisThread()
     {
         int me = Environment.CurrentManagedThreadId;
-        foreach (var a in _areas) if (a != null && Volatile.Read(ref a.DrainOwner) == me) return true;
+        foreach (var a in _areas) if (a != null && Volatile.Read(ref a.Recv.DrainOwner) == me) return true;
         return false;
     }
 
@@ -159,10 +164,10 @@ public sealed class MkIpi : IDisposable
         foreach (var a in _areas)
         {
             if (a == null) continue;
-            int gen = Volatile.Read(ref a.DrainGen);
+            int gen = Volatile.Read(ref a.Recv.DrainGen);
             if ((gen & 1) == 0) continue;
             var spin = new SpinWait();
-            while (Volatile.Read(ref a.DrainGen) == gen) spin.SpinOnce();
+            while (Volatile.Read(ref a.Recv.DrainGen) == gen) spin.SpinOnce();
         }
     }
 
@@ -182,36 +187,46 @@ public sealed class MkIpi : IDisposable
 
         // rcu_read_lock(): announce ourselves, then re-check that the area is still published,
         // so that destroy either sees us or we see it gone (both sides are full fences).
-        Interlocked.Increment(ref area.Senders);
+        ref int readers = ref area.MySenders();
+        Interlocked.Increment(ref readers);
         int rc = Volatile.Read(ref _areas[instanceId]) == area ? Publish(area, data, type) : -Errno.ENODEV;
-        if (rc != -Errno.ENODEV) RaiseIpi(area); // on -ENOSPC too: a full or damaged ring needs its CPU
-        Interlocked.Decrement(ref area.Senders); // rcu_read_unlock()
+        // Raise the IPI unless it is already pending (or the CPU is polling): the publish was a
+        // full fence, so a CPU that clears the bit after we read it set will see our slot.
+        // Raised on -ENOSPC too: a full (or damaged) ring needs its CPU.
+        if (rc is 0 or -Errno.ENOSPC) RaiseIpi(area);
+        Interlocked.Decrement(ref readers); // rcu_read_unlock()
         return rc;
     }
 
     private int Publish(MkIpiArea area, ReadOnlySpan<byte> data, ulong type)
     {
         ref uint head = ref area.Head;
-        ref uint tail = ref area.Tail;
         uint pos;
         while (true)
         {
             pos = Volatile.Read(ref head);
-            uint consumed = Volatile.Read(ref tail); // smp_load_acquire: the slot's last reader is done
-            if (!Has(MkIpiFaults.NoFullCheck) && pos - consumed >= area.RingSize) return -Errno.ENOSPC;
+            if (!Has(MkIpiFaults.NoFullCheck) && pos - Volatile.Read(ref area.Send.CachedTail) >= area.RingSize)
+            {
+                // The cached tail is never ahead of the real one, so "full" may be stale: look again.
+                uint consumed = Volatile.Read(ref area.Tail); // smp_load_acquire: the slot's last reader is done
+                Volatile.Write(ref area.Send.CachedTail, consumed);
+                if (pos - consumed >= area.RingSize) return -Errno.ENOSPC;
+            }
             if (Interlocked.CompareExchange(ref head, pos + 1, pos) == pos) break;
         }
 
         int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
         ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
-        if (Has(MkIpiFaults.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
+        if (Has(MkIpiFaults.PublishBeforeCopy)) Interlocked.Exchange(ref state, SlotReady);
         var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..], pos);
         BinaryPrimitives.WriteInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..], SmpProcessorId);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotDataSize..], (uint)data.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[MkIpiLayout.SlotType..], type);
         data.CopyTo(bytes[MkIpiLayout.SlotBuffer..]);
-        Volatile.Write(ref state, SlotReady); // smp_store_release: header and payload before the state
+        // smp_store_release(&slot->state, READY), as a full fence: header and payload are visible
+        // before the state, and the state before we look at the CPU's pending bit.
+        Interlocked.Exchange(ref state, SlotReady);
         return 0;
     }
 
@@ -219,7 +234,7 @@ public sealed class MkIpi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RaiseIpi(MkIpiArea area)
     {
-        if (Interlocked.Exchange(ref area.IpiPending, 1) == 0) area.Cpu?.Kick();
+        if (Volatile.Read(ref area.Irq.IpiPending) == 0 && Interlocked.Exchange(ref area.Irq.IpiPending, 1) == 0) area.Cpu?.Kick();
     }
 
     /// <summary>mk_send_pfn(): the PFN as 8 bytes of type MK_PFN_IPI_TYPE.</summary>
@@ -251,38 +266,39 @@ public sealed class MkIpi : IDisposable
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
         var area = Volatile.Read(ref _areas[instanceId]);
         if (area == null) return -Errno.ENODEV;
-        Interlocked.Exchange(ref area.IpiPending, 0);
+        Interlocked.Exchange(ref area.Irq.IpiPending, 0);
         return Drain(area);
     }
 
     /// <summary>irq_work_queue + the work itself: one CPU drains at a time; a drain requested meanwhile is served by it.</summary>
     private int Drain(MkIpiArea area)
     {
-        Volatile.Write(ref area.WorkPending, 1);
+        Volatile.Write(ref area.Recv.WorkPending, 1);
         int me = Environment.CurrentManagedThreadId, taken = 0;
         while (true)
         {
-            int owner = Interlocked.CompareExchange(ref area.DrainOwner, me, 0);
+            int owner = Interlocked.CompareExchange(ref area.Recv.DrainOwner, me, 0);
             if (owner == MkIpiArea.Dead) return -Errno.ENODEV;
             if (owner != 0) return taken; // the running drain sees WorkPending
             try
             {
-                while (Interlocked.Exchange(ref area.WorkPending, 0) != 0) taken += DrainRing(area);
+                while (Interlocked.Exchange(ref area.Recv.WorkPending, 0) != 0) taken += DrainRing(area);
             }
-            finally { Volatile.Write(ref area.DrainOwner, 0); }
-            if (Volatile.Read(ref area.WorkPending) == 0) return taken;
+            finally { Volatile.Write(ref area.Recv.DrainOwner, 0); }
+            if (Volatile.Read(ref area.Recv.WorkPending) == 0) return taken;
         }
     }
 
     /// <summary>mk_ring_drain(): take each published slot in order, validate it, free it, dispatch the copy.</summary>
     private int DrainRing(MkIpiArea area)
     {
-        Interlocked.Increment(ref area.DrainGen); // odd: a drain is running
+        // Odd while a pass runs. Only the owner writes it; UnregisterHandler's process-wide
+        // barrier orders this store before the pass's reads of the handler list.
+        Volatile.Write(ref area.Recv.DrainGen, area.Recv.DrainGen + 1);
         int dispatched = 0;
         try
         {
-            uint tail = area.ConsumerTail;
-            Volatile.Write(ref area.Tail, tail); // the region's copy may have been scribbled on
+            uint tail = area.Recv.ConsumerTail;
             while (true)
             {
                 int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? tail : tail & area.Mask);
@@ -301,11 +317,13 @@ public sealed class MkIpi : IDisposable
                 if (valid) bytes.Slice(MkIpiLayout.SlotBuffer, (int)size).CopyTo(area.Copy);
 
                 Volatile.Write(ref state, SlotFree);
-                area.ConsumerTail = ++tail;
-                Volatile.Write(ref area.Tail, tail); // smp_store_release: the slot may be claimed again
-                if (!valid) { Volatile.Write(ref area.Dropped, area.Dropped + 1); continue; }
+                area.Recv.ConsumerTail = ++tail;
+                // smp_store_release(&ring->tail): the slots before it may be claimed again. Published
+                // every few slots and when the pass ends, to move the line senders read less often.
+                if ((tail & TailBatch) == 0) Volatile.Write(ref area.Tail, tail);
+                if (!valid) { Volatile.Write(ref area.Recv.Dropped, area.Recv.Dropped + 1); continue; }
 
-                Volatile.Write(ref area.Delivered, area.Delivered + 1);
+                Volatile.Write(ref area.Recv.Delivered, area.Recv.Delivered + 1);
                 dispatched++;
                 var message = new MkIpiMessage(sender, type, area.Copy.AsSpan(0, (int)size));
                 var handlers = Volatile.Read(ref _handlers); // the list as it is now, per message
@@ -313,7 +331,11 @@ public sealed class MkIpi : IDisposable
                     if (h.Type == type) h.Callback(message, h.Ctx);
             }
         }
-        finally { Interlocked.Increment(ref area.DrainGen); }
+        finally
+        {
+            Volatile.Write(ref area.Tail, area.Recv.ConsumerTail); // also repairs a tail the peer wrote
+            Volatile.Write(ref area.Recv.DrainGen, area.Recv.DrainGen + 1);
+        }
         return dispatched;
     }
 
@@ -322,18 +344,30 @@ public sealed class MkIpi : IDisposable
     /// kernel wrote the region: head is further than any claim can reach, or positions are
     /// claimed that no sender is filling. In the second case the claimed positions are lost:
     /// count them as dropped and move head back to tail. Only done when no sender is inside
-    /// SendIpiData, so a real claim is never undone.
+    /// SendIpiData, so a real claim is never undone; and only when a pass stops at the same
+    /// tail twice, so the common case (a sender mid-fill) costs one comparison.
     /// </summary>
     private static void RepairIfDamaged(MkIpiArea area, uint tail, ref uint state)
     {
+        ref var r = ref area.Recv;
+        if (r.StallTail != tail || r.Stalls == 0)
+        {
+            // First stop at this tail: most likely the ring is empty or a sender is between claim
+            // and publish. Not even head is read, so the senders keep their line.
+            r.StallTail = tail;
+            r.Stalls = 1;
+            return;
+        }
         uint head = Volatile.Read(ref area.Head);
         uint used = head - tail;
         if (used == 0) return;
-        if (Volatile.Read(ref area.Senders) != 0) return; // a sender may be filling it; it raises an IPI when done
+        Interlocked.MemoryBarrier(); // pairs with the senders' announcement: see them, or they see our state
+        if (area.AnySender()) return; // a sender is filling it; it raises an IPI when done
         if (used <= area.RingSize && Volatile.Read(ref state) == SlotReady) return; // published meanwhile
         if (Interlocked.CompareExchange(ref area.Head, tail, head) != head) return; // a new claim: not quiescent
-        Volatile.Write(ref area.Dropped, area.Dropped + Math.Min(used, area.RingSize));
-        Volatile.Write(ref area.Resets, area.Resets + 1);
+        r.Stalls = 0;
+        Volatile.Write(ref r.Dropped, r.Dropped + Math.Min(used, area.RingSize));
+        Volatile.Write(ref r.Resets, r.Resets + 1);
     }
 
     public void Dispose()

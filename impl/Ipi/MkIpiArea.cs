@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Multikernel.Impl.Ipi;
 
@@ -13,22 +14,35 @@ internal sealed class MkIpiArea
     public readonly uint RingSize;
     public readonly uint Mask;
 
-    /// <summary>Senders inside SendIpiData on this area: the rcu_read_lock() section.</summary>
-    public int Senders;
-    /// <summary>The APIC's pending bit for MULTIKERNEL_VECTOR on the instance's CPU.</summary>
-    public int IpiPending;
-    /// <summary>irq_work pending: set by every interrupt, cleared by the drain that serves it.</summary>
-    public int WorkPending;
-    /// <summary>Managed thread id of the CPU draining the ring, 0 when none, <see cref="Dead"/> once destroyed.</summary>
-    public int DrainOwner;
-    /// <summary>Odd while a drain pass runs: what irq_work_sync() waits on.</summary>
-    public int DrainGen;
+    /// <summary>
+    /// Senders inside SendIpiData on this area (the rcu_read_lock() section), counted per CPU
+    /// on separate cache lines so that senders on different CPUs do not share a line.
+    /// </summary>
+    public readonly int[] Senders = new int[(ReaderSlots + 1) * IntsPerLine];
+    public const int ReaderSlots = 16, IntsPerLine = 16;
+
+    /// <summary>The counter of the calling thread's CPU (by thread, as CPUs are threads here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref int MySenders() => ref Senders[((Environment.CurrentManagedThreadId & (ReaderSlots - 1)) + 1) * IntsPerLine];
+
+    /// <summary>True when some sender is inside SendIpiData on this area. The caller has fenced.</summary>
+    public bool AnySender()
+    {
+        for (int i = 1; i <= ReaderSlots; i++) if (Volatile.Read(ref Senders[i * IntsPerLine]) != 0) return true;
+        return false;
+    }
+
+    /// <summary>The slot at the receiver's tail is published: there is work for the CPU.</summary>
+    public bool HasWork() => Volatile.Read(ref Word(MkIpiLayout.SlotOffset(Recv.ConsumerTail & Mask) + MkIpiLayout.SlotState)) == IpiConstants.SlotReady;
+    /// <summary>The last tail value a sender read from the region: senders re-read the region's tail (a line the receiver writes) only when this one says the ring is full.</summary>
+    public SenderLine Send;
+    /// <summary>The APIC's pending bit: written by both sides, so alone on its line.</summary>
+    public IrqLine Irq;
+    /// <summary>Written by the receiving CPU only (and read by unregister and destroy).</summary>
+    public ReceiverLine Recv;
     public const int Dead = -1;
 
-    // Receiver-private: never read back from the region.
-    public uint ConsumerTail;
     public readonly byte[] Copy = new byte[MkIpiLayout.MaxDataSize];
-    public long Delivered, Dropped, Resets;
 
     public MkCpu? Cpu;
 
@@ -46,4 +60,40 @@ internal sealed class MkIpiArea
     /// <summary>A u32 of the region; the array's bounds check is the last line of defence, not the first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref uint Word(int offset) => ref Unsafe.As<byte, uint>(ref Region[offset]);
+}
+
+/// <summary>Padded to 64-byte lines, so that a sender's write does not invalidate the receiver's line and vice versa.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct SenderLine
+{
+    [FieldOffset(64)] public uint CachedTail;
+}
+
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct IrqLine
+{
+    /// <summary>
+    /// The APIC's pending bit for MULTIKERNEL_VECTOR on the instance's CPU; it stays set while
+    /// the CPU is awake and polling the ring, so senders skip the IPI then.
+    /// </summary>
+    [FieldOffset(64)] public int IpiPending;
+}
+
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct ReceiverLine
+{
+    /// <summary>irq_work pending: set by every interrupt, cleared by the drain that serves it.</summary>
+    [FieldOffset(64)] public int WorkPending;
+    /// <summary>Managed thread id of the CPU draining the ring, 0 when none, <see cref="MkIpiArea.Dead"/> once destroyed.</summary>
+    [FieldOffset(68)] public int DrainOwner;
+    /// <summary>Odd while a drain pass runs: what irq_work_sync() waits on.</summary>
+    [FieldOffset(72)] public int DrainGen;
+    /// <summary>The receiver's own tail: never read back from the region.</summary>
+    [FieldOffset(76)] public uint ConsumerTail;
+    [FieldOffset(80)] public long Delivered;
+    [FieldOffset(88)] public long Dropped;
+    [FieldOffset(96)] public long Resets;
+    /// <summary>Where the last pass stopped at an unpublished, claimed slot: telling a slow sender from a damaged ring.</summary>
+    [FieldOffset(104)] public uint StallTail;
+    [FieldOffset(108)] public uint Stalls;
 }

@@ -18,11 +18,25 @@ public class CliTests
     [Fact]
     public void Check_passes_on_the_reference_and_fits_one_screen()
     {
-        var (code, o, e) = Run("check");
+        var (code, o, e) = Run("check", "--seed", "42");
         Assert.Equal(0, code);
         Assert.Empty(e);
-        Assert.Contains("all 10 IPI invariants hold", o);
-        Assert.True(o.Split('\n').Length < 25, o);
+        Assert.Contains("seed 42; replay with --seed 42", o);
+        Assert.Contains("everything holds: 10 invariants, 6 implementation checks, the ring proofs", o);
+        Assert.DoesNotContain("FAILS", o);
+        Assert.Equal(7, o.Split('\n').Count(l => l.Contains(" proved ")));
+        Assert.True(o.Split('\n').Length < 40, o);
+    }
+
+    [Fact]
+    public void Prove_proves_the_reference_and_refutes_a_mutant_with_values()
+    {
+        var (ok, o, _) = Run("prove");
+        Assert.Equal(0, ok);
+        Assert.DoesNotContain("REFUTED", o);
+        var (bad, o2, _) = Run("prove", "--design", "ref-no-full-check");
+        Assert.Equal(1, bad);
+        Assert.Matches(@"ring\.claim-inductive +REFUTED[^\n]*\n +counterexample: ring = \d+, head = \S+, tail = \S+", o2);
     }
 
     [Fact]
@@ -45,6 +59,9 @@ public class CliTests
     [InlineData("check", "--max-states")]
     [InlineData("explore", "tla")]
     [InlineData("replay", "/nonexistent/trace.json")]
+    [InlineData("prove", "--design", "ipi-v1")]
+    [InlineData("prove", "--timeout", "0")]
+    [InlineData("check", "--seed", "-1")]
     public void Bad_arguments_get_one_line_and_exit_2(params string[] args)
     {
         var (code, o, e) = Run(args);
