@@ -10,6 +10,21 @@ public class ConcurrencyTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
+    private CheckResult Check(string name, FsCheck.Property property, int cases)
+    {
+        var r = FsRun.Run(name, property, cases, Seed);
+        output.WriteLine(r.ToString());
+        return r;
+    }
+
+    /// <summary>A deliberate defect: the property must fail, for the reason given.</summary>
+    private void Caught(string name, FsCheck.Property property, int cases, string because)
+    {
+        var r = Check(name, property, cases);
+        Assert.False(r.Holds);
+        Assert.Contains(because, r.Detail);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
@@ -56,43 +71,34 @@ public class ConcurrencyTests(ITestOutputHelper output)
     [Fact]
     public void Short_concurrent_histories_are_linearizable()
     {
-        var r = FsRun.Run("linearizability", Linearizability.Property(), 300, Seed);
-        output.WriteLine(r.ToString());
+        var r = Check("linearizability", Linearizability.Property(), 300);
         Assert.True(r.Holds, r.Detail);
     }
 
     [Fact]
     public void Linearizability_catches_a_ring_without_the_full_check()
     {
-        var r = FsRun.Run("linearizability (no full check)", Linearizability.Property(MkIpiFaults.NoFullCheck), 300, Seed);
-        output.WriteLine(r.ToString());
-        Assert.False(r.Holds);
-        Assert.Contains("no interleaving of the specification explains", r.Detail);
+        Caught("linearizability (no full check)", Linearizability.Property(MkIpiFaults.NoFullCheck), 300,
+            "no interleaving of the specification explains");
     }
 
     [Fact]
     public void Hostile_peer_never_breaks_the_receiver()
     {
-        var r = FsRun.Run("hostile peer", HostilePeer.Property(), 500, Seed);
-        output.WriteLine(r.ToString());
+        var r = Check("hostile peer", HostilePeer.Property(), 500);
         Assert.True(r.Holds, r.Detail);
     }
 
     [Fact]
     public void Hostile_peer_catches_a_receiver_that_never_repairs_the_ring()
     {
-        var r = FsRun.Run("hostile peer (no repair)", HostilePeer.Property(MkIpiFaults.NoRingRepair), 500, Seed);
-        output.WriteLine(r.ToString());
-        Assert.False(r.Holds);
-        Assert.Contains("after the peer stopped, an accepted message never arrived", r.Detail);
+        Caught("hostile peer (no repair)", HostilePeer.Property(MkIpiFaults.NoRingRepair), 500,
+            "after the peer stopped, an accepted message never arrived");
     }
 
     [Fact]
     public void Hostile_peer_catches_an_unmasked_index()
     {
-        var r = FsRun.Run("hostile peer (no mask)", HostilePeer.Property(MkIpiFaults.NoIndexMask), 500, Seed);
-        output.WriteLine(r.ToString());
-        Assert.False(r.Holds);
-        Assert.Contains("threw IndexOutOfRangeException", r.Detail);
+        Caught("hostile peer (no mask)", HostilePeer.Property(MkIpiFaults.NoIndexMask), 500, "threw IndexOutOfRangeException");
     }
 }
