@@ -201,10 +201,9 @@ public sealed class MkIpi : IDisposable
     private int Publish(MkIpiArea area, ReadOnlySpan<byte> data, ulong type)
     {
         ref uint head = ref area.Head;
-        uint pos;
+        uint pos = Volatile.Read(ref head);
         while (true)
         {
-            pos = Volatile.Read(ref head);
             if (!Has(MkIpiFaults.NoFullCheck) && pos - Volatile.Read(ref area.Send.CachedTail) >= area.RingSize)
             {
                 // The cached tail is never ahead of the real one, so "full" may be stale: look again.
@@ -212,7 +211,9 @@ public sealed class MkIpi : IDisposable
                 Volatile.Write(ref area.Send.CachedTail, consumed);
                 if (pos - consumed >= area.RingSize) return -Errno.ENOSPC;
             }
-            if (Interlocked.CompareExchange(ref head, pos + 1, pos) == pos) break;
+            uint seen = Interlocked.CompareExchange(ref head, pos + 1, pos); // cmpxchg(&ring->head, pos, pos + 1)
+            if (seen == pos) break;
+            pos = seen; // another sender claimed it: try the next position
         }
 
         int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
