@@ -45,5 +45,5 @@ public interface ISpec<TState> where TState : unmanaged
 /// <summary>The most steps any state of any specification may enable.</summary>
 public static class SpecLimits
 {
-    public const int MaxEnabled = 64;
+    public const int MaxEnabled = 128;
 }

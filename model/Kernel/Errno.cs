@@ -10,9 +10,11 @@ namespace Multikernel.Model.Kernel;
 public static class Errno
 #endif
 {
+    public const int ENOENT = 2;
     public const int EIO = 5;
     public const int EDEADLK = 35;
     public const int ENOMEM = 12;
+    public const int EFAULT = 14;
     public const int EBUSY = 16;
     public const int EEXIST = 17;
     public const int ENODEV = 19;
@@ -22,9 +24,11 @@ public static class Errno
     public static string Name(int rc) => rc switch
     {
         0 => "0",
+        -ENOENT => "-ENOENT",
         -EIO => "-EIO",
         -EDEADLK => "-EDEADLK",
         -ENOMEM => "-ENOMEM",
+        -EFAULT => "-EFAULT",
         -EBUSY => "-EBUSY",
         -EEXIST => "-EEXIST",
         -ENODEV => "-ENODEV",

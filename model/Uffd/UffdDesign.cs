@@ -1,0 +1,125 @@
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Model.Uffd;
+
+/// <summary>
+/// A design of userfaultfd's VM flags: where VM_UFFD_MINOR lives, which memory each
+/// register mode accepts (vma_can_userfault), which reason each fault path passes to
+/// handle_userfault(), the message's flags, and whether unregister / release wake the
+/// faults they strand. The defaults are mainline's; a design of your own overrides what
+/// it changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks.
+/// </summary>
+public class UffdDesign
+{
+    [Flags]
+    public enum Defect
+    {
+        None = 0,
+        /// <summary>A minor fault on a VMA registered MISSING|MINOR passes both bits as its reason.</summary>
+        BothReasons = 1,
+        /// <summary>The message of a minor fault lacks UFFD_PAGEFAULT_FLAG_MINOR (the code before v5).</summary>
+        NoMinorFlag = 2,
+        /// <summary>Unregister and release clear the flags but do not wake the faults waiting there.</summary>
+        NoWake = 4,
+    }
+
+    public UffdDesign(string name, string summary, ulong vmUffdMinor, bool minorOnShmem, bool wpOnFileBacked, Defect defects = Defect.None)
+    {
+        Name = name;
+        Summary = summary;
+        VmUffdMinor = vmUffdMinor;
+        MinorOnShmem = minorOnShmem;
+        WpOnFileBacked = wpOnFileBacked;
+        Defects = defects;
+    }
+
+    public string Name { get; }
+    public string Summary { get; }
+    /// <summary>#define VM_UFFD_MINOR: the seed's 0x2000, or a bit of its own.</summary>
+    public ulong VmUffdMinor { get; }
+    /// <summary>Minor mode on shmem (mainline since 5.14); the seed has it on hugetlbfs only.</summary>
+    public bool MinorOnShmem { get; }
+    /// <summary>WP mode on shmem and hugetlbfs (mainline, with PTE markers); the seed has it on anonymous memory only.</summary>
+    public bool WpOnFileBacked { get; }
+    public Defect Defects { get; }
+    public bool Has(Defect d) => (Defects & d) != 0;
+
+    /// <summary>__VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR.</summary>
+    public ulong VmUffdFlags => VmUffdMissing | VmUffdWp | VmUffdMinor;
+
+    /// <summary>The features UFFDIO_API accepts.</summary>
+    public virtual ulong SupportedFeatures =>
+        UffdFeaturePagefaultFlagWp | UffdFeatureEventFork | UffdFeatureEventRemap | UffdFeatureEventRemove |
+        UffdFeatureMissingHugetlbfs | UffdFeatureMissingShmem | UffdFeatureEventUnmap | UffdFeatureSigbus |
+        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | (MinorOnShmem ? UffdFeatureMinorShmem : 0);
+
+    /// <summary>userfaultfd_register(): the vm_flags a register mode asks for.</summary>
+    public virtual ulong VmFlagsOf(ulong mode) =>
+        ((mode & UffdioRegisterModeMissing) != 0 ? VmUffdMissing : 0) |
+        ((mode & UffdioRegisterModeWp) != 0 ? VmUffdWp : 0) |
+        ((mode & UffdioRegisterModeMinor) != 0 ? VmUffdMinor : 0);
+
+    /// <summary>vma_can_userfault(vma, vm_flags).</summary>
+    public virtual bool VmaCanUserfault(MemType type, ulong vmFlags)
+    {
+        if ((vmFlags & VmUffdWp) != 0 && !MemTypes.IsAnon(type) && !WpOnFileBacked) return false;
+        if ((vmFlags & VmUffdMinor) != 0 && !(MemTypes.IsHugetlb(type) || (MinorOnShmem && MemTypes.IsShmem(type)))) return false;
+        return type != MemType.None;
+    }
+
+    /// <summary>
+    /// The reason a fault on a page whose PTE is none passes to handle_userfault(), or 0 for
+    /// a normal fault: do_anonymous_page(), shmem_get_folio_gfp(), hugetlb_no_page().
+    /// </summary>
+    public virtual ulong FaultReason(MemType type, ulong vmFlags, bool cached)
+    {
+        bool minorPath = cached && (MemTypes.IsHugetlb(type) || (MinorOnShmem && MemTypes.IsShmem(type)));
+        if (minorPath && (vmFlags & VmUffdMinor) != 0) // userfaultfd_minor(vma)
+            return Has(Defect.BothReasons) ? vmFlags & (VmUffdMinor | VmUffdMissing) : VmUffdMinor;
+        if (!cached && (vmFlags & VmUffdMissing) != 0) return VmUffdMissing; // userfaultfd_missing(vma)
+        return 0;
+    }
+
+    /// <summary>userfault_msg(): msg.arg.pagefault.flags for a reason and an access.</summary>
+    public virtual ulong MessageFlags(ulong reason, bool write)
+    {
+        ulong f = 0;
+        if (write) f |= UffdPagefaultFlagWrite;
+        if ((reason & VmUffdWp) != 0) f |= UffdPagefaultFlagWp;
+        if ((reason & VmUffdMinor) != 0 && !Has(Defect.NoMinorFlag)) f |= UffdPagefaultFlagMinor;
+        return f;
+    }
+
+    /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
+    public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The designs that ship with the project.</summary>
+public static class UffdDesigns
+{
+    /// <summary>Mainline's VM_UFFD_MINOR_BIT on 64-bit builds (include/linux/mm.h).</summary>
+    public const ulong MainlineVmUffdMinor = 1UL << 38;
+
+    /// <summary>The seed as posted: VM_UFFD_MINOR = 0x2000 (= VM_LOCKED), minor on hugetlbfs only, WP on anonymous only.</summary>
+    public static readonly UffdDesign V5 = new("uffd-v5",
+        "userfaultfd minor-fault mode v5 as posted (004): VM_UFFD_MINOR 0x00002000, minor on hugetlbfs only",
+        vmUffdMinor: 0x2000, minorOnShmem: false, wpOnFileBacked: false);
+
+    public static readonly UffdDesign Reference = new("reference",
+        "VM_UFFD_MINOR a bit of its own (bit 38), minor on hugetlbfs and shmem, as in mainline",
+        MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true);
+
+    public static readonly IReadOnlyList<UffdDesign> Mutants =
+    [
+        new("uffd-ref-both-reasons", "reference, but a minor fault passes MISSING|MINOR when both are registered", MainlineVmUffdMinor, true, true, UffdDesign.Defect.BothReasons),
+        new("uffd-ref-no-minor-flag", "reference, but the message lacks UFFD_PAGEFAULT_FLAG_MINOR", MainlineVmUffdMinor, true, true, UffdDesign.Defect.NoMinorFlag),
+        new("uffd-ref-no-wake", "reference, but unregister and release do not wake stranded faults", MainlineVmUffdMinor, true, true, UffdDesign.Defect.NoWake),
+    ];
+
+    public static IEnumerable<UffdDesign> All => Mutants.Prepend(Reference).Prepend(V5);
+
+    public static UffdDesign? Find(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,222 @@
+using System.Numerics;
+using Multikernel.Model.Kernel;
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Model.Uffd;
+
+/// <summary>
+/// fs/userfaultfd.c and the fault paths, on <see cref="UffdState"/>, as a design has them.
+/// Every call returns what the kernel returns; the ghost checks (reason bits, registration,
+/// message flags) are made where handle_userfault() is entered.
+/// </summary>
+public sealed class UffdKernel(UffdDesign design)
+{
+    public UffdDesign Design => design;
+
+    public enum FaultOutcome : byte { None, Normal, Blocked, Sigbus }
+
+    public const ulong AllModes = UffdioRegisterModeMissing | UffdioRegisterModeWp | UffdioRegisterModeMinor;
+
+    private static void Break(ref UffdState s, UffdInvariant i) => s.Broken |= (ushort)(1 << (int)i);
+
+    /// <summary>The initial vm_flags of a mapping of <paramref name="t"/> (mmap PROT_READ|PROT_WRITE).</summary>
+    public static ulong MmapFlags(MemType t) =>
+        VmRead | VmWrite | VmMayread | VmMaywrite |
+        (t is MemType.ShmemShared or MemType.HugetlbShared ? VmShared | VmMayshare : 0) |
+        (MemTypes.IsHugetlb(t) ? VmHugetlb : 0);
+
+    // ---- ioctls on the userfaultfd ------------------------------------------------
+
+    /// <summary>UFFDIO_API: once per context, with the right api number and known features.</summary>
+    public int Api(ref UffdState s, int ctx, ulong api, ulong features)
+    {
+        ref var c = ref s.Ctxs[ctx - 1];
+        if (c.State != UffdCtx.Open) return -Errno.EINVAL;
+        if (api != UffdApi || (features & ~design.SupportedFeatures) != 0) return -Errno.EINVAL;
+        c.State = UffdCtx.Ready;
+        c.Sigbus = (byte)((features & UffdFeatureSigbus) != 0 ? 1 : 0);
+        return 0;
+    }
+
+    /// <summary>The range checks shared by register and unregister: page aligned, non-empty, mapped, huge-page aligned on hugetlbfs.</summary>
+    private static int Range(in UffdState s, ulong start, ulong len, out int first, out int count)
+    {
+        first = count = 0;
+        if (len == 0 || (start & (PageSize - 1)) != 0 || (len & (PageSize - 1)) != 0) return -Errno.EINVAL;
+        ulong end = start + len;
+        if (end < start || end > UffdBounds.Pages * PageSize) return -Errno.EINVAL;
+        first = (int)(start / PageSize);
+        count = (int)(len / PageSize);
+        bool any = false;
+        for (int p = first; p < first + count; p++)
+        {
+            var t = s.Pages[p].Type;
+            if (t == MemType.None) continue;
+            any = true;
+            // if (is_vm_hugetlb_page(vma)) the range's ends must be huge-page aligned
+            if (MemTypes.IsHugetlb(t) && (first % HugePages != 0 || (first + count) % HugePages != 0)) return -Errno.EINVAL;
+        }
+        return any ? 0 : -Errno.EINVAL;
+    }
+
+    /// <summary>UFFDIO_REGISTER: the vm_flags of the mode on every VMA of the range, which must all accept them.</summary>
+    public int Register(ref UffdState s, int ctx, ulong start, ulong len, ulong mode)
+    {
+        if (s.Ctxs[ctx - 1].State != UffdCtx.Ready) return -Errno.EINVAL;
+        if (mode == 0 || (mode & ~AllModes) != 0) return -Errno.EINVAL;
+        int rc = Range(s, start, len, out int first, out int count);
+        if (rc != 0) return rc;
+        ulong vmFlags = design.VmFlagsOf(mode);
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            if (pg.Type == MemType.None) continue;
+            if (!design.VmaCanUserfault(pg.Type, vmFlags)) return -Errno.EINVAL;
+            if (pg.Ctx != 0 && pg.Ctx != ctx) return -Errno.EBUSY; // owned by a different userfaultfd
+        }
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            if (pg.Type == MemType.None) continue;
+            pg.VmFlags = (pg.VmFlags & ~design.VmUffdFlags) | vmFlags;
+            pg.Ctx = (byte)ctx;
+            pg.RegModes = (byte)mode;
+        }
+        return 0;
+    }
+
+    /// <summary>UFFDIO_UNREGISTER: the context's VMAs in the range lose their uffd bits and context.</summary>
+    public int Unregister(ref UffdState s, int ctx, ulong start, ulong len)
+    {
+        if (s.Ctxs[ctx - 1].State != UffdCtx.Ready) return -Errno.EINVAL;
+        int rc = Range(s, start, len, out int first, out int count);
+        if (rc != 0) return rc;
+        for (int p = first; p < first + count; p++)
+            if (s.Pages[p].Ctx == ctx) Unlink(ref s, p); // if (!vma->vm_userfaultfd_ctx.ctx) goto skip;
+        return 0;
+    }
+
+    /// <summary>userfaultfd_release(): close of the last reference to the context.</summary>
+    public void Release(ref UffdState s, int ctx)
+    {
+        for (int p = 0; p < UffdBounds.Pages; p++)
+            if (s.Pages[p].Ctx == ctx) Unlink(ref s, p);
+        s.Ctxs[ctx - 1].State = UffdCtx.Released;
+    }
+
+    /// <summary>wake_userfault(), then vm_flags &amp;= ~__VM_UFFD_FLAGS and the context cleared.</summary>
+    private void Unlink(ref UffdState s, int p)
+    {
+        ref var pg = ref s.Pages[p];
+        if (pg.Waiter != 0 && design.WakesStrandedFaults)
+        {
+            pg.Waiter = 0; // the fault is retried; with no registration left it is a normal fault
+            if (pg.Pte == UffdPage.PteNone) { pg.Pte = UffdPage.PtePresent; pg.Cached = 1; }
+        }
+        pg.VmFlags &= ~design.VmUffdFlags;
+        pg.Ctx = 0;
+        pg.RegModes = 0;
+    }
+
+    // ---- the rest of the mm -------------------------------------------------------
+
+    /// <summary>mlock2(MLOCK_ONFAULT) / munlock on whole pages: VM_LOCKED on or off; -ENOMEM over a hole.</summary>
+    public static int Mlock(ref UffdState s, int first, int count, bool on)
+    {
+        for (int p = first; p < first + count; p++) if (s.Pages[p].Type == MemType.None) return -Errno.ENOMEM;
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            pg.VmFlags = on ? pg.VmFlags | VmLocked : pg.VmFlags & ~VmLocked;
+            pg.UserLocked = (byte)(on ? 1 : 0);
+        }
+        return 0;
+    }
+
+    /// <summary>A read or write fault at page <paramref name="p"/>: handle_mm_fault() down to the uffd hooks.</summary>
+    public FaultOutcome Fault(ref UffdState s, int p, bool write)
+    {
+        ref var pg = ref s.Pages[p];
+        FaultOutcome r;
+        if (pg.Pte != UffdPage.PteNone)
+        {
+            // do_wp_page(): if (userfaultfd_pte_wp(vma, pte)) return handle_userfault(vmf, VM_UFFD_WP);
+            r = write && pg.Pte == UffdPage.PteUffdWp && (pg.VmFlags & VmUffdWp) != 0
+                ? HandleUserfault(ref s, p, VmUffdWp, write)
+                : FaultOutcome.Normal;
+        }
+        else
+        {
+            ulong reason = design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0);
+            if (reason != 0) r = HandleUserfault(ref s, p, reason, write);
+            else
+            {
+                pg.Pte = UffdPage.PtePresent;
+                if (MemTypes.HasPageCache(pg.Type)) pg.Cached = 1;
+                r = FaultOutcome.Normal;
+            }
+        }
+        return r;
+    }
+
+    /// <summary>The register modes a reason stands for.</summary>
+    public ulong ModesOf(ulong reason) =>
+        ((reason & VmUffdMissing) != 0 ? UffdioRegisterModeMissing : 0) |
+        ((reason & VmUffdWp) != 0 ? UffdioRegisterModeWp : 0) |
+        ((reason & design.VmUffdMinor) != 0 ? UffdioRegisterModeMinor : 0);
+
+    /// <summary>handle_userfault(vmf, reason): the ghost checks, then SIGBUS or a message and a blocked thread.</summary>
+    private FaultOutcome HandleUserfault(ref UffdState s, int p, ulong reason, bool write)
+    {
+        ref var pg = ref s.Pages[p];
+        if (BitOperations.PopCount(reason) != 1 || (reason & ~design.VmUffdFlags) != 0) Break(ref s, UffdInvariant.OneReasonBit);
+        ulong modes = ModesOf(reason);
+        if (pg.Ctx == 0 || modes == 0 || (pg.RegModes & modes) != modes) Break(ref s, UffdInvariant.RegisteredFault);
+
+        if (pg.Ctx == 0) return FaultOutcome.Sigbus; // ctx = vma->vm_userfaultfd_ctx.ctx; if (!ctx) goto out;
+        ref var c = ref s.Ctxs[pg.Ctx - 1];
+        if (c.State != UffdCtx.Ready || c.Sigbus != 0) return FaultOutcome.Sigbus;
+
+        ulong expected = (write ? UffdPagefaultFlagWrite : 0) |
+                         ((reason & VmUffdWp) != 0 ? UffdPagefaultFlagWp : 0) |
+                         ((reason & design.VmUffdMinor) != 0 ? UffdPagefaultFlagMinor : 0);
+        if (design.MessageFlags(reason, write) != expected) Break(ref s, UffdInvariant.MessageFlags);
+        pg.Waiter = (byte)modes;
+        return FaultOutcome.Blocked;
+    }
+
+    /// <summary>UFFDIO_COPY of one page into a MISSING-registered range: installs it and wakes the fault.</summary>
+    public static int Copy(ref UffdState s, int p)
+    {
+        ref var pg = ref s.Pages[p];
+        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeMissing) == 0) return -Errno.EINVAL;
+        if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
+        pg.Pte = UffdPage.PtePresent;
+        if (MemTypes.HasPageCache(pg.Type)) pg.Cached = 1;
+        if ((pg.Waiter & UffdioRegisterModeMissing) != 0) pg.Waiter = 0;
+        return 0;
+    }
+
+    /// <summary>UFFDIO_CONTINUE: maps the page cache's page into a MINOR-registered range and wakes the fault.</summary>
+    public static int Continue(ref UffdState s, int p)
+    {
+        ref var pg = ref s.Pages[p];
+        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeMinor) == 0) return -Errno.EINVAL;
+        if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
+        if (pg.Cached == 0) return -Errno.EFAULT;
+        pg.Pte = UffdPage.PtePresent;
+        if ((pg.Waiter & UffdioRegisterModeMinor) != 0) pg.Waiter = 0;
+        return 0;
+    }
+
+    /// <summary>UFFDIO_WRITEPROTECT of one mapped page in a WP-registered range; unprotecting wakes the fault.</summary>
+    public static int WriteProtect(ref UffdState s, int p, bool protect)
+    {
+        ref var pg = ref s.Pages[p];
+        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeWp) == 0) return -Errno.EINVAL;
+        if (pg.Pte == UffdPage.PteNone) return -Errno.ENOENT;
+        pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
+        if (!protect && (pg.Waiter & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
+        return 0;
+    }
+}

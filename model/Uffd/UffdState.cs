@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Multikernel.Model.Uffd;
+
+/// <summary>
+/// One page of the address space with the attributes of the VMA it lies in. A VMA is a
+/// maximal run of pages with equal type, vm_flags and context, so splitting and merging
+/// VMAs on register / unregister (vma_merge, split_vma) is what the representation does.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct UffdPage
+{
+    public MemType Type;
+    /// <summary>vma->vm_userfaultfd_ctx.ctx: 0, or context 1..n.</summary>
+    public byte Ctx;
+    /// <summary>The page is in the page cache (shmem / hugetlbfs): a fault with PTE none is a minor fault.</summary>
+    public byte Cached;
+    /// <summary>PTE: <see cref="PteNone"/>, <see cref="PtePresent"/>, <see cref="PteUffdWp"/>.</summary>
+    public byte Pte;
+    /// <summary>A thread blocked in handle_userfault() on this page: the reason's register mode, or 0.</summary>
+    public byte Waiter;
+    /// <summary>Ghost: the register modes the page's context asked for (UFFDIO_REGISTER_MODE_*).</summary>
+    public byte RegModes;
+    /// <summary>Ghost: the user's mlock state (mlock2 / munlock), whatever vm_flags says.</summary>
+    public byte UserLocked;
+    public ulong VmFlags;
+
+    public const byte PteNone = 0, PtePresent = 1, PteUffdWp = 2;
+}
+
+/// <summary>A userfaultfd context, from userfaultfd(2) to close.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct UffdCtx
+{
+    public const byte Open = 0, Ready = 1, Released = 2;
+    /// <summary>Open (waiting for UFFDIO_API), Ready, Released.</summary>
+    public byte State;
+    /// <summary>UFFD_FEATURE_SIGBUS was negotiated: faults get SIGBUS instead of a message.</summary>
+    public byte Sigbus;
+}
+
+[InlineArray(UffdBounds.Pages)] public struct UffdPageArray { private UffdPage _e; }
+[InlineArray(UffdBounds.MaxContexts)] public struct UffdCtxArray { private UffdCtx _e; }
+
+/// <summary>One mm and its userfaultfd contexts, packed and unmanaged for the explorer.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct UffdState
+{
+    public UffdPageArray Pages;
+    public UffdCtxArray Ctxs;
+    /// <summary>Bit i: event invariant i was broken on the way here.</summary>
+    public ushort Broken;
+}
