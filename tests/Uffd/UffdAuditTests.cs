@@ -8,29 +8,51 @@ namespace Multikernel.Tests.Uffd;
 
 public class UffdAuditTests(ITestOutputHelper output)
 {
-    private ExploreReport Explore(UffdDesign d, UffdBounds? b = null)
+    private ExploreReport Explore(UffdDesign d, bool stopEarly = false)
     {
-        var r = Explorer.Run(new UffdSpec(d, b), new ExploreOptions { StopWhenAllViolated = false });
+        var r = Explorer.Run(new UffdSpec(d), new ExploreOptions { StopWhenAllViolated = stopEarly });
         output.WriteLine($"{d.Name}: {r.States:N0} states, {r.Transitions:N0} transitions, depth {r.Depth}, {r.Seconds:F2} s");
-        foreach (var o in r.Outcomes)
-        {
-            output.WriteLine($"  {o.Property.Name}: {o.Verdict}{(o.Trace is { } t ? $" ({t.Length} steps)" : "")}");
-            if (o.Trace is { } tr) output.WriteLine(TraceText.Format(tr, $"design: {d.Name}"));
-        }
+        foreach (var o in r.Outcomes.Where(o => o.Trace != null)) output.WriteLine(TraceText.Format(o.Trace!, $"design: {d.Name}"));
         return r;
     }
 
+    private static int? Length(ExploreReport r, UffdInvariant i) =>
+        r.Outcomes.Single(o => o.Property.Name == UffdInvariants.Name(i)).Trace?.Length;
+
     [Fact]
-    public void Reference_holds_every_invariant()
+    public void Reference_holds_every_invariant_at_default_bounds()
     {
         var r = Explore(UffdDesigns.Reference);
         Assert.Equal(Verdict.Holds, r.Verdict);
+        Assert.Equal(Bound.None, r.Bound);
     }
 
     [Fact]
-    public void V5_shows_the_vm_locked_collision()
+    public void V5_audit_finds_the_vm_locked_collision_from_the_users_side()
     {
         var r = Explore(UffdDesigns.V5);
-        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(0, Length(r, UffdInvariant.UffdBitsDisjoint));  // the headers alone
+        Assert.Equal(1, Length(r, UffdInvariant.CtxIffUffdBit));     // mlock: a uffd bit, no context
+        Assert.Equal(2, Length(r, UffdInvariant.RegisteredFault));   // mlock a hugetlb range, fault: SIGBUS
+        Assert.Equal(2, Length(r, UffdInvariant.MlockSurvives));     // API, register MINOR: the range is now locked
+        Assert.Null(Length(r, UffdInvariant.OneReasonBit));
+        Assert.Null(Length(r, UffdInvariant.MessageFlags));
+        Assert.Null(Length(r, UffdInvariant.NoStrandedFault));
+        var fault = r.Outcomes.Single(o => o.Property.Name == "registered-fault").Trace!;
+        string text = TraceText.Format(fault, "design: uffd-v5");
+        Assert.Matches(@"1\. mlock2\(0x[0-9a-f]{4}, 0x2000, MLOCK_ONFAULT\) = 0", text);
+        Assert.Contains("handle_userfault() without a context: SIGBUS", text);
+    }
+
+    [Theory]
+    [InlineData("uffd-ref-both-reasons", UffdInvariant.OneReasonBit)]
+    [InlineData("uffd-ref-no-minor-flag", UffdInvariant.MessageFlags)]
+    [InlineData("uffd-ref-no-wake", UffdInvariant.NoStrandedFault)]
+    public void Each_remaining_invariant_fails_on_a_mutant(string design, UffdInvariant broken)
+    {
+        var r = Explore(UffdDesigns.Find(design)!, stopEarly: true);
+        Assert.NotNull(Length(r, broken));
+        foreach (var o in r.Outcomes.Where(o => o.Property.Name != UffdInvariants.Name(broken)))
+            Assert.NotEqual(Verdict.Violated, o.Verdict);
     }
 }
