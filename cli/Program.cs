@@ -16,13 +16,15 @@ public static class Program
           check                  the main job: the reference design's invariants (explorer), the
                                  implementation against the specification, the Z3 proofs
           prove [--design D]     the ring's Z3 obligations: proved / refuted (values) / unknown
-          audit DESIGN           the same invariants on DESIGN; each violation with its shortest trace
-          explore ipi --design D statistics and verdict of one exploration
+          audit DESIGN           a design's invariants; each violation with its shortest trace
+                                 (ipi-v1, ipi-v2, ref-…; uffd-v5, uffd/reference, uffd-ref-…)
+          explore ipi|uffd --design D   statistics and verdict of one exploration
           bench                  explorer speed and memory; implementation messages/s against a
                                  System.Threading.Channels bounded channel
           replay FILE            re-execute an ITF trace written with --json
           designs                list the designs
 
+        uffd:     --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
         bounds:   --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)
                   --no-unregister  --no-destroy
         check:    --seed N (replays the implementation checks)    prove: --timeout MS
@@ -42,8 +44,8 @@ public static class Program
             return args[0] switch
             {
                 "check" => IpiCommands.Check(rest, stdout),
-                "audit" => IpiCommands.Audit(rest, stdout),
-                "explore" => IpiCommands.Explore(rest, stdout),
+                "audit" => UffdCommands.Names(args.ElementAtOrDefault(1)) ? UffdCommands.Audit(rest, stdout) : IpiCommands.Audit(rest, stdout),
+                "explore" => args.ElementAtOrDefault(1) == "uffd" ? UffdCommands.Explore(rest, stdout) : IpiCommands.Explore(rest, stdout),
                 "bench" => IpiCommands.Bench(rest, stdout),
                 "prove" => ProveCommand.Run(rest, stdout),
                 "replay" => Replay.Run(rest, stdout),
@@ -63,7 +65,10 @@ public static class Program
 
     private static int Designs(TextWriter o)
     {
-        foreach (var d in IpiDesigns.All) o.WriteLine($"  {d.Name,-18} {d.Summary}");
+        o.WriteLine("ipi (audit NAME):");
+        foreach (var d in IpiDesigns.All) o.WriteLine($"  {d.Name,-24} {d.Summary}");
+        o.WriteLine("uffd (audit uffd/NAME, or the name alone when it starts with uffd-):");
+        foreach (var d in Model.Uffd.UffdDesigns.All) o.WriteLine($"  {d.Name,-24} {d.Summary}");
         return 0;
     }
 }

@@ -26,13 +26,14 @@ internal static class IpiCommands
         var clock = Stopwatch.StartNew();
         o.WriteLine($"multikernel check: design '{design.Name}'");
 
-        o.WriteLine($"1. specification: IPI invariants over every interleaving ({bounds})");
+        o.WriteLine($"1. specifications: every invariant over every interleaving");
         var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
-        o.WriteLine($"  explored {Report.Statistics(r)}");
-        o.Write(Report.Table(r));
-        foreach (var v in r.Outcomes.Where(x => x.Trace is not null)) o.WriteLine(TraceText.Format(v.Trace!, $"design: {design.Name}"));
-        Report.WriteFiles(a, r, design, bounds, o);
+        Summary(o, $"ipi/{design.Name} ({bounds})", r);
+        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
         int exit = Report.ExitCode(r);
+        var uffd = Explorer.Run(new Model.Uffd.UffdSpec(Model.Uffd.UffdDesigns.Reference), IpiOptions.Explore(a, stopWhenAllViolated: false));
+        Summary(o, $"uffd/reference (contexts=1, {Model.Uffd.UffdBounds.Default.Layouts.Count} layouts)", uffd);
+        exit = Worst(exit, Report.ExitCode(uffd));
 
         o.WriteLine($"2. implementation against the specification (seed {seed}; replay with --seed {seed})");
         var checks = IpiSuite.Run(SuiteSize.Quick, seed).ToList();
@@ -42,29 +43,44 @@ internal static class IpiCommands
             o.WriteLine($"  {c.Name.PadRight(w)}  {(c.Holds ? "holds" : "FAILS")}  {c.Time.TotalSeconds,5:F2} s  {FirstLine(c.Detail)}");
             if (!c.Holds) o.WriteLine(Indent(c.Detail));
         }
-        if (checks.Any(c => !c.Holds)) exit = 1;
+        if (checks.Any(c => !c.Holds)) exit = Worst(exit, 1);
 
         o.WriteLine($"3. proofs: the ring for all 32-bit head/tail values and ring sizes up to MK_IPI_RING ({IpiConstants.MkIpiRingMax})");
         if (Proofs.Z3.Z3Context.Unavailable() is { } why)
         {
             o.WriteLine($"  {why}");
-            if (exit == 0) exit = 3;
+            exit = Worst(exit, 3);
         }
         else
         {
             var proofs = ProveCommand.Prove((Model.Ipi.Designs.RingDesign)design);
             ProveCommand.Print(proofs, o);
-            int pe = ProveCommand.ExitCode(proofs);
-            if (pe == 1 || (pe == 3 && exit == 0)) exit = pe;
+            exit = Worst(exit, ProveCommand.ExitCode(proofs));
         }
 
         o.WriteLine(exit switch
         {
-            0 => $"everything holds: {r.Outcomes.Count} invariants, {checks.Count} implementation checks, the ring proofs ({clock.Elapsed.TotalSeconds:F1} s)",
+            0 => $"everything holds: {r.Outcomes.Count + uffd.Outcomes.Count} invariants, {checks.Count} implementation checks, the ring proofs ({clock.Elapsed.TotalSeconds:F1} s)",
             1 => "VIOLATED: see above",
             _ => "no verdict: a bound was hit or a proof was not decided",
         });
         return exit;
+    }
+
+    /// <summary>A violation (1) outranks no verdict (3), which outranks success (0).</summary>
+    private static int Worst(int a, int b) => a == 1 || b == 1 ? 1 : Math.Max(a, b);
+
+    /// <summary>One exploration in a few lines: statistics, then the table only if something did not hold, with its traces.</summary>
+    private static void Summary(TextWriter o, string what, ExploreReport r)
+    {
+        o.WriteLine($"  {what}: {Report.Statistics(r)}");
+        if (r.Verdict == Verdict.Holds)
+        {
+            o.WriteLine($"    all {r.Outcomes.Count} hold: {string.Join(", ", r.Outcomes.Select(x => x.Property.Name))}");
+            return;
+        }
+        o.Write(Report.Table(r));
+        foreach (var v in r.Outcomes.Where(x => x.Trace is not null)) o.WriteLine(TraceText.Format(v.Trace!, $"spec: {what}"));
     }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
@@ -87,7 +103,7 @@ internal static class IpiCommands
             o.WriteLine();
             o.Write(TraceText.Format(v.Trace!, $"design: {design.Name}, bounds: {bounds}"));
         }
-        Report.WriteFiles(a, r, design, bounds, o);
+        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
         return Report.ExitCode(r);
     }
 
@@ -104,7 +120,7 @@ internal static class IpiCommands
         o.WriteLine($"explore ipi --design {design.Name} ({bounds})");
         o.WriteLine($"  {Report.Statistics(r)}");
         o.Write(Report.Table(r));
-        Report.WriteFiles(a, r, design, bounds, o);
+        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
         return Report.ExitCode(r);
     }

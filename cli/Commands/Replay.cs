@@ -28,10 +28,25 @@ internal static class Replay
         Itf.Header h;
         try { h = Itf.Read(json); }
         catch (FormatException e) { throw new UsageException($"replay: {file}: {e.Message}"); }
-        if (!h.Source.StartsWith("ipi/", StringComparison.Ordinal)) throw new UsageException($"replay: {file}: #meta.source: unknown specification '{h.Source}'");
-        var design = IpiDesigns.Find(h.Design) ?? throw new UsageException($"replay: {file}: #meta.design: unknown design '{h.Design}'");
-        var bounds = ParseBounds(h.Bounds, file);
-        var spec = new IpiSpec(design, bounds);
+        if (h.Source.StartsWith("ipi/", StringComparison.Ordinal))
+        {
+            var design = IpiDesigns.Find(h.Design) ?? throw new UsageException($"replay: {file}: #meta.design: unknown design '{h.Design}'");
+            var bounds = ParseBounds(h.Bounds, file);
+            return Judge(new IpiSpec(design, bounds), h, file, $"design: {design.Name}, bounds: {bounds}", o);
+        }
+        if (h.Source.StartsWith("uffd/", StringComparison.Ordinal))
+        {
+            var design = Model.Uffd.UffdDesigns.Find(h.Design) ?? throw new UsageException($"replay: {file}: #meta.design: unknown design '{h.Design}'");
+            var bounds = Model.Uffd.UffdBounds.Parse(h.Bounds, out string? problem)
+                         ?? throw new UsageException($"replay: {file}: #meta.bounds: {problem}");
+            return Judge(new Model.Uffd.UffdSpec(design, bounds), h, file, $"design: {design.Name}, bounds: {bounds}", o);
+        }
+        throw new UsageException($"replay: {file}: #meta.source: unknown specification '{h.Source}'");
+    }
+
+    /// <summary>Re-executes the trace on the specification and judges its property again.</summary>
+    private static int Judge<TState>(Model.Checking.ISpec<TState> spec, Itf.Header h, string file, string context, TextWriter o) where TState : unmanaged
+    {
         var prop = spec.Properties.FirstOrDefault(p => p.Name == h.Property)
                    ?? throw new UsageException($"replay: {file}: #meta.property: unknown property '{h.Property}'");
         if (h.StateCount != h.Choices.Count + 1) throw new UsageException($"replay: {file}: {h.StateCount} states for {h.Choices.Count} steps");
@@ -43,7 +58,7 @@ internal static class Replay
         if (trace is null) throw new UsageException($"replay: {file}: does not replay on {spec.Name}: {reproduced.Reason}");
         if (reproduced.Holds)
         {
-            o.Write(TraceText.Format(trace, $"replayed from {file}; design: {design.Name}, bounds: {bounds}"));
+            o.Write(TraceText.Format(trace, $"replayed from {file}; {context}"));
             return 1;
         }
         o.WriteLine($"replay {file}: the trace runs on {spec.Name} but no longer violates {prop.Name}: {reproduced.Reason}");

@@ -44,12 +44,12 @@ internal static class Report
     };
 
     /// <summary>Writes each trace as ITF JSON / DOT. One trace goes to FILE; several to FILE's name + "." + property + extension.</summary>
-    public static void WriteFiles(Args a, ExploreReport r, IpiDesign design, IpiBounds bounds, TextWriter log)
+    public static void WriteFiles(Args a, ExploreReport r, string design, string bounds, TextWriter log)
     {
         var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
         foreach (var (option, render) in new (string, Func<Trace, string>)[]
                  {
-                     ("--json", t => Itf.Write(t, design.Name, bounds.ToString())),
+                     ("--json", t => Itf.Write(t, design, bounds)),
                      ("--dot", Dot.Write),
                  })
         {

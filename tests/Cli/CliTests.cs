@@ -22,10 +22,27 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Empty(e);
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 10 invariants, 6 implementation checks, the ring proofs", o);
+        Assert.Contains("everything holds: 17 invariants, 6 implementation checks, the ring proofs", o);
+        Assert.Contains("all 10 hold: no-overwrite", o);
+        Assert.Contains("all 7 hold: one-reason-bit", o);
         Assert.DoesNotContain("FAILS", o);
         Assert.Equal(7, o.Split('\n').Count(l => l.Contains(" proved ")));
         Assert.True(o.Split('\n').Length < 40, o);
+    }
+
+    [Fact]
+    public void Audit_of_uffd_v5_finds_the_collision_and_its_trace_replays()
+    {
+        string dir = Directory.CreateTempSubdirectory("mk-uffd").FullName;
+        var (code, o, _) = Run("audit", "uffd-v5", "--json", Path.Combine(dir, "v5.itf.json"));
+        Assert.Equal(1, code);
+        foreach (var name in new[] { "registered-fault", "ctx-iff-uffd-bit", "uffd-bits-disjoint", "mlock-survives" })
+            Assert.Contains($"VIOLATED {name} (uffd/uffd-v5)", o);
+        var (rc, replayed, err) = Run("replay", Path.Combine(dir, "v5.registered-fault.itf.json"));
+        Assert.Equal(1, rc);
+        Assert.Empty(err);
+        Assert.Contains("handle_userfault() without a context: SIGBUS", replayed);
+        Assert.Equal(0, Run("audit", "uffd/reference").Code);
     }
 
     [Fact]
@@ -60,6 +77,9 @@ public class CliTests
     [InlineData("explore", "tla")]
     [InlineData("replay", "/nonexistent/trace.json")]
     [InlineData("prove", "--design", "ipi-v1")]
+    [InlineData("audit", "uffd/v9")]
+    [InlineData("explore", "uffd", "--contexts", "3")]
+    [InlineData("audit", "uffd-v5", "--senders", "2")]
     [InlineData("prove", "--timeout", "0")]
     [InlineData("check", "--seed", "-1")]
     public void Bad_arguments_get_one_line_and_exit_2(params string[] args)
