@@ -1,0 +1,125 @@
+using Multikernel.Model.Uffd;
+using Xunit;
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Tests.Uffd;
+
+/// <summary>
+/// UFFDIO_API and UFFDIO_REGISTER answer as the kernel does. The (mode × memory type) table is
+/// the loop of tools/testing/selftests/mm/uffd-unit-tests.c (register-ioctls): every memory
+/// type, every non-empty combination of MISSING, WP and MINOR, written out here from the
+/// kernel's rules rather than computed by the design under test.
+/// </summary>
+public class RegisterRulesTests
+{
+    private const int EINVAL = -22, EBUSY = -16;
+
+    private static (UffdKernel K, UffdState S) Mm(UffdDesign d, MemType a, MemType b, bool api = true)
+    {
+        var spec = new UffdSpec(d, new UffdBounds { Layouts = [(a, b)], Contexts = 2 });
+        var init = new List<UffdState>();
+        spec.Initial(init);
+        var s = init[0];
+        var k = new UffdKernel(d);
+        if (api)
+        {
+            Assert.Equal(0, k.Api(ref s, 1, UffdApi, 0));
+            Assert.Equal(0, k.Api(ref s, 2, UffdApi, 0));
+        }
+        return (k, s);
+    }
+
+    public static TheoryData<string, MemType, ulong, bool> RegisterIoctls()
+    {
+        var data = new TheoryData<string, MemType, ulong, bool>();
+        foreach (var t in MemTypes.All)
+            for (ulong mode = 1; mode <= 7; mode++)
+            {
+                bool wp = (mode & 2) != 0, minor = (mode & 4) != 0;
+                bool hugetlb = t is MemType.HugetlbShared or MemType.HugetlbPrivate, anon = t == MemType.Anon;
+                // mainline: minor needs hugetlbfs or shmem; WP works on all three (PTE markers).
+                data.Add("reference", t, mode, !(minor && anon));
+                // v5 (004): minor on hugetlbfs only; WP on anonymous memory only.
+                data.Add("uffd-v5", t, mode, !(minor && !hugetlb) && !(wp && !anon));
+            }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RegisterIoctls))]
+    public void Register_accepts_each_mode_on_each_memory_type_as_the_kernel_does(string design, MemType type, ulong mode, bool accepted)
+    {
+        var d = design == "reference" ? UffdDesigns.Reference : UffdDesigns.V5;
+        var (k, s) = Mm(d, type, type);
+        int rc = k.Register(ref s, 1, 0, 4 * PageSize, mode);
+        Assert.Equal(accepted ? 0 : EINVAL, rc);
+        if (accepted)
+            for (int p = 0; p < UffdBounds.Pages; p++) Assert.Equal(1, s.Pages[p].Ctx);
+    }
+
+    [Theory]
+    [InlineData(0UL)]            // no mode
+    [InlineData(8UL)]            // an unknown mode bit
+    [InlineData(1UL | 8UL)]
+    public void Register_rejects_no_mode_and_unknown_mode_bits(ulong mode)
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);
+        Assert.Equal(EINVAL, k.Register(ref s, 1, 0, 2 * PageSize, mode));
+    }
+
+    [Theory]
+    [InlineData(0UL, 0UL)]                        // zero length
+    [InlineData(0UL, PageSize + 1)]               // length not page aligned
+    [InlineData(1UL, PageSize)]                   // start not page aligned
+    [InlineData(4 * PageSize, PageSize)]          // no VMA there
+    [InlineData(3 * PageSize, 2 * PageSize)]      // runs past the last VMA
+    public void Register_rejects_bad_ranges(ulong start, ulong len)
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);
+        Assert.Equal(EINVAL, k.Register(ref s, 1, start, len, UffdioRegisterModeMissing));
+    }
+
+    [Theory]
+    [InlineData(MemType.HugetlbShared)]
+    [InlineData(MemType.HugetlbPrivate)]
+    public void Register_rejects_a_hugetlb_range_not_aligned_to_the_huge_page(MemType t)
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, t, t);
+        Assert.Equal(EINVAL, k.Register(ref s, 1, PageSize, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, k.Register(ref s, 1, 0, PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, k.Register(ref s, 1, 2 * PageSize, 2 * PageSize, UffdioRegisterModeMissing));
+    }
+
+    [Fact]
+    public void Register_splits_a_vma_and_unregister_merges_it_back()
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);
+        Assert.Equal(0, k.Register(ref s, 1, PageSize, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal([0, 1, 1, 0], Enumerable.Range(0, 4).Select(p => (int)s.Pages[p].Ctx));
+        Assert.Equal(0, k.Unregister(ref s, 1, 0, 4 * PageSize));
+        Assert.All(Enumerable.Range(0, 4), p => Assert.Equal(s.Pages[0].VmFlags, s.Pages[p].VmFlags));
+    }
+
+    [Fact]
+    public void Register_refuses_a_vma_owned_by_another_context()
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.ShmemShared);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EBUSY, k.Register(ref s, 2, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, k.Register(ref s, 2, 2 * PageSize, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing | UffdioRegisterModeWp)); // its own: re-register
+    }
+
+    [Fact]
+    public void Api_is_once_with_the_right_number_and_known_features()
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon, api: false);
+        Assert.Equal(EINVAL, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing)); // before UFFDIO_API
+        Assert.Equal(EINVAL, k.Api(ref s, 1, 0xAB, 0));
+        Assert.Equal(EINVAL, k.Api(ref s, 1, UffdApi, 1UL << 40));
+        Assert.Equal(0, k.Api(ref s, 1, UffdApi, UffdFeatureMinorShmem | UffdFeatureSigbus));
+        Assert.Equal(EINVAL, k.Api(ref s, 1, UffdApi, 0)); // a second UFFDIO_API
+        var (k5, s5) = Mm(UffdDesigns.V5, MemType.Anon, MemType.Anon, api: false);
+        Assert.Equal(EINVAL, k5.Api(ref s5, 1, UffdApi, UffdFeatureMinorShmem)); // v5 has no minor shmem
+    }
+}
