@@ -30,7 +30,7 @@ internal static class IpiCommands
         var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
         Summary(o, $"ipi/{design.Name} ({bounds})", r);
         Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
-        int exit = Report.ExitCode(r);
+        int exit = Report.ExitCode(r), proofCount = 0;
         var uffd = Explorer.Run(new Model.Uffd.UffdSpec(Model.Uffd.UffdDesigns.Reference), IpiOptions.Explore(a, stopWhenAllViolated: false));
         Summary(o, $"uffd/reference (contexts=1, {Model.Uffd.UffdBounds.Default.Layouts.Count} layouts)", uffd);
         exit = Worst(exit, Report.ExitCode(uffd));
@@ -45,7 +45,7 @@ internal static class IpiCommands
         }
         if (checks.Any(c => !c.Holds)) exit = Worst(exit, 1);
 
-        o.WriteLine($"3. proofs: the ring for all 32-bit head/tail values and ring sizes up to MK_IPI_RING ({IpiConstants.MkIpiRingMax})");
+        o.WriteLine($"3. proofs (Z3): the IPI ring for all 32-bit head/tail values and ring sizes up to MK_IPI_RING ({IpiConstants.MkIpiRingMax}); the uffd flags for all vm_flags");
         if (Proofs.Z3.Z3Context.Unavailable() is { } why)
         {
             o.WriteLine($"  {why}");
@@ -53,14 +53,15 @@ internal static class IpiCommands
         }
         else
         {
-            var proofs = ProveCommand.Prove((Model.Ipi.Designs.RingDesign)design);
+            var proofs = ProveCommand.ProveReferences();
             ProveCommand.Print(proofs, o);
             exit = Worst(exit, ProveCommand.ExitCode(proofs));
+            proofCount = proofs.Count;
         }
 
         o.WriteLine(exit switch
         {
-            0 => $"everything holds: {r.Outcomes.Count + uffd.Outcomes.Count} invariants, {checks.Count} implementation checks, the ring proofs ({clock.Elapsed.TotalSeconds:F1} s)",
+            0 => $"everything holds: {r.Outcomes.Count + uffd.Outcomes.Count} invariants, {checks.Count} implementation checks, {proofCount} proofs ({clock.Elapsed.TotalSeconds:F1} s)",
             1 => "VIOLATED: see above",
             _ => "no verdict: a bound was hit or a proof was not decided",
         });

@@ -2,6 +2,7 @@ using Multikernel.Model.Ipi;
 using Multikernel.Model.Ipi.Designs;
 using Multikernel.Proofs.Ipi;
 using Multikernel.Proofs.Obligations;
+using Multikernel.Proofs.Uffd;
 using Multikernel.Proofs.Z3;
 
 namespace Multikernel.Cli.Commands;
@@ -13,19 +14,38 @@ internal static class ProveCommand
     {
         var a = new Args("prove", argv, ["--design", "--timeout"], []);
         a.NoMorePositionals(0);
-        var design = IpiOptions.Design(a.Value("--design") ?? "reference", "prove");
-        if (design is not RingDesign ring)
-            throw new UsageException($"prove: the ring obligations are about ring designs; '{design.Name}' is not one (try reference or ref-no-full-check)");
         uint timeout = (uint)a.Int("--timeout", 10_000, 100, 600_000);
+        string? name = a.Value("--design");
+        var sets = new List<(string Title, IReadOnlyList<Obligation> Obligations)>();
+        if (name == null || !UffdCommands.Names(name))
+        {
+            var design = IpiOptions.Design(name ?? "reference", "prove");
+            if (design is not RingDesign ring)
+                throw new UsageException($"prove: the IPI obligations are about ring designs; '{design.Name}' is not one (try reference, ref-no-full-check or uffd-v5)");
+            sets.Add(($"ring obligations of ipi/{design.Name}", RingProofs.For(ring.Mutations)));
+        }
+        if (name == null || UffdCommands.Names(name))
+        {
+            var design = UffdCommands.Design(name ?? "uffd/reference", "prove");
+            sets.Add(($"flag obligations of uffd/{design.Name}", UffdProofs.For(design)));
+        }
         if (Z3Context.Unavailable() is { } why) throw new UsageException(why);
-        o.WriteLine($"multikernel prove: ring obligations of design '{design.Name}', Z3 {Z3Context.Version}, timeout {timeout} ms");
-        var results = Prove(ring, timeout);
-        Print(results, o);
-        return ExitCode(results);
+        o.WriteLine($"multikernel prove: Z3 {Z3Context.Version}, timeout {timeout} ms per obligation");
+        var all = new List<ProofResult>();
+        foreach (var (title, obligations) in sets)
+        {
+            o.WriteLine($"  {title}:");
+            var results = obligations.Select(ob => Prover.Prove(ob, timeout)).ToList();
+            Print(results, o);
+            all.AddRange(results);
+        }
+        return ExitCode(all);
     }
 
-    public static IReadOnlyList<ProofResult> Prove(RingDesign ring, uint timeout = 10_000) =>
-        RingProofs.For(ring.Mutations).Select(ob => Prover.Prove(ob, timeout)).ToList();
+    /// <summary>The reference designs' obligations: the IPI ring, then the uffd flags.</summary>
+    public static IReadOnlyList<ProofResult> ProveReferences(uint timeout = 10_000) =>
+        RingProofs.For(RingDesign.Mutation.None).Concat(UffdProofs.For(Model.Uffd.UffdDesigns.Reference))
+            .Select(ob => Prover.Prove(ob, timeout)).ToList();
 
     public static void Print(IReadOnlyList<ProofResult> results, TextWriter o)
     {

@@ -3,8 +3,14 @@ using Multikernel.Proofs.Z3;
 
 namespace Multikernel.Proofs.Obligations;
 
-/// <summary>What an obligation asks Z3: a claim over free constants, and the constants to show if it fails.</summary>
-public sealed record Goal(BoolTerm Claim, IReadOnlyList<(string Name, BitVec Term)> Show);
+/// <summary>
+/// What an obligation asks Z3: a claim over free constants, the terms to show if it fails,
+/// and how to name a shown value (a flag's name, a memory type) where a number says little.
+/// </summary>
+public sealed record Goal(BoolTerm Claim, IReadOnlyList<(string Name, BitVec Term)> Show)
+{
+    public IReadOnlyDictionary<string, Func<ulong, string>> Names { get; init; } = new Dictionary<string, Func<ulong, string>>();
+}
 
 /// <summary>An invariant stated over all states: its name, the invariant in words, the seed line it protects.</summary>
 public sealed record Obligation(string Name, string Statement, string Source, Func<Z3Context, Goal> Build);
@@ -37,7 +43,8 @@ public static class Prover
                 return new ProofResult(o, ProofVerdict.Proved, "", clock.Elapsed);
             case Z3Status.Sat:
                 var values = solver.Values(goal.Show.Select(s => s.Term).ToArray());
-                string detail = string.Join(", ", goal.Show.Select((s, i) => $"{s.Name} = {Format(values[i])}"));
+                string detail = string.Join(", ", goal.Show.Select((s, i) =>
+                    $"{s.Name} = {Format(values[i])}" + (goal.Names.TryGetValue(s.Name, out var name) && name(values[i]) is { Length: > 0 } n ? $" ({n})" : "")));
                 return new ProofResult(o, ProofVerdict.Refuted, detail, clock.Elapsed);
             default:
                 return new ProofResult(o, ProofVerdict.Unknown, solver.ReasonUnknown, clock.Elapsed);

@@ -22,11 +22,11 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Empty(e);
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 17 invariants, 6 implementation checks, the ring proofs", o);
+        Assert.Contains("everything holds: 17 invariants, 6 implementation checks, 11 proofs", o);
         Assert.Contains("all 10 hold: no-overwrite", o);
         Assert.Contains("all 7 hold: one-reason-bit", o);
         Assert.DoesNotContain("FAILS", o);
-        Assert.Equal(7, o.Split('\n').Count(l => l.Contains(" proved ")));
+        Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
         Assert.True(o.Split('\n').Length < 40, o);
     }
 
@@ -54,6 +54,10 @@ public class CliTests
         var (bad, o2, _) = Run("prove", "--design", "ref-no-full-check");
         Assert.Equal(1, bad);
         Assert.Matches(@"ring\.claim-inductive +REFUTED[^\n]*\n +counterexample: ring = \d+, head = \S+, tail = \S+", o2);
+        var (v5, o3, _) = Run("prove", "--design", "uffd-v5");
+        Assert.Equal(1, v5);
+        Assert.Contains("counterexample: vm_flags = 0x2000 (VM_LOCKED), register_mode = 0", o3);
+        Assert.DoesNotContain("ring.", o3);
     }
 
     [Fact]

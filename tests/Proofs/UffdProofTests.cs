@@ -1,0 +1,86 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Multikernel.Model.Uffd;
+using Multikernel.Proofs.Obligations;
+using Multikernel.Proofs.Uffd;
+using Multikernel.Proofs.Z3;
+using Multikernel.Properties.Checking;
+using Xunit;
+using Xunit.Abstractions;
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Tests.Proofs;
+
+public class UffdProofTests(ITestOutputHelper output)
+{
+    private Dictionary<string, ProofResult> Prove(UffdDesign d)
+    {
+        var r = UffdProofs.For(d).Select(o => Prover.Prove(o)).ToDictionary(x => x.Obligation.Name);
+        foreach (var x in r.Values) output.WriteLine($"{d.Name}: {x}");
+        return r;
+    }
+
+    [Fact]
+    public void Reference_flag_obligations_are_proved()
+    {
+        Assert.All(Prove(UffdDesigns.Reference).Values, r => Assert.Equal(ProofVerdict.Proved, r.Verdict));
+    }
+
+    [Fact]
+    public void V5_is_refuted_with_an_mlocked_vma_as_the_model()
+    {
+        var r = Prove(UffdDesigns.V5);
+        var reason = r["uffd.fault-reason"];
+        Assert.Equal(ProofVerdict.Refuted, reason.Verdict);
+        Assert.Contains("vm_flags = 0x2000 (VM_LOCKED)", reason.Detail);
+        Assert.Contains("register_mode = 0", reason.Detail);
+        Assert.Equal(ProofVerdict.Refuted, r["uffd.bits-disjoint"].Verdict);
+        Assert.Contains("shared_bit = 0x2000 (VM_LOCKED)", r["uffd.bits-disjoint"].Detail);
+        Assert.Equal(ProofVerdict.Proved, r["uffd.modes-injective"].Verdict);
+        Assert.Equal(ProofVerdict.Proved, r["uffd.message-flags"].Verdict);
+    }
+
+    [Theory]
+    [InlineData("uffd-ref-both-reasons", "uffd.fault-reason")]
+    [InlineData("uffd-ref-no-minor-flag", "uffd.message-flags")]
+    public void Mutants_are_refuted(string design, string obligation)
+    {
+        Assert.Equal(ProofVerdict.Refuted, Prove(UffdDesigns.Find(design)!)[obligation].Verdict);
+    }
+
+    /// <summary>The encoding computes what each design's C# computes, on random concrete inputs.</summary>
+    [Fact]
+    public void Encoding_agrees_with_every_design()
+    {
+        using var z = new Z3Context();
+        var vm = z.BitVec("vm", 64);
+        var mode = z.BitVec("mode", 64);
+        var type = z.BitVec("type", 64);
+        var cached = z.BitVec("cached", 64);
+        var reason = z.BitVec("reason", 64);
+        var write = z.BitVec("write", 64);
+        var flagBits = Gen.Elements(OtherVmFlags.Select(f => f.Value).Concat([VmUffdMissing, VmUffdWp, UffdDesigns.MainlineVmUffdMinor, 0UL]).ToArray());
+        var vmFlags = flagBits.ArrayOf().Select(bits => bits.Aggregate(0UL, (a, b) => a | b));
+        var cases = from d in Gen.Elements(UffdDesigns.All.ToArray())
+                    from f in vmFlags
+                    from m in Gen.Choose(0, 7)
+                    from t in Gen.Elements(MemTypes.All)
+                    from c in Gen.Elements(0, 1)
+                    from r in Gen.Elements(VmUffdMissing, VmUffdWp, 0x2000UL, UffdDesigns.MainlineVmUffdMinor, 0UL)
+                    from w in Gen.Elements(0, 1)
+                    select (d, f, (ulong)m, t, c, r, w);
+        var encodings = UffdDesigns.All.ToDictionary(d => d.Name, d => new UffdEncoding(z, d));
+        var terms = encodings.ToDictionary(e => e.Key, e => (Of: e.Value.VmFlagsOf(mode), Reason: e.Value.FaultReason(type, vm, cached.Eq(1)), Msg: e.Value.MessageFlags(reason, write.Eq(1))));
+        var result = FsRun.Run("uffd encoding = UffdDesign", Prop.ForAll(Arb.From(cases), x =>
+        {
+            var (d, f, m, t, c, r, w) = x;
+            var e = terms[d.Name];
+            (BitVec, ulong)[] at = [(vm, f), (mode, m), (type, (ulong)t), (cached, (ulong)c), (reason, r), (write, (ulong)w)];
+            return z.Evaluate(e.Of, at) == d.VmFlagsOf(m)
+                && z.Evaluate(e.Reason, at) == d.FaultReason(t, f, c == 1)
+                && z.Evaluate(e.Msg, at) == d.MessageFlags(r, w == 1);
+        }), 500, 20261121);
+        output.WriteLine(result.ToString());
+        Assert.True(result.Holds, result.Detail);
+    }
+}
