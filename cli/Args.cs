@@ -15,10 +15,13 @@ public sealed class Args
     private readonly string _command;
     private readonly Dictionary<string, string> _values = new();
     private readonly HashSet<string> _flags = new();
+    private readonly Dictionary<string, List<string>> _repeated = new();
     public List<string> Positionals { get; } = new();
 
-    public Args(string command, IEnumerable<string> args, IReadOnlyCollection<string> valued, IReadOnlyCollection<string> flags)
+    public Args(string command, IEnumerable<string> args, IReadOnlyCollection<string> valued, IReadOnlyCollection<string> flags,
+        IReadOnlyCollection<string>? repeatable = null)
     {
+        repeatable ??= [];
         _command = command;
         using var e = args.GetEnumerator();
         while (e.MoveNext())
@@ -29,7 +32,17 @@ public sealed class Args
             bool inline = false;
             int eq = a.IndexOf('=');
             if (eq > 0) { name = a[..eq]; value = a[(eq + 1)..]; inline = true; }
-            if (valued.Contains(name))
+            if (repeatable.Contains(name))
+            {
+                if (!inline)
+                {
+                    if (!e.MoveNext()) throw new UsageException($"{command}: {name} needs a value");
+                    value = e.Current;
+                }
+                if (!_repeated.TryGetValue(name, out var list)) _repeated[name] = list = new();
+                list.Add(value);
+            }
+            else if (valued.Contains(name))
             {
                 if (!inline)
                 {
@@ -45,6 +58,8 @@ public sealed class Args
 
     public bool Flag(string name) => _flags.Contains(name);
     public string? Value(string name) => _values.GetValueOrDefault(name);
+    /// <summary>Every value of an option that may be given more than once, in order.</summary>
+    public IReadOnlyList<string> Values(string name) => _repeated.GetValueOrDefault(name) ?? [];
 
     public long Long(string name, long fallback, long min, long max)
     {

@@ -19,6 +19,8 @@ public static class Program
           audit DESIGN           a design's invariants; each violation with its shortest trace
                                  (ipi-v1, ipi-v2, ref-…; uffd-v5, uffd/reference, uffd-ref-…)
           explore ipi|uffd --design D   statistics and verdict of one exploration
+          flags FILE             VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit,
+                                 proved with Z3; --config CONFIG_NAME=y (repeatable), --bits 32|64
           bench                  explorer speed and memory; implementation messages/s against a
                                  System.Threading.Channels bounded channel
           replay FILE            re-execute an ITF trace written with --json
@@ -48,6 +50,7 @@ public static class Program
                 "explore" => args.ElementAtOrDefault(1) == "uffd" ? UffdCommands.Explore(rest, stdout) : IpiCommands.Explore(rest, stdout),
                 "bench" => IpiCommands.Bench(rest, stdout),
                 "prove" => ProveCommand.Run(rest, stdout),
+                "flags" => FlagsCommand.Run(rest, stdout),
                 "replay" => Replay.Run(rest, stdout),
                 "designs" => Designs(stdout),
                 "help" or "--help" or "-h" => Help(stdout),

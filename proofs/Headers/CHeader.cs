@@ -1,0 +1,180 @@
+using System.Text;
+
+namespace Multikernel.Proofs.Headers;
+
+/// <summary>A #define as written: the name, the parameters of a function-like macro (else null), the body, its line.</summary>
+public sealed record MacroDef(string Name, IReadOnlyList<string>? Params, string Body, int Line);
+
+/// <summary>A header that cannot be read at all (unbalanced #if, not text): one line, with the line number.</summary>
+public sealed class HeaderError(string message) : Exception(message);
+
+/// <summary>
+/// The preprocessor subset a kernel header's flag definitions need: comments, line
+/// continuations, #define / #undef, and #if / #ifdef / #ifndef / #elif / #else / #endif
+/// evaluated under a configuration (CONFIG_ symbols set to y; everything else unset) and a
+/// word size. A condition it cannot evaluate makes its block unknown: the definitions in
+/// it are not used, and the line is reported.
+/// </summary>
+public sealed class CHeader
+{
+    public const long MaxBytes = 16L << 20;
+
+    private readonly Dictionary<string, MacroDef> _macros = new(StringComparer.Ordinal);
+
+    /// <summary>The definitions in effect at the end of the file.</summary>
+    public IReadOnlyDictionary<string, MacroDef> Macros => _macros;
+    /// <summary>Conditions that could not be evaluated, and #defines inside their blocks: (line, text, why).</summary>
+    public List<(int Line, string Text, string Why)> Unknown { get; } = [];
+    public int LongBits { get; }
+
+    private enum Branch { Active, Inactive, Done, Unknown }
+
+    private CHeader(int longBits) => LongBits = longBits;
+
+    public MacroDef? Lookup(string name) => _macros.GetValueOrDefault(name);
+
+    /// <summary>Reads <paramref name="text"/> with the CONFIG_ options in <paramref name="config"/> set, for a <paramref name="longBits"/>-bit build.</summary>
+    public static CHeader Read(string text, IEnumerable<string> config, int longBits)
+    {
+        if (text.Contains('\0')) throw new HeaderError("not a text file (it holds NUL bytes)");
+        var h = new CHeader(longBits);
+        // What the build defines before any header: the word size, __KERNEL__, and the configuration.
+        h.Define("__KERNEL__", null, "1", 0);
+        h.Define("BITS_PER_LONG", null, longBits.ToString(System.Globalization.CultureInfo.InvariantCulture), 0);
+        if (longBits == 64) h.Define("CONFIG_64BIT", null, "1", 0);
+        foreach (var c in config) h.Define(c, null, "1", 0);
+        h.Run(Lines(text));
+        return h;
+    }
+
+    private void Define(string name, IReadOnlyList<string>? ps, string body, int line) => _macros[name] = new MacroDef(name, ps, body, line);
+
+    /// <summary>Logical lines: comments removed, continuations joined, each with the number of its first physical line.</summary>
+    private static IEnumerable<(int Line, string Text)> Lines(string text)
+    {
+        var sb = new StringBuilder();
+        int line = 1, start = 1;
+        bool inBlock = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (inBlock)
+            {
+                if (c == '*' && i + 1 < text.Length && text[i + 1] == '/') { inBlock = false; i++; sb.Append(' '); }
+                else if (c == '\n') line++;
+                continue;
+            }
+            if (c == '/' && i + 1 < text.Length && text[i + 1] == '*') { inBlock = true; i++; continue; }
+            if (c == '/' && i + 1 < text.Length && text[i + 1] == '/') { while (i + 1 < text.Length && text[i + 1] != '\n') i++; continue; }
+            if (c == '\\' && i + 1 < text.Length && (text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < text.Length && text[i + 2] == '\n')))
+            {
+                i += text[i + 1] == '\r' ? 2 : 1;
+                line++;
+                sb.Append(' ');
+                continue;
+            }
+            if (c == '\n')
+            {
+                yield return (start, sb.ToString());
+                sb.Clear();
+                start = ++line;
+                continue;
+            }
+            if (c != '\r') sb.Append(c);
+        }
+        if (inBlock) throw new HeaderError($"line {start}: a comment that never ends");
+        if (sb.Length > 0) yield return (start, sb.ToString());
+    }
+
+    private void Run(IEnumerable<(int Line, string Text)> lines)
+    {
+        var stack = new Stack<(Branch State, int Line)>();
+        bool Live() => stack.All(s => s.State == Branch.Active);
+        // Not live, but would be if the unknown conditions above were true.
+        bool Possible() => stack.All(s => s.State is Branch.Active or Branch.Unknown);
+        Branch Nested(Func<Branch> evaluate) => Live() ? evaluate() : Possible() ? Branch.Unknown : Branch.Done;
+        foreach (var (line, raw) in lines)
+        {
+            string t = raw.Trim();
+            if (!t.StartsWith('#')) continue;
+            t = t[1..].TrimStart();
+            string word = new(t.TakeWhile(ch => char.IsLetter(ch)).ToArray());
+            string rest = t[word.Length..].Trim();
+            switch (word)
+            {
+                case "ifdef" or "ifndef":
+                {
+                    bool def = _macros.ContainsKey(rest.Split(' ', 2)[0]);
+                    stack.Push((Nested(() => def == (word == "ifdef") ? Branch.Active : Branch.Inactive), line));
+                    break;
+                }
+                case "if":
+                    stack.Push((Nested(() => Condition(line, raw, rest)), line));
+                    break;
+                case "elif":
+                {
+                    if (stack.Count == 0) throw new HeaderError($"line {line}: #elif without #if");
+                    var (state, at) = stack.Pop();
+                    stack.Push((state switch
+                    {
+                        Branch.Inactive => Nested(() => Condition(line, raw, rest)),
+                        Branch.Unknown => Branch.Unknown,
+                        _ => Branch.Done,
+                    }, at));
+                    break;
+                }
+                case "else":
+                {
+                    if (stack.Count == 0) throw new HeaderError($"line {line}: #else without #if");
+                    var (state, at) = stack.Pop();
+                    stack.Push((state switch { Branch.Inactive => Branch.Active, Branch.Unknown => Branch.Unknown, _ => Branch.Done }, at));
+                    break;
+                }
+                case "endif":
+                    if (stack.Count == 0) throw new HeaderError($"line {line}: #endif without #if");
+                    stack.Pop();
+                    break;
+                case "define":
+                    if (Live()) DefineLine(line, rest);
+                    else if (Possible())
+                    {
+                        int at = stack.First(x => x.State == Branch.Unknown).Line;
+                        var cond = Unknown.FirstOrDefault(u => u.Line == at);
+                        Unknown.Add((line, raw.Trim(), $"inside the block of line {at} ({cond.Text}: {cond.Why})"));
+                    }
+                    break;
+                case "undef":
+                    if (Live()) _macros.Remove(rest.Trim());
+                    break;
+            }
+        }
+        if (stack.Count > 0) throw new HeaderError($"line {stack.Peek().Line}: #if without #endif");
+    }
+
+    private Branch Condition(int line, string raw, string expr)
+    {
+        try { return CExpr.Evaluate(expr, Lookup, LongBits, inIf: true).Masked != 0 ? Branch.Active : Branch.Inactive; }
+        catch (CannotEvaluate e)
+        {
+            Unknown.Add((line, raw.Trim(), e.Message));
+            return Branch.Unknown;
+        }
+    }
+
+    private void DefineLine(int line, string rest)
+    {
+        int i = 0;
+        while (i < rest.Length && (char.IsLetterOrDigit(rest[i]) || rest[i] == '_')) i++;
+        string name = rest[..i];
+        if (name.Length == 0) throw new HeaderError($"line {line}: #define without a name");
+        IReadOnlyList<string>? ps = null;
+        if (i < rest.Length && rest[i] == '(')
+        {
+            int close = rest.IndexOf(')', i);
+            if (close < 0) throw new HeaderError($"line {line}: #define {name}( without ')'");
+            ps = rest[(i + 1)..close].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            i = close + 1;
+        }
+        Define(name, ps, rest[i..].Trim(), line);
+    }
+}
