@@ -34,7 +34,9 @@ public sealed class UffdKernel(UffdDesign design)
         if (c.State != UffdCtx.Open) return -Errno.EINVAL;
         if (api != UffdApi || (features & ~design.SupportedFeatures) != 0) return -Errno.EINVAL;
         c.State = UffdCtx.Ready;
-        c.Sigbus = (byte)((features & UffdFeatureSigbus) != 0 ? 1 : 0);
+        c.Features = (byte)(((features & UffdFeatureSigbus) != 0 ? UffdCtx.Sigbus : 0) |
+                            ((features & UffdFeatureEventFork) != 0 ? UffdCtx.EventFork : 0) |
+                            ((features & UffdFeatureEventRemap) != 0 ? UffdCtx.EventRemap : 0));
         return 0;
     }
 
@@ -92,7 +94,11 @@ public sealed class UffdKernel(UffdDesign design)
         int rc = Range(s, start, len, out int first, out int count);
         if (rc != 0) return rc;
         for (int p = first; p < first + count; p++)
-            if (s.Pages[p].Ctx == ctx) Unlink(ref s, p); // if (!vma->vm_userfaultfd_ctx.ctx) goto skip;
+        {
+            if (s.Pages[p].Ctx != ctx) continue; // if (!vma->vm_userfaultfd_ctx.ctx) goto skip;
+            Wake(ref s, p, ctx);                 // wake_userfault(vma->vm_userfaultfd_ctx.ctx, &range)
+            Clear(ref s.Pages[p]);
+        }
         return 0;
     }
 
@@ -100,22 +106,71 @@ public sealed class UffdKernel(UffdDesign design)
     public void Release(ref UffdState s, int ctx)
     {
         for (int p = 0; p < UffdBounds.Pages; p++)
-            if (s.Pages[p].Ctx == ctx) Unlink(ref s, p);
+        {
+            if (s.Pages[p].Ctx == ctx) Clear(ref s.Pages[p]);
+            Wake(ref s, p, ctx); // every fault queued on the context, wherever its VMA went
+        }
         s.Ctxs[ctx - 1].State = UffdCtx.Released;
     }
 
-    /// <summary>wake_userfault(), then vm_flags &amp;= ~__VM_UFFD_FLAGS and the context cleared.</summary>
-    private void Unlink(ref UffdState s, int p)
+    /// <summary>vma->vm_flags &amp;= ~__VM_UFFD_FLAGS; vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX.</summary>
+    private void Clear(ref UffdPage pg)
     {
-        ref var pg = ref s.Pages[p];
-        if (pg.Waiter != 0 && design.WakesStrandedFaults)
-        {
-            pg.Waiter = 0; // the fault is retried; with no registration left it is a normal fault
-            if (pg.Pte == UffdPage.PteNone) { pg.Pte = UffdPage.PtePresent; pg.Cached = 1; }
-        }
         pg.VmFlags &= ~design.VmUffdFlags;
         pg.Ctx = 0;
         pg.RegModes = 0;
+    }
+
+    /// <summary>Wakes the fault waiting on <paramref name="ctx"/> at page p, if any: its thread retries the fault.</summary>
+    private void Wake(ref UffdState s, int p, int ctx)
+    {
+        ref var pg = ref s.Pages[p];
+        if (pg.Waiter != 0 && pg.WaiterCtx == ctx && design.WakesStrandedFaults) pg.Waiter = 0;
+    }
+
+    /// <summary>UFFDIO_WAKE of one page: the monitor wakes a fault queued on its context.</summary>
+    public static int WakeIoctl(ref UffdState s, int ctx, int p)
+    {
+        if (s.Ctxs[ctx - 1].State != UffdCtx.Ready) return -Errno.EINVAL;
+        ref var pg = ref s.Pages[p];
+        if (pg.Waiter != 0 && pg.WaiterCtx == ctx) pg.Waiter = 0;
+        return 0;
+    }
+
+    /// <summary>
+    /// mremap() of the VMA on pages [first, first+count): mremap_userfaultfd_prep(). The
+    /// pages stay where they are in the model: where a VMA lands does not matter here, its
+    /// flags and context do. Without UFFD_FEATURE_EVENT_REMAP the context is dropped.
+    /// </summary>
+    public void Mremap(ref UffdState s, int first, int count)
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            if (pg.Ctx == 0) continue;
+            if ((s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0) continue; // the monitor gets UFFD_EVENT_REMAP
+            Clear(ref pg);
+        }
+    }
+
+    /// <summary>
+    /// fork(): the child's copy of each VMA, as dup_mmap() and dup_userfaultfd() make it, is
+    /// judged on the spot (the child does nothing further in the model): mlock is not
+    /// inherited; the child keeps a (new) context only with UFFD_FEATURE_EVENT_FORK.
+    /// </summary>
+    public void Fork(ref UffdState s)
+    {
+        for (int p = 0; p < UffdBounds.Pages; p++)
+        {
+            var parent = s.Pages[p];
+            if (parent.Type == MemType.None) continue;
+            ulong flags = parent.VmFlags & ~(VmLocked | VmLockonfault);     // tmp->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT)
+            bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
+            if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
+            if (keepsCtx != ((flags & design.VmUffdFlags) != 0)) Break(ref s, UffdInvariant.CtxIffUffdBit);
+            if (keepsCtx && (flags & design.VmFlagsOf(parent.RegModes)) != design.VmFlagsOf(parent.RegModes))
+                Break(ref s, UffdInvariant.CtxIffUffdBit); // the child's context lost part of its registration
+        }
     }
 
     // ---- the rest of the mm -------------------------------------------------------
@@ -175,13 +230,13 @@ public sealed class UffdKernel(UffdDesign design)
 
         if (pg.Ctx == 0) return FaultOutcome.Sigbus; // ctx = vma->vm_userfaultfd_ctx.ctx; if (!ctx) goto out;
         ref var c = ref s.Ctxs[pg.Ctx - 1];
-        if (c.State != UffdCtx.Ready || c.Sigbus != 0) return FaultOutcome.Sigbus;
+        if (c.State != UffdCtx.Ready || (c.Features & UffdCtx.Sigbus) != 0) return FaultOutcome.Sigbus;
 
         ulong expected = (write ? UffdPagefaultFlagWrite : 0) |
                          ((reason & VmUffdWp) != 0 ? UffdPagefaultFlagWp : 0) |
                          ((reason & design.VmUffdMinor) != 0 ? UffdPagefaultFlagMinor : 0);
         if (design.MessageFlags(reason, write) != expected) Break(ref s, UffdInvariant.MessageFlags);
-        pg.Waiter = (byte)modes;
+        pg.Waiter = (byte)(modes | (ulong)pg.Ctx << 4);
         return FaultOutcome.Blocked;
     }
 
@@ -193,7 +248,7 @@ public sealed class UffdKernel(UffdDesign design)
         if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
         pg.Pte = UffdPage.PtePresent;
         if (MemTypes.HasPageCache(pg.Type)) pg.Cached = 1;
-        if ((pg.Waiter & UffdioRegisterModeMissing) != 0) pg.Waiter = 0;
+        if ((pg.WaiterModes & UffdioRegisterModeMissing) != 0) pg.Waiter = 0;
         return 0;
     }
 
@@ -205,7 +260,7 @@ public sealed class UffdKernel(UffdDesign design)
         if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
         if (pg.Cached == 0) return -Errno.EFAULT;
         pg.Pte = UffdPage.PtePresent;
-        if ((pg.Waiter & UffdioRegisterModeMinor) != 0) pg.Waiter = 0;
+        if ((pg.WaiterModes & UffdioRegisterModeMinor) != 0) pg.Waiter = 0;
         return 0;
     }
 
@@ -216,7 +271,7 @@ public sealed class UffdKernel(UffdDesign design)
         if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeWp) == 0) return -Errno.EINVAL;
         if (pg.Pte == UffdPage.PteNone) return -Errno.ENOENT;
         pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
-        if (!protect && (pg.Waiter & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
+        if (!protect && (pg.WaiterModes & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
         return 0;
     }
 }

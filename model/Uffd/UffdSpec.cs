@@ -7,15 +7,19 @@ namespace Multikernel.Model.Uffd;
 
 /// <summary>
 /// One mm with two VMAs (pages 0-1 and 2-3) and its userfaultfd contexts, as a state
-/// machine over a design. Steps: UFFDIO_API (with or without UFFD_FEATURE_SIGBUS),
+/// machine over a design. Steps: UFFDIO_API (no features, UFFD_FEATURE_SIGBUS, or the
+/// EVENT_FORK and EVENT_REMAP events),
 /// UFFDIO_REGISTER / UNREGISTER over three ranges in four modes, close, mlock / munlock, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
-/// and UFFDIO_WRITEPROTECT. Pages 0 and 2 start in the page cache (their faults are
+/// and UFFDIO_WRITEPROTECT, UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2 start in the page cache (their faults are
 /// minor faults on shmem and hugetlbfs), pages 1 and 3 do not.
 /// </summary>
 public sealed class UffdSpec : ISpec<UffdState>
 {
     private const byte ApiActor = 1, RegisterActor = 2, UnregisterActor = 3, CloseActor = 4, MlockActor = 5,
-        FaultActor = 6, CopyActor = 7, ContinueActor = 8, WpActor = 9;
+        FaultActor = 6, CopyActor = 7, ContinueActor = 8, WpActor = 9, ForkActor = 10, MremapActor = 11, WakeActor = 12;
+
+    /// <summary>The features UFFDIO_API negotiates in the model: none, UFFD_FEATURE_SIGBUS, or the fork and remap events.</summary>
+    public static readonly ulong[] FeatureChoices = [0, UffdFeatureSigbus, UffdFeatureEventFork | UffdFeatureEventRemap];
 
     /// <summary>
     /// The ranges register and unregister use: VMA A, VMA B, both. (Splitting a VMA in the
@@ -63,7 +67,8 @@ public sealed class UffdSpec : ISpec<UffdState>
         for (int c = 0; c < Bounds.Contexts; c++)
         {
             var st = s.Ctxs[c].State;
-            if (st == UffdCtx.Open) { into[n++] = new Step(ApiActor, (byte)(c << 1)); into[n++] = new Step(ApiActor, (byte)((c << 1) | 1)); }
+            if (st == UffdCtx.Open)
+                for (int f = 0; f < FeatureChoices.Length; f++) into[n++] = new Step(ApiActor, (byte)((c << 2) | f));
             if (st == UffdCtx.Ready)
             {
                 for (int r = 0; r < Ranges.Length; r++)
@@ -92,6 +97,8 @@ public sealed class UffdSpec : ISpec<UffdState>
                 if (pg.Pte == UffdPage.PteNone) into[n++] = new Step(FaultActor, (byte)(p << 1));
                 if (pg.Pte != UffdPage.PtePresent) into[n++] = new Step(FaultActor, (byte)((p << 1) | 1));
             }
+            if (pg.Waiter != 0 && pg.WaiterCtx != pg.Ctx && s.Ctxs[pg.WaiterCtx - 1].State == UffdCtx.Ready)
+                into[n++] = new Step(WakeActor, (byte)p); // its VMA left the context (mremap): only UFFDIO_WAKE reaches it
             if (pg.Ctx == 0) continue; // only a context's owner resolves its faults
             if (pg.Pte == UffdPage.PteNone)
             {
@@ -101,6 +108,16 @@ public sealed class UffdSpec : ISpec<UffdState>
             else if ((pg.RegModes & UffdioRegisterModeWp) != 0)
                 into[n++] = new Step(WpActor, (byte)((p << 1) | (pg.Pte == UffdPage.PteUffdWp ? 0 : 1)));
         }
+        bool anyCtx = false;
+        for (int v = 0; v < 2; v++)
+        {
+            var pg = s.Pages[v * 2];
+            anyCtx |= pg.Ctx != 0 || s.Pages[v * 2 + 1].Ctx != 0;
+            bool drops = (pg.Ctx != 0 && (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) == 0) ||
+                         (s.Pages[v * 2 + 1].Ctx is var c1 && c1 != 0 && (s.Ctxs[c1 - 1].Features & UffdCtx.EventRemap) == 0);
+            if (drops) into[n++] = new Step(MremapActor, (byte)v);
+        }
+        if (anyCtx) into[n++] = new Step(ForkActor);
         return n;
     }
 
@@ -117,7 +134,7 @@ public sealed class UffdSpec : ISpec<UffdState>
         int a = step.Arg;
         switch (step.Actor)
         {
-            case ApiActor: return _k.Api(ref t, (a >> 1) + 1, UffdApi, (a & 1) != 0 ? UffdFeatureSigbus : 0);
+            case ApiActor: return _k.Api(ref t, (a >> 2) + 1, UffdApi, FeatureChoices[a & 3]);
             case RegisterActor: { var r = Ranges[(a >> 2) & 3]; return _k.Register(ref t, (a >> 4) + 1, r.Start, r.Len, Modes[a & 3]); }
             case UnregisterActor: { var r = Ranges[a & 3]; return _k.Unregister(ref t, (a >> 2) + 1, r.Start, r.Len); }
             case CloseActor: _k.Release(ref t, a + 1); return 0;
@@ -126,6 +143,9 @@ public sealed class UffdSpec : ISpec<UffdState>
             case CopyActor: return UffdKernel.Copy(ref t, a);
             case ContinueActor: return UffdKernel.Continue(ref t, a);
             case WpActor: return UffdKernel.WriteProtect(ref t, a >> 1, (a & 1) != 0);
+            case ForkActor: _k.Fork(ref t); return 0;
+            case MremapActor: _k.Mremap(ref t, a * 2, 2); return 0;
+            case WakeActor: return UffdKernel.WakeIoctl(ref t, t.Pages[a].WaiterCtx, a);
             default: throw new ArgumentOutOfRangeException(nameof(step));
         }
     }
@@ -139,7 +159,7 @@ public sealed class UffdSpec : ISpec<UffdState>
             if (pg.Type == MemType.None) continue;
             if ((pg.Ctx != 0) != ((pg.VmFlags & Design.VmUffdFlags) != 0)) v |= Bit(UffdInvariant.CtxIffUffdBit);
             if ((pg.UserLocked != 0) != ((pg.VmFlags & VmLocked) != 0)) v |= Bit(UffdInvariant.MlockSurvives);
-            if (pg.Waiter != 0 && (pg.Ctx == 0 || s.Ctxs[pg.Ctx - 1].State != UffdCtx.Ready)) v |= Bit(UffdInvariant.NoStrandedFault);
+            if (pg.Waiter != 0 && s.Ctxs[pg.WaiterCtx - 1].State != UffdCtx.Ready) v |= Bit(UffdInvariant.NoStrandedFault);
         }
         if (OverlappingFlag(Design) != null) v |= Bit(UffdInvariant.UffdBitsDisjoint);
         return v;
@@ -172,7 +192,10 @@ public sealed class UffdSpec : ISpec<UffdState>
         string ret = Errno.Name(rc);
         return step.Actor switch
         {
-            ApiActor => $"uffd{(a >> 1) + 1}: ioctl(UFFDIO_API, {{api: UFFD_API, features: {((a & 1) != 0 ? "UFFD_FEATURE_SIGBUS" : "0")}}}) = {ret}",
+            ApiActor => $"uffd{(a >> 2) + 1}: ioctl(UFFDIO_API, {{api: UFFD_API, features: {FeatureText(FeatureChoices[a & 3])}}}) = {ret}",
+            ForkActor => "fork(): dup_mmap() and dup_userfaultfd() make the child's VMAs",
+            MremapActor => $"mremap({Hex((ulong)a * 2 * PageSize)}, {Hex(2 * PageSize)}, …, MREMAP_MAYMOVE): mremap_userfaultfd_prep()",
+            WakeActor => $"uffd{s.Pages[a].WaiterCtx}: ioctl(UFFDIO_WAKE, {Hex((ulong)a * PageSize)}) = {ret}",
             RegisterActor => $"uffd{(a >> 4) + 1}: ioctl(UFFDIO_REGISTER, {RangeText((a >> 2) & 3)}, {ModeText(Modes[a & 3])}) = {ret}",
             UnregisterActor => $"uffd{(a >> 2) + 1}: ioctl(UFFDIO_UNREGISTER, {RangeText(a & 3)}) = {ret}",
             CloseActor => $"close(uffd{a + 1}): userfaultfd_release()",
@@ -190,10 +213,14 @@ public sealed class UffdSpec : ISpec<UffdState>
     private string FaultText(UffdKernel.FaultOutcome o, in UffdState before, in UffdState after, int p) => o switch
     {
         UffdKernel.FaultOutcome.Normal => "normal fault, page mapped",
-        UffdKernel.FaultOutcome.Blocked => $"handle_userfault({ReasonText(after.Pages[p].Waiter)}): message queued, thread waits",
+        UffdKernel.FaultOutcome.Blocked => $"handle_userfault({ReasonText(after.Pages[p].WaiterModes)}): message queued, thread waits",
         UffdKernel.FaultOutcome.Sigbus => before.Pages[p].Ctx == 0 ? "handle_userfault() without a context: SIGBUS" : "handle_userfault(): SIGBUS",
         _ => "?",
     };
+
+    private static string FeatureText(ulong f) => f == 0 ? "0" : string.Join("|",
+        new[] { (UffdFeatureSigbus, "SIGBUS"), (UffdFeatureEventFork, "EVENT_FORK"), (UffdFeatureEventRemap, "EVENT_REMAP") }
+            .Where(x => (f & x.Item1) != 0).Select(x => "UFFD_FEATURE_" + x.Item2));
 
     private static string ReasonText(byte modes) => ModeText(modes).Replace("MODE_", "VM_UFFD_", StringComparison.Ordinal);
 
@@ -217,14 +244,17 @@ public sealed class UffdSpec : ISpec<UffdState>
             into.Add(new($"page{p}", TraceValue.Record(
                 ("pte", TraceValue.Of(pg.Pte switch { UffdPage.PtePresent => "present", UffdPage.PteUffdWp => "present, uffd-wp", _ => "none" })),
                 ("page_cache", TraceValue.Of(pg.Cached != 0)),
-                ("waiter", TraceValue.Of(pg.Waiter == 0 ? "-" : ReasonText(pg.Waiter))),
+                ("waiter", TraceValue.Of(pg.Waiter == 0 ? "-" : $"{ReasonText(pg.WaiterModes)} on uffd{pg.WaiterCtx}")),
                 ("mlocked_by_user", TraceValue.Of(pg.UserLocked != 0)))));
         }
         for (int c = 0; c < Bounds.Contexts; c++)
             into.Add(new($"uffd{c + 1}", TraceValue.Of(s.Ctxs[c].State switch
             {
                 UffdCtx.Open => "open (no UFFDIO_API yet)",
-                UffdCtx.Ready => s.Ctxs[c].Sigbus != 0 ? "ready, UFFD_FEATURE_SIGBUS" : "ready",
+                UffdCtx.Ready => s.Ctxs[c].Features == 0 ? "ready" : "ready, " + FeatureText(
+                    ((s.Ctxs[c].Features & UffdCtx.Sigbus) != 0 ? UffdFeatureSigbus : 0) |
+                    ((s.Ctxs[c].Features & UffdCtx.EventFork) != 0 ? UffdFeatureEventFork : 0) |
+                    ((s.Ctxs[c].Features & UffdCtx.EventRemap) != 0 ? UffdFeatureEventRemap : 0)),
                 _ => "closed",
             })));
     }

@@ -18,7 +18,10 @@ public struct UffdPage
     public byte Cached;
     /// <summary>PTE: <see cref="PteNone"/>, <see cref="PtePresent"/>, <see cref="PteUffdWp"/>.</summary>
     public byte Pte;
-    /// <summary>A thread blocked in handle_userfault() on this page: the reason's register mode, or 0.</summary>
+    /// <summary>
+    /// A thread blocked in handle_userfault() on this page: the reason's register mode in the low
+    /// bits and its context's number in the high nibble (it waits on that context's queue), or 0.
+    /// </summary>
     public byte Waiter;
     /// <summary>Ghost: the register modes the page's context asked for (UFFDIO_REGISTER_MODE_*).</summary>
     public byte RegModes;
@@ -27,6 +30,9 @@ public struct UffdPage
     public ulong VmFlags;
 
     public const byte PteNone = 0, PtePresent = 1, PteUffdWp = 2;
+
+    public readonly int WaiterCtx => Waiter >> 4;
+    public readonly byte WaiterModes => (byte)(Waiter & 0xf);
 }
 
 /// <summary>A userfaultfd context, from userfaultfd(2) to close.</summary>
@@ -36,8 +42,9 @@ public struct UffdCtx
     public const byte Open = 0, Ready = 1, Released = 2;
     /// <summary>Open (waiting for UFFDIO_API), Ready, Released.</summary>
     public byte State;
-    /// <summary>UFFD_FEATURE_SIGBUS was negotiated: faults get SIGBUS instead of a message.</summary>
-    public byte Sigbus;
+    /// <summary>Negotiated features: <see cref="Sigbus"/>, <see cref="EventFork"/>, <see cref="EventRemap"/>.</summary>
+    public byte Features;
+    public const byte Sigbus = 1, EventFork = 2, EventRemap = 4;
 }
 
 [InlineArray(UffdBounds.Pages)] public struct UffdPageArray { private UffdPage _e; }

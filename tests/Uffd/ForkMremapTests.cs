@@ -1,0 +1,63 @@
+using Multikernel.Model.Uffd;
+using Xunit;
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Tests.Uffd;
+
+public class ForkMremapTests
+{
+    private static (UffdKernel K, UffdState S) Mm(UffdDesign d, MemType t, ulong features)
+    {
+        var spec = new UffdSpec(d, new UffdBounds { Layouts = [(t, t)] });
+        var init = new List<UffdState>();
+        spec.Initial(init);
+        var s = init[0];
+        var k = new UffdKernel(d);
+        Assert.Equal(0, k.Api(ref s, 1, UffdApi, features));
+        return (k, s);
+    }
+
+    private static bool Broken(in UffdState s, UffdInvariant i) => (s.Broken & (1 << (int)i)) != 0;
+
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(UffdFeatureEventFork)]
+    public void Reference_fork_keeps_context_and_bits_together(ulong features)
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.HugetlbShared, features);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMinor));
+        k.Fork(ref s);
+        Assert.False(Broken(s, UffdInvariant.CtxIffUffdBit));
+    }
+
+    [Fact]
+    public void V5_fork_with_event_fork_loses_the_childs_minor_registration()
+    {
+        // dup_mmap() clears VM_LOCKED in the child, which in v5 is VM_UFFD_MINOR: the child
+        // keeps the context (EVENT_FORK) but not the bit.
+        var (k, s) = Mm(UffdDesigns.V5, MemType.HugetlbShared, UffdFeatureEventFork);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMinor));
+        k.Fork(ref s);
+        Assert.True(Broken(s, UffdInvariant.CtxIffUffdBit));
+    }
+
+    [Fact]
+    public void Mremap_drops_the_context_unless_event_remap_and_uffdio_wake_reaches_the_fault()
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, 0);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(UffdKernel.FaultOutcome.Blocked, k.Fault(ref s, 0, write: true));
+        k.Mremap(ref s, 0, 2);
+        Assert.Equal(0, s.Pages[0].Ctx);
+        Assert.Equal(0UL, s.Pages[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        Assert.Equal(1, s.Pages[0].WaiterCtx); // still queued on uffd1
+        Assert.Equal(0, UffdKernel.WakeIoctl(ref s, 1, 0));
+        Assert.Equal(0, s.Pages[0].Waiter);
+        Assert.Equal(UffdKernel.FaultOutcome.Normal, k.Fault(ref s, 0, write: true)); // retried: no longer registered
+
+        var (k2, s2) = Mm(UffdDesigns.Reference, MemType.Anon, UffdFeatureEventRemap);
+        Assert.Equal(0, k2.Register(ref s2, 1, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        k2.Mremap(ref s2, 0, 2);
+        Assert.Equal(1, s2.Pages[0].Ctx);
+    }
+}
