@@ -37,6 +37,7 @@ internal static class IpiCommands
 
         o.WriteLine($"2. implementation against the specification (seed {seed}; replay with --seed {seed})");
         var checks = IpiSuite.Run(SuiteSize.Quick, seed).ToList();
+        checks.Add(Properties.Uffd.UffdSuite.Run(SuiteSize.Quick.ModelCases, seed));
         int w = checks.Max(c => c.Name.Length);
         foreach (var c in checks)
         {

@@ -1,4 +1,9 @@
+// One source of truth: compiled into the model and, with MK_IMPL, into the implementation.
+#if MK_IMPL
+namespace Multikernel.Impl.Uffd;
+#else
 namespace Multikernel.Model.Uffd;
+#endif
 
 /// <summary>
 /// The flag values of include/linux/mm.h, include/linux/userfaultfd_k.h and
@@ -28,6 +33,9 @@ public static class UffdConstants
     public const ulong VmSoftdirty = 0x8000000;
     public const ulong VmMixedmap = 0x10000000, VmHugepage = 0x20000000, VmNohugepage = 0x40000000;
     public const ulong VmMergeable = 0x80000000;
+
+    /// <summary>Mainline's VM_UFFD_MINOR (VM_UFFD_MINOR_BIT 38 on 64-bit builds): the reference design's value.</summary>
+    public const ulong VmUffdMinorMainline = 1UL << 38;
 
     /// <summary>The build's VM_* flags other than the uffd ones, by name: what the uffd bits must not share.</summary>
     public static readonly IReadOnlyList<(string Name, ulong Value)> OtherVmFlags =

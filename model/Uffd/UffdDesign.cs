@@ -100,7 +100,7 @@ public class UffdDesign
 public static class UffdDesigns
 {
     /// <summary>Mainline's VM_UFFD_MINOR_BIT on 64-bit builds (include/linux/mm.h).</summary>
-    public const ulong MainlineVmUffdMinor = 1UL << 38;
+    public const ulong MainlineVmUffdMinor = VmUffdMinorMainline;
 
     /// <summary>The seed as posted: VM_UFFD_MINOR = 0x2000 (= VM_LOCKED), minor on hugetlbfs only, WP on anonymous only.</summary>
     public static readonly UffdDesign V5 = new("uffd-v5",

@@ -50,14 +50,11 @@ public sealed class UffdKernel(UffdDesign design)
         first = (int)(start / PageSize);
         count = (int)(len / PageSize);
         bool any = false;
-        for (int p = first; p < first + count; p++)
-        {
-            var t = s.Pages[p].Type;
-            if (t == MemType.None) continue;
-            any = true;
-            // if (is_vm_hugetlb_page(vma)) the range's ends must be huge-page aligned
-            if (MemTypes.IsHugetlb(t) && (first % HugePages != 0 || (first + count) % HugePages != 0)) return -Errno.EINVAL;
-        }
+        for (int p = first; p < first + count; p++) any |= s.Pages[p].Type != MemType.None;
+        // If the first VMA is hugetlbfs, start must be huge-page aligned; if the VMA holding
+        // the end is, so must end be (userfaultfd_register() / _unregister()).
+        if (MemTypes.IsHugetlb(s.Pages[first].Type) && first % HugePages != 0) return -Errno.EINVAL;
+        if (MemTypes.IsHugetlb(s.Pages[first + count - 1].Type) && (first + count) % HugePages != 0) return -Errno.EINVAL;
         return any ? 0 : -Errno.EINVAL;
     }
 

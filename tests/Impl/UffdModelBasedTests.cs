@@ -1,0 +1,58 @@
+using FsCheck.Experimental;
+using Multikernel.Impl.Uffd;
+using Multikernel.Properties.Checking;
+using Multikernel.Properties.Uffd;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Multikernel.Tests.Impl;
+
+public class UffdModelBasedTests(ITestOutputHelper output)
+{
+    private const ulong Seed = 20261121;
+
+    private CheckResult Run(UffdImplFaults faults, int cases = 1000)
+    {
+        var r = FsRun.Run($"uffd model-based ({faults})", new UffdMachine(faults, 40).ToProperty(), cases, Seed);
+        output.WriteLine(r.ToString());
+        return r;
+    }
+
+    [Fact]
+    public void Implementation_agrees_with_the_reference_specification()
+    {
+        var r = Run(UffdImplFaults.None);
+        Assert.True(r.Holds, r.Detail);
+    }
+
+    [Theory]
+    [InlineData(UffdImplFaults.NoSplit, "VMAs [")]
+    [InlineData(UffdImplFaults.NoMerge, "VMAs [")]
+    [InlineData(UffdImplFaults.MinorAsMissing, "message flags")]
+    public void Mutants_are_caught_and_shrunk(UffdImplFaults fault, string expect)
+    {
+        var r = Run(fault);
+        Assert.False(r.Holds);
+        Assert.Contains(expect, r.Detail);
+    }
+
+    [Fact]
+    public void The_fault_path_allocates_nothing()
+    {
+        var mm = new MmStruct([(MemType.Anon, 2), (MemType.HugetlbShared, 2)]);
+        int ctx = mm.UserfaultfdCreate();
+        mm.Api(ctx, UffdConstants.UffdApi, 0);
+        mm.Register(ctx, 0, 2 * UffdConstants.PageSize, UffdConstants.UffdioRegisterModeMissing);
+        mm.HandleMmFault(3 * UffdConstants.PageSize, false); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int blocked = 0;
+        for (int i = 0; i < 1000; i++)
+        {
+            blocked += mm.HandleMmFault(0, true).Outcome == FaultOutcome.Blocked ? 1 : 0;
+            blocked += mm.HandleMmFault(2 * UffdConstants.PageSize, false).Outcome == FaultOutcome.Normal ? 0 : 1;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1000, blocked);
+        Assert.Equal(0, allocated);
+    }
+}
