@@ -95,18 +95,7 @@ internal static class IpiCommands
         a.NoMorePositionals(1);
         var design = IpiOptions.Design(a.Positionals.FirstOrDefault(), "audit");
         var bounds = IpiOptions.Bounds(a);
-        o.WriteLine($"multikernel audit {design.Name}: {design.Summary}");
-        o.WriteLine($"  bounds: {bounds}");
-        var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: true));
-        o.WriteLine($"  explored {Report.Statistics(r)}");
-        o.Write(Report.Table(r));
-        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
-        {
-            o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, $"design: {design.Name}, bounds: {bounds}"));
-        }
-        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
-        return Report.ExitCode(r);
+        return Report.Audit(a, new IpiSpec(design, bounds), design.Name, design.Summary, bounds.ToString(), o);
     }
 
     /// <summary>explore SPEC --design D: statistics and the verdict.</summary>
@@ -118,13 +107,7 @@ internal static class IpiCommands
         if (spec != "ipi") throw new UsageException($"explore: unknown specification '{spec}' (known: ipi)");
         var design = IpiOptions.Design(a.Value("--design") ?? "reference", "explore");
         var bounds = IpiOptions.Bounds(a);
-        var r = Explorer.Run(new IpiSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
-        o.WriteLine($"explore ipi --design {design.Name} ({bounds})");
-        o.WriteLine($"  {Report.Statistics(r)}");
-        o.Write(Report.Table(r));
-        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
-        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
-        return Report.ExitCode(r);
+        return Report.Explore(a, new IpiSpec(design, bounds), design.Name, bounds.ToString(), o);
     }
 
     /// <summary>

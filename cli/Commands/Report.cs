@@ -43,6 +43,37 @@ internal static class Report
         _ => 3,
     };
 
+    /// <summary>audit: explores <paramref name="spec"/> until every property is decided; prints each violation's shortest trace.</summary>
+    public static int Audit<TState>(Args a, Model.Checking.ISpec<TState> spec, string design, string summary, string bounds, TextWriter o)
+        where TState : unmanaged
+    {
+        o.WriteLine($"multikernel audit {spec.Name}: {summary}");
+        o.WriteLine($"  bounds: {bounds}");
+        var r = Explorer.Run(spec, IpiOptions.Explore(a, stopWhenAllViolated: true));
+        o.WriteLine($"  explored {Statistics(r)}");
+        o.Write(Table(r));
+        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
+        {
+            o.WriteLine();
+            o.Write(TraceText.Format(v.Trace!, $"design: {design}, bounds: {bounds}"));
+        }
+        WriteFiles(a, r, design, bounds, o);
+        return ExitCode(r);
+    }
+
+    /// <summary>explore: statistics, the table and the verdict of one exploration.</summary>
+    public static int Explore<TState>(Args a, Model.Checking.ISpec<TState> spec, string design, string bounds, TextWriter o)
+        where TState : unmanaged
+    {
+        var r = Explorer.Run(spec, IpiOptions.Explore(a, stopWhenAllViolated: false));
+        o.WriteLine($"explore {spec.Name} ({bounds})");
+        o.WriteLine($"  {Statistics(r)}");
+        o.Write(Table(r));
+        WriteFiles(a, r, design, bounds, o);
+        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
+        return ExitCode(r);
+    }
+
     /// <summary>Writes each trace as ITF JSON / DOT. One trace goes to FILE; several to FILE's name + "." + property + extension.</summary>
     public static void WriteFiles(Args a, ExploreReport r, string design, string bounds, TextWriter log)
     {

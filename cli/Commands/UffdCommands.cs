@@ -1,6 +1,4 @@
 using Multikernel.Model.Uffd;
-using Multikernel.Properties.Explorer;
-using Multikernel.Properties.Traces;
 
 namespace Multikernel.Cli.Commands;
 
@@ -35,18 +33,7 @@ internal static class UffdCommands
         a.NoMorePositionals(1);
         var design = Design(a.Positionals.FirstOrDefault(), "audit");
         var bounds = Bounds(a);
-        o.WriteLine($"multikernel audit uffd/{design.Name}: {design.Summary}");
-        o.WriteLine($"  bounds: {bounds}");
-        var r = Explorer.Run(new UffdSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: true));
-        o.WriteLine($"  explored {Report.Statistics(r)}");
-        o.Write(Report.Table(r));
-        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
-        {
-            o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, $"design: {design.Name}, bounds: {bounds}"));
-        }
-        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
-        return Report.ExitCode(r);
+        return Report.Audit(a, new UffdSpec(design, bounds), design.Name, design.Summary, bounds.ToString(), o);
     }
 
     /// <summary>explore uffd --design D: statistics and the verdict.</summary>
@@ -56,12 +43,6 @@ internal static class UffdCommands
         a.NoMorePositionals(1);
         var design = Design(a.Value("--design") ?? "reference", "explore");
         var bounds = Bounds(a);
-        var r = Explorer.Run(new UffdSpec(design, bounds), IpiOptions.Explore(a, stopWhenAllViolated: false));
-        o.WriteLine($"explore uffd --design {design.Name} ({bounds})");
-        o.WriteLine($"  {Report.Statistics(r)}");
-        o.Write(Report.Table(r));
-        Report.WriteFiles(a, r, design.Name, bounds.ToString(), o);
-        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
-        return Report.ExitCode(r);
+        return Report.Explore(a, new UffdSpec(design, bounds), design.Name, bounds.ToString(), o);
     }
 }
