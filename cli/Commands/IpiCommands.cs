@@ -136,7 +136,10 @@ internal static class IpiCommands
             }
             o.WriteLine($"  {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)    ")}: {Report.Statistics(best!)}");
         }
+        var uffd = Explorer.Run(new Model.Uffd.UffdSpec(Model.Uffd.UffdDesigns.Reference), new ExploreOptions { KeepGraph = false, StopWhenAllViolated = false });
+        o.WriteLine($"  uffd/reference, safety only       : {Report.Statistics(uffd)}");
         ImplBench.Run(o, runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
+        ImplBench.Faults(o, runs);
         return 0;
     }
 }
