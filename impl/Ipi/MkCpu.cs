@@ -46,9 +46,9 @@ internal sealed class MkCpu
 
     /// <summary>
     /// Awake, the CPU keeps its pending bit set and polls the ring, so senders need not raise
-    /// IPIs; before sleeping it clears the bit (a full fence) and looks at the ring once more,
-    /// which pairs with the senders' fenced publish: either it sees their slot, or they see the
-    /// bit clear and raise the IPI.
+    /// IPIs; before sleeping it clears the bit, runs a process-wide barrier and looks at the ring
+    /// once more: either it sees a sender's slot, or that sender sees the bit clear and raises
+    /// the IPI. The barrier's cost is paid once per sleep, not per message.
     /// </summary>
     private void Run()
     {
@@ -64,7 +64,10 @@ internal sealed class MkCpu
                 continue;
             }
             if (++idle < PollsBeforeSleep) { Thread.SpinWait(PollPause); continue; }
-            Interlocked.Exchange(ref _area.Irq.IpiPending, 0);
+            // Clear the pending bit, then a process-wide barrier: any sender that still reads it set
+            // has published before that barrier, so the look at the ring below sees its slot.
+            Volatile.Write(ref _area.Irq.IpiPending, 0);
+            Interlocked.MemoryBarrierProcessWide();
             if (_area.HasWork()) { Volatile.Write(ref _area.Irq.IpiPending, 1); idle = 0; continue; }
             Interlocked.Exchange(ref _sleeping, 1); // full fence before re-reading the pending bit
             if (Volatile.Read(ref _area.Irq.IpiPending) == 0 && !_stop) _wake.Wait();

@@ -86,6 +86,9 @@ public sealed class MkIpi : IDisposable
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
         var area = Interlocked.Exchange(ref _areas[instanceId], null);
         if (area == null) return -Errno.ENODEV;
+        // synchronize_rcu(): a process-wide barrier orders the senders' plain announcements,
+        // then wait for those inside. Later senders see the area gone.
+        Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
         while (area.AnySender()) spin.SpinOnce();
         area.Cpu?.Stop();
@@ -186,15 +189,15 @@ public sealed class MkIpi : IDisposable
         if (area == null) return -Errno.ENODEV;
 
         // rcu_read_lock(): announce ourselves, then re-check that the area is still published,
-        // so that destroy either sees us or we see it gone (both sides are full fences).
-        ref int readers = ref area.MySenders();
-        Interlocked.Increment(ref readers);
+        // so that destroy either sees us or we see it gone (its membarrier orders our plain store).
+        int slot = MkIpiArea.MySlot();
+        area.ReadLock(slot);
         int rc = Volatile.Read(ref _areas[instanceId]) == area ? Publish(area, data, type) : -Errno.ENODEV;
-        // Raise the IPI unless it is already pending (or the CPU is polling): the publish was a
-        // full fence, so a CPU that clears the bit after we read it set will see our slot.
-        // Raised on -ENOSPC too: a full (or damaged) ring needs its CPU.
+        // Raise the IPI unless it is already pending (or the CPU is polling): a CPU clears the bit
+        // and runs a process-wide barrier before it sleeps, so if we still read it set, that CPU
+        // looks at the ring after our publish. Raised on -ENOSPC too: a full (or damaged) ring needs its CPU.
         if (rc is 0 or -Errno.ENOSPC) RaiseIpi(area);
-        Interlocked.Decrement(ref readers); // rcu_read_unlock()
+        area.ReadUnlock(slot); // rcu_read_unlock()
         return rc;
     }
 
@@ -218,16 +221,14 @@ public sealed class MkIpi : IDisposable
 
         int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
         ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
-        if (Has(MkIpiFaults.PublishBeforeCopy)) Interlocked.Exchange(ref state, SlotReady);
+        if (Has(MkIpiFaults.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
         var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..], pos);
         BinaryPrimitives.WriteInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..], SmpProcessorId);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotDataSize..], (uint)data.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[MkIpiLayout.SlotType..], type);
         data.CopyTo(bytes[MkIpiLayout.SlotBuffer..]);
-        // smp_store_release(&slot->state, READY), as a full fence: header and payload are visible
-        // before the state, and the state before we look at the CPU's pending bit.
-        Interlocked.Exchange(ref state, SlotReady);
+        Volatile.Write(ref state, SlotReady); // smp_store_release(&slot->state, READY): header and payload first
         return 0;
     }
 
@@ -362,7 +363,7 @@ public sealed class MkIpi : IDisposable
         uint head = Volatile.Read(ref area.Head);
         uint used = head - tail;
         if (used == 0) return;
-        Interlocked.MemoryBarrier(); // pairs with the senders' announcement: see them, or they see our state
+        Interlocked.MemoryBarrierProcessWide(); // orders the senders' plain announcements (rare: a second stall)
         if (area.AnySender()) return; // a sender is filling it; it raises an IPI when done
         if (used <= area.RingSize && Volatile.Read(ref state) == SlotReady) return; // published meanwhile
         if (Interlocked.CompareExchange(ref area.Head, tail, head) != head) return; // a new claim: not quiescent

@@ -15,20 +15,47 @@ internal sealed class MkIpiArea
     public readonly uint Mask;
 
     /// <summary>
-    /// Senders inside SendIpiData on this area (the rcu_read_lock() section), counted per CPU
-    /// on separate cache lines so that senders on different CPUs do not share a line.
+    /// Senders inside SendIpiData on this area (the rcu_read_lock() section), one counter per
+    /// sending thread on a cache line of its own, written by that thread alone with plain
+    /// stores, as a CPU's RCU nesting count is. Threads beyond <see cref="ReaderSlots"/> share
+    /// slot 0 and update it atomically. Readers of the counters first run a process-wide
+    /// barrier (membarrier), which orders the senders' plain stores for them.
     /// </summary>
     public readonly int[] Senders = new int[(ReaderSlots + 1) * IntsPerLine];
     public const int ReaderSlots = 16, IntsPerLine = 16;
 
-    /// <summary>The counter of the calling thread's CPU (by thread, as CPUs are threads here).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref int MySenders() => ref Senders[((Environment.CurrentManagedThreadId & (ReaderSlots - 1)) + 1) * IntsPerLine];
+    [ThreadStatic] private static int t_slot; // 0 unassigned; 1..ReaderSlots own; -1 shared
+    private static int s_slots;
 
-    /// <summary>True when some sender is inside SendIpiData on this area. The caller has fenced.</summary>
+    /// <summary>This thread's reader slot, assigned on first use (smp_processor_id() for a CPU).</summary>
+    public static int MySlot()
+    {
+        int s = t_slot;
+        if (s != 0) return s;
+        s = Interlocked.Increment(ref s_slots);
+        return t_slot = s <= ReaderSlots ? s : -1;
+    }
+
+    /// <summary>rcu_read_lock() on this area.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadLock(int slot)
+    {
+        if (slot > 0) { ref int c = ref Senders[slot * IntsPerLine]; Volatile.Write(ref c, c + 1); }
+        else Interlocked.Increment(ref Senders[0]);
+    }
+
+    /// <summary>rcu_read_unlock(): a release store, after everything the sender wrote.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadUnlock(int slot)
+    {
+        if (slot > 0) { ref int c = ref Senders[slot * IntsPerLine]; Volatile.Write(ref c, c - 1); }
+        else Interlocked.Decrement(ref Senders[0]);
+    }
+
+    /// <summary>True when some sender is inside SendIpiData on this area. The caller has run the process-wide barrier.</summary>
     public bool AnySender()
     {
-        for (int i = 1; i <= ReaderSlots; i++) if (Volatile.Read(ref Senders[i * IntsPerLine]) != 0) return true;
+        for (int i = 0; i <= ReaderSlots; i++) if (Volatile.Read(ref Senders[i * IntsPerLine]) != 0) return true;
         return false;
     }
 

@@ -53,6 +53,28 @@ public class ConcurrencyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_sleeping_cpu_is_woken_by_every_burst()
+    {
+        // Between bursts the CPU stops polling and sleeps; every burst must wake it (no lost
+        // wake-up between its last look at the ring and its sleep), within a second.
+        using var ipi = new MkIpi(8, cpuThreads: true);
+        ipi.CreateInstance(0);
+        long delivered = 0;
+        ipi.RegisterHandler((in MkIpiMessage _, object? __) => Interlocked.Increment(ref delivered), null, 1);
+        var rng = new Random(20261121);
+        long sent = 0;
+        for (int burst = 0; burst < 150; burst++)
+        {
+            int n = rng.Next(1, 4);
+            for (int k = 0; k < n; k++) { Assert.Equal(0, ipi.SendIpiData(0, [1, 2], 1)); sent++; }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (Interlocked.Read(ref delivered) < sent && clock.ElapsedMilliseconds < 1000) Thread.Yield();
+            Assert.True(Interlocked.Read(ref delivered) == sent, $"burst {burst}: {sent - Interlocked.Read(ref delivered)} message(s) not delivered after 1 s");
+            Thread.Sleep(rng.Next(0, 12)); // long enough, often, for the CPU to stop polling and sleep
+        }
+    }
+
+    [Fact]
     public void Unregister_waits_for_a_running_drain()
     {
         Assert.Null(UnregisterRace.Run());
