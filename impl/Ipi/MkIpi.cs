@@ -23,6 +23,9 @@ public sealed class MkIpi : IDisposable
     private const uint TailBatch = 7;
 
     private readonly MkIpiArea?[] _areas = new MkIpiArea?[MaxInstances]; // mk_instance_ipi_map[]
+    // Freed regions are reused by the next instance, as the kernel reuses freed memory: what
+    // the read side and synchronize_rcu() protect is exactly this reuse.
+    private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _freeRegions = [];
     private readonly int _ringSize;
     private readonly bool _cpuThreads;
     private readonly MkIpiFaults _faults;
@@ -40,6 +43,13 @@ public sealed class MkIpi : IDisposable
         public readonly object? Ctx = ctx;
         public readonly ulong Type = type;
     }
+
+    /// <summary>
+    /// Fault-injection point (as the kernel's should_fail()): called on the sending thread right
+    /// after it claimed a ring position, inside the read side. Tests use it to hold a sender
+    /// there; null in production, where it costs one predictable branch.
+    /// </summary>
+    public Action<uint>? OnClaimed { get; set; }
 
     /// <summary>smp_processor_id() of the calling thread, written into sender_cpu.</summary>
     [ThreadStatic] public static int SmpProcessorId;
@@ -67,8 +77,14 @@ public sealed class MkIpi : IDisposable
     public int CreateInstance(int instanceId)
     {
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
-        var area = new MkIpiArea(instanceId, _ringSize);
-        if (Interlocked.CompareExchange(ref _areas[instanceId], area, null) != null) return -Errno.EEXIST;
+        if (Volatile.Read(ref _areas[instanceId]) != null) return -Errno.EEXIST;
+        _freeRegions.TryTake(out var region);
+        var area = new MkIpiArea(instanceId, _ringSize, region);
+        if (Interlocked.CompareExchange(ref _areas[instanceId], area, null) != null)
+        {
+            if (region != null) _freeRegions.Add(region);
+            return -Errno.EEXIST;
+        }
         if (_cpuThreads)
         {
             area.Cpu = new MkCpu(area, a => Drain(a));
@@ -90,11 +106,12 @@ public sealed class MkIpi : IDisposable
         // then wait for those inside. Later senders see the area gone.
         Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
-        while (area.AnySender()) spin.SpinOnce();
+        while (!Has(MkIpiFaults.NoRcuWait) && area.AnySender()) spin.SpinOnce();
         area.Cpu?.Stop();
         spin.Reset();
         while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
         Array.Clear(area.Region);
+        _freeRegions.Add(area.Region); // multikernel_free_ipi_buffer()
         return 0;
     }
 
@@ -219,6 +236,7 @@ public sealed class MkIpi : IDisposable
             pos = seen; // another sender claimed it: try the next position
         }
 
+        OnClaimed?.Invoke(pos);
         int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
         ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
         if (Has(MkIpiFaults.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);

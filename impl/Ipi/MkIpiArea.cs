@@ -73,12 +73,13 @@ internal sealed class MkIpiArea
 
     public MkCpu? Cpu;
 
-    public MkIpiArea(int id, int ringSize)
+    /// <param name="region">A zeroed region from the pool (memory another instance had), or null for a new one.</param>
+    public MkIpiArea(int id, int ringSize, byte[]? region)
     {
         Id = id;
         RingSize = (uint)ringSize;
         Mask = (uint)ringSize - 1;
-        Region = GC.AllocateArray<byte>(MkIpiLayout.RegionSize(ringSize), pinned: true);
+        Region = region ?? GC.AllocateArray<byte>(MkIpiLayout.RegionSize(ringSize), pinned: true);
     }
 
     public ref uint Head => ref Word(MkIpiLayout.Head);

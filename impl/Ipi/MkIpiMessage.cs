@@ -35,4 +35,6 @@ public enum MkIpiFaults
     NoFullCheck = 8,
     /// <summary>The receiver never repairs a ring the other kernel wrote into; it waits on it for ever.</summary>
     NoRingRepair = 16,
+    /// <summary>DestroyInstance frees the region without waiting for senders still inside (no synchronize_rcu).</summary>
+    NoRcuWait = 32,
 }

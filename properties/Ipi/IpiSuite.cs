@@ -29,5 +29,8 @@ public static class IpiSuite
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string? race = UnregisterRace.Run(faults);
         yield return new CheckResult("unregister waits for the drain", race == null, race ?? "callback never ran after the return", seed, clock.Elapsed);
+        clock.Restart();
+        string? reuse = DestroyRace.Run(faults);
+        yield return new CheckResult("destroy waits for senders", reuse == null, reuse ?? "the held sender finished before destroy returned", seed, clock.Elapsed);
     }
 }

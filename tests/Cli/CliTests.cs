@@ -22,7 +22,7 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Empty(e);
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 17 invariants, 7 implementation checks, 11 proofs", o);
+        Assert.Contains("everything holds: 17 invariants, 8 implementation checks, 11 proofs", o);
         Assert.Contains("all 10 hold: no-overwrite", o);
         Assert.Contains("all 7 hold: one-reason-bit", o);
         Assert.DoesNotContain("FAILS", o);

@@ -75,6 +75,18 @@ public class ConcurrencyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Destroy_waits_for_senders_before_the_region_is_reused()
+    {
+        Assert.Null(DestroyRace.Run());
+    }
+
+    [Fact]
+    public void Destroy_without_waiting_for_senders_is_caught()
+    {
+        Assert.Equal("DestroyInstance returned while a sender was still inside SendIpiData on the instance", DestroyRace.Run(MkIpiFaults.NoRcuWait));
+    }
+
+    [Fact]
     public void Unregister_waits_for_a_running_drain()
     {
         Assert.Null(UnregisterRace.Run());
