@@ -32,7 +32,8 @@ public static class Program
         check:    --seed N (replays the implementation checks)    prove: --timeout MS
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --safety-only
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext
-        exit:     0 holds, 1 violated, 2 usage or input error, 3 bound hit before a verdict
+        exit:     0 holds, 1 violated, 2 usage or input error, 3 no verdict (bound hit, proof undecided,
+          header line not evaluable)
         """;
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
