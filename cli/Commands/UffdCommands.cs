@@ -8,9 +8,10 @@ internal static class UffdCommands
     public static readonly string[] Valued = ["--contexts", "--max-states", "--max-depth", "--time-limit", "--json", "--dot"];
     public static readonly string[] Flags = ["--all-layouts", "--safety-only"];
 
-    /// <summary>uffd-v5, uffd-ref-…, or uffd/NAME for any uffd design (uffd/reference).</summary>
+    /// <summary>uffd-v5, uffd-ref-…, or uffd/NAME for any uffd design (uffd/reference). A bare "reference" is the IPI one.</summary>
     public static bool Names(string? name) =>
-        name != null && (name.StartsWith("uffd/", StringComparison.Ordinal) || UffdDesigns.Find(name) != null);
+        name != null && (name.StartsWith("uffd/", StringComparison.Ordinal) ||
+                         (name.StartsWith("uffd-", StringComparison.OrdinalIgnoreCase) && UffdDesigns.Find(name) != null));
 
     public static UffdDesign Design(string? name, string command)
     {

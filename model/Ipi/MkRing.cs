@@ -21,4 +21,11 @@ public readonly record struct MkRing(uint Size, int CounterBits)
 
     /// <summary>&amp;ring->slots[counter &amp; (MK_IPI_RING - 1)]: the other kernel can write the counters.</summary>
     public uint Slot(uint counter) => counter & (Size - 1);
+
+    /// <summary>
+    /// Slot <paramref name="slot"/> holds one of the claimed, unconsumed positions [tail, head).
+    /// The ring's invariant: a READY slot is always in this window (published implies claimed
+    /// and not yet consumed), so the drain never takes a slot twice or one nobody claimed.
+    /// </summary>
+    public bool InWindow(uint slot, uint head, uint tail) => ((slot - tail) & (Size - 1)) < Occupancy(head, tail);
 }

@@ -26,6 +26,21 @@ public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Mutat
     /// <summary>Consume takes the slot at tail when it is READY, i.e. its position was claimed: tail != head.</summary>
     public static BoolTerm ConsumeGuard(BitVec head, BitVec tail) => !head.Eq(tail);
 
+    /// <summary>MkRing.InWindow: the slot holds a position of [tail, head).</summary>
+    public BoolTerm InWindow(BitVec slot, BitVec head, BitVec tail) => ((slot - tail) & (size - 1)).ULt(Occupancy(head, tail));
+
+    /// <summary>The slots' invariant, for one slot and its state: READY only inside the window.</summary>
+    public BoolTerm ReadyInWindow(BitVec slot, BitVec state, BitVec head, BitVec tail) =>
+        (!state.Eq(Model.Ipi.IpiConstants.SlotReady)) | InWindow(slot, head, tail);
+
+    /// <summary>Consume frees the slot it took (unless the design forgets to).</summary>
+    public BitVec AfterConsume(BitVec slot, BitVec state, BitVec tail) =>
+        Has(Model.Ipi.Designs.RingDesign.Mutation.NoClear) ? state : BitVec.Ite(slot.Eq(Slot(tail)), state.Z3Num(Model.Ipi.IpiConstants.SlotFree), state);
+
+    /// <summary>Publish marks the slot of the claimed position READY.</summary>
+    public BitVec AfterPublish(BitVec slot, BitVec state, BitVec position) =>
+        BitVec.Ite(slot.Eq(Slot(position)), state.Z3Num(Model.Ipi.IpiConstants.SlotReady), state);
+
     /// <summary>The occupancy invariant: never more claimed-and-unconsumed positions than slots.</summary>
     public BoolTerm Invariant(BitVec head, BitVec tail) => Occupancy(head, tail).ULe(size);
 

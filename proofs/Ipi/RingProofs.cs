@@ -35,20 +35,44 @@ public static class RingProofs
         return new Goal(valid.Implies(claim(ring, head, tail)), show);
     }
 
+    /// <summary>
+    /// Head, tail, and one slot with its state, all symbolic: a claim over one arbitrary slot
+    /// is a claim over every slot. The slot is a valid index (below the ring size).
+    /// </summary>
+    private static Goal Slots(Z3Context z, RingDesign.Mutation m, Func<RingEncoding, BitVec, BitVec, BitVec, BitVec, BoolTerm> claim)
+    {
+        var slot = z.BitVec("slot", Width);
+        var state = z.BitVec("slot_state", Width);
+        var g = State(z, m, (r, h, t) =>
+            (slot.ULt(r.Size) & state.ULe(IpiConstants.SlotReady)).Implies(claim(r, h, t, slot, state)));
+        return g with { Show = [.. g.Show, ("slot", slot), ("slot_state", state)] };
+    }
+
     /// <summary>The obligations for the reference design, or for a mutation of it (which should fail some).</summary>
     public static IReadOnlyList<Obligation> For(RingDesign.Mutation m = RingDesign.Mutation.None) =>
     [
         new("ring.init", "the empty ring (head = tail = 0) satisfies head - tail <= ring", RingSource,
             z => State(z, m, (r, h, t) => r.Invariant(z.Num(0, Width), z.Num(0, Width)))),
 
-        new("ring.claim-inductive", "claim keeps head - tail <= ring", RingSource,
-            z => State(z, m, (r, h, t) => (r.Invariant(h, t) & r.ClaimGuard(h, t)).Implies(r.Invariant(r.Advance(h), t)))),
+        new("ring.claim-inductive", "claim keeps head - tail <= ring, and every READY slot inside [tail, head)", RingSource,
+            z => Slots(z, m, (r, h, t, i, st) =>
+                (r.Invariant(h, t) & r.ClaimGuard(h, t) & r.ReadyInWindow(i, st, h, t))
+                    .Implies(r.Invariant(r.Advance(h), t) & r.ReadyInWindow(i, st, r.Advance(h), t)))),
 
-        new("ring.publish-inductive", "publish writes only the slot's state, so head - tail <= ring still holds", RingSource,
-            z => State(z, m, (r, h, t) => r.Invariant(h, t).Implies(r.Invariant(h, t)))),
+        new("ring.publish-inductive", "publishing a claimed position's slot keeps every READY slot inside [tail, head)", RingSource,
+            z =>
+            {
+                var pos = z.BitVec("published_position", Width);
+                var g = Slots(z, m, (r, h, t, i, st) =>
+                    (r.Invariant(h, t) & r.ReadyInWindow(i, st, h, t) & (pos - t).ULt(r.Occupancy(h, t)))
+                        .Implies(r.ReadyInWindow(i, r.AfterPublish(i, st, pos), h, t)));
+                return g with { Show = [.. g.Show, ("published_position", pos)] };
+            }),
 
-        new("ring.consume-inductive", "consuming a claimed slot keeps head - tail <= ring", RingSource,
-            z => State(z, m, (r, h, t) => (r.Invariant(h, t) & RingEncoding.ConsumeGuard(h, t)).Implies(r.Invariant(h, r.Advance(t))))),
+        new("ring.consume-inductive", "consuming the READY slot at tail keeps both invariants (it was claimed: tail != head)", RingSource,
+            z => Slots(z, m, (r, h, t, i, st) =>
+                (r.Invariant(h, t) & r.ReadyInWindow(i, st, h, t) & r.ReadyInWindow(r.Slot(t), st.Z3Num(IpiConstants.SlotReady), h, t))
+                    .Implies(r.Invariant(h, r.Advance(t)) & r.ReadyInWindow(i, r.AfterConsume(i, st, t), h, r.Advance(t))))),
 
         new("ring.claim-fresh", "a claim never takes a slot that a claimed, unconsumed position still holds", RingSource,
             z =>

@@ -115,6 +115,8 @@ public readonly struct BitVec
 
     private BitVec Make(IntPtr ast) => new(Z, Z.Check(ast), Width);
     private BitVec Lit(ulong v) => Z.Num(v, Width);
+    /// <summary>A literal of this term's width.</summary>
+    public BitVec Z3Num(ulong v) => Lit(v);
 
     public static BitVec operator +(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvadd(a.Z.Handle, a.Ast, b.Ast));
     public static BitVec operator -(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvsub(a.Z.Handle, a.Ast, b.Ast));

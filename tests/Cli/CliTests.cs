@@ -51,6 +51,11 @@ public class CliTests
         var (ok, o, _) = Run("prove");
         Assert.Equal(0, ok);
         Assert.DoesNotContain("REFUTED", o);
+        Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
+        var (refOk, oRef, _) = Run("prove", "--design", "reference"); // the IPI reference: a bare name is IPI's
+        Assert.Equal(0, refOk);
+        Assert.Contains("ring obligations of ipi/reference", oRef);
+        Assert.DoesNotContain("uffd.", oRef);
         var (bad, o2, _) = Run("prove", "--design", "ref-no-full-check");
         Assert.Equal(1, bad);
         Assert.Matches(@"ring\.claim-inductive +REFUTED[^\n]*\n +counterexample: ring = \d+, head = \S+, tail = \S+", o2);

@@ -32,9 +32,18 @@ public class RingProofTests(ITestOutputHelper output)
         var results = ProveAll(RingDesign.Mutation.NoFullCheck).ToDictionary(r => r.Obligation.Name);
         var r = results["ring.claim-inductive"];
         Assert.Equal(ProofVerdict.Refuted, r.Verdict);
-        Assert.Matches(@"^ring = \d+, head = \S+, tail = \S+$", r.Detail);
+        Assert.Matches(@"^ring = \d+, head = \S+, tail = \S+, slot = \d+, slot_state = \d+$", r.Detail);
         Assert.Equal(ProofVerdict.Refuted, results["ring.enospc-iff-full"].Verdict);
         Assert.Equal(ProofVerdict.Proved, results["ring.consume-inductive"].Verdict);
+    }
+
+    [Fact]
+    public void A_drain_that_does_not_free_the_slot_is_refuted()
+    {
+        var results = ProveAll(RingDesign.Mutation.NoClear).ToDictionary(r => r.Obligation.Name);
+        Assert.Equal(ProofVerdict.Refuted, results["ring.consume-inductive"].Verdict);
+        Assert.Contains("slot_state = 2", results["ring.consume-inductive"].Detail); // READY, left behind the tail
+        Assert.Equal(ProofVerdict.Proved, results["ring.publish-inductive"].Verdict);
     }
 
     [Fact]
@@ -63,6 +72,8 @@ public class RingProofTests(ITestOutputHelper output)
         var next = enc.Advance(head);
         var slot = enc.Slot(head);
         var inv = enc.Invariant(head, tail);
+        var slotVar = z.BitVec("slot", w);
+        var window = enc.InWindow(slotVar, head, tail);
 
         ulong mask = bits == 32 ? uint.MaxValue : (1UL << bits) - 1;
         var counter = Gen.Choose(int.MinValue, int.MaxValue).Select(v => (uint)v & (uint)mask);
@@ -72,13 +83,15 @@ public class RingProofTests(ITestOutputHelper output)
         var r = FsRun.Run($"ring encoding = MkRing ({bits}-bit)", Prop.ForAll(Arb.From(states), s =>
         {
             var spec = new MkRing(s.Size, bits);
-            (BitVec, ulong)[] at = [(head, s.Head), (tail, s.Tail), (size, s.Size)];
+            uint slotIndex = (s.Head * 7 + s.Tail) & (s.Size - 1);
+            (BitVec, ulong)[] at = [(head, s.Head), (tail, s.Tail), (size, s.Size), (slotVar, slotIndex)];
             return z.Evaluate(occupancy, at) == spec.Occupancy(s.Head, s.Tail)
                 && z.Evaluate(full, at) == spec.Full(s.Head, s.Tail)
                 && z.Evaluate(guard, at) == !spec.Full(s.Head, s.Tail)
                 && z.Evaluate(next, at) == spec.Advance(s.Head)
                 && z.Evaluate(slot, at) == spec.Slot(s.Head)
-                && z.Evaluate(inv, at) == (spec.Occupancy(s.Head, s.Tail) <= s.Size);
+                && z.Evaluate(inv, at) == (spec.Occupancy(s.Head, s.Tail) <= s.Size)
+                && z.Evaluate(window, at) == spec.InWindow(slotIndex, s.Head, s.Tail);
         }), 300, 20261121);
         output.WriteLine(r.ToString());
         Assert.True(r.Holds, r.Detail);
