@@ -1,4 +1,3 @@
-using System.Numerics;
 using Multikernel.Impl.Kernel;
 using static Multikernel.Impl.Uffd.UffdConstants;
 
@@ -369,6 +368,4 @@ public sealed class MmStruct
 
     /// <summary>The invariant a VM_BUG_ON guards in the kernel: a context if and only if a uffd bit.</summary>
     public static bool CtxIffUffdBit(in Vma v) => (v.Ctx != 0) == ((v.VmFlags & VmUffdFlags) != 0);
-
-    public static int PopCount(ulong v) => BitOperations.PopCount(v);
 }
