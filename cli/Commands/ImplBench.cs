@@ -13,7 +13,7 @@ namespace Multikernel.Cli.Commands;
 /// </summary>
 internal static class ImplBench
 {
-    private const int PayloadSize = 64, Capacity = IpiConstantsView.Ring;
+    private const int PayloadSize = 64, Capacity = MkIpiLayout.MaxRing; // MK_IPI_RING: both buffers hold as many
     private const ulong Type = 42;
 
     [InlineArray(PayloadSize)] private struct Payload64 { private byte _e; }
@@ -119,7 +119,4 @@ internal static class ImplBench
         if (got != (long)per * senders) throw new InvalidOperationException("the channel lost messages");
         return got / clock.Elapsed.TotalSeconds;
     }
-
-    /// <summary>The ring the implementation is built with (MK_IPI_RING), so both buffers hold the same number of messages.</summary>
-    private static class IpiConstantsView { public const int Ring = MkIpiLayout.MaxRing; }
 }

@@ -116,18 +116,21 @@ public sealed class MkIpi : IDisposable
     }
 
     /// <summary>The instance's shared region, as the other kernel maps it; empty when there is no instance.</summary>
-    public Span<byte> SharedMemory(int instanceId) =>
-        (uint)instanceId < MaxInstances && Volatile.Read(ref _areas[instanceId]) is { } a ? a.Region : [];
+    public Span<byte> SharedMemory(int instanceId) => Lookup(instanceId) is { } a ? a.Region : [];
+
+    /// <summary>mk_instance_ipi_get(): the area of a valid instance id, or null.</summary>
+    private MkIpiArea? Lookup(int instanceId) =>
+        (uint)instanceId < MaxInstances ? Volatile.Read(ref _areas[instanceId]) : null;
 
     /// <summary>The receiver's counters; all zero when there is no instance.</summary>
     public MkIpiStats Stats(int instanceId) =>
-        (uint)instanceId < MaxInstances && Volatile.Read(ref _areas[instanceId]) is { } a
+        Lookup(instanceId) is { } a
             ? new MkIpiStats(Volatile.Read(ref a.Recv.Delivered), Volatile.Read(ref a.Recv.Dropped), Volatile.Read(ref a.Recv.Resets))
             : default;
 
     /// <summary>An exception a callback threw on the instance's CPU thread, if any.</summary>
     public Exception? CpuFault(int instanceId) =>
-        (uint)instanceId < MaxInstances ? Volatile.Read(ref _areas[instanceId])?.Cpu?.Fault : null;
+        Lookup(instanceId)?.Cpu?.Fault;
 
     // ---- handlers ----------------------------------------------------------------
 

@@ -35,7 +35,7 @@ public sealed class MmStruct
         foreach (var (type, pages) in layout)
         {
             if (type == MemType.None || pages <= 0 || _count == MaxVmas) throw new ArgumentException("layout: mapped types, positive sizes, at most 64 VMAs");
-            var v = new Vma { Start = at, End = at + (ulong)pages * PageSize, Type = type, Mapping = MemTypes.IsAnon(type) ? 0 : ++file, VmFlags = MmapFlags(type) };
+            var v = new Vma { Start = at, End = at + (ulong)pages * PageSize, Type = type, Mapping = MemTypes.IsAnon(type) ? 0 : ++file, VmFlags = MemTypes.MmapFlags(type) };
             at = v.End;
             _vmas[_count++] = v;
         }
@@ -57,11 +57,6 @@ public sealed class MmStruct
     public void PopulatePageCache(int page) { if (MemTypes.HasPageCache(VmaAt((ulong)page * PageSize)?.Type ?? MemType.None)) _cached[page] = 1; }
 
     private bool Has(UffdImplFaults f) => (_faults & f) != 0;
-
-    public static ulong MmapFlags(MemType t) =>
-        VmRead | VmWrite | VmMayread | VmMaywrite |
-        (t is MemType.ShmemShared or MemType.HugetlbShared ? VmShared | VmMayshare : 0) |
-        (MemTypes.IsHugetlb(t) ? VmHugetlb : 0);
 
     // ---- VMA list -----------------------------------------------------------------
 

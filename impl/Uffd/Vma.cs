@@ -11,7 +11,6 @@ public struct Vma
     /// <summary>vm_userfaultfd_ctx.ctx: 0 or a context number.</summary>
     public int Ctx;
 
-    public readonly ulong Pages => (End - Start) / UffdConstants.PageSize;
     public override readonly string ToString() => $"[{Start:x}, {End:x}) {Type} flags 0x{VmFlags:x} ctx {Ctx}";
 }
 

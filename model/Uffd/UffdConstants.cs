@@ -97,6 +97,12 @@ public static class MemTypes
     public static bool IsAnon(MemType t) => t == MemType.Anon;
     /// <summary>Has a page cache (a file behind it), so a page can be cached while its PTE is none: a minor fault.</summary>
     public static bool HasPageCache(MemType t) => t != MemType.Anon && t != MemType.None;
+
+    /// <summary>The vm_flags of a fresh mmap(PROT_READ | PROT_WRITE) of this memory type.</summary>
+    public static ulong MmapFlags(MemType t) =>
+        UffdConstants.VmRead | UffdConstants.VmWrite | UffdConstants.VmMayread | UffdConstants.VmMaywrite |
+        (t is MemType.ShmemShared or MemType.HugetlbShared ? UffdConstants.VmShared | UffdConstants.VmMayshare : 0) |
+        (IsHugetlb(t) ? UffdConstants.VmHugetlb : 0);
     public static string Name(MemType t) => t switch
     {
         MemType.Anon => "anon",

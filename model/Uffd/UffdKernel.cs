@@ -19,12 +19,6 @@ public sealed class UffdKernel(UffdDesign design)
 
     private static void Break(ref UffdState s, UffdInvariant i) => s.Broken |= (ushort)(1 << (int)i);
 
-    /// <summary>The initial vm_flags of a mapping of <paramref name="t"/> (mmap PROT_READ|PROT_WRITE).</summary>
-    public static ulong MmapFlags(MemType t) =>
-        VmRead | VmWrite | VmMayread | VmMaywrite |
-        (t is MemType.ShmemShared or MemType.HugetlbShared ? VmShared | VmMayshare : 0) |
-        (MemTypes.IsHugetlb(t) ? VmHugetlb : 0);
-
     // ---- ioctls on the userfaultfd ------------------------------------------------
 
     /// <summary>UFFDIO_API: once per context, with the right api number and known features.</summary>

@@ -29,6 +29,8 @@ public sealed class UffdSpec : ISpec<UffdState>
     public static readonly ulong[] Modes = [UffdioRegisterModeMissing, UffdioRegisterModeWp, UffdioRegisterModeMinor, UffdioRegisterModeMissing | UffdioRegisterModeMinor];
 
     private readonly UffdKernel _k;
+    /// <summary>uffd-bits-disjoint is a property of the design's constants: decided once, reported in every state.</summary>
+    private readonly ulong _disjointBroken;
     private readonly Property[] _properties;
 
     public UffdSpec(UffdDesign design, UffdBounds? bounds = null)
@@ -37,6 +39,7 @@ public sealed class UffdSpec : ISpec<UffdState>
         Bounds = bounds ?? UffdBounds.Default;
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
         _k = new UffdKernel(design);
+        _disjointBroken = OverlappingFlag(design) != null ? Bit(UffdInvariant.UffdBitsDisjoint) : 0;
         _properties = UffdInvariants.All.Select(i => new Property(UffdInvariants.Name(i), PropertyKind.Always,
             UffdInvariants.Statement(i), UffdInvariants.Source(i))).ToArray();
     }
@@ -54,7 +57,7 @@ public sealed class UffdSpec : ISpec<UffdState>
                 for (int p = 0; p < UffdBounds.Pages; p++)
                 {
                     var t = p < 2 ? a : b;
-                    s.Pages[p] = new UffdPage { Type = t, VmFlags = UffdKernel.MmapFlags(t), Cached = (byte)(MemTypes.HasPageCache(t) && p % 2 == 0 ? 1 : 0) };
+                    s.Pages[p] = new UffdPage { Type = t, VmFlags = MemTypes.MmapFlags(t), Cached = (byte)(MemTypes.HasPageCache(t) && p % 2 == 0 ? 1 : 0) };
                 }
                 for (int c = Bounds.Contexts; c < UffdBounds.MaxContexts; c++) s.Ctxs[c].State = UffdCtx.Released;
                 into.Add(s);
@@ -161,8 +164,7 @@ public sealed class UffdSpec : ISpec<UffdState>
             if ((pg.UserLocked != 0) != ((pg.VmFlags & VmLocked) != 0)) v |= Bit(UffdInvariant.MlockSurvives);
             if (pg.Waiter != 0 && s.Ctxs[pg.WaiterCtx - 1].State != UffdCtx.Ready) v |= Bit(UffdInvariant.NoStrandedFault);
         }
-        if (OverlappingFlag(Design) != null) v |= Bit(UffdInvariant.UffdBitsDisjoint);
-        return v;
+        return v | _disjointBroken;
     }
 
     /// <summary>The name of a VM_* flag of the build that shares a bit with __VM_UFFD_FLAGS, or null.</summary>

@@ -48,6 +48,17 @@ public class UffdProofTests(ITestOutputHelper output)
         Assert.Equal(ProofVerdict.Refuted, Prove(UffdDesigns.Find(design)!)[obligation].Verdict);
     }
 
+    [Fact]
+    public void Modes_that_share_a_flag_are_refuted()
+    {
+        // No shipped design maps two modes to one flag, so this obligation's failing design is
+        // written here: VM_UFFD_MINOR given VM_UFFD_MISSING's bit.
+        var d = new UffdDesign("minor-is-missing", "test: VM_UFFD_MINOR = VM_UFFD_MISSING", VmUffdMissing, minorOnShmem: true, wpOnFileBacked: true);
+        var r = Prove(d)["uffd.modes-injective"];
+        Assert.Equal(ProofVerdict.Refuted, r.Verdict);
+        Assert.Contains("vm_flags_a = 512", r.Detail);
+    }
+
     /// <summary>The encoding computes what each design's C# computes, on random concrete inputs.</summary>
     [Fact]
     public void Encoding_agrees_with_every_design()
