@@ -56,6 +56,7 @@ public sealed class Args
         }
     }
 
+    public string Command => _command;
     public bool Flag(string name) => _flags.Contains(name);
     public string? Value(string name) => _values.GetValueOrDefault(name);
     /// <summary>Every value of an option that may be given more than once, in order.</summary>

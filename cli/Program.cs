@@ -1,5 +1,5 @@
 using Multikernel.Cli.Commands;
-using Multikernel.Model.Ipi;
+using Multikernel.Cli.Registry;
 
 namespace Multikernel.Cli;
 
@@ -13,25 +13,28 @@ public static class Program
     public const string Usage = """
         usage: multikernel <command> [options]
 
-          check                  the main job: the reference design's invariants (explorer), the
-                                 implementation against the specification, the Z3 proofs
-          prove [--design D]     the ring's Z3 obligations: proved / refuted (values) / unknown
-          audit DESIGN           a design's invariants; each violation with its shortest trace
-                                 (ipi-v1, ipi-v2, ref-…; uffd-v5, uffd/reference, uffd-ref-…)
-          explore ipi|uffd --design D   statistics and verdict of one exploration
+          check                  the main job: every mechanism's reference design, its properties over every
+                                 interleaving, its implementation against the specification, its Z3 proofs
+          audit DESIGN           a design's properties; each violation with its shortest trace. DESIGN is
+                                 mechanism/name (ipi/ipi-v2, uffd/uffd-v5) or a name only one mechanism has
+          explore MECHANISM [--design D]   statistics and verdict of one exploration (default: the reference)
+          prove [--design D]     Z3 obligations: proved / refuted (values) / unknown; a design the proofs do
+                                 not encode is "not proved" (exit 3)
+          replay FILE            re-execute an ITF trace written with --json; it must still describe its design
+          designs                list the mechanisms and their designs
           flags FILE             VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit,
                                  proved with Z3; --config CONFIG_NAME=y (repeatable), --bits 32|64
-          bench                  explorer speed and memory; implementation messages/s against a
-                                 System.Threading.Channels bounded channel
-          replay FILE            re-execute an ITF trace written with --json
-          designs                list the designs
+          bench                  explorer speed and memory; the implementations' own benchmarks
+                                 (--runs N, --messages-per-run N)
 
-        uffd:     --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
-        bounds:   --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)
-                  --no-unregister  --no-destroy
-        check:    --seed N (replays the implementation checks)    prove: --timeout MS
-        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --safety-only
-        output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext
+        bounds (audit, explore), per mechanism:
+          ipi:    --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)  --no-unregister  --no-destroy
+          uffd:   --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
+        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
+                  --safety-only (no graph: eventually-properties judged on terminal states only)
+        designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
+        check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
+        output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it
         exit:     0 holds, 1 violated, 2 usage or input error, 3 no verdict (bound hit, proof undecided,
           header line not evaluable)
         """;
@@ -43,19 +46,19 @@ public static class Program
         try
         {
             if (args.Length == 0) { stderr.WriteLine("multikernel: which command? (see 'multikernel help')"); return 2; }
-            var rest = args.Skip(1);
+            var rest = args.Skip(1).ToArray();
             return args[0] switch
             {
-                "check" => IpiCommands.Check(rest, stdout),
-                "audit" => UffdCommands.Names(args.ElementAtOrDefault(1)) ? UffdCommands.Audit(rest, stdout) : IpiCommands.Audit(rest, stdout),
-                "explore" => args.ElementAtOrDefault(1) == "uffd" ? UffdCommands.Explore(rest, stdout) : IpiCommands.Explore(rest, stdout),
-                "bench" => IpiCommands.Bench(rest, stdout),
+                "check" => Check.Run(rest, stdout),
+                "audit" => Report.Audit(rest, stdout),
+                "explore" => Report.Explore(rest, stdout),
+                "bench" => Bench.Run(rest, stdout),
                 "prove" => ProveCommand.Run(rest, stdout),
                 "flags" => FlagsCommand.Run(rest, stdout),
                 "replay" => Replay.Run(rest, stdout),
-                "designs" => Designs(stdout),
-                "help" or "--help" or "-h" => Help(stdout),
-                _ => throw new UsageException($"unknown command '{args[0]}' (see 'multikernel help')"),
+                "designs" => Designs(rest, stdout),
+                "help" or "--help" or "-h" => Help(rest, stdout),
+                _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
             };
         }
         catch (UsageException e)
@@ -65,14 +68,23 @@ public static class Program
         }
     }
 
-    private static int Help(TextWriter o) { o.WriteLine(Usage); return 0; }
-
-    private static int Designs(TextWriter o)
+    private static int Help(string[] rest, TextWriter o)
     {
-        o.WriteLine("ipi (audit NAME):");
-        foreach (var d in IpiDesigns.All) o.WriteLine($"  {d.Name,-24} {d.Summary}");
-        o.WriteLine("uffd (audit uffd/NAME, or the name alone when it starts with uffd-):");
-        foreach (var d in Model.Uffd.UffdDesigns.All) o.WriteLine($"  {d.Name,-24} {d.Summary}");
+        new Args("help", rest, [], []).NoMorePositionals(0);
+        o.WriteLine(Usage);
+        return 0;
+    }
+
+    private static int Designs(string[] rest, TextWriter o)
+    {
+        Mechanisms.LoadFrom(rest, "designs");
+        new Args("designs", rest, ["--load"], []).NoMorePositionals(0);
+        foreach (var m in Mechanisms.All)
+        {
+            o.WriteLine($"{m.Name}: {m.Model.Summary}");
+            foreach (var d in m.Model.Designs.All)
+                o.WriteLine($"  {m.Model.Qualified(d),-28} {m.Model.Designs.OriginOf(d).ToString().ToLowerInvariant(),-9} {d.Summary}");
+        }
         return 0;
     }
 }

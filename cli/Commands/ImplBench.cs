@@ -19,6 +19,12 @@ internal static class ImplBench
     [InlineArray(PayloadSize)] private struct Payload64 { private byte _e; }
     private struct ChannelMessage { public int SenderCpu; public ulong Type; public Payload64 Data; }
 
+    /// <summary>The IPI implementation's benchmark, as the registry runs it.</summary>
+    public static void Ipi(TextWriter o, Registry.BenchSettings b) => Run(o, b.Runs, b.MessagesPerRun);
+
+    /// <summary>The uffd implementation's benchmark, as the registry runs it.</summary>
+    public static void Uffd(TextWriter o, Registry.BenchSettings b) => Faults(o, b.Runs);
+
     public static void Run(TextWriter o, int runs, int messages)
     {
         o.WriteLine($"  implementation vs bounded Channel<T>: {messages:N0} messages of {PayloadSize} bytes per run, buffer {Capacity}, best of {runs}");

@@ -1,51 +1,47 @@
-using Multikernel.Model.Ipi;
-using Multikernel.Model.Ipi.Designs;
-using Multikernel.Proofs.Ipi;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
 using Multikernel.Proofs.Obligations;
-using Multikernel.Proofs.Uffd;
 using Multikernel.Proofs.Z3;
 
 namespace Multikernel.Cli.Commands;
 
-/// <summary>prove: every Z3 obligation, with proved / refuted (values) / unknown and its time.</summary>
+/// <summary>
+/// prove [--design D]: every Z3 obligation of a design (default: every mechanism's reference),
+/// with proved / refuted (values) / unknown and its time. A proof speaks only of the design it
+/// encodes: a design the encoding does not describe gets "no encoding: not proved", exit 3.
+/// </summary>
 internal static class ProveCommand
 {
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    public static int Run(IReadOnlyList<string> argv, TextWriter o)
     {
-        var a = new Args("prove", argv, ["--design", "--timeout"], []);
+        Mechanisms.LoadFrom(argv, "prove");
+        var a = new Args("prove", argv, ["--design", "--timeout", "--load"], []);
         a.NoMorePositionals(0);
         uint timeout = (uint)a.Int("--timeout", 10_000, 100, 600_000);
-        string? name = a.Value("--design");
-        var sets = new List<(string Title, IReadOnlyList<Obligation> Obligations)>();
-        if (name == null || !UffdCommands.Names(name))
-        {
-            var design = IpiOptions.Design(name ?? "reference", "prove");
-            if (design is not RingDesign ring)
-                throw new UsageException($"prove: the IPI obligations are about ring designs; '{design.Name}' is not one (try reference, ref-no-full-check or uffd-v5)");
-            sets.Add(($"ring obligations of ipi/{design.Name}", RingProofs.For(ring.Mutations)));
-        }
-        if (name == null || UffdCommands.Names(name))
-        {
-            var design = UffdCommands.Design(name ?? "uffd/reference", "prove");
-            sets.Add(($"flag obligations of uffd/{design.Name}", UffdProofs.For(design)));
-        }
-        if (Z3Context.Unavailable() is { } why) throw new UsageException(why);
-        o.WriteLine($"multikernel prove: Z3 {Z3Context.Version}, timeout {timeout} ms per obligation");
-        var all = new List<ProofResult>();
+        var targets = a.Value("--design") is { } name
+            ? [Mechanisms.Resolve(name, "prove")]
+            : Mechanisms.All.Where(m => m.Proofs is not null).Select(m => (m, m.Model.Designs.Reference)).ToList();
+        var sets = new List<(string Title, IReadOnlyList<Obligation>? Obligations)>();
+        foreach (var (m, design) in targets)
+            sets.Add(($"obligations of {m.Model.Qualified(design)}", m.Proofs?.Invoke(design)));
+        if (sets.Any(s => s.Obligations is not null) && Z3Context.Unavailable() is { } why) throw new UsageException(why);
+        o.WriteLine($"multikernel prove: {(sets.Any(s => s.Obligations is not null) ? $"Z3 {Z3Context.Version}, " : "")}timeout {timeout} ms per obligation");
+        var exit = ExitCode.Holds;
         foreach (var (title, obligations) in sets)
         {
+            if (obligations is null)
+            {
+                o.WriteLine($"  {title}: no encoding: not proved (the proofs describe only the designs they encode; this one's steps are its own)");
+                exit = ExitCodes.Worst(exit, ExitCode.NoVerdict);
+                continue;
+            }
             o.WriteLine($"  {title}:");
             var results = obligations.Select(ob => Prover.Prove(ob, timeout)).ToList();
             Print(results, o);
-            all.AddRange(results);
+            exit = ExitCodes.Worst(exit, Exit(results));
         }
-        return ExitCode(all);
+        return (int)exit;
     }
-
-    /// <summary>The reference designs' obligations: the IPI ring, then the uffd flags.</summary>
-    public static IReadOnlyList<ProofResult> ProveReferences(uint timeout = 10_000) =>
-        RingProofs.For(RingDesign.Mutation.None).Concat(UffdProofs.For(Model.Uffd.UffdDesigns.Reference))
-            .Select(ob => Prover.Prove(ob, timeout)).ToList();
 
     public static void Print(IReadOnlyList<ProofResult> results, TextWriter o)
     {
@@ -59,6 +55,7 @@ internal static class ProveCommand
         }
     }
 
-    public static int ExitCode(IReadOnlyList<ProofResult> results) =>
-        results.Any(r => r.Verdict == ProofVerdict.Refuted) ? 1 : results.Any(r => r.Verdict == ProofVerdict.Unknown) ? 3 : 0;
+    public static ExitCode Exit(IReadOnlyList<ProofResult> results) =>
+        results.Any(r => r.Verdict == ProofVerdict.Refuted) ? ExitCode.Violated
+        : results.Any(r => r.Verdict == ProofVerdict.Unknown) ? ExitCode.NoVerdict : ExitCode.Holds;
 }

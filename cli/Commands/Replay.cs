@@ -1,91 +1,74 @@
-using Multikernel.Model.Ipi;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
 using Multikernel.Properties.Explorer;
 using Multikernel.Properties.Traces;
 
 namespace Multikernel.Cli.Commands;
 
-/// <summary>replay FILE: re-executes an ITF trace written by audit/check/explore against the specification.</summary>
+/// <summary>
+/// replay FILE: re-executes an ITF trace written by audit/check/explore against the
+/// specification of the design it names, checks that every step and state still reads as
+/// recorded (a trace speaks only of the design that wrote it), and judges its property again.
+/// </summary>
 internal static class Replay
 {
     private const long MaxFileBytes = 64L << 20;
 
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    public static int Run(IReadOnlyList<string> argv, TextWriter o)
     {
-        var a = new Args("replay", argv, [], []);
+        Mechanisms.LoadFrom(argv, "replay");
+        var a = new Args("replay", argv, ["--load"], []);
         a.NoMorePositionals(1);
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("replay: which trace file?");
+        if (file.Length == 0) throw new UsageException("replay: the trace file name is empty");
         string json;
         try
         {
+            if (Directory.Exists(file)) throw new UsageException($"replay: {file}: is a directory");
             var info = new FileInfo(file);
             if (!info.Exists) throw new UsageException($"replay: {file}: no such file");
             if (info.Length > MaxFileBytes) throw new UsageException($"replay: {file}: larger than {MaxFileBytes >> 20} MiB");
             json = File.ReadAllText(file);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"replay: {file}: {e.Message}"); }
 
         Itf.Header h;
         try { h = Itf.Read(json); }
         catch (FormatException e) { throw new UsageException($"replay: {file}: {e.Message}"); }
-        if (h.Source.StartsWith("ipi/", StringComparison.Ordinal))
-        {
-            var design = IpiDesigns.Find(h.Design) ?? throw new UsageException($"replay: {file}: #meta.design: unknown design '{h.Design}'");
-            var bounds = ParseBounds(h.Bounds, file);
-            return Judge(new IpiSpec(design, bounds), h, file, $"design: {design.Name}, bounds: {bounds}", o);
-        }
-        if (h.Source.StartsWith("uffd/", StringComparison.Ordinal))
-        {
-            var design = Model.Uffd.UffdDesigns.Find(h.Design) ?? throw new UsageException($"replay: {file}: #meta.design: unknown design '{h.Design}'");
-            var bounds = Model.Uffd.UffdBounds.Parse(h.Bounds, out string? problem)
-                         ?? throw new UsageException($"replay: {file}: #meta.bounds: {problem}");
-            return Judge(new Model.Uffd.UffdSpec(design, bounds), h, file, $"design: {design.Name}, bounds: {bounds}", o);
-        }
-        throw new UsageException($"replay: {file}: #meta.source: unknown specification '{h.Source}'");
-    }
+        int slash = h.Source.IndexOf('/', StringComparison.Ordinal);
+        var m = (slash > 0 ? Mechanisms.Find(h.Source[..slash]) : null)
+                ?? throw new UsageException($"replay: {file}: #meta.source: unknown specification '{BoundsText.Clip(h.Source)}' (known: {Mechanisms.Names})");
+        var design = m.Model.Designs.Find(h.Design)
+                     ?? throw new UsageException($"replay: {file}: #meta.design: unknown {m.Name} design '{BoundsText.Clip(h.Design)}'");
+        if (h.Source != m.Model.Qualified(design)) throw new UsageException($"replay: {file}: #meta.source '{BoundsText.Clip(h.Source)}' and #meta.design '{BoundsText.Clip(h.Design)}' disagree");
+        IBounds bounds;
+        try { bounds = m.Model.ParseBounds(h.Bounds); }
+        catch (BoundsException e) { throw new UsageException($"replay: {file}: #meta.bounds: {e.Message}"); }
+        var spec = Report.Spec(m, design, bounds, "replay");
 
-    /// <summary>Re-executes the trace on the specification and judges its property again.</summary>
-    private static int Judge<TState>(Model.Checking.ISpec<TState> spec, Itf.Header h, string file, string context, TextWriter o) where TState : unmanaged
-    {
-        var prop = spec.Properties.FirstOrDefault(p => p.Name == h.Property)
-                   ?? throw new UsageException($"replay: {file}: #meta.property: unknown property '{h.Property}'");
         if (h.StateCount != h.Choices.Count + 1) throw new UsageException($"replay: {file}: {h.StateCount} states for {h.Choices.Count} steps");
         int loop = h.Loop ?? h.Choices.Count;
         if (loop > h.Choices.Count) throw new UsageException($"replay: {file}: loop: index {loop} is past the last state");
+        if (h.Property != Explorer.NoCrash.Name && spec.Properties.All(p => p.Name != h.Property))
+            throw new UsageException($"replay: {file}: #meta.property: unknown property '{BoundsText.Clip(h.Property)}' of {spec.Name}");
 
-        var (trace, reproduced) = Explorer.ReplayAndJudge(spec, prop, h.Initial, h.Choices.Take(loop).ToList(),
+        var (trace, reproduced) = Explorer.ReplayAndJudge(spec, h.Property, h.Initial, h.Choices.Take(loop).ToList(),
             loop < h.Choices.Count ? h.Choices.Skip(loop).ToList() : null);
         if (trace is null) throw new UsageException($"replay: {file}: does not replay on {spec.Name}: {reproduced.Reason}");
+        string context = $"design: {m.Model.Qualified(design)}, bounds: {bounds}";
+        string? differs;
+        try { differs = Itf.FirstDifference(json, trace, design.Name, bounds.ToString()!); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
+        { throw new UsageException($"replay: {file}: {e.Message}"); }
+        if (differs is not null)
+            throw new UsageException($"replay: {file}: the trace no longer describes {spec.Name}: {differs}");
         if (reproduced.Holds)
         {
             o.Write(TraceText.Format(trace, $"replayed from {file}; {context}"));
-            return 1;
+            return (int)ExitCode.Violated;
         }
-        o.WriteLine($"replay {file}: the trace runs on {spec.Name} but no longer violates {prop.Name}: {reproduced.Reason}");
-        return 0;
-    }
-
-    private static IpiBounds ParseBounds(string text, string file)
-    {
-        var b = new IpiBounds();
-        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var kv = part.Split('=');
-            if (kv.Length != 2) throw new UsageException($"replay: {file}: #meta.bounds: '{part}' is not name=value");
-            bool yes = kv[1] == "yes";
-            int Num() => int.TryParse(kv[1], out int n) ? n : throw new UsageException($"replay: {file}: #meta.bounds: '{part}' is not a number");
-            b = kv[0] switch
-            {
-                "senders" => b with { Senders = Num() },
-                "messages" => b with { Messages = Num() },
-                "ring" => b with { Ring = Num() },
-                "handlers" => b with { Handlers = Num() },
-                "unregister" => b with { Unregister = yes },
-                "destroy" => b with { Destroy = yes },
-                _ => throw new UsageException($"replay: {file}: #meta.bounds: unknown bound '{kv[0]}'"),
-            };
-        }
-        if (b.Validate() is { } problem) throw new UsageException($"replay: {file}: #meta.bounds: {problem}");
-        return b;
+        o.WriteLine($"replay {file}: the trace runs on {spec.Name} but no longer violates {h.Property}: {reproduced.Reason}");
+        return (int)ExitCode.Holds;
     }
 }

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
-using Multikernel.Model.Ipi;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
 using Multikernel.Properties.Explorer;
 using Multikernel.Properties.Traces;
 
 namespace Multikernel.Cli.Commands;
 
-/// <summary>Printing an exploration: the statistics, a verdict per property, traces and trace files.</summary>
+/// <summary>audit and explore, over any mechanism; and printing an exploration: statistics, verdicts, traces, trace files.</summary>
 internal static class Report
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
@@ -16,7 +17,7 @@ internal static class Report
         r.States, r.Transitions, r.Depth, r.Seconds, r.StatesPerSecond, r.BytesPerState,
         r.Graph ? " incl. graph" : "", r.PeakFrontierBytes / 1e6,
         r.Bound != Bound.None ? $" — BOUND HIT: {r.Bound.ToString().ToLowerInvariant()}" :
-        r.StoppedEarly ? " — stopped once every property was violated" : "");
+        r.StoppedEarly ? " — stopped once every property was decided" : "");
 
     public static string Table(ExploreReport r)
     {
@@ -24,72 +25,139 @@ internal static class Report
         int w = r.Outcomes.Max(o => o.Property.Name.Length);
         foreach (var o in r.Outcomes)
         {
-            string verdict = o.Verdict switch
+            string verdict = (o.Verdict, o.Property.Kind) switch
             {
-                Verdict.Holds => "holds",
-                Verdict.Violated => $"VIOLATED ({o.Trace!.Length} steps)",
+                (Verdict.Holds, PropertyKind.Sometimes) => o.Reason!,
+                (Verdict.Holds, _) => "holds",
+                (Verdict.Violated, _) when o.Trace is null => $"VIOLATED: {o.Reason}",
+                (Verdict.Violated, _) => $"VIOLATED ({o.Trace!.Length} steps)",
                 _ => $"unknown: {o.Reason}",
             };
-            string kind = o.Property.Kind == Model.Checking.PropertyKind.Eventually ? " [eventually]" : "";
-            sb.AppendLine($"  {o.Property.Name.PadRight(w)}  {verdict}{kind}");
+            string kind = o.Property.Kind switch { PropertyKind.Eventually => " [eventually]", PropertyKind.Sometimes => " [sometimes]", _ => "" };
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {o.Property.Name.PadRight(w)}  {verdict}{kind}");
         }
         return sb.ToString();
     }
 
-    public static int ExitCode(ExploreReport r) => r.Verdict switch
+    public static ExitCode Exit(ExploreReport r) => r.Verdict switch
     {
-        Verdict.Holds => 0,
-        Verdict.Violated => 1,
-        _ => 3,
+        Verdict.Holds => ExitCode.Holds,
+        Verdict.Violated => ExitCode.Violated,
+        _ => ExitCode.NoVerdict,
     };
 
-    /// <summary>audit: explores <paramref name="spec"/> until every property is decided; prints each violation's shortest trace.</summary>
-    public static int Audit<TState>(Args a, Model.Checking.ISpec<TState> spec, string design, string summary, string bounds, TextWriter o)
-        where TState : unmanaged
+    /// <summary>The options audit and explore take for mechanism <paramref name="m"/>.</summary>
+    private static Args Parse(string command, IEnumerable<string> argv, Mechanism m, params string[] extraValued)
     {
-        o.WriteLine($"multikernel audit {spec.Name}: {summary}");
+        var (valued, flags) = Limits.BoundOptions(m);
+        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load"], [.. Limits.Flags, .. flags]);
+    }
+
+    /// <summary>audit DESIGN: every property of the design's mechanism, each violation with its shortest trace.</summary>
+    public static int Audit(IReadOnlyList<string> argv, TextWriter o)
+    {
+        Mechanisms.LoadFrom(argv, "audit");
+        string? name = argv.FirstOrDefault(x => !x.StartsWith("--", StringComparison.Ordinal));
+        if (name is null || argv.Count == 0 || argv[0] != name) throw new UsageException("audit: which design? name it first, e.g. audit ipi/ipi-v2 (see 'multikernel designs')");
+        var (m, design) = Mechanisms.Resolve(name, "audit");
+        var a = Parse("audit", argv, m.Model);
+        a.NoMorePositionals(1);
+        var bounds = Limits.Bounds(a, m.Model);
+        var files = TraceFiles.Plan(a);
+        var spec = Spec(m, design, bounds, "audit");
+        o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {bounds}");
-        var r = Explorer.Run(spec, IpiOptions.Explore(a, stopWhenAllViolated: true));
+        var r = Explorer.Run(spec, Limits.Explore(a, stopWhenAllDecided: true));
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
         {
             o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, $"design: {design}, bounds: {bounds}"));
+            o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {bounds}"));
         }
-        WriteFiles(a, r, design, bounds, o);
-        return ExitCode(r);
+        files.Write(r, design.Name, bounds.ToString()!, o);
+        return (int)Exit(r);
     }
 
-    /// <summary>explore: statistics, the table and the verdict of one exploration.</summary>
-    public static int Explore<TState>(Args a, Model.Checking.ISpec<TState> spec, string design, string bounds, TextWriter o)
-        where TState : unmanaged
+    /// <summary>explore MECHANISM [--design D]: statistics and the verdict of one exploration.</summary>
+    public static int Explore(IReadOnlyList<string> argv, TextWriter o)
     {
-        var r = Explorer.Run(spec, IpiOptions.Explore(a, stopWhenAllViolated: false));
+        Mechanisms.LoadFrom(argv, "explore");
+        string? mech = argv.Count > 0 && !argv[0].StartsWith("--", StringComparison.Ordinal) ? argv[0] : null;
+        if (mech is null) throw new UsageException($"explore: which mechanism? ({Mechanisms.Names})");
+        var m = Mechanisms.Find(mech) ?? throw new UsageException($"explore: unknown mechanism '{BoundsText.Clip(mech)}' (known: {Mechanisms.Names})");
+        var a = Parse("explore", argv, m.Model, "--design");
+        a.NoMorePositionals(1);
+        var design = a.Value("--design") is { } dn
+            ? m.Model.Designs.Find(dn.StartsWith(m.Name + "/", StringComparison.Ordinal) ? dn[(m.Name.Length + 1)..] : dn)
+              ?? throw new UsageException($"explore: unknown {m.Name} design '{BoundsText.Clip(dn)}'; one of: {string.Join(", ", m.Model.Designs.All.Select(d => d.Name))}")
+            : m.Model.Designs.Reference;
+        var bounds = Limits.Bounds(a, m.Model);
+        var files = TraceFiles.Plan(a);
+        var spec = Spec(m, design, bounds, "explore");
+        var r = Explorer.Run(spec, Limits.Explore(a, stopWhenAllDecided: false));
         o.WriteLine($"explore {spec.Name} ({bounds})");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
-        WriteFiles(a, r, design, bounds, o);
+        files.Write(r, design.Name, bounds.ToString()!, o);
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
-        return ExitCode(r);
+        return (int)Exit(r);
     }
 
-    /// <summary>Writes each trace as ITF JSON / DOT. One trace goes to FILE; several to FILE's name + "." + property + extension.</summary>
-    public static void WriteFiles(Args a, ExploreReport r, string design, string bounds, TextWriter log)
+    public static ISpecHandle Spec(MechanismEntry m, IDesign design, IBounds bounds, string command)
     {
-        var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
-        foreach (var (option, render) in new (string, Func<Trace, string>)[]
+        try
+        {
+            return m.Model.Specification(design, bounds)
+                   ?? throw new UsageException($"{command}: {m.Name} has no explorer model");
+        }
+        catch (ArgumentException e) { throw new UsageException($"{command}: {m.Model.Qualified(design)}: {e.Message}"); }
+    }
+}
+
+/// <summary>
+/// Where --json and --dot write, decided before any work so a bad path never costs a verdict.
+/// One trace goes to FILE; several to FILE's stem + "." + property + extension; a directory
+/// means "the files inside it", named after the design.
+/// </summary>
+internal sealed class TraceFiles
+{
+    private readonly List<(string Option, string Path, Func<Trace, string, string, string> Render)> _targets = new();
+
+    public static TraceFiles Plan(Args a)
+    {
+        var f = new TraceFiles();
+        foreach (var (option, render) in new (string, Func<Trace, string, string, string>)[]
                  {
-                     ("--json", t => Itf.Write(t, design, bounds)),
-                     ("--dot", Dot.Write),
+                     ("--json", (t, d, b) => Itf.Write(t, d, b)),
+                     ("--dot", (t, _, _) => Dot.Write(t)),
                  })
         {
             if (a.Value(option) is not { } file) continue;
+            if (file.Length == 0) throw new UsageException($"{a.Command}: {option} needs a file or directory name");
+            string full;
+            try { full = Path.GetFullPath(file); }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            { throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': {e.Message}"); }
+            if (Directory.Exists(full)) full = Path.Combine(full, option == "--json" ? "trace.itf.json" : "trace.dot");
+            else if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
+                throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': directory {dir} does not exist");
+            if (f._targets.Any(t => t.Path == full)) throw new UsageException($"{a.Command}: --json and --dot name the same file '{BoundsText.Clip(file)}'");
+            f._targets.Add((option, full, render));
+        }
+        return f;
+    }
+
+    public void Write(ExploreReport r, string design, string bounds, TextWriter log)
+    {
+        var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
+        foreach (var (option, file, render) in _targets)
+        {
             if (traces.Count == 0) { log.WriteLine($"{option}: no counterexample to write"); continue; }
             foreach (var t in traces)
             {
                 string path = traces.Count == 1 ? file : PathFor(file, t.Property.Name);
-                try { File.WriteAllText(path, render(t)); }
+                try { File.WriteAllText(path, render(t, design, bounds)); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
                 { throw new UsageException($"{option}: cannot write '{path}': {e.Message}"); }
                 log.WriteLine($"wrote {path}");

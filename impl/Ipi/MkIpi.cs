@@ -28,7 +28,7 @@ public sealed class MkIpi : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _freeRegions = [];
     private readonly int _ringSize;
     private readonly bool _cpuThreads;
-    private readonly MkIpiFaults _faults;
+    private readonly MkIpiDefects _defects;
 
     // The handler list: an array replaced whole under the mutex and read without locks
     // (list_add_tail_rcu / list_del_rcu). Registration order is dispatch order.
@@ -57,19 +57,19 @@ public sealed class MkIpi : IDisposable
     /// <param name="ringSize">Slots per instance ring: a power of two, at most MK_IPI_RING (64).</param>
     /// <param name="cpuThreads">Give each instance a CPU thread that takes its interrupts; otherwise
     /// the caller delivers them with <see cref="HandleInterrupt"/> (deterministic, for tests).</param>
-    /// <param name="faults">Deliberate defects, for the honesty checks; <see cref="MkIpiFaults.None"/> in production.</param>
-    public MkIpi(int ringSize = IpiConstants.MkIpiRingMax, bool cpuThreads = false, MkIpiFaults faults = MkIpiFaults.None)
+    /// <param name="defects">Deliberate defects, for the honesty checks; <see cref="MkIpiDefects.None"/> in production.</param>
+    public MkIpi(int ringSize = IpiConstants.MkIpiRingMax, bool cpuThreads = false, MkIpiDefects defects = MkIpiDefects.None)
     {
         if (ringSize < 1 || ringSize > IpiConstants.MkIpiRingMax || (ringSize & (ringSize - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(ringSize), ringSize, $"a power of two in 1..{IpiConstants.MkIpiRingMax}");
         _ringSize = ringSize;
         _cpuThreads = cpuThreads;
-        _faults = faults;
+        _defects = defects;
     }
 
     public int RingSize => _ringSize;
 
-    private bool Has(MkIpiFaults f) => (_faults & f) != 0;
+    private bool Has(MkIpiDefects f) => (_defects & f) != 0;
 
     // ---- instances ---------------------------------------------------------------
 
@@ -106,7 +106,7 @@ public sealed class MkIpi : IDisposable
         // then wait for those inside. Later senders see the area gone.
         Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
-        while (!Has(MkIpiFaults.NoRcuWait) && area.AnySender()) spin.SpinOnce();
+        while (!Has(MkIpiDefects.NoRcuWait) && area.AnySender()) spin.SpinOnce();
         area.Cpu?.Stop();
         spin.Reset();
         while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
@@ -161,7 +161,7 @@ public sealed class MkIpi : IDisposable
         {
             int at = Array.FindIndex(_handlers, h => h.Handle == handle);
             if (at < 0) return -Errno.EINVAL;
-            if (!Has(MkIpiFaults.UnregisterNoWait) && DrainingOnThisThread()) return -Errno.EDEADLK;
+            if (!Has(MkIpiDefects.UnregisterNoWait) && DrainingOnThisThread()) return -Errno.EDEADLK;
             var next = new Handler[_handlers.Length - 1];
             Array.Copy(_handlers, 0, next, 0, at);
             Array.Copy(_handlers, at + 1, next, at, next.Length - at);
@@ -170,7 +170,7 @@ public sealed class MkIpi : IDisposable
         // membarrier(): every CPU passes a full barrier, so a drain pass either shows up in
         // DrainGen below or reads the new list. The drain's fast path then needs no fence.
         Interlocked.MemoryBarrierProcessWide();
-        if (!Has(MkIpiFaults.UnregisterNoWait)) IrqWorkSync();
+        if (!Has(MkIpiDefects.UnregisterNoWait)) IrqWorkSync();
         return 0;
     }
 
@@ -227,7 +227,7 @@ public sealed class MkIpi : IDisposable
         uint pos = Volatile.Read(ref head);
         while (true)
         {
-            if (!Has(MkIpiFaults.NoFullCheck) && pos - Volatile.Read(ref area.Send.CachedTail) >= area.RingSize)
+            if (!Has(MkIpiDefects.NoFullCheck) && pos - Volatile.Read(ref area.Send.CachedTail) >= area.RingSize)
             {
                 // The cached tail is never ahead of the real one, so "full" may be stale: look again.
                 uint consumed = Volatile.Read(ref area.Tail); // smp_load_acquire: the slot's last reader is done
@@ -240,9 +240,9 @@ public sealed class MkIpi : IDisposable
         }
 
         OnClaimed?.Invoke(pos);
-        int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? pos : pos & area.Mask);
+        int slot = MkIpiLayout.SlotOffset(Has(MkIpiDefects.NoIndexMask) ? pos : pos & area.Mask);
         ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
-        if (Has(MkIpiFaults.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
+        if (Has(MkIpiDefects.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
         var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..], pos);
         BinaryPrimitives.WriteInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..], SmpProcessorId);
@@ -324,11 +324,11 @@ public sealed class MkIpi : IDisposable
             uint tail = area.Recv.ConsumerTail;
             while (true)
             {
-                int slot = MkIpiLayout.SlotOffset(Has(MkIpiFaults.NoIndexMask) ? tail : tail & area.Mask);
+                int slot = MkIpiLayout.SlotOffset(Has(MkIpiDefects.NoIndexMask) ? tail : tail & area.Mask);
                 ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
                 if (Volatile.Read(ref state) != SlotReady) // smp_load_acquire
                 {
-                    if (!Has(MkIpiFaults.NoRingRepair)) RepairIfDamaged(area, tail, ref state);
+                    if (!Has(MkIpiDefects.NoRingRepair)) RepairIfDamaged(area, tail, ref state);
                     break;
                 }
                 var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);

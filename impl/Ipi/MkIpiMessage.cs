@@ -22,7 +22,7 @@ public readonly record struct MkIpiStats(long Delivered, long Dropped, long Rese
 /// single safeguard of the design; production code passes <see cref="None"/>.
 /// </summary>
 [Flags]
-public enum MkIpiFaults
+public enum MkIpiDefects
 {
     None = 0,
     /// <summary>The sender publishes the slot before copying the header and payload.</summary>

@@ -22,14 +22,14 @@ public sealed class MmStruct
     private int _count;
     private readonly byte[] _pte, _cached, _waiter; // per page; waiter: modes | ctx << 4
     private readonly byte[] _ctxState = new byte[MaxContexts + 1], _ctxFeatures = new byte[MaxContexts + 1];
-    private readonly UffdImplFaults _faults;
+    private readonly UffdImplDefects _defects;
     private const byte CtxNone = 0, CtxOpen = 1, CtxReady = 2, CtxReleased = 3;
     private const byte FSigbus = 1, FFork = 2, FRemap = 4;
 
     /// <summary>Maps the layout's VMAs one after the other from address 0; file-backed ones each get a file of their own.</summary>
-    public MmStruct(ReadOnlySpan<(MemType Type, int Pages)> layout, UffdImplFaults faults = UffdImplFaults.None)
+    public MmStruct(ReadOnlySpan<(MemType Type, int Pages)> layout, UffdImplDefects defects = UffdImplDefects.None)
     {
-        _faults = faults;
+        _defects = defects;
         ulong at = 0;
         int file = 0;
         foreach (var (type, pages) in layout)
@@ -56,7 +56,7 @@ public sealed class MmStruct
     /// <summary>Puts a page in the page cache (another process wrote the file): its next fault is a minor fault.</summary>
     public void PopulatePageCache(int page) { if (MemTypes.HasPageCache(VmaAt((ulong)page * PageSize)?.Type ?? MemType.None)) _cached[page] = 1; }
 
-    private bool Has(UffdImplFaults f) => (_faults & f) != 0;
+    private bool Has(UffdImplDefects f) => (_defects & f) != 0;
 
     // ---- VMA list -----------------------------------------------------------------
 
@@ -183,7 +183,7 @@ public sealed class MmStruct
             if (_vmas[i].Ctx != 0 && _vmas[i].Ctx != ctx) return -Errno.EBUSY;
         }
         ulong end = start + len;
-        if (!Has(UffdImplFaults.NoSplit)) { SplitAt(start); SplitAt(end); }
+        if (!Has(UffdImplDefects.NoSplit)) { SplitAt(start); SplitAt(end); }
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _vmas[i];
@@ -212,7 +212,7 @@ public sealed class MmStruct
             v.VmFlags &= ~VmUffdFlags;
             v.Ctx = 0;
         }
-        if (!Has(UffdImplFaults.NoMerge)) Merge();
+        if (!Has(UffdImplDefects.NoMerge)) Merge();
         return 0;
     }
 
@@ -293,7 +293,7 @@ public sealed class MmStruct
         return child;
     }
 
-    // ---- faults -------------------------------------------------------------------
+    // ---- faults --------------------------------------------------------------------
 
     /// <summary>handle_mm_fault() down to the uffd hooks. Allocates nothing.</summary>
     public FaultResult HandleMmFault(ulong addr, bool write)
@@ -310,7 +310,7 @@ public sealed class MmStruct
         }
         bool cached = _cached[p] != 0;
         if (cached && (MemTypes.IsHugetlb(v.Type) || MemTypes.IsShmem(v.Type)) && (v.VmFlags & VmUffdMinor) != 0)
-            return HandleUserfault(v, p, Has(UffdImplFaults.MinorAsMissing) ? VmUffdMissing : VmUffdMinor, write);
+            return HandleUserfault(v, p, Has(UffdImplDefects.MinorAsMissing) ? VmUffdMissing : VmUffdMinor, write);
         if (!cached && (v.VmFlags & VmUffdMissing) != 0) return HandleUserfault(v, p, VmUffdMissing, write);
         _pte[p] = PtePresent;
         if (MemTypes.HasPageCache(v.Type)) _cached[p] = 1;

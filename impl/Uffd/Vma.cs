@@ -22,7 +22,7 @@ public readonly record struct FaultResult(FaultOutcome Outcome, ulong Reason = 0
 
 /// <summary>Deliberate defects, for showing that the model-based properties catch them.</summary>
 [Flags]
-public enum UffdImplFaults
+public enum UffdImplDefects
 {
     None = 0,
     /// <summary>Register applies to whole VMAs instead of splitting them at the range's ends.</summary>

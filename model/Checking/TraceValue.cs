@@ -33,6 +33,25 @@ public abstract record TraceValue
         new Rec(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)).ToArray());
     public static TraceValue ListOf(IEnumerable<TraceValue> items) => new List(items.ToArray());
 
+    /// <summary>The default rendering of a state: one variable per public field (nested structs as records).</summary>
+    public static void Fields<T>(in T state, List<TraceVar> into) where T : unmanaged
+    {
+        foreach (var f in typeof(T).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            into.Add(new TraceVar(f.Name, OfObject(f.GetValue(state))));
+    }
+
+    private static TraceValue OfObject(object? v) => v switch
+    {
+        null => new Str("null"),
+        bool b => Of(b),
+        byte or sbyte or short or ushort or int or long => Of(Convert.ToInt64(v, CultureInfo.InvariantCulture)),
+        uint or ulong => Of(Convert.ToUInt64(v, CultureInfo.InvariantCulture)),
+        Enum e => Of(e.ToString()),
+        ValueType => new Rec(v.GetType().GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Select(f => KeyValuePair.Create(f.Name, OfObject(f.GetValue(v)))).ToArray()),
+        _ => Of(v.ToString() ?? ""),
+    };
+
     /// <summary>Compact text: 5, 0x100000001, true, "x", {a: 1, b: 2}, [1, 2].</summary>
     public sealed override string ToString()
     {

@@ -1,4 +1,4 @@
-using Multikernel.Model.Kernel;
+using Multikernel.Model.Checking;
 
 namespace Multikernel.Model.Ipi;
 
@@ -12,7 +12,7 @@ public readonly record struct IpiMessage(ulong Type, int Size);
 /// <see cref="Catalogue"/>[(2s+k) mod 6]: a type above 2^32 whose low half equals
 /// handler 0's type, handler types, a zero-length and a full-size payload.
 /// </summary>
-public sealed record IpiBounds
+public sealed record IpiBounds : IBounds
 {
     public const int MaxSenders = 3, MaxMessages = 3, MaxSlots = 4, MaxHandlers = 3;
 
@@ -38,10 +38,10 @@ public sealed record IpiBounds
     /// <summary>Null when the bounds are usable, else what is wrong.</summary>
     public string? Validate()
     {
-        if (Senders is < 1 or > MaxSenders) return $"--senders must be 1..{MaxSenders} (got {Senders})";
-        if (Messages is < 1 or > MaxMessages) return $"--messages must be 1..{MaxMessages} (got {Messages})";
-        if (Ring is not (1 or 2 or 4)) return $"--ring must be 1, 2 or 4 (got {Ring})";
-        if (Handlers is < 1 or > MaxHandlers) return $"--handlers must be 1..{MaxHandlers} (got {Handlers})";
+        if (Senders is < 1 or > MaxSenders) return $"senders must be 1..{MaxSenders} (got {Senders})";
+        if (Messages is < 1 or > MaxMessages) return $"messages must be 1..{MaxMessages} (got {Messages})";
+        if (Ring is not (1 or 2 or 4)) return $"ring must be 1, 2 or 4 (got {Ring})";
+        if (Handlers is < 1 or > MaxHandlers) return $"handlers must be 1..{MaxHandlers} (got {Handlers})";
         return null;
     }
 
@@ -59,6 +59,38 @@ public sealed record IpiBounds
         ulong type = Message(id).Type;
         for (int h = 0; h < Handlers; h++) if (HandlerType(h) == type) return h;
         return -1;
+    }
+
+    /// <summary>The bounds as options: --senders N, …, --no-unregister, --no-destroy.</summary>
+    public static readonly IReadOnlyList<BoundOption> Options =
+    [
+        new("senders", $"sender CPUs, 1..{MaxSenders}"),
+        new("messages", $"messages each sender sends, 1..{MaxMessages}"),
+        new("ring", "slots of the ring: 1, 2 or 4"),
+        new("handlers", $"registered handler types, 1..{MaxHandlers}"),
+        new("unregister", "an unregister of handler0 races with the sends", "--no-unregister", "no"),
+        new("destroy", "a destroy of the target instance races with the sends", "--no-destroy", "no"),
+    ];
+
+    /// <summary>Reads what <see cref="ToString"/> writes; keys left out keep their defaults. Throws <see cref="BoundsException"/>.</summary>
+    public static IpiBounds Parse(string text)
+    {
+        var b = new IpiBounds();
+        foreach (var (key, value) in BoundsText.Pairs(text))
+        {
+            b = key switch
+            {
+                "senders" => b with { Senders = BoundsText.Int(key, value, 1, MaxSenders) },
+                "messages" => b with { Messages = BoundsText.Int(key, value, 1, MaxMessages) },
+                "ring" => b with { Ring = BoundsText.Int(key, value, 1, MaxSlots) },
+                "handlers" => b with { Handlers = BoundsText.Int(key, value, 1, MaxHandlers) },
+                "unregister" => b with { Unregister = BoundsText.YesNo(key, value) },
+                "destroy" => b with { Destroy = BoundsText.YesNo(key, value) },
+                _ => throw BoundsText.Unknown(key, Options),
+            };
+        }
+        if (b.Validate() is { } problem) throw new BoundsException(problem);
+        return b;
     }
 
     public override string ToString() =>

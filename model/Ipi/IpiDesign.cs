@@ -1,3 +1,5 @@
+using Multikernel.Model.Checking;
+
 namespace Multikernel.Model.Ipi;
 
 /// <summary>
@@ -6,10 +8,13 @@ namespace Multikernel.Model.Ipi;
 /// of your own, derive from this class (or from <see cref="Designs.IrqWorkDesign"/>
 /// for a design with per-handler irq_work, or <see cref="Designs.RingDesign"/> for a
 /// ring), implement the steps with the <see cref="IpiKernel"/> operations, and pass
-/// an instance to <see cref="IpiSpec"/>. Each step method runs exactly one step of
-/// the actor, at its current program counter, and must be deterministic.
+/// an instance to <see cref="IpiSpec"/> (or load your assembly with <c>--load</c>).
+/// Each step method runs exactly one step of the actor, at its current program
+/// counter, and must be deterministic. Slots are reached through
+/// <see cref="IpiKernel.Slot"/>, which reports an index outside the ring; a step that
+/// throws is reported as a counterexample.
 /// </summary>
-public abstract class IpiDesign
+public abstract class IpiDesign : IDesign
 {
     /// <summary>Short stable name: ipi-v1, ipi-v2, reference, …</summary>
     public abstract string Name { get; }
@@ -24,6 +29,26 @@ public abstract class IpiDesign
     public virtual ulong StoredType(ulong type) => type;
     /// <summary>The seed line behind an invariant, for traces; null when the design has nothing to cite.</summary>
     public virtual string? Cites(IpiInvariant invariant) => null;
+
+    // ---- variables a design owns --------------------------------------------------
+
+    /// <summary>Names of the shared variables this design keeps in <see cref="IpiState.Shared"/> (at most <see cref="IpiState.MaxDesignShared"/>); rendered in traces.</summary>
+    public virtual IReadOnlyList<string> SharedNames => [];
+    /// <summary>Names of the per-CPU locals this design keeps in <see cref="SenderCpu.Locals"/> (at most <see cref="IpiState.MaxDesignLocals"/>); rendered in traces.</summary>
+    public virtual IReadOnlyList<string> LocalNames => [];
+    /// <summary>Sets the initial values of the design's own variables.</summary>
+    public virtual void Init(ref IpiState s, IpiBounds b) { }
+
+    // ---- presentation: what this design has, shown in traces ------------------------
+
+    /// <summary>Adds the receiver's state this design has beyond the slots (a ring's head and tail, its work, a private copy).</summary>
+    public virtual void RenderReceiver(in IpiState s, IpiKernel k, List<TraceVar> into) { }
+    /// <summary>Adds the fields a handler has in this design beyond its type and link (an irq_work, saved_data).</summary>
+    public virtual void RenderHandler(in MkIpiHandler h, List<(string, TraceValue)> fields) { }
+    /// <summary>Adds what a sending CPU holds in this design (the position it claimed).</summary>
+    public virtual void RenderSender(in SenderCpu c, List<(string, TraceValue)> fields) { }
+    /// <summary>Whether a slot has a state word (FREE / CLAIMED / READY) worth showing.</summary>
+    public virtual bool SlotHasState => false;
 
     // multikernel_send_ipi_data(), on sender CPU `cpu`, for its current message.
     /// <summary>The source line of each step, by program counter.</summary>

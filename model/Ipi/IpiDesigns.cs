@@ -1,5 +1,6 @@
+using Multikernel.Model.Checking;
 using Multikernel.Model.Ipi.Designs;
-using M = Multikernel.Model.Ipi.Designs.RingDesign.Mutation;
+using D = Multikernel.Model.Ipi.Designs.RingDesign.Defect;
 
 namespace Multikernel.Model.Ipi;
 
@@ -12,16 +13,30 @@ public static class IpiDesigns
     /// <summary>The reference with one safeguard removed each; the tests show each one caught.</summary>
     public static readonly IReadOnlyList<IpiDesign> Mutants =
     [
-        new RingDesign("ref-no-full-check", M.NoFullCheck),
-        new RingDesign("ref-no-mask", M.NoMask),
-        new RingDesign("ref-no-sync", M.NoSync),
-        new RingDesign("ref-no-clear", M.NoClear),
-        new RingDesign("ref-early-publish", M.EarlyPublish),
-        new RingDesign("ref-no-rcu", M.NoRcu),
+        new RingDesign("ref-no-full-check", D.NoFullCheck),
+        new RingDesign("ref-no-mask", D.NoMask),
+        new RingDesign("ref-no-sync", D.NoSync),
+        new RingDesign("ref-no-clear", D.NoClear),
+        new RingDesign("ref-early-publish", D.EarlyPublish),
+        new RingDesign("ref-no-rcu", D.NoRcu),
     ];
 
     public static IEnumerable<IpiDesign> All => Seeds.Append(Reference).Concat(Mutants);
 
     public static IpiDesign? Find(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>The IPI mechanism in the registry: its designs, bounds and specification.</summary>
+public sealed class IpiMechanism : Mechanism
+{
+    public static readonly IpiMechanism Instance = new();
+
+    public override string Name => "ipi";
+    public override string Summary => "multikernel IPI: instances, mailboxes, handler lists (seeds 000, 001)";
+    public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
+    public override bool Accepts(IDesign design) => design is IpiDesign;
+    public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
+    public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
+    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new IpiSpec((IpiDesign)design, (IpiBounds)bounds);
 }

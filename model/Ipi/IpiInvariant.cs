@@ -1,8 +1,9 @@
 using Multikernel.Model.Checking;
+using static Multikernel.Model.Checking.PropertyKind;
 
 namespace Multikernel.Model.Ipi;
 
-/// <summary>The IPI invariant catalogue (DESIGN.md); the value is the property's bit.</summary>
+/// <summary>The IPI properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
 public enum IpiInvariant
 {
     NoOverwrite,
@@ -15,43 +16,32 @@ public enum IpiInvariant
     IndexBounded,
     NoUseAfterFree,
     Delivered,
+    SomeDelivery,
+    UnregisterReturns,
+    DestroyInFlight,
 }
 
 public static class IpiInvariants
 {
-    public static readonly IpiInvariant[] All = Enum.GetValues<IpiInvariant>();
+    private const string Catalogue = "DESIGN.md invariant catalogue (IPI)";
 
-    public static PropertyKind Kind(IpiInvariant i) =>
-        i == IpiInvariant.Delivered ? PropertyKind.Eventually : PropertyKind.Always;
+    public static readonly PropertyTable<IpiInvariant> Table = new(
+        (IpiInvariant.NoOverwrite, "no-overwrite", Always, "a complete message in shared memory is never overwritten before the receiver has taken it (no lost message; a full mailbox is an error the sender sees)", Catalogue),
+        (IpiInvariant.NoCoalescedWork, "no-coalesced-work", Always, "every dispatch to a handler gets a callback of its own (irq_work is never queued while still pending)", Catalogue),
+        (IpiInvariant.NoSilentDrop, "no-silent-drop", Always, "the receiver never discards a message whose send returned success", Catalogue),
+        (IpiInvariant.HandlerType, "handler-type", Always, "a handler sees only messages of its own type, compared on all 64 bits", Catalogue),
+        (IpiInvariant.Intact, "intact", Always, "every message the receiver takes, and every callback reads, is one whole message as it was sent: the one dispatched (no torn or stale read)", Catalogue),
+        (IpiInvariant.NoDuplicate, "no-duplicate", Always, "no message is delivered twice to its handler", Catalogue),
+        (IpiInvariant.UnregisterFinal, "unregister-final", Always, "after multikernel_unregister_handler returns, the handler's callback never runs again", Catalogue),
+        (IpiInvariant.IndexBounded, "index-bounded", Always, "ring indices read from shared memory are bounded before use: every slot access is inside the ring", "seed README: indices are masked before use because the other kernel can write them"),
+        (IpiInvariant.NoUseAfterFree, "no-use-after-free", Always, "a destroyed instance's IPI area is never written (a destroyed instance receives nothing)", Catalogue),
+        (IpiInvariant.Delivered, "delivered", Eventually, "every message whose send returned success is eventually delivered to the handler registered for its type (while both exist)", Catalogue),
+        (IpiInvariant.SomeDelivery, "some-delivery", Sometimes, "some message reaches its handler's callback, whole (the invariants above are not vacuous)", Catalogue),
+        (IpiInvariant.UnregisterReturns, "unregister-returns", Sometimes, "multikernel_unregister_handler returns while sends are in flight", Catalogue),
+        (IpiInvariant.DestroyInFlight, "destroy-in-flight", Sometimes, "destroy completes with a send in flight", Catalogue));
 
-    public static string Statement(IpiInvariant i) => i switch
-    {
-        IpiInvariant.NoOverwrite => "a complete message in shared memory is never overwritten before the receiver has taken it (no lost message; a full mailbox is an error the sender sees)",
-        IpiInvariant.NoCoalescedWork => "every dispatch to a handler gets a callback of its own (irq_work is never queued while still pending)",
-        IpiInvariant.NoSilentDrop => "the receiver never discards a message whose send returned success",
-        IpiInvariant.HandlerType => "a handler sees only messages of its own type, compared on all 64 bits",
-        IpiInvariant.Intact => "every message the receiver takes, and every callback reads, is one whole message as it was sent: the one dispatched (no torn or stale read)",
-        IpiInvariant.NoDuplicate => "no message is delivered twice to its handler",
-        IpiInvariant.UnregisterFinal => "after multikernel_unregister_handler returns, the handler's callback never runs again",
-        IpiInvariant.IndexBounded => "ring indices read from shared memory are bounded before use",
-        IpiInvariant.NoUseAfterFree => "a destroyed instance's IPI area is never written (a destroyed instance receives nothing)",
-        IpiInvariant.Delivered => "every message whose send returned success is eventually delivered to the handler registered for its type (while both exist)",
-        _ => throw new ArgumentOutOfRangeException(nameof(i)),
-    };
-
-    /// <summary>The property's name as users type it: no-overwrite, delivered, …</summary>
-    public static string Name(IpiInvariant i) => i switch
-    {
-        IpiInvariant.NoOverwrite => "no-overwrite",
-        IpiInvariant.NoCoalescedWork => "no-coalesced-work",
-        IpiInvariant.NoSilentDrop => "no-silent-drop",
-        IpiInvariant.HandlerType => "handler-type",
-        IpiInvariant.Intact => "intact",
-        IpiInvariant.NoDuplicate => "no-duplicate",
-        IpiInvariant.UnregisterFinal => "unregister-final",
-        IpiInvariant.IndexBounded => "index-bounded",
-        IpiInvariant.NoUseAfterFree => "no-use-after-free",
-        IpiInvariant.Delivered => "delivered",
-        _ => throw new ArgumentOutOfRangeException(nameof(i)),
-    };
+    public static IReadOnlyList<IpiInvariant> All => Table.All;
+    public static string Name(IpiInvariant i) => Table.Name(i);
+    public static PropertyKind Kind(IpiInvariant i) => Table.Kind(i);
+    public static string Statement(IpiInvariant i) => Table.Statement(i);
 }

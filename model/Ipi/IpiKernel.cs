@@ -1,19 +1,52 @@
+using System.Runtime.CompilerServices;
+using Multikernel.Model.Checking;
+
 namespace Multikernel.Model.Ipi;
 
 /// <summary>
 /// The operations a design's steps perform on shared memory, the receiver and the
 /// handler list, with the ghost bookkeeping that makes "lost", "torn" or
 /// "duplicated" checkable facts. Designs call these instead of touching ghost
-/// fields, so every design is judged by the same rules.
+/// fields or indexing the slot array, so every design is judged by the same rules:
+/// a slot index outside the ring is an <see cref="IpiInvariant.IndexBounded"/> violation,
+/// never a silent access to model memory beyond it.
 /// </summary>
-public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
+public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSource
 {
     public IpiBounds Bounds { get; } = bounds;
+    public ReasonSink Reasons { get; } = new();
 
-    public static void Break(ref IpiState s, IpiInvariant i) => s.Broken |= (ushort)(1 << (int)i);
+    /// <summary>Records that <paramref name="i"/> broke here; the reason is formatted only when a trace is explained.</summary>
+    public void Break(ref IpiState s, IpiInvariant i, [InterpolatedStringHandlerArgument("")] Reason why)
+    {
+        s.Broken |= (ushort)PropertyTable<IpiInvariant>.Bit(i);
+        if (why.Text() is { } text) Reasons.Note((int)i, text);
+    }
 
     public IpiMessage MessageOf(in IpiState s, int cpu) => Bounds.Message(MessageId(s, cpu));
     public int MessageId(in IpiState s, int cpu) => Bounds.MessageId(cpu, s.Senders[cpu].K);
+    private static string Msg(int id) => id == 0 ? "no whole message" : $"m{id}";
+
+    // ---- slots -------------------------------------------------------------------
+
+    /// <summary>Whether <paramref name="index"/> is inside the design's mailbox; if not, that is an index-bounded violation.</summary>
+    public bool InRing(ref IpiState s, int index)
+    {
+        int slots = design.Slots(Bounds);
+        if ((uint)index < (uint)slots) return true;
+        Break(ref s, IpiInvariant.IndexBounded, $"slot index {index} used with ring size {slots}");
+        return false;
+    }
+
+    /// <summary>
+    /// &amp;slots[index], bounds-checked: outside the ring it records the violation and returns
+    /// a scratch slot (<see cref="IpiState.Wild"/>), so the step goes on as the kernel would.
+    /// </summary>
+    public ref MkIpiData Slot(ref IpiState s, int index)
+    {
+        if (!InRing(ref s, index)) return ref s.Wild;
+        return ref s.Slots[index];
+    }
 
     // ---- sender side -------------------------------------------------------------
 
@@ -26,42 +59,38 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
     }
 
     /// <summary>mk_instance_ipi_get(): the area pointer, or NULL once unpublished.</summary>
-    public bool LookupArea(ref IpiState s, int cpu)
+    public static bool LookupArea(ref IpiState s, int cpu)
     {
         if (s.Area != IpiState.AreaLive) return false;
         s.Senders[cpu].HoldsArea = 1;
         return true;
     }
 
-    /// <summary>Bounds check of an index into the slot array: an index outside it is a violation.</summary>
-    public bool Slot(ref IpiState s, int index, out int slot)
+    private void BeforeWrite(ref IpiState s, int cpu, ref MkIpiData d)
     {
-        slot = index;
-        if ((uint)index < (uint)design.Slots(Bounds)) return true;
-        Break(ref s, IpiInvariant.IndexBounded);
-        return false;
-    }
-
-    private void BeforeWrite(ref IpiState s, int cpu, int slot)
-    {
-        if (s.Area == IpiState.AreaFreed && s.Senders[cpu].HoldsArea != 0) Break(ref s, IpiInvariant.NoUseAfterFree);
-        ref var d = ref s.Slots[slot];
-        if (d.Live != 0) { Break(ref s, IpiInvariant.NoOverwrite); d.Live = 0; }
+        if (s.Area == IpiState.AreaFreed && s.Senders[cpu].HoldsArea != 0)
+            Break(ref s, IpiInvariant.NoUseAfterFree, $"CPU{cpu + 1} writes m{MessageId(s, cpu)} into the IPI area after destroy freed it");
+        if (d.Live != 0)
+        {
+            Break(ref s, IpiInvariant.NoOverwrite, $"CPU{cpu + 1} writes over m{d.Live}, complete and not yet taken by the receiver");
+            d.Live = 0;
+        }
     }
 
     /// <summary>memset(target, 0, sizeof(*target)).</summary>
     public void Memset(ref IpiState s, int cpu, int slot)
     {
-        BeforeWrite(ref s, cpu, slot);
-        s.Slots[slot] = default;
+        ref var d = ref Slot(ref s, slot);
+        BeforeWrite(ref s, cpu, ref d);
+        d = default;
     }
 
     /// <summary>target->data_size = data_size; target->sender_cpu = cpu; target->type = type (as the design stores it).</summary>
     public void WriteHeader(ref IpiState s, int cpu, int slot)
     {
-        BeforeWrite(ref s, cpu, slot);
+        ref var d = ref Slot(ref s, slot);
+        BeforeWrite(ref s, cpu, ref d);
         var m = MessageOf(s, cpu);
-        ref var d = ref s.Slots[slot];
         d.DataSize = (ushort)m.Size;
         d.SenderCpu = (byte)(cpu + 1);
         d.Type = design.StoredType(m.Type);
@@ -70,12 +99,17 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
     /// <summary>memcpy(target->buffer, data, data_size): nothing is copied for a zero-length message.</summary>
     public void CopyPayload(ref IpiState s, int cpu, int slot)
     {
-        BeforeWrite(ref s, cpu, slot);
-        if (MessageOf(s, cpu).Size > 0) s.Slots[slot].Payload = (byte)MessageId(s, cpu);
+        ref var d = ref Slot(ref s, slot);
+        BeforeWrite(ref s, cpu, ref d);
+        if (MessageOf(s, cpu).Size > 0) d.Payload = (byte)MessageId(s, cpu);
     }
 
     /// <summary>Ghost: the sender's message now lies complete in the slot.</summary>
-    public void Complete(ref IpiState s, int cpu, int slot) => s.Slots[slot].Live = (byte)MessageId(s, cpu);
+    public void Complete(ref IpiState s, int cpu, int slot)
+    {
+        ref var d = ref Slot(ref s, slot);
+        if (!Unsafe.AreSame(ref d, ref s.Wild)) d.Live = (byte)MessageId(s, cpu);
+    }
 
     /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the receiver's pending bit.</summary>
     public static void RaiseIpi(ref IpiState s) => s.IpiPending = 1;
@@ -87,6 +121,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
         if (rc == 0) s.Accepted |= bit; else s.Rejected |= bit;
         ref var c = ref s.Senders[cpu];
         c.HoldsArea = 0;
+        c.Locals = default;
         c.K++;
         c.Pc = c.K < Bounds.Messages ? (byte)0 : SenderCpu.Done;
     }
@@ -94,31 +129,36 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
     // ---- receiver side -----------------------------------------------------------
 
     /// <summary>The receiver discards what the slot holds.</summary>
-    public static void Drop(ref IpiState s, int slot)
+    public void Drop(ref IpiState s, int slot)
     {
-        ref var d = ref s.Slots[slot];
-        if (d.Live != 0) { Break(ref s, IpiInvariant.NoSilentDrop); d.Live = 0; }
+        ref var d = ref Slot(ref s, slot);
+        if (d.Live == 0) return;
+        Break(ref s, IpiInvariant.NoSilentDrop, $"the receiver drops m{d.Live} (data_size {d.DataSize}), whose send returned or will return 0");
+        d.Live = 0;
     }
 
     /// <summary>The receiver copies a published slot into its private buffer: the copy must be one whole message.</summary>
     public void TakeCopy(ref IpiState s, int slot)
     {
-        s.Copy = s.Slots[slot];
+        ref var d = ref Slot(ref s, slot);
+        s.Copy = d;
         s.Copy.Live = 0;
-        if (Identify(s.Copy) == 0) Break(ref s, IpiInvariant.Intact);
-        Taken(ref s, slot);
+        if (Identify(s.Copy) == 0)
+            Break(ref s, IpiInvariant.Intact, $"the receiver copies slot{slot}, which holds no whole message (sender_cpu {d.SenderCpu}, type 0x{d.Type:x}, data_size {d.DataSize}, buffer {(d.Payload == 0 ? "zeroes" : $"m{d.Payload}'s bytes")})");
+        d.Live = 0;
     }
 
     /// <summary>Ghost: the receiver has taken the slot's message (copied it, or dispatched it to nobody).</summary>
-    public static void Taken(ref IpiState s, int slot) => s.Slots[slot].Live = 0;
+    public void Taken(ref IpiState s, int slot) => Slot(ref s, slot).Live = 0;
 
     /// <summary>handler->saved_data = data; irq_work_queue(&amp;handler->work): a no-op while the work is pending.</summary>
     public void QueueWork(ref IpiState s, int h, int slot)
     {
         ref var hd = ref s.Handlers[h];
-        if ((hd.Flags & MkIpiHandler.WorkPending) != 0) Break(ref s, IpiInvariant.NoCoalescedWork);
+        if ((hd.Flags & MkIpiHandler.WorkPending) != 0)
+            Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work is queued again while still pending with {Msg(hd.Dispatched)}: one callback for two dispatches");
         hd.SavedData = (byte)(slot + 1);
-        hd.Dispatched = (byte)Identify(s.Slots[slot]);
+        hd.Dispatched = (byte)Identify(Slot(ref s, slot));
         hd.Flags |= MkIpiHandler.WorkPending;
     }
 
@@ -129,15 +169,25 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design)
     /// </summary>
     public void Callback(ref IpiState s, int h, in MkIpiData view, int dispatched = -1, int slot = -1)
     {
-        if ((s.Handlers[h].Flags & MkIpiHandler.Unregistered) != 0) Break(ref s, IpiInvariant.UnregisterFinal);
+        if ((s.Handlers[h].Flags & MkIpiHandler.Unregistered) != 0)
+            Break(ref s, IpiInvariant.UnregisterFinal, $"handler{h}'s callback runs after multikernel_unregister_handler(handler{h}) returned");
         int id = Identify(view);
-        if (id == 0 || (dispatched >= 0 && id != dispatched)) { Break(ref s, IpiInvariant.Intact); return; }
-        if (IpiBounds.HandlerType(h) != Bounds.Message(id).Type) { Break(ref s, IpiInvariant.HandlerType); return; }
+        if (id == 0 || (dispatched >= 0 && id != dispatched))
+        {
+            Break(ref s, IpiInvariant.Intact, $"handler{h} was dispatched {Msg(Math.Max(dispatched, 0))} but reads {(id == 0 ? $"a torn slot (sender_cpu {view.SenderCpu}, type 0x{view.Type:x}, data_size {view.DataSize})" : $"m{id}")}");
+            return;
+        }
+        var m = Bounds.Message(id);
+        if (IpiBounds.HandlerType(h) != m.Type)
+        {
+            Break(ref s, IpiInvariant.HandlerType, $"handler{h} (ipi_type {IpiBounds.HandlerType(h)}) ran with m{id} (type 0x{m.Type:x})");
+            return;
+        }
         int shift = 2 * (id - 1);
         uint count = (s.Delivered >> shift) & 3;
-        if (count >= 1) Break(ref s, IpiInvariant.NoDuplicate);
+        if (count >= 1) Break(ref s, IpiInvariant.NoDuplicate, $"m{id} is delivered to handler{h} a second time");
         if (count < 3) s.Delivered += 1u << shift;
-        if (slot >= 0 && s.Slots[slot].Live == id) Taken(ref s, slot);
+        if (slot >= 0 && Slot(ref s, slot).Live == id) Taken(ref s, slot);
     }
 
     /// <summary>The message whose header and payload the view holds, whole; 0 when torn or stale.</summary>

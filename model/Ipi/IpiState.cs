@@ -33,7 +33,15 @@ public struct SenderCpu
     public byte Slot;
     /// <summary>It holds a pointer to the target's IPI area (from the lookup until it returns).</summary>
     public byte HoldsArea;
+    /// <summary>Locals a design of your own keeps on this CPU (zero at the start of every send).</summary>
+    public DesignLocals Locals;
 }
+
+/// <summary>Per-CPU locals owned by a design: <see cref="IpiDesign.LocalNames"/> names them.</summary>
+[InlineArray(IpiState.MaxDesignLocals)] public struct DesignLocals { private byte _e; }
+
+/// <summary>Shared variables owned by a design: <see cref="IpiDesign.SharedNames"/> names them.</summary>
+[InlineArray(IpiState.MaxDesignShared)] public struct DesignShared { private byte _e; }
 
 /// <summary>A struct mk_ipi_handler with its irq_work.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
@@ -83,6 +91,12 @@ public struct IpiState
     public byte Area;
 
     public const byte AreaLive = 0, AreaUnpublished = 1, AreaFreed = 2;
+    public const int MaxDesignShared = 4, MaxDesignLocals = 2;
+
+    /// <summary>Shared variables a design of your own owns (a lock word, a lazily set pointer, …).</summary>
+    public DesignShared Shared;
+    /// <summary>Where a write through an index outside the ring lands; the access itself is the violation.</summary>
+    public MkIpiData Wild;
 
     // Ghost history.
     public ushort Accepted, Rejected;
@@ -90,6 +104,7 @@ public struct IpiState
     public uint Delivered;
     /// <summary>Bit i: event-invariant i was broken on the way here.</summary>
     public ushort Broken;
+
 
     public readonly int DeliveredCount(int id) => (int)(Delivered >> (2 * (id - 1))) & 3;
 }

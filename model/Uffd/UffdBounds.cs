@@ -1,10 +1,12 @@
+using Multikernel.Model.Checking;
+
 namespace Multikernel.Model.Uffd;
 
 /// <summary>
 /// How much of the system the explorer covers: two VMAs of two pages each (one huge page
 /// for hugetlbfs), the memory types of each layout explored, and how many userfaultfd contexts.
 /// </summary>
-public sealed record UffdBounds
+public sealed record UffdBounds : IBounds
 {
     public const int Pages = 4, MaxContexts = 2;
 
@@ -27,33 +29,37 @@ public sealed record UffdBounds
 
     public static readonly UffdBounds Default = new();
 
-    /// <summary>Reads what <see cref="ToString"/> writes ("contexts=1 layouts=anon+anon,…" or "layouts=all"); null with a reason if it cannot.</summary>
-    public static UffdBounds? Parse(string text, out string? problem)
+    public static readonly IReadOnlyList<BoundOption> Options =
+    [
+        new("contexts", $"userfaultfd contexts, 1..{MaxContexts}"),
+        new("layouts", "pairs of memory types the two VMAs start as (anon+anon,…), or all", "--all-layouts", "all"),
+    ];
+
+    /// <summary>Reads what <see cref="ToString"/> writes ("contexts=1 layouts=anon+anon,…" or "layouts=all"); throws <see cref="BoundsException"/>.</summary>
+    public static UffdBounds Parse(string text)
     {
         var b = new UffdBounds();
-        problem = null;
-        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (key, value) in BoundsText.Pairs(text))
         {
-            var kv = part.Split('=');
-            if (kv.Length != 2) { problem = $"'{part}' is not name=value"; return null; }
-            if (kv[0] == "contexts" && int.TryParse(kv[1], out int n)) b = b with { Contexts = n };
-            else if (kv[0] == "layouts" && kv[1] == "all") b = b with { Layouts = AllPairs };
-            else if (kv[0] == "layouts")
+            if (key == "contexts") b = b with { Contexts = BoundsText.Int(key, value, 1, MaxContexts) };
+            else if (key == "layouts" && value == "all") b = b with { Layouts = AllPairs };
+            else if (key == "layouts" && value == "default") b = b with { Layouts = Default.Layouts };
+            else if (key == "layouts")
             {
                 var layouts = new List<(MemType, MemType)>();
-                foreach (var pair in kv[1].Split(','))
+                foreach (var pair in value.Split(','))
                 {
                     var ab = pair.Split('+');
                     var types = ab.Select(x => MemTypes.All.FirstOrDefault(t => MemTypes.Name(t) == x)).ToArray();
-                    if (ab.Length != 2 || types.Contains(MemType.None)) { problem = $"'{pair}' is not a layout (type+type)"; return null; }
+                    if (ab.Length != 2 || types.Contains(MemType.None)) throw new BoundsException($"'{BoundsText.Clip(pair)}' is not a layout (type+type)");
                     layouts.Add((types[0], types[1]));
                 }
                 b = b with { Layouts = layouts };
             }
-            else { problem = $"unknown bound '{part}'"; return null; }
+            else throw BoundsText.Unknown(key, Options);
         }
-        problem = b.Validate();
-        return problem == null ? b : null;
+        if (b.Validate() is { } problem) throw new BoundsException(problem);
+        return b;
     }
 
     public string? Validate() =>
@@ -61,5 +67,5 @@ public sealed record UffdBounds
         Layouts.Count == 0 || Layouts.Any(l => l.A == MemType.None || l.B == MemType.None) ? "layouts: pairs of anon, shmem-shared, shmem-private, hugetlb-shared, hugetlb-private" :
         null;
 
-    public override string ToString() => $"contexts={Contexts} layouts={(Layouts.SequenceEqual(AllPairs) ? "all" : string.Join(",", Layouts.Select(l => $"{MemTypes.Name(l.A)}+{MemTypes.Name(l.B)}")))}";
+    public override string ToString() => $"contexts={Contexts} layouts={(Layouts.SequenceEqual(AllPairs) ? "all" : Layouts.SequenceEqual(Default.Layouts) ? "default" : string.Join(",", Layouts.Select(l => $"{MemTypes.Name(l.A)}+{MemTypes.Name(l.B)}")))}";
 }

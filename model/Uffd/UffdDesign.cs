@@ -1,3 +1,4 @@
+using Multikernel.Model.Checking;
 using static Multikernel.Model.Uffd.UffdConstants;
 
 namespace Multikernel.Model.Uffd;
@@ -9,7 +10,7 @@ namespace Multikernel.Model.Uffd;
 /// faults they strand. The defaults are mainline's; a design of your own overrides what
 /// it changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks.
 /// </summary>
-public class UffdDesign
+public class UffdDesign : IDesign
 {
     [Flags]
     public enum Defect
@@ -43,6 +44,13 @@ public class UffdDesign
     public bool WpOnFileBacked { get; }
     public Defect Defects { get; }
     public bool Has(Defect d) => (Defects & d) != 0;
+
+    /// <summary>
+    /// Whether proofs/Uffd speaks of this design: it encodes this class's rules from its parameters
+    /// (the minor bit, the memory types, the defects). A subclass overrides rules the encoding
+    /// does not see, so it is not proved unless it overrides this and takes responsibility.
+    /// </summary>
+    public virtual bool Encoded => GetType() == typeof(UffdDesign);
 
     /// <summary>__VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR.</summary>
     public ulong VmUffdFlags => VmUffdMissing | VmUffdWp | VmUffdMinor;
@@ -122,4 +130,18 @@ public static class UffdDesigns
 
     public static UffdDesign? Find(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>The userfaultfd mechanism in the registry: its designs, bounds and specification.</summary>
+public sealed class UffdMechanism : Mechanism
+{
+    public static readonly UffdMechanism Instance = new();
+
+    public override string Name => "uffd";
+    public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap (seed 004)";
+    public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
+    public override bool Accepts(IDesign design) => design is UffdDesign;
+    public override IReadOnlyList<BoundOption> BoundOptions => UffdBounds.Options;
+    public override IBounds ParseBounds(string text) => UffdBounds.Parse(text);
+    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new UffdSpec((UffdDesign)design, (UffdBounds)bounds);
 }

@@ -1,6 +1,9 @@
+using Multikernel.Model.Checking;
+using static Multikernel.Model.Checking.PropertyKind;
+
 namespace Multikernel.Model.Uffd;
 
-/// <summary>The uffd invariant catalogue (DESIGN.md); the value is the property's bit.</summary>
+/// <summary>The uffd properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
 public enum UffdInvariant
 {
     OneReasonBit,
@@ -10,46 +13,37 @@ public enum UffdInvariant
     MlockSurvives,
     MessageFlags,
     NoStrandedFault,
+    MissingFaultQueued,
+    MinorFaultQueued,
+    WpFaultQueued,
 }
 
 public static class UffdInvariants
 {
-    public static readonly UffdInvariant[] All = Enum.GetValues<UffdInvariant>();
+    public static readonly PropertyTable<UffdInvariant> Table = new(
+        (UffdInvariant.OneReasonBit, "one-reason-bit", Always, "handle_userfault() is always called with exactly one reason bit, inside __VM_UFFD_FLAGS",
+            "seed 004: VM_BUG_ON(reason & ~__VM_UFFD_FLAGS), replacing VM_BUG_ON(!(reason & VM_UFFD_MISSING) ^ !!(reason & VM_UFFD_WP))"),
+        (UffdInvariant.RegisteredFault, "registered-fault", Always, "a fault reaches handle_userfault() only on a VMA registered, with a context, in the mode of its reason",
+            "seed 004: static inline bool userfaultfd_minor(vma) { return vma->vm_flags & VM_UFFD_MINOR; }"),
+        (UffdInvariant.CtxIffUffdBit, "ctx-iff-uffd-bit", Always, "a VMA has a userfaultfd context if and only if it has a uffd bit set",
+            "seed 004: BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS))"),
+        (UffdInvariant.UffdBitsDisjoint, "uffd-bits-disjoint", Always, "the uffd bits are disjoint from every other VM_* flag of the build",
+            "seed 004: #define VM_UFFD_MINOR 0x00002000 next to #define VM_LOCKED 0x00002000"),
+        (UffdInvariant.MlockSurvives, "mlock-survives", Always, "VM_LOCKED is set exactly where the user mlocked: register, unregister and release leave it alone",
+            "seed 004: new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags;"),
+        (UffdInvariant.MessageFlags, "message-flags", Always, "the fault message's flags match the reason (WP, MINOR, neither) and the access (WRITE)",
+            "seed 004: if (reason & VM_UFFD_MINOR) msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_MINOR;"),
+        (UffdInvariant.NoStrandedFault, "no-stranded-fault", Always, "no fault stays blocked on a range whose context is gone (unregister and release wake it)",
+            "fs/userfaultfd.c: wake_userfault() in userfaultfd_unregister() and userfaultfd_release()"),
+        (UffdInvariant.MissingFaultQueued, "missing-fault-queued", Sometimes, "a missing fault reaches handle_userfault(VM_UFFD_MISSING) and its thread waits for the monitor",
+            "seed 004: handle_userfault(vmf, VM_UFFD_MISSING)"),
+        (UffdInvariant.MinorFaultQueued, "minor-fault-queued", Sometimes, "a minor fault reaches handle_userfault(VM_UFFD_MINOR) and its thread waits for UFFDIO_CONTINUE",
+            "seed 004: if (userfaultfd_minor(vma)) return handle_userfault(vmf, VM_UFFD_MINOR);"),
+        (UffdInvariant.WpFaultQueued, "wp-fault-queued", Sometimes, "a write to a write-protected page reaches handle_userfault(VM_UFFD_WP)",
+            "mm/memory.c: do_wp_page(): if (userfaultfd_pte_wp(vma, *vmf->pte)) return handle_userfault(vmf, VM_UFFD_WP);"));
 
-    public static string Name(UffdInvariant i) => i switch
-    {
-        UffdInvariant.OneReasonBit => "one-reason-bit",
-        UffdInvariant.RegisteredFault => "registered-fault",
-        UffdInvariant.CtxIffUffdBit => "ctx-iff-uffd-bit",
-        UffdInvariant.UffdBitsDisjoint => "uffd-bits-disjoint",
-        UffdInvariant.MlockSurvives => "mlock-survives",
-        UffdInvariant.MessageFlags => "message-flags",
-        UffdInvariant.NoStrandedFault => "no-stranded-fault",
-        _ => throw new ArgumentOutOfRangeException(nameof(i)),
-    };
-
-    public static string Statement(UffdInvariant i) => i switch
-    {
-        UffdInvariant.OneReasonBit => "handle_userfault() is always called with exactly one reason bit, inside __VM_UFFD_FLAGS",
-        UffdInvariant.RegisteredFault => "a fault reaches handle_userfault() only on a VMA registered, with a context, in the mode of its reason",
-        UffdInvariant.CtxIffUffdBit => "a VMA has a userfaultfd context if and only if it has a uffd bit set",
-        UffdInvariant.UffdBitsDisjoint => "the uffd bits are disjoint from every other VM_* flag of the build",
-        UffdInvariant.MlockSurvives => "VM_LOCKED is set exactly where the user mlocked: register, unregister and release leave it alone",
-        UffdInvariant.MessageFlags => "the fault message's flags match the reason (WP, MINOR, neither) and the access (WRITE)",
-        UffdInvariant.NoStrandedFault => "no fault stays blocked on a range whose context is gone (unregister and release wake it)",
-        _ => throw new ArgumentOutOfRangeException(nameof(i)),
-    };
-
-    /// <summary>The seed line (004) or kernel rule each invariant comes from.</summary>
-    public static string Source(UffdInvariant i) => i switch
-    {
-        UffdInvariant.OneReasonBit => "seed 004: VM_BUG_ON(reason & ~__VM_UFFD_FLAGS), replacing VM_BUG_ON(!(reason & VM_UFFD_MISSING) ^ !!(reason & VM_UFFD_WP))",
-        UffdInvariant.RegisteredFault => "seed 004: static inline bool userfaultfd_minor(vma) { return vma->vm_flags & VM_UFFD_MINOR; }",
-        UffdInvariant.CtxIffUffdBit => "seed 004: BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS))",
-        UffdInvariant.UffdBitsDisjoint => "seed 004: #define VM_UFFD_MINOR 0x00002000 next to #define VM_LOCKED 0x00002000",
-        UffdInvariant.MlockSurvives => "seed 004: new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags;",
-        UffdInvariant.MessageFlags => "seed 004: if (reason & VM_UFFD_MINOR) msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_MINOR;",
-        UffdInvariant.NoStrandedFault => "fs/userfaultfd.c: wake_userfault() in userfaultfd_unregister() and userfaultfd_release()",
-        _ => throw new ArgumentOutOfRangeException(nameof(i)),
-    };
+    public static IReadOnlyList<UffdInvariant> All => Table.All;
+    public static string Name(UffdInvariant i) => Table.Name(i);
+    public static string Statement(UffdInvariant i) => Table.Statement(i);
+    public static string Source(UffdInvariant i) => Table.Properties()[(int)i].Source;
 }

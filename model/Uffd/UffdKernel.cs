@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using Multikernel.Model.Checking;
 using Multikernel.Model.Kernel;
 using static Multikernel.Model.Uffd.UffdConstants;
 
@@ -9,15 +11,23 @@ namespace Multikernel.Model.Uffd;
 /// Every call returns what the kernel returns; the ghost checks (reason bits, registration,
 /// message flags) are made where handle_userfault() is entered.
 /// </summary>
-public sealed class UffdKernel(UffdDesign design)
+public sealed class UffdKernel(UffdDesign design) : IReasonSource
 {
     public UffdDesign Design => design;
+    public ReasonSink Reasons { get; } = new();
 
     public enum FaultOutcome : byte { None, Normal, Blocked, Sigbus }
 
     public const ulong AllModes = UffdioRegisterModeMissing | UffdioRegisterModeWp | UffdioRegisterModeMinor;
 
-    private static void Break(ref UffdState s, UffdInvariant i) => s.Broken |= (ushort)(1 << (int)i);
+    /// <summary>Records that <paramref name="i"/> broke here; the reason is formatted only when a trace is explained.</summary>
+    private void Break(ref UffdState s, UffdInvariant i, [InterpolatedStringHandlerArgument("")] Reason why)
+    {
+        s.Broken |= (ushort)PropertyTable<UffdInvariant>.Bit(i);
+        if (why.Text() is { } text) Reasons.Note((int)i, text);
+    }
+
+    private static string Hex(ulong v) => "0x" + v.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
     // ---- ioctls on the userfaultfd ------------------------------------------------
 
@@ -158,9 +168,10 @@ public sealed class UffdKernel(UffdDesign design)
             ulong flags = parent.VmFlags & ~(VmLocked | VmLockonfault);     // tmp->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT)
             bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
             if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
-            if (keepsCtx != ((flags & design.VmUffdFlags) != 0)) Break(ref s, UffdInvariant.CtxIffUffdBit);
-            if (keepsCtx && (flags & design.VmFlagsOf(parent.RegModes)) != design.VmFlagsOf(parent.RegModes))
-                Break(ref s, UffdInvariant.CtxIffUffdBit); // the child's context lost part of its registration
+            if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
+                Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")}");
+            if (keepsCtx && (flags & design.VmFlagsOf(parent.RegModes)) != design.VmFlagsOf(parent.RegModes)) // the child's context lost part of its registration
+                Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} keeps its context but vm_flags {Hex(flags)} lost {Hex(design.VmFlagsOf(parent.RegModes) & ~flags)} of its registration (dup_mmap() clears VM_LOCKED)");
         }
     }
 
@@ -215,9 +226,11 @@ public sealed class UffdKernel(UffdDesign design)
     private FaultOutcome HandleUserfault(ref UffdState s, int p, ulong reason, bool write)
     {
         ref var pg = ref s.Pages[p];
-        if (BitOperations.PopCount(reason) != 1 || (reason & ~design.VmUffdFlags) != 0) Break(ref s, UffdInvariant.OneReasonBit);
+        if (BitOperations.PopCount(reason) != 1 || (reason & ~design.VmUffdFlags) != 0)
+            Break(ref s, UffdInvariant.OneReasonBit, $"handle_userfault(reason = {Hex(reason)}) with __VM_UFFD_FLAGS = {Hex(design.VmUffdFlags)}");
         ulong modes = ModesOf(reason);
-        if (pg.Ctx == 0 || modes == 0 || (pg.RegModes & modes) != modes) Break(ref s, UffdInvariant.RegisteredFault);
+        if (pg.Ctx == 0 || modes == 0 || (pg.RegModes & modes) != modes)
+            Break(ref s, UffdInvariant.RegisteredFault, $"page {p} faults into handle_userfault(reason = {Hex(reason)}) with {(pg.Ctx == 0 ? "no context" : $"uffd{pg.Ctx} registered for modes {Hex(pg.RegModes)}")}; vm_flags = {Hex(pg.VmFlags)}");
 
         if (pg.Ctx == 0) return FaultOutcome.Sigbus; // ctx = vma->vm_userfaultfd_ctx.ctx; if (!ctx) goto out;
         ref var c = ref s.Ctxs[pg.Ctx - 1];
@@ -226,7 +239,8 @@ public sealed class UffdKernel(UffdDesign design)
         ulong expected = (write ? UffdPagefaultFlagWrite : 0) |
                          ((reason & VmUffdWp) != 0 ? UffdPagefaultFlagWp : 0) |
                          ((reason & design.VmUffdMinor) != 0 ? UffdPagefaultFlagMinor : 0);
-        if (design.MessageFlags(reason, write) != expected) Break(ref s, UffdInvariant.MessageFlags);
+        if (design.MessageFlags(reason, write) is var got && got != expected)
+            Break(ref s, UffdInvariant.MessageFlags, $"the message for reason {Hex(reason)} ({(write ? "write" : "read")}) has flags {Hex(got)}, expected {Hex(expected)}");
         pg.Waiter = (byte)(modes | (ulong)pg.Ctx << 4);
         return FaultOutcome.Blocked;
     }

@@ -5,6 +5,17 @@ using static Multikernel.Model.Uffd.UffdConstants;
 
 namespace Multikernel.Model.Uffd;
 
+/// <summary>What a uffd step does.</summary>
+public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake }
+
+/// <summary>
+/// One step: the operation and its arguments. <see cref="Ctx"/> is the userfaultfd (1-based);
+/// <see cref="Choice"/> indexes <see cref="UffdSpec.FeatureChoices"/> (API) or <see cref="UffdSpec.Modes"/> (register);
+/// <see cref="Range"/> indexes <see cref="UffdSpec.Ranges"/> (register, unregister) or is the VMA (mlock, munlock, mremap);
+/// <see cref="Write"/> is the access of a fault, or MODE_WP of UFFDIO_WRITEPROTECT.
+/// </summary>
+public readonly record struct UffdAction(UffdOp Op, byte Ctx = 0, byte Range = 0, byte Choice = 0, byte Page = 0, bool Write = false);
+
 /// <summary>
 /// One mm with two VMAs (pages 0-1 and 2-3) and its userfaultfd contexts, as a state
 /// machine over a design. Steps: UFFDIO_API (no features, UFFD_FEATURE_SIGBUS, or the
@@ -13,11 +24,8 @@ namespace Multikernel.Model.Uffd;
 /// and UFFDIO_WRITEPROTECT, UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2 start in the page cache (their faults are
 /// minor faults on shmem and hugetlbfs), pages 1 and 3 do not.
 /// </summary>
-public sealed class UffdSpec : ISpec<UffdState>
+public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
 {
-    private const byte ApiActor = 1, RegisterActor = 2, UnregisterActor = 3, CloseActor = 4, MlockActor = 5,
-        FaultActor = 6, CopyActor = 7, ContinueActor = 8, WpActor = 9, ForkActor = 10, MremapActor = 11, WakeActor = 12;
-
     /// <summary>The features UFFDIO_API negotiates in the model: none, UFFD_FEATURE_SIGBUS, or the fork and remap events.</summary>
     public static readonly ulong[] FeatureChoices = [0, UffdFeatureSigbus, UffdFeatureEventFork | UffdFeatureEventRemap];
 
@@ -40,8 +48,7 @@ public sealed class UffdSpec : ISpec<UffdState>
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
         _k = new UffdKernel(design);
         _disjointBroken = OverlappingFlag(design) != null ? Bit(UffdInvariant.UffdBitsDisjoint) : 0;
-        _properties = UffdInvariants.All.Select(i => new Property(UffdInvariants.Name(i), PropertyKind.Always,
-            UffdInvariants.Statement(i), UffdInvariants.Source(i))).ToArray();
+        _properties = UffdInvariants.Table.Properties();
     }
 
     public UffdDesign Design { get; }
@@ -64,23 +71,24 @@ public sealed class UffdSpec : ISpec<UffdState>
             }
     }
 
-    public int Enabled(in UffdState s, Span<Step> into)
+    public int Enabled(in UffdState s, Span<UffdAction> into)
     {
         int n = 0;
         for (int c = 0; c < Bounds.Contexts; c++)
         {
             var st = s.Ctxs[c].State;
+            byte ctx = (byte)(c + 1);
             if (st == UffdCtx.Open)
-                for (int f = 0; f < FeatureChoices.Length; f++) into[n++] = new Step(ApiActor, (byte)((c << 2) | f));
+                for (int f = 0; f < FeatureChoices.Length; f++) into[n++] = new(UffdOp.Api, ctx, Choice: (byte)f);
             if (st == UffdCtx.Ready)
             {
                 for (int r = 0; r < Ranges.Length; r++)
                 {
-                    for (int m = 0; m < Modes.Length; m++) into[n++] = new Step(RegisterActor, (byte)((c << 4) | (r << 2) | m));
-                    into[n++] = new Step(UnregisterActor, (byte)((c << 2) | r));
+                    for (int m = 0; m < Modes.Length; m++) into[n++] = new(UffdOp.Register, ctx, (byte)r, (byte)m);
+                    into[n++] = new(UffdOp.Unregister, ctx, (byte)r);
                 }
             }
-            if (st != UffdCtx.Released) into[n++] = new Step(CloseActor, (byte)c);
+            if (st != UffdCtx.Released) into[n++] = new(UffdOp.Close, ctx);
         }
         // Steps that cannot change anything (a second mlock, a read of a mapped page, resolving
         // what is not there) are left out: they are self-loops, and the explorer pays per step.
@@ -90,26 +98,27 @@ public sealed class UffdSpec : ISpec<UffdState>
             byte on = (byte)(v >> 1 == 0 ? 1 : 0);
             if (s.Pages[first].UserLocked != on || s.Pages[first + 1].UserLocked != on ||
                 ((s.Pages[first].VmFlags & VmLocked) != 0) != (on != 0) || ((s.Pages[first + 1].VmFlags & VmLocked) != 0) != (on != 0))
-                into[n++] = new Step(MlockActor, (byte)v); // VMA (v & 1), lock (v >> 1)
+                into[n++] = new(on != 0 ? UffdOp.Mlock : UffdOp.Munlock, Range: (byte)(v & 1));
         }
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
             var pg = s.Pages[p];
+            byte page = (byte)p;
             if (pg.Waiter == 0)
             {
-                if (pg.Pte == UffdPage.PteNone) into[n++] = new Step(FaultActor, (byte)(p << 1));
-                if (pg.Pte != UffdPage.PtePresent) into[n++] = new Step(FaultActor, (byte)((p << 1) | 1));
+                if (pg.Pte == UffdPage.PteNone) into[n++] = new(UffdOp.Fault, Page: page);
+                if (pg.Pte != UffdPage.PtePresent) into[n++] = new(UffdOp.Fault, Page: page, Write: true);
             }
             if (pg.Waiter != 0 && pg.WaiterCtx != pg.Ctx && s.Ctxs[pg.WaiterCtx - 1].State == UffdCtx.Ready)
-                into[n++] = new Step(WakeActor, (byte)p); // its VMA left the context (mremap): only UFFDIO_WAKE reaches it
+                into[n++] = new(UffdOp.Wake, (byte)pg.WaiterCtx, Page: page); // its VMA left the context (mremap): only UFFDIO_WAKE reaches it
             if (pg.Ctx == 0) continue; // only a context's owner resolves its faults
             if (pg.Pte == UffdPage.PteNone)
             {
-                if ((pg.RegModes & UffdioRegisterModeMissing) != 0) into[n++] = new Step(CopyActor, (byte)p);
-                if ((pg.RegModes & UffdioRegisterModeMinor) != 0) into[n++] = new Step(ContinueActor, (byte)p);
+                if ((pg.RegModes & UffdioRegisterModeMissing) != 0) into[n++] = new(UffdOp.Copy, pg.Ctx, Page: page);
+                if ((pg.RegModes & UffdioRegisterModeMinor) != 0) into[n++] = new(UffdOp.Continue, pg.Ctx, Page: page);
             }
             else if ((pg.RegModes & UffdioRegisterModeWp) != 0)
-                into[n++] = new Step(WpActor, (byte)((p << 1) | (pg.Pte == UffdPage.PteUffdWp ? 0 : 1)));
+                into[n++] = new(UffdOp.WriteProtect, pg.Ctx, Page: page, Write: pg.Pte != UffdPage.PteUffdWp);
         }
         bool anyCtx = false;
         for (int v = 0; v < 2; v++)
@@ -118,38 +127,38 @@ public sealed class UffdSpec : ISpec<UffdState>
             anyCtx |= pg.Ctx != 0 || s.Pages[v * 2 + 1].Ctx != 0;
             bool drops = (pg.Ctx != 0 && (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) == 0) ||
                          (s.Pages[v * 2 + 1].Ctx is var c1 && c1 != 0 && (s.Ctxs[c1 - 1].Features & UffdCtx.EventRemap) == 0);
-            if (drops) into[n++] = new Step(MremapActor, (byte)v);
+            if (drops) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
         }
-        if (anyCtx) into[n++] = new Step(ForkActor);
+        if (anyCtx) into[n++] = new(UffdOp.Fork);
         return n;
     }
 
-    public UffdState Next(in UffdState s, Step step)
+    public UffdState Next(in UffdState s, in UffdAction a)
     {
         var t = s;
-        Apply(ref t, step);
+        Apply(ref t, a);
         return t;
     }
 
     /// <summary>Runs the step; returns the call's return value (faults: their outcome).</summary>
-    private int Apply(ref UffdState t, Step step)
+    private int Apply(ref UffdState t, in UffdAction a)
     {
-        int a = step.Arg;
-        switch (step.Actor)
+        switch (a.Op)
         {
-            case ApiActor: return _k.Api(ref t, (a >> 2) + 1, UffdApi, FeatureChoices[a & 3]);
-            case RegisterActor: { var r = Ranges[(a >> 2) & 3]; return _k.Register(ref t, (a >> 4) + 1, r.Start, r.Len, Modes[a & 3]); }
-            case UnregisterActor: { var r = Ranges[a & 3]; return _k.Unregister(ref t, (a >> 2) + 1, r.Start, r.Len); }
-            case CloseActor: _k.Release(ref t, a + 1); return 0;
-            case MlockActor: return UffdKernel.Mlock(ref t, (a & 1) * 2, 2, (a >> 1) == 0);
-            case FaultActor: return (int)_k.Fault(ref t, a >> 1, (a & 1) != 0);
-            case CopyActor: return UffdKernel.Copy(ref t, a);
-            case ContinueActor: return UffdKernel.Continue(ref t, a);
-            case WpActor: return UffdKernel.WriteProtect(ref t, a >> 1, (a & 1) != 0);
-            case ForkActor: _k.Fork(ref t); return 0;
-            case MremapActor: _k.Mremap(ref t, a * 2, 2); return 0;
-            case WakeActor: return UffdKernel.WakeIoctl(ref t, t.Pages[a].WaiterCtx, a);
-            default: throw new ArgumentOutOfRangeException(nameof(step));
+            case UffdOp.Api: return _k.Api(ref t, a.Ctx, UffdApi, FeatureChoices[a.Choice]);
+            case UffdOp.Register: return _k.Register(ref t, a.Ctx, Ranges[a.Range].Start, Ranges[a.Range].Len, Modes[a.Choice]);
+            case UffdOp.Unregister: return _k.Unregister(ref t, a.Ctx, Ranges[a.Range].Start, Ranges[a.Range].Len);
+            case UffdOp.Close: _k.Release(ref t, a.Ctx); return 0;
+            case UffdOp.Mlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: true);
+            case UffdOp.Munlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: false);
+            case UffdOp.Fault: return (int)_k.Fault(ref t, a.Page, a.Write);
+            case UffdOp.Copy: return UffdKernel.Copy(ref t, a.Page);
+            case UffdOp.Continue: return UffdKernel.Continue(ref t, a.Page);
+            case UffdOp.WriteProtect: return UffdKernel.WriteProtect(ref t, a.Page, a.Write);
+            case UffdOp.Fork: _k.Fork(ref t); return 0;
+            case UffdOp.Mremap: _k.Mremap(ref t, a.Range * 2, 2); return 0;
+            case UffdOp.Wake: return UffdKernel.WakeIoctl(ref t, a.Ctx, a.Page);
+            default: throw new ArgumentOutOfRangeException(nameof(a));
         }
     }
 
@@ -174,105 +183,19 @@ public sealed class UffdSpec : ISpec<UffdState>
         return null;
     }
 
-    private static ulong Bit(UffdInvariant i) => 1UL << (int)i;
+    private static ulong Bit(UffdInvariant i) => PropertyTable<UffdInvariant>.Bit(i);
 
-    public ulong Pending(in UffdState s) => 0;
-
-    // ---- presentation ------------------------------------------------------------
-
-    private static string Hex(ulong v) => "0x" + v.ToString("x4", CultureInfo.InvariantCulture);
-    private static string RangeText(int r) => $"[{Hex(Ranges[r].Start)}, {Hex(Ranges[r].Start + Ranges[r].Len)})";
-    private static string ModeText(ulong m) => string.Join("|",
-        new[] { (UffdioRegisterModeMissing, "MISSING"), (UffdioRegisterModeWp, "WP"), (UffdioRegisterModeMinor, "MINOR") }
-            .Where(x => (m & x.Item1) != 0).Select(x => "MODE_" + x.Item2));
-
-    public string Describe(in UffdState s, Step step)
+    public ulong Reached(in UffdState s)
     {
-        var t = s;
-        int rc = Apply(ref t, step);
-        int a = step.Arg;
-        string ret = Errno.Name(rc);
-        return step.Actor switch
-        {
-            ApiActor => $"uffd{(a >> 2) + 1}: ioctl(UFFDIO_API, {{api: UFFD_API, features: {FeatureText(FeatureChoices[a & 3])}}}) = {ret}",
-            ForkActor => "fork(): dup_mmap() and dup_userfaultfd() make the child's VMAs",
-            MremapActor => $"mremap({Hex((ulong)a * 2 * PageSize)}, {Hex(2 * PageSize)}, …, MREMAP_MAYMOVE): mremap_userfaultfd_prep()",
-            WakeActor => $"uffd{s.Pages[a].WaiterCtx}: ioctl(UFFDIO_WAKE, {Hex((ulong)a * PageSize)}) = {ret}",
-            RegisterActor => $"uffd{(a >> 4) + 1}: ioctl(UFFDIO_REGISTER, {RangeText((a >> 2) & 3)}, {ModeText(Modes[a & 3])}) = {ret}",
-            UnregisterActor => $"uffd{(a >> 2) + 1}: ioctl(UFFDIO_UNREGISTER, {RangeText(a & 3)}) = {ret}",
-            CloseActor => $"close(uffd{a + 1}): userfaultfd_release()",
-            MlockActor => (a >> 1) == 0
-                ? $"mlock2({Hex((ulong)(a & 1) * 2 * PageSize)}, {Hex(2 * PageSize)}, MLOCK_ONFAULT) = {ret}"
-                : $"munlock({Hex((ulong)(a & 1) * 2 * PageSize)}, {Hex(2 * PageSize)}) = {ret}",
-            FaultActor => $"{((a & 1) != 0 ? "write" : "read")} fault at {Hex((ulong)(a >> 1) * PageSize)}: {FaultText((UffdKernel.FaultOutcome)rc, s, t, a >> 1)}",
-            CopyActor => $"ioctl(UFFDIO_COPY, {Hex((ulong)a * PageSize)}) = {ret}",
-            ContinueActor => $"ioctl(UFFDIO_CONTINUE, {Hex((ulong)a * PageSize)}) = {ret}",
-            WpActor => $"ioctl(UFFDIO_WRITEPROTECT, {Hex((ulong)(a >> 1) * PageSize)}, {((a & 1) != 0 ? "MODE_WP" : "0")}) = {ret}",
-            _ => "?",
-        };
-    }
-
-    private string FaultText(UffdKernel.FaultOutcome o, in UffdState before, in UffdState after, int p) => o switch
-    {
-        UffdKernel.FaultOutcome.Normal => "normal fault, page mapped",
-        UffdKernel.FaultOutcome.Blocked => $"handle_userfault({ReasonText(after.Pages[p].WaiterModes)}): message queued, thread waits",
-        UffdKernel.FaultOutcome.Sigbus => before.Pages[p].Ctx == 0 ? "handle_userfault() without a context: SIGBUS" : "handle_userfault(): SIGBUS",
-        _ => "?",
-    };
-
-    private static string FeatureText(ulong f) => f == 0 ? "0" : string.Join("|",
-        new[] { (UffdFeatureSigbus, "SIGBUS"), (UffdFeatureEventFork, "EVENT_FORK"), (UffdFeatureEventRemap, "EVENT_REMAP") }
-            .Where(x => (f & x.Item1) != 0).Select(x => "UFFD_FEATURE_" + x.Item2));
-
-    private static string ReasonText(byte modes) => ModeText(modes).Replace("MODE_", "VM_UFFD_", StringComparison.Ordinal);
-
-    public void Render(in UffdState s, List<TraceVar> into)
-    {
-        // One variable per VMA: maximal runs of pages with equal type, flags and context.
-        for (int p = 0; p < UffdBounds.Pages;)
-        {
-            int q = p + 1;
-            while (q < UffdBounds.Pages && SameVma(s.Pages[p], s.Pages[q])) q++;
-            var pg = s.Pages[p];
-            into.Add(new($"vma[{Hex((ulong)p * PageSize)}-{Hex((ulong)q * PageSize)})", TraceValue.Record(
-                ("type", TraceValue.Of(MemTypes.Name(pg.Type))),
-                ("vm_flags", TraceValue.Of(FlagText(pg.VmFlags))),
-                ("ctx", TraceValue.Of(pg.Ctx == 0 ? "NULL" : $"uffd{pg.Ctx}")))));
-            p = q;
-        }
+        ulong r = 0;
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
-            var pg = s.Pages[p];
-            into.Add(new($"page{p}", TraceValue.Record(
-                ("pte", TraceValue.Of(pg.Pte switch { UffdPage.PtePresent => "present", UffdPage.PteUffdWp => "present, uffd-wp", _ => "none" })),
-                ("page_cache", TraceValue.Of(pg.Cached != 0)),
-                ("waiter", TraceValue.Of(pg.Waiter == 0 ? "-" : $"{ReasonText(pg.WaiterModes)} on uffd{pg.WaiterCtx}")),
-                ("mlocked_by_user", TraceValue.Of(pg.UserLocked != 0)))));
+            byte w = s.Pages[p].WaiterModes;
+            if ((w & UffdioRegisterModeMissing) != 0) r |= Bit(UffdInvariant.MissingFaultQueued);
+            if ((w & UffdioRegisterModeMinor) != 0) r |= Bit(UffdInvariant.MinorFaultQueued);
+            if ((w & UffdioRegisterModeWp) != 0) r |= Bit(UffdInvariant.WpFaultQueued);
         }
-        for (int c = 0; c < Bounds.Contexts; c++)
-            into.Add(new($"uffd{c + 1}", TraceValue.Of(s.Ctxs[c].State switch
-            {
-                UffdCtx.Open => "open (no UFFDIO_API yet)",
-                UffdCtx.Ready => s.Ctxs[c].Features == 0 ? "ready" : "ready, " + FeatureText(
-                    ((s.Ctxs[c].Features & UffdCtx.Sigbus) != 0 ? UffdFeatureSigbus : 0) |
-                    ((s.Ctxs[c].Features & UffdCtx.EventFork) != 0 ? UffdFeatureEventFork : 0) |
-                    ((s.Ctxs[c].Features & UffdCtx.EventRemap) != 0 ? UffdFeatureEventRemap : 0)),
-                _ => "closed",
-            })));
+        return r;
     }
 
-    private static bool SameVma(in UffdPage a, in UffdPage b) => a.Type == b.Type && a.VmFlags == b.VmFlags && a.Ctx == b.Ctx;
-
-    /// <summary>vm_flags as a number and the bits that matter here by name (a shared bit shows both names).</summary>
-    private string FlagText(ulong f)
-    {
-        var names = new List<string>();
-        if ((f & VmUffdMissing) != 0) names.Add("VM_UFFD_MISSING");
-        if ((f & VmUffdWp) != 0) names.Add("VM_UFFD_WP");
-        if ((f & Design.VmUffdMinor) != 0) names.Add("VM_UFFD_MINOR");
-        if ((f & VmLocked) != 0) names.Add("VM_LOCKED");
-        if ((f & VmShared) != 0) names.Add("VM_SHARED");
-        if ((f & VmHugetlb) != 0) names.Add("VM_HUGETLB");
-        return "0x" + f.ToString("x", CultureInfo.InvariantCulture) + (names.Count > 0 ? " (" + string.Join("|", names) + ")" : "");
-    }
 }

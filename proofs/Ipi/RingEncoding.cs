@@ -6,22 +6,22 @@ namespace Multikernel.Proofs.Ipi;
 /// <summary>
 /// <see cref="MkRing"/>'s functions as Z3 terms, one for one, at the counters' width
 /// (arithmetic wraps modulo 2^width, so no masking is written out). The ring size is a
-/// term so that one proof covers every size. A mutation of the reference design is
+/// term so that one proof covers every size. A defect of the reference design is
 /// encoded the way <see cref="Model.Ipi.Designs.RingDesign"/> runs it.
 /// </summary>
-public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Mutation mutation = default)
+public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Defect defects = default)
 {
-    private bool Has(Model.Ipi.Designs.RingDesign.Mutation m) => (mutation & m) != 0;
+    private bool Has(Model.Ipi.Designs.RingDesign.Defect m) => (defects & m) != 0;
 
     public BitVec Size => size;
     public BitVec Occupancy(BitVec head, BitVec tail) => head - tail;
     public BoolTerm Full(BitVec head, BitVec tail) => Occupancy(head, tail).UGe(size);
     public BitVec Advance(BitVec counter) => counter + 1;
-    public BitVec Slot(BitVec counter) => Has(Model.Ipi.Designs.RingDesign.Mutation.NoMask) ? counter : counter & (size - 1);
+    public BitVec Slot(BitVec counter) => Has(Model.Ipi.Designs.RingDesign.Defect.NoMask) ? counter : counter & (size - 1);
 
     /// <summary>Claim may take a position: the design's guard (none without the full check).</summary>
     public BoolTerm ClaimGuard(BitVec head, BitVec tail) =>
-        Has(Model.Ipi.Designs.RingDesign.Mutation.NoFullCheck) ? Bool(true, head) : !Full(head, tail);
+        Has(Model.Ipi.Designs.RingDesign.Defect.NoFullCheck) ? Bool(true, head) : !Full(head, tail);
 
     /// <summary>Consume takes the slot at tail when it is READY, i.e. its position was claimed: tail != head.</summary>
     public static BoolTerm ConsumeGuard(BitVec head, BitVec tail) => !head.Eq(tail);
@@ -35,7 +35,7 @@ public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Mutat
 
     /// <summary>Consume frees the slot it took (unless the design forgets to).</summary>
     public BitVec AfterConsume(BitVec slot, BitVec state, BitVec tail) =>
-        Has(Model.Ipi.Designs.RingDesign.Mutation.NoClear) ? state : BitVec.Ite(slot.Eq(Slot(tail)), state.Z3Num(Model.Ipi.IpiConstants.SlotFree), state);
+        Has(Model.Ipi.Designs.RingDesign.Defect.NoClear) ? state : BitVec.Ite(slot.Eq(Slot(tail)), state.Z3Num(Model.Ipi.IpiConstants.SlotFree), state);
 
     /// <summary>Publish marks the slot of the claimed position READY.</summary>
     public BitVec AfterPublish(BitVec slot, BitVec state, BitVec position) =>

@@ -25,7 +25,7 @@ public static class RingProofs
         return (size, r.ULe(maxLog));
     }
 
-    private static Goal State(Z3Context z, RingDesign.Mutation m, Func<RingEncoding, BitVec, BitVec, BoolTerm> claim, params string[] extra)
+    private static Goal State(Z3Context z, RingDesign.Defect m, Func<RingEncoding, BitVec, BitVec, BoolTerm> claim, params string[] extra)
     {
         var (size, valid) = RingSize(z);
         var ring = new RingEncoding(size, m);
@@ -39,7 +39,7 @@ public static class RingProofs
     /// Head, tail, and one slot with its state, all symbolic: a claim over one arbitrary slot
     /// is a claim over every slot. The slot is a valid index (below the ring size).
     /// </summary>
-    private static Goal Slots(Z3Context z, RingDesign.Mutation m, Func<RingEncoding, BitVec, BitVec, BitVec, BitVec, BoolTerm> claim)
+    private static Goal Slots(Z3Context z, RingDesign.Defect m, Func<RingEncoding, BitVec, BitVec, BitVec, BitVec, BoolTerm> claim)
     {
         var slot = z.BitVec("slot", Width);
         var state = z.BitVec("slot_state", Width);
@@ -48,8 +48,15 @@ public static class RingProofs
         return g with { Show = [.. g.Show, ("slot", slot), ("slot_state", state)] };
     }
 
-    /// <summary>The obligations for the reference design, or for a mutation of it (which should fail some).</summary>
-    public static IReadOnlyList<Obligation> For(RingDesign.Mutation m = RingDesign.Mutation.None) =>
+    /// <summary>
+    /// The obligations of a design, when it declares that it runs the encoded ring operations
+    /// (<see cref="RingDesign.EncodedRing"/>); null for any other design: not proved.
+    /// </summary>
+    public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) =>
+        design is RingDesign { EncodedRing: { } defects } ? For(defects) : null;
+
+    /// <summary>The obligations for the reference design, or for the reference with defects (which should fail some).</summary>
+    public static IReadOnlyList<Obligation> For(RingDesign.Defect m = RingDesign.Defect.None) =>
     [
         new("ring.init", "the empty ring (head = tail = 0) satisfies head - tail <= ring", RingSource,
             z => State(z, m, (r, h, t) => r.Invariant(z.Num(0, Width), z.Num(0, Width)))),

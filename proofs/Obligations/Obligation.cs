@@ -15,6 +15,12 @@ public sealed record Goal(BoolTerm Claim, IReadOnlyList<(string Name, BitVec Ter
 /// <summary>An invariant stated over all states: its name, the invariant in words, the seed line it protects.</summary>
 public sealed record Obligation(string Name, string Statement, string Source, Func<Z3Context, Goal> Build);
 
+/// <summary>
+/// A mechanism's proofs: the obligations of a design, encoded for Z3, or null when the encoding
+/// does not describe that design (a proof speaks only of the design it encodes).
+/// </summary>
+public delegate IReadOnlyList<Obligation>? ProofEncoding(Model.Checking.IDesign design);
+
 public enum ProofVerdict { Proved, Refuted, Unknown }
 
 public sealed record ProofResult(Obligation Obligation, ProofVerdict Verdict, string Detail, TimeSpan Time)

@@ -7,7 +7,15 @@ namespace Multikernel.Properties.Checking;
 /// <summary>The verdict of one property run: it held, or it failed with a message; with the seed that replays it.</summary>
 public sealed record CheckResult(string Name, bool Holds, string Detail, ulong Seed, TimeSpan Time)
 {
-    public override string ToString() => $"{Name}: {(Holds ? "holds" : "FAILS")} ({Detail}; seed {Seed})";
+    /// <summary>The run stopped at a bound (a hang guard's time limit) before a verdict: not a pass, not a failure.</summary>
+    public bool BoundHit { get; init; }
+
+    public Model.Checking.ExitCode Exit => Holds ? Model.Checking.ExitCode.Holds
+        : BoundHit ? Model.Checking.ExitCode.NoVerdict : Model.Checking.ExitCode.Violated;
+
+    public string VerdictText => Holds ? "holds" : BoundHit ? "no verdict" : "FAILS";
+
+    public override string ToString() => $"{Name}: {VerdictText} ({Detail}; seed {Seed})";
 }
 
 /// <summary>Runs FsCheck properties with an explicit seed, so every random run can be replayed.</summary>

@@ -5,27 +5,50 @@ namespace Multikernel.Properties.Explorer;
 
 /// <summary>
 /// Explicit-state, breadth-first model checker. Visited states are kept as 64-bit
-/// fingerprints plus a parent link (4 bytes) and the position of the step that
+/// fingerprints plus a parent link (4 bytes) and the position of the action that
 /// reached them (1 byte); whole states live only in the BFS queue. Because states
 /// are found in order of depth, the first violation of a property is a shortest
 /// counterexample; it is rebuilt by re-executing the specification along the links.
 /// Eventually-properties are judged on terminal states and, when the graph is kept,
 /// on cycles (Tarjan's SCC over the states where the obligation is pending).
-/// No fairness is assumed: any such cycle is a violation.
+/// No fairness is assumed: any such cycle is a violation. Sometimes-properties are
+/// judged "never reached" when a complete exploration meets no state satisfying them.
+/// A step that throws is a violation of <see cref="NoCrash"/>, with its trace.
 /// </summary>
 public static class Explorer
 {
     private const uint Root = uint.MaxValue;
 
-    public static ExploreReport Run<TState>(ISpec<TState> spec, ExploreOptions? options = null) where TState : unmanaged
+    /// <summary>The property every exploration checks besides the spec's own: no step throws.</summary>
+    public static readonly Property NoCrash = new("no-crash", PropertyKind.Always,
+        "no step of the design throws (in the kernel that is a crash: an out-of-bounds access, a NULL dereference, a BUG())",
+        "the explorer: an exception thrown by a step of the design");
+
+    /// <summary>Explores a specification whose state and action types the caller does not know.</summary>
+    public static ExploreReport Run(ISpecHandle spec, ExploreOptions? options = null) => spec.Accept(new RunVisitor(options));
+
+    private sealed class RunVisitor(ExploreOptions? options) : ISpecVisitor<ExploreReport>
+    {
+        public ExploreReport Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
+            Run(spec, options);
+    }
+
+    public static ExploreReport Run<TState, TAction>(ISpec<TState, TAction> spec, ExploreOptions? options = null)
+        where TState : unmanaged where TAction : unmanaged
     {
         options ??= new ExploreOptions();
-        var props = spec.Properties;
-        if (props.Count > 64) throw new ArgumentException($"{spec.Name}: at most 64 properties");
-        ulong always = 0, eventually = 0;
-        for (int i = 0; i < props.Count; i++)
-            if (props[i].Kind == PropertyKind.Always) always |= 1UL << i; else eventually |= 1UL << i;
-        ulong all = always | eventually;
+        var props = spec.Properties.Append(NoCrash).ToArray();
+        if (props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
+        int crash = props.Length - 1;
+        ulong always = 0, eventually = 0, sometimes = 0;
+        for (int i = 0; i < props.Length; i++)
+            switch (props[i].Kind)
+            {
+                case PropertyKind.Always: always |= 1UL << i; break;
+                case PropertyKind.Eventually: eventually |= 1UL << i; break;
+                default: sometimes |= 1UL << i; break;
+            }
+        ulong all = always | eventually | sometimes;
         bool graph = options.KeepGraph ?? eventually != 0;
 
         var set = graph ? null : new FingerprintSet();
@@ -36,16 +59,29 @@ public static class Explorer
         var edges = graph ? new ChunkedList<uint>() : null;
         var pendingOf = graph ? new ChunkedList<ulong>() : null;
         var queue = new StateQueue<TState>();
-        var witness = new long[props.Count];
+        var witness = new long[props.Length];
         Array.Fill(witness, -1L);
-        ulong decided = 0;
-        Span<Step> steps = stackalloc Step[SpecLimits.MaxEnabled];
+        ulong decided = 0, reached = 0;
+        (uint State, int Choice, Exception Error)? crashed = null;
+        Span<TAction> actions = stackalloc TAction[SpecLimits.MaxEnabled];
+        int stateBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+
+        long StoreBytes() => (graph ? map!.Bytes : set!.Bytes) + parent.Bytes + choice.Bytes
+                             + (edgeStart?.Bytes ?? 0) + (edges?.Bytes ?? 0) + (pendingOf?.Bytes ?? 0);
 
         var clock = Stopwatch.StartNew();
         long deadline = options.TimeLimit is { } tl ? (long)(tl.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var bound = Bound.None;
         long transitions = 0;
         uint next = 0;
+
+        void Crash(uint state, int k, Exception e)
+        {
+            // The first crash BFS meets is a shortest one.
+            if (crashed is not null) return;
+            crashed = (state, k, e);
+            decided |= 1UL << crash;
+        }
 
         void Found(in TState s, uint id)
         {
@@ -56,10 +92,18 @@ public static class Explorer
                 witness[p] = id;
                 decided |= 1UL << p;
             }
+            ulong hit = spec.Reached(s) & sometimes & ~reached;
+            for (; hit != 0; hit &= hit - 1)
+            {
+                int p = System.Numerics.BitOperations.TrailingZeroCount(hit);
+                witness[p] = id;
+                reached |= 1UL << p;
+            }
         }
 
         var initial = new List<TState>();
-        spec.Initial(initial);
+        try { spec.Initial(initial); }
+        catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{spec.Name}: at most 256 initial states");
         for (int i = 0; i < initial.Count; i++)
         {
@@ -81,10 +125,17 @@ public static class Explorer
         {
             if (id > levelEnd) { depth++; levelEnd = next - 1; }
             var s = queue.Dequeue();
-            int n = spec.Enabled(s, steps);
+            int n;
+            try { n = spec.Enabled(s, actions); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Crash(id, -1, e);
+                n = 0;
+            }
             edgeStart?.Add((uint)edges!.Count);
             if (n == 0)
             {
+                if (crashed is { } cr && cr.State == id) continue; // a crashed state is not a terminal one
                 ulong owed = spec.Pending(s) & eventually & ~decided;
                 for (; owed != 0; owed &= owed - 1)
                 {
@@ -97,7 +148,13 @@ public static class Explorer
             if (depth >= options.MaxDepth) { bound = Bound.Depth; continue; }
             for (int k = 0; k < n; k++)
             {
-                var t = spec.Next(s, steps[k]);
+                TState t;
+                try { t = spec.Next(s, actions[k]); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Crash(id, k, e); // a crash has no successor: the kernel is gone
+                    continue;
+                }
                 transitions++;
                 ulong fp = Fingerprint.Of(t);
                 if (graph)
@@ -120,8 +177,12 @@ public static class Explorer
                 next++;
             }
             if (bound == Bound.States) break;
-            if ((id & 4095) == 0 && clock.ElapsedTicks > deadline) { bound = Bound.Time; break; }
-            if (options.StopWhenAllViolated && decided == all) { stoppedEarly = queue.Count > 0; break; }
+            if ((id & 4095) == 0)
+            {
+                if (clock.ElapsedTicks > deadline) { bound = Bound.Time; break; }
+                if (StoreBytes() + queue.Count * (long)stateBytes > options.MaxMemory) { bound = Bound.Memory; break; }
+            }
+            if (options.StopWhenAllViolated && (decided | reached) == all) { stoppedEarly = queue.Count > 0; break; }
         }
 
         bool complete = bound == Bound.None && !stoppedEarly;
@@ -140,55 +201,88 @@ public static class Explorer
         }
         clock.Stop();
 
-        var outcomes = new List<PropertyOutcome>(props.Count);
-        for (int p = 0; p < props.Count; p++)
+        var outcomes = new List<PropertyOutcome>(props.Length);
+        for (int p = 0; p < props.Length; p++)
         {
             var prop = props[p];
-            if (cycles.TryGetValue(p, out var lasso))
-                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, parent, choice, lasso.Entry, lasso.Loop)));
+            if (p == crash && crashed is { } c)
+            {
+                var path = PathTo(parent, choice, c.State, out int init);
+                if (c.Choice >= 0) path.Add(c.Choice);
+                outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, null, props.Length - 1) with { Shortest = true }));
+            }
+            else if (crashed is not null && prop.Kind != PropertyKind.Always && witness[p] < 0 && !cycles.ContainsKey(p))
+                outcomes.Add(new(prop, Verdict.Unknown, null, "not decided: a step threw, and what follows a crash is not explored"));
+            else if (prop.Kind == PropertyKind.Sometimes)
+            {
+                if (witness[p] >= 0)
+                    outcomes.Add(new(prop, Verdict.Holds, null, $"reached in {Depth(parent, (uint)witness[p])} steps"));
+                else if (complete)
+                    outcomes.Add(new(prop, Verdict.Violated, null, "never reached: no reachable state satisfies it, so the invariants may hold vacuously"));
+                else
+                    outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options)));
+            }
+            else if (cycles.TryGetValue(p, out var lasso))
+                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, lasso.Entry, lasso.Loop)));
             else if (witness[p] >= 0)
-                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, parent, choice, (uint)witness[p], null)));
+                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p], null)));
             else if (!complete)
-                outcomes.Add(new(prop, Verdict.Unknown, null, bound switch
-                {
-                    Bound.States => $"state bound {options.MaxStates:N0} hit",
-                    Bound.Depth => $"depth bound {options.MaxDepth} hit",
-                    Bound.Time => $"time limit {options.TimeLimit} hit",
-                    _ => "stopped once every other property was violated",
-                }));
+                outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options)));
             else if (prop.Kind == PropertyKind.Eventually && !graph)
                 outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (graph not kept)"));
             else
                 outcomes.Add(new(prop, Verdict.Holds, null));
         }
 
-        long storeBytes = (graph ? map!.Bytes : set!.Bytes) + parent.Bytes + choice.Bytes
-                          + (edgeStart?.Bytes ?? 0) + (edges?.Bytes ?? 0) + (pendingOf?.Bytes ?? 0);
-        long frontierBytes = queue.PeakCount * System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+        long frontierBytes = queue.PeakCount * stateBytes;
         return new ExploreReport(spec.Name, outcomes, next, transitions, depth, clock.Elapsed.TotalSeconds,
-            storeBytes, frontierBytes, graph, bound, stoppedEarly);
+            StoreBytes(), frontierBytes, graph, bound, stoppedEarly);
+    }
+
+    private static string NotDecided(Bound bound, ExploreOptions o) => bound switch
+    {
+        Bound.States => $"state bound {o.MaxStates:N0} hit",
+        Bound.Depth => $"depth bound {o.MaxDepth} hit",
+        Bound.Time => $"time limit {o.TimeLimit} hit",
+        Bound.Memory => $"memory bound {o.MaxMemory / (1 << 20):N0} MiB hit",
+        _ => "stopped once every other property was decided",
+    };
+
+    private static int Depth(ChunkedList<uint> parent, uint id)
+    {
+        int d = 0;
+        for (uint cur = id; parent[cur] != Root; cur = parent[cur]) d++;
+        return d;
+    }
+
+    /// <summary>The choices from the initial state to <paramref name="id"/>.</summary>
+    private static List<int> PathTo(ChunkedList<uint> parent, ChunkedList<byte> choice, uint id, out int initial)
+    {
+        var path = new List<int>();
+        uint cur = id;
+        for (; parent[cur] != Root; cur = parent[cur]) path.Add(choice[cur]);
+        path.Reverse();
+        initial = choice[cur];
+        return path;
     }
 
     /// <summary>Re-executes the specification from the initial state along the parent links (then the loop).</summary>
-    private static Trace Rebuild<TState>(ISpec<TState> spec, Property prop, ChunkedList<uint> parent,
-        ChunkedList<byte> choice, uint id, List<int>? loop) where TState : unmanaged
+    private static Trace Rebuild<TState, TAction>(ISpec<TState, TAction> spec, Property prop, int bit, ChunkedList<uint> parent,
+        ChunkedList<byte> choice, uint id, List<int>? loop) where TState : unmanaged where TAction : unmanaged
     {
-        var path = new List<int>();
-        for (uint cur = id; ; cur = parent[cur])
-        {
-            if (parent[cur] == Root) { path.Reverse(); return Replay(spec, prop, choice[cur], path, loop); }
-            path.Add(choice[cur]);
-        }
+        var path = PathTo(parent, choice, id, out int initial);
+        return Replay(spec, prop, initial, path, loop, bit) with { Shortest = loop is null };
     }
 
     /// <summary>
     /// Replays <paramref name="choices"/> (positions in the enabled lists) from initial
     /// state <paramref name="initialIndex"/>, then <paramref name="loop"/> if given, and
     /// renders every state. Throws <see cref="TraceMismatchException"/> when a choice
-    /// is not enabled: the trace was made by a different specification.
+    /// is not enabled: the trace was made by a different specification. A step that throws
+    /// ends the trace there, with the exception as its last step.
     /// </summary>
-    public static Trace Replay<TState>(ISpec<TState> spec, Property prop, int initialIndex,
-        IReadOnlyList<int> choices, IReadOnlyList<int>? loop = null) where TState : unmanaged
+    public static Trace Replay<TState, TAction>(ISpec<TState, TAction> spec, Property prop, int initialIndex,
+        IReadOnlyList<int> choices, IReadOnlyList<int>? loop = null, int bit = -1) where TState : unmanaged where TAction : unmanaged
     {
         var initial = new List<TState>();
         spec.Initial(initial);
@@ -198,52 +292,108 @@ public static class Explorer
         var states = new List<TraceState> { new(null, RenderOf(spec, s)) };
         var all = new List<int>(choices);
         if (loop is not null) all.AddRange(loop);
-        Span<Step> steps = stackalloc Step[SpecLimits.MaxEnabled];
+        Span<TAction> actions = stackalloc TAction[SpecLimits.MaxEnabled];
+        TState before = s;
+        TAction? last = null;
+        string? threw = null;
         for (int i = 0; i < all.Count; i++)
         {
-            int n = spec.Enabled(s, steps);
+            int n;
+            try { n = spec.Enabled(s, actions); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                threw = $"step {i + 1}: listing the enabled steps threw {e.GetType().Name}: {e.Message}";
+                states.Add(new(threw, states[^1].Vars));
+                break;
+            }
             if ((uint)all[i] >= (uint)n)
                 throw new TraceMismatchException($"step {i + 1}: choice {all[i]} is not enabled ({n} steps enabled)");
-            var step = steps[all[i]];
-            string what = spec.Describe(s, step);
-            s = spec.Next(s, step);
+            var action = actions[all[i]];
+            string what;
+            try { what = spec.Describe(s, action); }
+            catch (Exception e) when (e is not OutOfMemoryException) { what = action.ToString() ?? "?"; _ = e; }
+            try
+            {
+                before = s;
+                s = spec.Next(s, action);
+                last = action;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                threw = $"step {i + 1} threw {e.GetType().Name}: {e.Message}";
+                states.Add(new($"{what} — threw {e.GetType().Name}: {e.Message}", states[^1].Vars));
+                break;
+            }
             states.Add(new(what, RenderOf(spec, s)));
         }
         int? loopIndex = loop is not null ? choices.Count : null;
-        if (loop is null && prop.Kind == PropertyKind.Eventually) loopIndex = all.Count;
-        return new Trace(spec.Name, prop, initialIndex, all, states, loopIndex);
+        if (loop is null && prop.Kind == PropertyKind.Eventually) loopIndex = states.Count - 1;
+        if (bit < 0) bit = IndexOf(spec, prop);
+        string? why = threw;
+        if (why is null && bit >= 0)
+        {
+            try { why = spec.Explain(before, last, s, bit); }
+            catch (Exception e) when (e is not OutOfMemoryException) { why = null; _ = e; }
+        }
+        return new Trace(spec.Name, prop, initialIndex, all.Take(states.Count - 1).ToList(), states, loopIndex) { Why = why, Crashed = threw is not null };
+    }
+
+    private static int IndexOf<TState, TAction>(ISpec<TState, TAction> spec, Property prop) where TState : unmanaged where TAction : unmanaged
+    {
+        for (int i = 0; i < spec.Properties.Count; i++) if (ReferenceEquals(spec.Properties[i], prop)) return i;
+        return -1;
     }
 
     /// <summary>What re-executing a trace file showed: whether the property is still false at its end.</summary>
     public readonly record struct Judgement(bool Holds, string Reason);
 
+    /// <summary>Replays a trace on a specification of any type and judges it (see the typed overload).</summary>
+    public static (Trace? Trace, Judgement Judgement) ReplayAndJudge(ISpecHandle spec, string property,
+        int initialIndex, IReadOnlyList<int> choices, IReadOnlyList<int>? loop) =>
+        spec.Accept(new JudgeVisitor(property, initialIndex, choices, loop));
+
+    private sealed class JudgeVisitor(string property, int initial, IReadOnlyList<int> choices, IReadOnlyList<int>? loop)
+        : ISpecVisitor<(Trace?, Judgement)>
+    {
+        public (Trace?, Judgement) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged
+        {
+            var prop = property == NoCrash.Name ? NoCrash : spec.Properties.FirstOrDefault(p => p.Name == property)
+                ?? throw new TraceMismatchException($"unknown property '{property}' of {spec.Name}");
+            return ReplayAndJudge(spec, prop, initial, choices, loop);
+        }
+    }
+
     /// <summary>
     /// Replays a trace and judges its last state: an always-property must be false
     /// there; an eventually-property must be pending there and either no step is
-    /// enabled, or the loop returns to the loop-start state with it pending all along.
-    /// Returns a null trace when the choices do not replay.
+    /// enabled, or the loop returns to the loop-start state with it pending all along;
+    /// no-crash must end in a step that throws. Returns a null trace when the choices do not replay.
     /// </summary>
-    public static (Trace? Trace, Judgement Judgement) ReplayAndJudge<TState>(ISpec<TState> spec, Property prop,
-        int initialIndex, IReadOnlyList<int> choices, IReadOnlyList<int>? loop) where TState : unmanaged
+    public static (Trace? Trace, Judgement Judgement) ReplayAndJudge<TState, TAction>(ISpec<TState, TAction> spec, Property prop,
+        int initialIndex, IReadOnlyList<int> choices, IReadOnlyList<int>? loop) where TState : unmanaged where TAction : unmanaged
     {
         Trace trace;
         try { trace = Replay(spec, prop, initialIndex, choices, loop); }
         catch (TraceMismatchException e) { return (null, new(false, e.Message)); }
+        bool threw = trace.Crashed;
+        if (ReferenceEquals(prop, NoCrash))
+            return (trace, threw ? new(true, "the last step throws") : new(false, "no step throws"));
+        if (threw) return (trace, new(false, $"the trace now crashes before its end: {trace.Why}"));
+        if (prop.Kind == PropertyKind.Sometimes) return (trace, new(false, "a sometimes-property has no counterexample trace"));
 
-        int bit = -1;
-        for (int i = 0; i < spec.Properties.Count; i++) if (ReferenceEquals(spec.Properties[i], prop)) bit = i;
+        int bit = IndexOf(spec, prop);
         if (bit < 0) throw new ArgumentException("property not of this specification", nameof(prop));
         ulong mask = 1UL << bit;
 
         var initial = new List<TState>();
         spec.Initial(initial);
         var states = new List<TState> { initial[initialIndex] };
-        Span<Step> steps = stackalloc Step[SpecLimits.MaxEnabled];
+        Span<TAction> actions = stackalloc TAction[SpecLimits.MaxEnabled];
         foreach (int c in trace.Choices)
         {
             var cur = states[^1];
-            spec.Enabled(cur, steps);
-            states.Add(spec.Next(cur, steps[c]));
+            spec.Enabled(cur, actions);
+            states.Add(spec.Next(cur, actions[c]));
         }
         var last = states[^1];
         if (prop.Kind == PropertyKind.Always)
@@ -251,7 +401,7 @@ public static class Explorer
         if (loop is null)
         {
             if ((spec.Pending(last) & mask) == 0) return (trace, new(false, "the obligation is discharged in the last state"));
-            return spec.Enabled(last, steps) == 0
+            return spec.Enabled(last, actions) == 0
                 ? (trace, new(true, "pending in a terminal state"))
                 : (trace, new(false, "the last state is not terminal"));
         }
@@ -262,7 +412,7 @@ public static class Explorer
         return (trace, new(true, "pending all along a cycle"));
     }
 
-    private static List<TraceVar> RenderOf<TState>(ISpec<TState> spec, in TState s) where TState : unmanaged
+    private static List<TraceVar> RenderOf<TState, TAction>(ISpec<TState, TAction> spec, in TState s) where TState : unmanaged where TAction : unmanaged
     {
         var vars = new List<TraceVar>();
         spec.Render(s, vars);
@@ -270,4 +420,8 @@ public static class Explorer
     }
 }
 
+/// <summary>A trace that does not fit the specification it is replayed on.</summary>
 public sealed class TraceMismatchException(string message) : Exception(message);
+
+/// <summary>A specification that cannot even start (its initial states throw): an input error, not a counterexample.</summary>
+public sealed class SpecException(string message, Exception inner) : Exception(message, inner);

@@ -11,13 +11,17 @@ public sealed record ExploreOptions
     public TimeSpan? TimeLimit { get; init; }
     /// <summary>Keep the state graph to check eventually-properties on cycles; default: when the spec has any.</summary>
     public bool? KeepGraph { get; init; }
-    /// <summary>Stop as soon as every property is violated (an audit needs no more).</summary>
+    /// <summary>Stop as soon as every property is decided (an audit needs no more).</summary>
     public bool StopWhenAllViolated { get; init; } = true;
+    /// <summary>Stop (bound hit) when the store and the queue reach this many bytes; default half the memory .NET may use.</summary>
+    public long MaxMemory { get; init; } = DefaultMaxMemory;
+
+    public static long DefaultMaxMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
 }
 
 public enum Verdict { Holds, Violated, Unknown }
 
-public enum Bound { None, States, Depth, Time }
+public enum Bound { None, States, Depth, Time, Memory }
 
 /// <summary>What the exploration says about one property.</summary>
 public sealed record PropertyOutcome(Property Property, Verdict Verdict, Trace? Trace, string? Reason = null);
@@ -41,6 +45,12 @@ public sealed record Trace(
     int? LoopIndex)
 {
     public int Length => States.Count - 1;
+    /// <summary>Why the property fails at the end, in values (the invariant's own words), when the spec can say.</summary>
+    public string? Why { get; init; }
+    /// <summary>The last step threw.</summary>
+    public bool Crashed { get; init; }
+    /// <summary>Found by breadth-first search: no shorter trace breaks the property (false for a trace read back from a file).</summary>
+    public bool Shortest { get; init; }
 }
 
 public sealed record ExploreReport(

@@ -23,7 +23,7 @@ public sealed record ApiExpectation(IpiApiModel Model, int Rc, ImmutableArray<Ip
 /// interrupt delivery. Every call must return what the model returns, and every
 /// interrupt must make the model's callbacks, with the same bytes, in the same order.
 /// </summary>
-public sealed class ApiMachine(int ringSize, MkIpiFaults faults, int maxOps) : Machine<IpiHarness, ApiExpectation>(maxOps)
+public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps) : Machine<IpiHarness, ApiExpectation>(maxOps)
 {
     private static readonly int[] Ids = [0, 0, 1, 1, 2, 255, 256, -1];
     private static readonly int[] Sizes = [0, 1, 8, 255, 256, 257];
@@ -32,13 +32,13 @@ public sealed class ApiMachine(int ringSize, MkIpiFaults faults, int maxOps) : M
     private static readonly ulong[] Pfns = [0, 1, (1UL << 52) - 1, ulong.MaxValue];
 
     public override Arbitrary<Setup<IpiHarness, ApiExpectation>> Setup =>
-        Arb.From(Gen.Constant<Setup<IpiHarness, ApiExpectation>>(new Start(ringSize, faults)));
+        Arb.From(Gen.Constant<Setup<IpiHarness, ApiExpectation>>(new Start(ringSize, defects)));
 
 
     // No teardown: in interrupt-by-call mode the implementation owns no threads.
-    private sealed class Start(int ringSize, MkIpiFaults faults) : Setup<IpiHarness, ApiExpectation>
+    private sealed class Start(int ringSize, MkIpiDefects defects) : Setup<IpiHarness, ApiExpectation>
     {
-        public override IpiHarness Actual() => new(ringSize, faults);
+        public override IpiHarness Actual() => new(ringSize, defects);
         public override ApiExpectation Model() => new(new IpiApiModel(ringSize), 0, []);
     }
 

@@ -15,9 +15,9 @@ public static class DestroyRace
     public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Null when destroy waited for the sender; otherwise what happened.</summary>
-    public static string? Run(MkIpiFaults faults = MkIpiFaults.None)
+    public static string? Run(MkIpiDefects defects = MkIpiDefects.None)
     {
-        using var ipi = new MkIpi(4, cpuThreads: false, faults);
+        using var ipi = new MkIpi(4, cpuThreads: false, defects);
         ipi.CreateInstance(0);
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();

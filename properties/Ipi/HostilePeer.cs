@@ -38,16 +38,16 @@ public static class HostilePeer
         }, value);
 
     /// <summary>Rounds of (some sends, some scribbles, an interrupt), then clean rounds that must all be delivered.</summary>
-    public static Property Property(MkIpiFaults faults = MkIpiFaults.None) =>
+    public static Property Property(MkIpiDefects defects = MkIpiDefects.None) =>
         Prop.ForAll(Arb.From(Scribbles.ArrayOf()), scribbles =>
         {
-            string? why = Run(scribbles, faults);
+            string? why = Run(scribbles, defects);
             return why == null ? true.ToProperty() : false.Label(why);
         });
 
-    public static string? Run(Scribble[] scribbles, MkIpiFaults faults)
+    public static string? Run(Scribble[] scribbles, MkIpiDefects defects)
     {
-        using var ipi = new MkIpi(Ring, cpuThreads: false, faults);
+        using var ipi = new MkIpi(Ring, cpuThreads: false, defects);
         ipi.CreateInstance(0);
         var sent = new Dictionary<string, int>();   // hex of each accepted message -> deliveries owed
         string? error = null;

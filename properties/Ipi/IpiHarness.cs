@@ -13,9 +13,9 @@ public sealed class IpiHarness : IDisposable
     private readonly List<IpiDelivery> _log = [];
     private readonly Lock _logLock = new();
 
-    public IpiHarness(int ringSize, MkIpiFaults faults = MkIpiFaults.None, bool cpuThreads = false)
+    public IpiHarness(int ringSize, MkIpiDefects defects = MkIpiDefects.None, bool cpuThreads = false)
     {
-        Ipi = new MkIpi(ringSize, cpuThreads, faults);
+        Ipi = new MkIpi(ringSize, cpuThreads, defects);
         Callback = Record;
     }
 

@@ -62,17 +62,17 @@ public static class Linearizability
     }
 
     /// <summary>The property: every generated history run on the implementation has a witness interleaving.</summary>
-    public static Property Property(MkIpiFaults faults = MkIpiFaults.None) =>
+    public static Property Property(MkIpiDefects defects = MkIpiDefects.None) =>
         Prop.ForAll(Arb.From(Histories), threads =>
         {
-            var (results, finals) = Execute(threads, faults);
+            var (results, finals) = Execute(threads, defects);
             return Explain(threads, results, finals) is { } why ? false.Label(why) : true.ToProperty();
         });
 
     /// <summary>Run the threads at once on a fresh implementation; then drain both instances.</summary>
-    public static (LinResult[][] Results, ImmutableArray<IpiDelivery>[] Finals) Execute(LinOp[][] threads, MkIpiFaults faults)
+    public static (LinResult[][] Results, ImmutableArray<IpiDelivery>[] Finals) Execute(LinOp[][] threads, MkIpiDefects defects)
     {
-        using var h = new IpiHarness(Ring, faults);
+        using var h = new IpiHarness(Ring, defects);
         h.Ipi.CreateInstance(0);
         h.Ipi.CreateInstance(1);
         foreach (var t in HandlerTypes) h.Register(t);

@@ -26,9 +26,9 @@ public static class Stress
     private const ulong Type = 0x1_0000_0007; // above 2^32 on purpose
 
     public static StressReport Run(int senders, int messagesPerSender, TimeSpan limit, ulong seed,
-        MkIpiFaults faults = MkIpiFaults.None, int ringSize = 8)
+        MkIpiDefects defects = MkIpiDefects.None, int ringSize = 8)
     {
-        using var ipi = new MkIpi(ringSize, cpuThreads: true, faults);
+        using var ipi = new MkIpi(ringSize, cpuThreads: true, defects);
         ipi.CreateInstance(0);
         var counts = new int[senders * messagesPerSender];   // deliveries of each message, by the receiver
         var sent = new bool[senders * messagesPerSender];    // accepted by SendIpiData, by its sender

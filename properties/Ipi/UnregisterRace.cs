@@ -15,9 +15,9 @@ public static class UnregisterRace
     public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Null when the callback never ran after the unregister returned; otherwise what happened.</summary>
-    public static string? Run(MkIpiFaults faults = MkIpiFaults.None)
+    public static string? Run(MkIpiDefects defects = MkIpiDefects.None)
     {
-        using var ipi = new MkIpi(4, cpuThreads: false, faults);
+        using var ipi = new MkIpi(4, cpuThreads: false, defects);
         ipi.CreateInstance(0);
         using var inA = new ManualResetEventSlim();
         using var returned = new ManualResetEventSlim();

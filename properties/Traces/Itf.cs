@@ -123,6 +123,52 @@ public static class Itf
         }
     }
 
+    /// <summary>
+    /// The first place where a recorded trace (ITF text) and its re-execution differ: a step's
+    /// description or a state's variables. Null when they agree. A trace only speaks of the
+    /// design that wrote it: an edited design must not be judged by an old trace.
+    /// </summary>
+    public static string? FirstDifference(string recordedJson, Trace replayed, string design, string bounds)
+    {
+        using var rec = JsonDocument.Parse(recordedJson, new JsonDocumentOptions { MaxDepth = 64 });
+        using var now = JsonDocument.Parse(Write(replayed, design, bounds));
+        var recSteps = rec.RootElement.GetProperty("#meta").TryGetProperty("steps", out var rs) && rs.ValueKind == JsonValueKind.Array ? rs : default;
+        var nowSteps = now.RootElement.GetProperty("#meta").GetProperty("steps");
+        var recStates = rec.RootElement.GetProperty("states");
+        var nowStates = now.RootElement.GetProperty("states");
+        int n = nowStates.GetArrayLength();
+        if (recStates.GetArrayLength() != n)
+            return $"the trace has {recStates.GetArrayLength()} states, the design now gives {n}";
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 0)
+            {
+                string? said = recSteps.ValueKind == JsonValueKind.Array && recSteps.GetArrayLength() >= i ? recSteps[i - 1].ToString() : null;
+                string does = nowSteps[i - 1].ToString();
+                if (said != does) return $"step {i}: trace says '{Clip(said ?? "(nothing)")}', design now does '{Clip(does)}'";
+            }
+            var a = recStates[i];
+            var b = nowStates[i];
+            if (a.ValueKind != JsonValueKind.Object) return $"state {i}: not an object";
+            foreach (var v in b.EnumerateObject())
+            {
+                if (v.Name == "#meta") continue;
+                if (!a.TryGetProperty(v.Name, out var was)) return $"state {i}: the design now has {v.Name}, which the trace does not";
+                if (!JsonElement.DeepEquals(was, v.Value))
+                    return $"state {i}: {v.Name}: trace says {Clip(was.GetRawText())}, design now gives {Clip(v.Value.GetRawText())}";
+            }
+            foreach (var v in a.EnumerateObject())
+                if (v.Name != "#meta" && !b.TryGetProperty(v.Name, out _)) return $"state {i}: the trace has {v.Name}, which the design no longer has";
+        }
+        return null;
+    }
+
+    private static string Clip(string s)
+    {
+        s = s.ReplaceLineEndings(" ");
+        return s.Length <= 120 ? s : s[..120] + "…";
+    }
+
     private static JsonElement Member(JsonElement obj, string name, JsonValueKind kind, string path)
     {
         if (!obj.TryGetProperty(name, out var v)) throw new FormatException($"{path}{name}: missing");

@@ -15,7 +15,7 @@ public static class TraceText
         if (header is not null) sb.AppendLine($"  {header}");
         sb.AppendLine($"  from:  {p.Source}");
         string shape = t.LoopIndex is int l && l < t.Length ? $", then a cycle back to state {l}" : "";
-        sb.AppendLine($"  shortest counterexample: {t.Length} steps{shape}");
+        sb.AppendLine($"  {(t.Shortest ? "shortest counterexample" : "counterexample")}: {t.Length} steps{shape}");
         sb.AppendLine("  0. initial state");
         foreach (var v in t.States[0].Vars) sb.AppendLine($"       {v.Name} = {v.Value}");
         for (int i = 1; i < t.States.Count; i++)
@@ -24,12 +24,15 @@ public static class TraceText
             foreach (var (name, value) in Changes(t.States[i - 1].Vars, t.States[i].Vars))
                 sb.AppendLine($"       {name} = {value}");
         }
-        if (p.Kind == PropertyKind.Eventually)
+        if (t.Crashed)
+            sb.AppendLine($"  -> {t.Why}");
+        else if (p.Kind == PropertyKind.Eventually)
             sb.AppendLine(t.LoopIndex is int li && li < t.Length
                 ? $"  -> back to state {li}: the cycle repeats forever with the obligation pending"
                 : "  -> no step is enabled: the obligation stays pending forever");
         else
             sb.AppendLine($"  -> {p.Name} is false in state {t.Length}");
+        if (!t.Crashed && t.Why is { } why) sb.AppendLine($"     because {why}");
         return sb.ToString();
     }
 

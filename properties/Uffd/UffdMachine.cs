@@ -24,20 +24,20 @@ public sealed record UffdExpectation(UffdState State, int Rc, UffdKernel.FaultOu
 /// VMAs. After every call: the same return code or fault outcome and message flags, the same
 /// VMAs (split and merged as the kernel does) with the same flags and contexts, the same pages.
 /// </summary>
-public sealed class UffdMachine(IU.UffdImplFaults faults, int maxOps) : Machine<IU.MmStruct, UffdExpectation>(maxOps)
+public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machine<IU.MmStruct, UffdExpectation>(maxOps)
 {
     private static readonly UffdDesign Design = UffdDesigns.Reference;
     private static readonly UffdKernel K = new(Design);
 
     public override Arbitrary<Setup<IU.MmStruct, UffdExpectation>> Setup =>
         Arb.From(from a in Gen.Elements(MemTypes.All) from b in Gen.Elements(MemTypes.All)
-                 select (Setup<IU.MmStruct, UffdExpectation>)new Start(a, b, faults));
+                 select (Setup<IU.MmStruct, UffdExpectation>)new Start(a, b, defects));
 
-    private sealed class Start(MemType a, MemType b, IU.UffdImplFaults faults) : Setup<IU.MmStruct, UffdExpectation>
+    private sealed class Start(MemType a, MemType b, IU.UffdImplDefects defects) : Setup<IU.MmStruct, UffdExpectation>
     {
         public override IU.MmStruct Actual()
         {
-            var mm = new IU.MmStruct([((IU.MemType)a, 2), ((IU.MemType)b, 2)], faults);
+            var mm = new IU.MmStruct([((IU.MemType)a, 2), ((IU.MemType)b, 2)], defects);
             mm.PopulatePageCache(0);
             mm.PopulatePageCache(2);
             mm.UserfaultfdCreate();

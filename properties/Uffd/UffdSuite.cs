@@ -7,6 +7,9 @@ namespace Multikernel.Properties.Uffd;
 /// <summary>The uffd implementation against the specification, for check.</summary>
 public static class UffdSuite
 {
-    public static CheckResult Run(int cases, ulong seed, UffdImplFaults faults = UffdImplFaults.None) =>
-        FsRun.Run("uffd model-based (FsCheck Machine)", new UffdMachine(faults, 40).ToProperty(), cases, seed);
+    /// <summary>The registry's entry point: the reference implementation's checks.</summary>
+    public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed) => [Run(size.ModelCases, seed)];
+
+    public static CheckResult Run(int cases, ulong seed, UffdImplDefects defects = UffdImplDefects.None) =>
+        FsRun.Run("uffd model-based (FsCheck Machine)", new UffdMachine(defects, 40).ToProperty(), cases, seed);
 }

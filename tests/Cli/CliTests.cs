@@ -22,9 +22,10 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Empty(e);
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 17 invariants, 8 implementation checks, 11 proofs", o);
-        Assert.Contains("all 10 hold: no-overwrite", o);
-        Assert.Contains("all 7 hold: one-reason-bit", o);
+        Assert.Contains("everything holds: 25 properties, 8 implementation checks, 11 proofs", o);
+        Assert.Contains("all 14 hold: no-overwrite", o);
+        Assert.Contains("some-delivery, unregister-returns, destroy-in-flight, no-crash", o);
+        Assert.Contains("all 11 hold: one-reason-bit", o);
         Assert.DoesNotContain("FAILS", o);
         Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
         Assert.True(o.Split('\n').Length < 40, o);
@@ -52,9 +53,12 @@ public class CliTests
         Assert.Equal(0, ok);
         Assert.DoesNotContain("REFUTED", o);
         Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
-        var (refOk, oRef, _) = Run("prove", "--design", "reference"); // the IPI reference: a bare name is IPI's
+        var (ambiguous, _, err) = Run("prove", "--design", "reference"); // both mechanisms have one
+        Assert.Equal(2, ambiguous);
+        Assert.Contains("'reference' is ambiguous: ipi/reference or uffd/reference", err);
+        var (refOk, oRef, _) = Run("prove", "--design", "ipi/reference");
         Assert.Equal(0, refOk);
-        Assert.Contains("ring obligations of ipi/reference", oRef);
+        Assert.Contains("obligations of ipi/reference", oRef);
         Assert.DoesNotContain("uffd.", oRef);
         var (bad, o2, _) = Run("prove", "--design", "ref-no-full-check");
         Assert.Equal(1, bad);
@@ -85,7 +89,8 @@ public class CliTests
     [InlineData("check", "--max-states")]
     [InlineData("explore", "tla")]
     [InlineData("replay", "/nonexistent/trace.json")]
-    [InlineData("prove", "--design", "ipi-v1")]
+    [InlineData("prove", "--design", "reference")]
+    [InlineData("audit", "reference")]
     [InlineData("audit", "uffd/v9")]
     [InlineData("explore", "uffd", "--contexts", "3")]
     [InlineData("audit", "uffd-v5", "--senders", "2")]
@@ -98,6 +103,15 @@ public class CliTests
         Assert.Empty(o);
         Assert.Single(e.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("multikernel: ", e);
+    }
+
+    [Fact]
+    public void Prove_on_a_design_the_proofs_do_not_encode_is_not_proved_and_exits_3()
+    {
+        var (code, o, _) = Run("prove", "--design", "ipi-v1");
+        Assert.Equal(3, code);
+        Assert.Contains("obligations of ipi/ipi-v1: no encoding: not proved", o);
+        Assert.DoesNotContain(" proved ", o);
     }
 
     [Fact]

@@ -11,7 +11,9 @@ namespace Multikernel.Tests.Engine;
 /// </summary>
 public struct Counters { public byte X, Y; }
 
-public sealed class CounterSpec(int n, int forbidden = -1, bool reset = false, bool yOnlyLoop = false) : ISpec<Counters>
+public enum CounterAction : byte { IncX, IncY, Reset, ZeroY }
+
+public sealed class CounterSpec(int n, int forbidden = -1, bool reset = false, bool yOnlyLoop = false) : ISpec<Counters, CounterAction>
 {
     public string Name => "test/counters";
     public IReadOnlyList<Property> Properties { get; } =
@@ -22,27 +24,27 @@ public sealed class CounterSpec(int n, int forbidden = -1, bool reset = false, b
 
     public void Initial(List<Counters> into) => into.Add(default);
 
-    public int Enabled(in Counters s, Span<Step> into)
+    public int Enabled(in Counters s, Span<CounterAction> into)
     {
         int k = 0;
-        if (s.X < n && !yOnlyLoop) into[k++] = new Step(0);
-        if (s.Y < n) into[k++] = new Step(1);
-        if (yOnlyLoop && s.Y == n) into[k++] = new Step(3);
-        if (reset && s.X == n && s.Y == n) into[k++] = new Step(2);
+        if (s.X < n && !yOnlyLoop) into[k++] = CounterAction.IncX;
+        if (s.Y < n) into[k++] = CounterAction.IncY;
+        if (yOnlyLoop && s.Y == n) into[k++] = CounterAction.ZeroY;
+        if (reset && s.X == n && s.Y == n) into[k++] = CounterAction.Reset;
         return k;
     }
 
-    public Counters Next(in Counters s, Step step) => step.Actor switch
+    public Counters Next(in Counters s, in CounterAction a) => a switch
     {
-        0 => new Counters { X = (byte)(s.X + 1), Y = s.Y },
-        1 => new Counters { X = s.X, Y = (byte)(s.Y + 1) },
-        3 => new Counters { X = s.X, Y = 0 },
+        CounterAction.IncX => new Counters { X = (byte)(s.X + 1), Y = s.Y },
+        CounterAction.IncY => new Counters { X = s.X, Y = (byte)(s.Y + 1) },
+        CounterAction.ZeroY => new Counters { X = s.X, Y = 0 },
         _ => default,
     };
 
     public ulong Violated(in Counters s) => s.X + s.Y == forbidden ? 1UL : 0;
     public ulong Pending(in Counters s) => s.X < n ? 2UL : 0;
-    public string Describe(in Counters s, Step step) => step.Actor switch { 0 => "x++", 1 => "y++", 3 => "y = 0", _ => "reset" };
+    public string Describe(in Counters s, in CounterAction a) => a switch { CounterAction.IncX => "x++", CounterAction.IncY => "y++", CounterAction.ZeroY => "y = 0", _ => "reset" };
     public void Render(in Counters s, List<TraceVar> into)
     {
         into.Add(new("x", TraceValue.Of(s.X)));

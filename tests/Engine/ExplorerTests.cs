@@ -115,17 +115,15 @@ public class ExplorerTests
     }
 }
 
-/// <summary>Two states: 0 -> 1, and state 1 is terminal with the obligation pending.</summary>
-internal sealed class StuckSpec : Model.Checking.ISpec<Counters>
+/// <summary>Two states: 0 -> 1, and state 1 is terminal with the obligation pending. Presentation: the defaults.</summary>
+internal sealed class StuckSpec : Model.Checking.ISpec<Counters, CounterAction>
 {
     public string Name => "test/stuck";
     public IReadOnlyList<Model.Checking.Property> Properties { get; } =
         [new("x-done", Model.Checking.PropertyKind.Eventually, "never discharged", "test")];
     public void Initial(List<Counters> into) => into.Add(default);
-    public int Enabled(in Counters s, Span<Model.Checking.Step> into) { if (s.Y == 0) { into[0] = new(0); return 1; } return 0; }
-    public Counters Next(in Counters s, Model.Checking.Step step) => new() { Y = 1 };
+    public int Enabled(in Counters s, Span<CounterAction> into) { if (s.Y == 0) { into[0] = CounterAction.IncY; return 1; } return 0; }
+    public Counters Next(in Counters s, in CounterAction a) => new() { Y = 1 };
     public ulong Violated(in Counters s) => 0;
     public ulong Pending(in Counters s) => 1;
-    public string Describe(in Counters s, Model.Checking.Step step) => "y = 1";
-    public void Render(in Counters s, List<Model.Checking.TraceVar> into) => into.Add(new("y", Model.Checking.TraceValue.Of(s.Y)));
 }

@@ -11,9 +11,9 @@ public class ModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Run(MkIpiFaults faults, int cases = 300)
+    private CheckResult Run(MkIpiDefects defects, int cases = 300)
     {
-        var r = FsRun.Run($"ipi model-based ({faults})", new ApiMachine(4, faults, 40).ToProperty(), cases, Seed);
+        var r = FsRun.Run($"ipi model-based ({defects})", new ApiMachine(4, defects, 40).ToProperty(), cases, Seed);
         output.WriteLine(r.ToString());
         return r;
     }
@@ -21,14 +21,14 @@ public class ModelBasedTests(ITestOutputHelper output)
     [Fact]
     public void Implementation_agrees_with_the_model()
     {
-        var r = Run(MkIpiFaults.None);
+        var r = Run(MkIpiDefects.None);
         Assert.True(r.Holds, r.Detail);
     }
 
     [Theory]
-    [InlineData(MkIpiFaults.NoFullCheck, "the model returns -ENOSPC")]
-    [InlineData(MkIpiFaults.NoIndexMask, "IndexOutOfRange")]
-    public void Sequential_mutants_are_caught_and_shrunk(MkIpiFaults fault, string expect)
+    [InlineData(MkIpiDefects.NoFullCheck, "the model returns -ENOSPC")]
+    [InlineData(MkIpiDefects.NoIndexMask, "IndexOutOfRange")]
+    public void Sequential_mutants_are_caught_and_shrunk(MkIpiDefects fault, string expect)
     {
         var r = Run(fault);
         Assert.False(r.Holds);

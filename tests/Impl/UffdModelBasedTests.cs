@@ -11,9 +11,9 @@ public class UffdModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Run(UffdImplFaults faults, int cases = 1000)
+    private CheckResult Run(UffdImplDefects defects, int cases = 1000)
     {
-        var r = FsRun.Run($"uffd model-based ({faults})", new UffdMachine(faults, 40).ToProperty(), cases, Seed);
+        var r = FsRun.Run($"uffd model-based ({defects})", new UffdMachine(defects, 40).ToProperty(), cases, Seed);
         output.WriteLine(r.ToString());
         return r;
     }
@@ -21,15 +21,15 @@ public class UffdModelBasedTests(ITestOutputHelper output)
     [Fact]
     public void Implementation_agrees_with_the_reference_specification()
     {
-        var r = Run(UffdImplFaults.None);
+        var r = Run(UffdImplDefects.None);
         Assert.True(r.Holds, r.Detail);
     }
 
     [Theory]
-    [InlineData(UffdImplFaults.NoSplit, "VMAs [")]
-    [InlineData(UffdImplFaults.NoMerge, "VMAs [")]
-    [InlineData(UffdImplFaults.MinorAsMissing, "message flags")]
-    public void Mutants_are_caught_and_shrunk(UffdImplFaults fault, string expect)
+    [InlineData(UffdImplDefects.NoSplit, "VMAs [")]
+    [InlineData(UffdImplDefects.NoMerge, "VMAs [")]
+    [InlineData(UffdImplDefects.MinorAsMissing, "message flags")]
+    public void Mutants_are_caught_and_shrunk(UffdImplDefects fault, string expect)
     {
         var r = Run(fault);
         Assert.False(r.Holds);

@@ -56,7 +56,7 @@ public class ReferenceTests
         var init = new List<IpiState>();
         spec.Initial(init);
         foreach (var s in init) { seen.Add(Fingerprint.Of(s)); queue.Enqueue(s); }
-        var steps = new Model.Checking.Step[Model.Checking.SpecLimits.MaxEnabled];
+        var steps = new IpiAction[Model.Checking.SpecLimits.MaxEnabled];
         while (queue.Count > 0)
         {
             var s = queue.Dequeue();

@@ -31,7 +31,7 @@ public class RingInvariantOnSpecTests(ITestOutputHelper output)
         var rng = new Random(seed);
         var init = new List<IpiState>();
         spec.Initial(init);
-        Span<Step> steps = stackalloc Step[SpecLimits.MaxEnabled];
+        Span<IpiAction> steps = stackalloc IpiAction[SpecLimits.MaxEnabled];
         for (int w = 0; w < walks; w++)
         {
             var s = init[0];

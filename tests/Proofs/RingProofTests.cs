@@ -13,7 +13,7 @@ namespace Multikernel.Tests.Proofs;
 
 public class RingProofTests(ITestOutputHelper output)
 {
-    private ProofResult[] ProveAll(RingDesign.Mutation m)
+    private ProofResult[] ProveAll(RingDesign.Defect m)
     {
         var results = RingProofs.For(m).Select(o => Prover.Prove(o)).ToArray();
         foreach (var r in results) output.WriteLine(r.ToString());
@@ -23,13 +23,13 @@ public class RingProofTests(ITestOutputHelper output)
     [Fact]
     public void Reference_ring_obligations_are_proved()
     {
-        Assert.All(ProveAll(RingDesign.Mutation.None), r => Assert.Equal(ProofVerdict.Proved, r.Verdict));
+        Assert.All(ProveAll(RingDesign.Defect.None), r => Assert.Equal(ProofVerdict.Proved, r.Verdict));
     }
 
     [Fact]
     public void Claim_without_the_full_check_is_refuted_with_the_models_values()
     {
-        var results = ProveAll(RingDesign.Mutation.NoFullCheck).ToDictionary(r => r.Obligation.Name);
+        var results = ProveAll(RingDesign.Defect.NoFullCheck).ToDictionary(r => r.Obligation.Name);
         var r = results["ring.claim-inductive"];
         Assert.Equal(ProofVerdict.Refuted, r.Verdict);
         Assert.Matches(@"^ring = \d+, head = \S+, tail = \S+, slot = \d+, slot_state = \d+$", r.Detail);
@@ -40,7 +40,7 @@ public class RingProofTests(ITestOutputHelper output)
     [Fact]
     public void A_drain_that_does_not_free_the_slot_is_refuted()
     {
-        var results = ProveAll(RingDesign.Mutation.NoClear).ToDictionary(r => r.Obligation.Name);
+        var results = ProveAll(RingDesign.Defect.NoClear).ToDictionary(r => r.Obligation.Name);
         Assert.Equal(ProofVerdict.Refuted, results["ring.consume-inductive"].Verdict);
         Assert.Contains("slot_state = 2", results["ring.consume-inductive"].Detail); // READY, left behind the tail
         Assert.Equal(ProofVerdict.Proved, results["ring.publish-inductive"].Verdict);
@@ -49,7 +49,7 @@ public class RingProofTests(ITestOutputHelper output)
     [Fact]
     public void An_unmasked_index_is_refuted()
     {
-        var r = ProveAll(RingDesign.Mutation.NoMask).Single(x => x.Obligation.Name == "ring.slot-in-bounds");
+        var r = ProveAll(RingDesign.Defect.NoMask).Single(x => x.Obligation.Name == "ring.slot-in-bounds");
         Assert.Equal(ProofVerdict.Refuted, r.Verdict);
         Assert.Contains("counter = ", r.Detail);
     }

@@ -27,7 +27,7 @@ public sealed class IpiV2 : IrqWorkDesign
         {
             case 0:
                 if (k.RejectOversize(ref s, cpu)) return;
-                if (!k.LookupArea(ref s, cpu)) { k.Return(ref s, cpu, -Kernel.Errno.ENODEV); return; }
+                if (!IpiKernel.LookupArea(ref s, cpu)) { k.Return(ref s, cpu, -Kernel.Errno.ENODEV); return; }
                 break;
             case 1: k.Memset(ref s, cpu, 0); break;
             case 2: k.WriteHeader(ref s, cpu, 0); break;

@@ -19,8 +19,8 @@ public abstract class IrqWorkDesign : IpiDesign
     public override void Interrupt(ref IpiState s, IpiKernel k)
     {
         s.IpiPending = 0;
-        ref var data = ref s.Slots[0];
-        if (!Valid(data)) { IpiKernel.Drop(ref s, 0); return; }
+        var data = k.Slot(ref s, 0);
+        if (!Valid(data)) { k.Drop(ref s, 0); return; }
         bool ownQueued = false;
         int own = data.Live != 0 ? k.Bounds.Intended(data.Live) : -1;
         // mk_handlers is a LIFO list: the handler registered last comes first.
@@ -30,7 +30,7 @@ public abstract class IrqWorkDesign : IpiDesign
             k.QueueWork(ref s, h, 0);
             ownQueued |= h == own;
         }
-        if (!ownQueued) IpiKernel.Taken(ref s, 0);
+        if (!ownQueued) k.Taken(ref s, 0);
     }
 
     public override int WorkItems(IpiBounds b) => b.Handlers;
@@ -43,8 +43,14 @@ public abstract class IrqWorkDesign : IpiDesign
         ref var hd = ref s.Handlers[h];
         hd.Flags &= unchecked((byte)~MkIpiHandler.WorkPending);
         int slot = hd.SavedData - 1;
-        var view = s.Slots[slot];
+        var view = k.Slot(ref s, slot);
         k.Callback(ref s, h, view, hd.Dispatched, slot);
+    }
+
+    public override void RenderHandler(in MkIpiHandler h, List<(string, Checking.TraceValue)> fields)
+    {
+        fields.Add(("work_pending", Checking.TraceValue.Of((h.Flags & MkIpiHandler.WorkPending) != 0)));
+        fields.Add(("saved_data", Checking.TraceValue.Of(h.SavedData == 0 ? "NULL" : $"slot{h.SavedData - 1}")));
     }
 
     public override IReadOnlyList<string> UnregisterSteps =>

@@ -1,3 +1,5 @@
+using Multikernel.Model.Checking;
+
 namespace Multikernel.Model.Ipi.Designs;
 
 /// <summary>
@@ -7,13 +9,21 @@ namespace Multikernel.Model.Ipi.Designs;
 /// private copy, frees the slot and advances tail, then calls the handlers whose
 /// 64-bit type matches. The area is found under RCU and freed after
 /// synchronize_rcu(); unregister unlinks and waits for the drain with
-/// irq_work_sync(). The <see cref="Mutation"/> knobs each remove one of these
+/// irq_work_sync(). The <see cref="Defect"/> knobs each remove one of these
 /// safeguards, so that every invariant has a design on which it fails.
+/// <para>
+/// A variant derives from this class and reuses the protected building blocks (the
+/// ring arithmetic, <see cref="LookupStep"/>, <see cref="ClaimStep"/>, <see cref="FillStep"/>,
+/// <see cref="PublishStep"/>, <see cref="IpiStep"/>, the drain and the dispatch), adding
+/// steps of its own to <see cref="Program"/>. A variant is not covered by the ring proofs
+/// unless it declares, by overriding <see cref="EncodedRing"/>, that it runs the ring
+/// operations the encoding describes.
+/// </para>
 /// </summary>
 public class RingDesign : IpiDesign
 {
     [Flags]
-    public enum Mutation
+    public enum Defect
     {
         None = 0,
         /// <summary>Claim without checking head - tail against the ring size.</summary>
@@ -30,75 +40,102 @@ public class RingDesign : IpiDesign
         NoRcu = 32,
     }
 
-    private readonly Mutation _mutation;
-    private readonly string _name;
+    /// <summary>One step of the send path: runs it, and returns false when the send has returned (the CPU moved on).</summary>
+    protected delegate bool SendStep(ref IpiState s, int cpu, IpiKernel k);
 
-    public RingDesign(string name = "reference", Mutation mutation = Mutation.None)
+    private readonly string _name;
+    private readonly (string Line, SendStep Run)[] _program;
+
+    public RingDesign(string name = "reference", Defect defects = Defect.None)
     {
         _name = name;
-        _mutation = mutation;
-        _sendSteps = Has(Mutation.EarlyPublish) ? [Lookup, Claim, Publish, Fill, Ipi] : [Lookup, Claim, Fill, Publish, Ipi];
+        Defects = defects;
+        (string, SendStep) lookup = (Lookup, LookupStep), claim = (Claim, ClaimStep), fill = (Fill, FillStep),
+            publish = (Publish, PublishStep), ipi = (Ipi, IpiStep);
+        _program = Has(Defect.EarlyPublish) ? [lookup, claim, publish, fill, ipi] : [lookup, claim, fill, publish, ipi];
     }
 
-    private readonly string[] _sendSteps;
-
     public override string Name => _name;
-    public override string Summary => _mutation == Mutation.None
+    public override string Summary => Defects == Defect.None
         ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync"
-        : $"reference with a deliberate defect: {_mutation}";
+        : $"reference with a deliberate defect: {Defects}";
 
     /// <summary>The safeguards this design removes (none for the reference).</summary>
-    public Mutation Mutations => _mutation;
+    public Defect Defects { get; }
 
-    private bool Has(Mutation m) => (_mutation & m) != 0;
+    /// <summary>
+    /// The ring operations this design runs, as proofs/Ipi encodes them (the reference's, less
+    /// <see cref="Defects"/>); null when the proofs do not speak of this design. A subclass may
+    /// change any step, so it gets null unless it overrides this and takes responsibility.
+    /// </summary>
+    public virtual Defect? EncodedRing => GetType() == typeof(RingDesign) ? Defects : null;
+
+    protected bool Has(Defect d) => (Defects & d) != 0;
     public override int Slots(IpiBounds b) => b.Ring;
-    private static MkRing Ring(IpiBounds b) => new((uint)b.Ring, CounterBits: 8); // IpiState keeps byte counters
-    private int Index(IpiBounds b, int counter) => Has(Mutation.NoMask) ? counter : (int)Ring(b).Slot((uint)counter);
+    public override bool SlotHasState => true;
 
-    public override IReadOnlyList<string> SendSteps => _sendSteps;
+    // ---- building blocks ---------------------------------------------------------
 
-    private const string Lookup = "rcu_read_lock(); ipi = rcu_dereference(mk_instance_ipi_map[instance_id])";
-    private const string Claim = "head = READ_ONCE(ring->head); if (head - smp_load_acquire(&ring->tail) >= MK_IPI_RING) return -ENOSPC; cmpxchg(&ring->head, head, head + 1)";
-    private const string Fill = "slot = &ring->slots[head & (MK_IPI_RING - 1)]; slot->sender_cpu, type, data_size = …; memcpy(slot->buffer, data, data_size)";
-    private const string Publish = "smp_store_release(&slot->state, MK_SLOT_READY)";
-    private const string Ipi = "__apic_send_IPI(cpu, MULTIKERNEL_VECTOR); rcu_read_unlock(); return 0";
+    /// <summary>The ring's arithmetic at the model's counter width (IpiState keeps byte counters).</summary>
+    protected static MkRing Ring(IpiBounds b) => new((uint)b.Ring, CounterBits: 8);
+    /// <summary>The slot index of a free-running counter: masked, unless the design forgets to.</summary>
+    protected int SlotIndex(IpiBounds b, int counter) => Has(Defect.NoMask) ? counter : (int)Ring(b).Slot((uint)counter);
+
+    /// <summary>The send path, one entry per step: its source line and what it does. A variant extends it.</summary>
+    protected virtual IReadOnlyList<(string Line, SendStep Run)> Program => _program;
+
+    public override IReadOnlyList<string> SendSteps => Program.Select(p => p.Line).ToArray();
 
     public override void SendIpiData(ref IpiState s, int cpu, IpiKernel k)
     {
-        ref var c = ref s.Senders[cpu];
-        string step = _sendSteps[c.Pc];
-        if (step == Lookup)
-        {
-            if (k.RejectOversize(ref s, cpu)) return;
-            if (!k.LookupArea(ref s, cpu)) { k.Return(ref s, cpu, -Kernel.Errno.ENODEV); return; }
-        }
-        else if (step == Claim)
-        {
-            if (!Has(Mutation.NoFullCheck) && Ring(k.Bounds).Full(s.Head, s.Tail)) { k.Return(ref s, cpu, -Kernel.Errno.ENOSPC); return; }
-            c.Slot = s.Head;
-            s.Head = (byte)Ring(k.Bounds).Advance(s.Head);
-        }
-        else if (step == Fill)
-        {
-            if (k.Slot(ref s, Index(k.Bounds, c.Slot), out int slot))
-            {
-                k.WriteHeader(ref s, cpu, slot);
-                k.CopyPayload(ref s, cpu, slot);
-                k.Complete(ref s, cpu, slot);
-            }
-        }
-        else if (step == Publish)
-        {
-            if (k.Slot(ref s, Index(k.Bounds, c.Slot), out int slot)) s.Slots[slot].State = IpiConstants.SlotReady;
-        }
-        else
-        {
-            IpiKernel.RaiseIpi(ref s);
-            k.Return(ref s, cpu, 0);
-            return;
-        }
-        c.Pc++;
+        if (Program[s.Senders[cpu].Pc].Run(ref s, cpu, k)) s.Senders[cpu].Pc++;
     }
+
+    protected const string Lookup = "rcu_read_lock(); ipi = rcu_dereference(mk_instance_ipi_map[instance_id])";
+    protected const string Claim = "head = READ_ONCE(ring->head); if (head - smp_load_acquire(&ring->tail) >= MK_IPI_RING) return -ENOSPC; cmpxchg(&ring->head, head, head + 1)";
+    protected const string Fill = "slot = &ring->slots[head & (MK_IPI_RING - 1)]; slot->sender_cpu, type, data_size = …; memcpy(slot->buffer, data, data_size)";
+    protected const string Publish = "smp_store_release(&slot->state, MK_SLOT_READY)";
+    protected const string Ipi = "__apic_send_IPI(cpu, MULTIKERNEL_VECTOR); rcu_read_unlock(); return 0";
+
+    protected bool LookupStep(ref IpiState s, int cpu, IpiKernel k)
+    {
+        if (k.RejectOversize(ref s, cpu)) return false;
+        if (IpiKernel.LookupArea(ref s, cpu)) return true;
+        k.Return(ref s, cpu, -Kernel.Errno.ENODEV);
+        return false;
+    }
+
+    protected bool ClaimStep(ref IpiState s, int cpu, IpiKernel k)
+    {
+        if (!Has(Defect.NoFullCheck) && Ring(k.Bounds).Full(s.Head, s.Tail)) { k.Return(ref s, cpu, -Kernel.Errno.ENOSPC); return false; }
+        s.Senders[cpu].Slot = s.Head;
+        s.Head = (byte)Ring(k.Bounds).Advance(s.Head);
+        return true;
+    }
+
+    protected bool FillStep(ref IpiState s, int cpu, IpiKernel k)
+    {
+        int slot = SlotIndex(k.Bounds, s.Senders[cpu].Slot);
+        k.WriteHeader(ref s, cpu, slot);
+        k.CopyPayload(ref s, cpu, slot);
+        k.Complete(ref s, cpu, slot);
+        return true;
+    }
+
+    protected bool PublishStep(ref IpiState s, int cpu, IpiKernel k)
+    {
+        k.Slot(ref s, SlotIndex(k.Bounds, s.Senders[cpu].Slot)).State = IpiConstants.SlotReady;
+        return true;
+    }
+
+    protected static bool IpiStep(ref IpiState s, int cpu, IpiKernel k)
+    {
+        IpiKernel.RaiseIpi(ref s);
+        k.Return(ref s, cpu, 0);
+        return false;
+    }
+
+    // ---- the receiver ------------------------------------------------------------
 
     public override string InterruptLine => "multikernel_interrupt_handler(): irq_work_queue(&ring->work)";
     public override bool InterruptEnabled(in IpiState s) => s.RingWork != 2; // hardirqs do not nest
@@ -117,22 +154,31 @@ public class RingDesign : IpiDesign
 
     public override void RunWork(ref IpiState s, int work, IpiKernel k)
     {
-        if (s.Targets != 0)
-        {
-            int h = System.Numerics.BitOperations.TrailingZeroCount(s.Targets);
-            s.Targets &= (byte)(s.Targets - 1);
-            k.Callback(ref s, h, s.Copy);
-            return;
-        }
+        if (s.Targets != 0) DispatchStep(ref s, k);
+        else DrainStep(ref s, k);
+    }
+
+    /// <summary>Calls the next handler picked for the private copy.</summary>
+    protected static void DispatchStep(ref IpiState s, IpiKernel k)
+    {
+        int h = System.Numerics.BitOperations.TrailingZeroCount(s.Targets);
+        s.Targets &= (byte)(s.Targets - 1);
+        k.Callback(ref s, h, s.Copy);
+    }
+
+    /// <summary>Takes the READY slot at tail into the private copy, frees it, advances tail, and picks the handlers of its type.</summary>
+    protected void DrainStep(ref IpiState s, IpiKernel k)
+    {
         s.RingWork = 2;
-        if (!k.Slot(ref s, Index(k.Bounds, s.Tail), out int slot) || s.Slots[slot].State != IpiConstants.SlotReady)
+        int slot = SlotIndex(k.Bounds, s.Tail);
+        if (!k.InRing(ref s, slot) || s.Slots[slot].State != IpiConstants.SlotReady)
         {
             s.RingWork = 0; // ring empty: the work is done
             s.Copy = default;
             return;
         }
         k.TakeCopy(ref s, slot);
-        if (!Has(Mutation.NoClear)) s.Slots[slot].State = IpiConstants.SlotFree;
+        if (!Has(Defect.NoClear)) k.Slot(ref s, slot).State = IpiConstants.SlotFree;
         s.Tail = (byte)Ring(k.Bounds).Advance(s.Tail);
         // list_for_each_entry_rcu(h, &mk_handlers): the walk sees the list as it is now.
         for (int h = 0; h < k.Bounds.Handlers; h++)
@@ -140,7 +186,9 @@ public class RingDesign : IpiDesign
                 s.Targets |= (byte)(1 << h);
     }
 
-    public override IReadOnlyList<string> UnregisterSteps => Has(Mutation.NoSync)
+    // ---- unregister and destroy ----------------------------------------------------
+
+    public override IReadOnlyList<string> UnregisterSteps => Has(Defect.NoSync)
         ? ["mutex_lock(&mk_handlers_mutex); list_del_rcu(&handler->list); mutex_unlock(); kfree_rcu(handler); return"]
         : ["mutex_lock(&mk_handlers_mutex); list_del_rcu(&handler->list); mutex_unlock()",
            "irq_work_sync(&ring->work); kfree(handler); return"];
@@ -148,7 +196,7 @@ public class RingDesign : IpiDesign
     public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc switch
     {
         0 => true,
-        1 => !Has(Mutation.NoSync) && (s.RingWork == 0 || s.Area != IpiState.AreaLive),
+        1 => !Has(Defect.NoSync) && (s.RingWork == 0 || s.Area != IpiState.AreaLive),
         _ => false,
     };
 
@@ -157,7 +205,7 @@ public class RingDesign : IpiDesign
         if (s.UnregisterPc == 0)
         {
             s.Handlers[0].Flags &= unchecked((byte)~MkIpiHandler.Linked);
-            if (Has(Mutation.NoSync)) IpiKernel.UnregisterReturned(ref s, 0);
+            if (Has(Defect.NoSync)) IpiKernel.UnregisterReturned(ref s, 0);
         }
         else IpiKernel.UnregisterReturned(ref s, 0);
         s.UnregisterPc++;
@@ -166,14 +214,14 @@ public class RingDesign : IpiDesign
     public override IReadOnlyList<string> DestroySteps =>
     [
         "rcu_assign_pointer(mk_instance_ipi_map[id], NULL)",
-        Has(Mutation.NoRcu) ? "multikernel_free_ipi_buffer(…)" : "synchronize_rcu(); multikernel_free_ipi_buffer(…)",
+        Has(Defect.NoRcu) ? "multikernel_free_ipi_buffer(…)" : "synchronize_rcu(); multikernel_free_ipi_buffer(…)",
     ];
 
     public override bool DestroyEnabled(in IpiState s)
     {
         if (s.DestroyPc == 0) return true;
         if (s.DestroyPc > 1) return false;
-        if (Has(Mutation.NoRcu)) return true;
+        if (Has(Defect.NoRcu)) return true;
         for (int i = 0; i < IpiBounds.MaxSenders; i++) if (s.Senders[i].HoldsArea != 0) return false;
         return true;
     }
@@ -182,5 +230,20 @@ public class RingDesign : IpiDesign
     {
         s.Area = s.DestroyPc == 0 ? IpiState.AreaUnpublished : IpiState.AreaFreed;
         s.DestroyPc++;
+    }
+
+    // ---- presentation --------------------------------------------------------------
+
+    public override void RenderReceiver(in IpiState s, IpiKernel k, List<TraceVar> into)
+    {
+        into.Add(new("ring", TraceValue.Record(("head", TraceValue.Of(s.Head)), ("tail", TraceValue.Of(s.Tail)))));
+        into.Add(new("ring_work", TraceValue.Of(s.RingWork switch { 0 => "idle", 1 => "queued", _ => "running" })));
+        into.Add(new("copy", IpiPresentation.Slot(s.Copy, k, withState: false)));
+        into.Add(new("to_call", TraceValue.Of(IpiPresentation.HandlerSet(s.Targets))));
+    }
+
+    public override void RenderSender(in SenderCpu c, List<(string, TraceValue)> fields)
+    {
+        if (c.Pc != SenderCpu.Done && c.Pc >= 2) fields.Add(("claimed", TraceValue.Of(c.Slot)));
     }
 }
