@@ -89,7 +89,7 @@ internal static class Mechanisms
         foreach (var t in types)
         {
             if (t.IsAbstract || !typeof(IDesign).IsAssignableFrom(t) || t.GetConstructor(Type.EmptyTypes) is null) continue;
-            if (!Loaded.Add(t.AssemblyQualifiedName ?? t.FullName ?? t.Name)) continue;
+            lock (Loaded) if (!Loaded.Add(t.AssemblyQualifiedName ?? t.FullName ?? t.Name)) continue;
             IDesign d;
             try { d = (IDesign)Activator.CreateInstance(t)!; }
             catch (TargetInvocationException e) { throw new UsageException($"{command}: --load: new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); }

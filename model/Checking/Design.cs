@@ -36,19 +36,24 @@ public sealed class DesignCatalogue
     }
 
     public IDesign Reference { get; }
-    public IEnumerable<IDesign> All => _all.Select(x => x.Design);
-    public IEnumerable<IDesign> Of(DesignOrigin origin) => _all.Where(x => x.Origin == origin).Select(x => x.Design);
-    public DesignOrigin OriginOf(IDesign d) => _all.First(x => ReferenceEquals(x.Design, d)).Origin;
+    public IReadOnlyList<IDesign> All { get { lock (_all) return _all.Select(x => x.Design).ToArray(); } }
+    public IReadOnlyList<IDesign> Of(DesignOrigin origin) { lock (_all) return _all.Where(x => x.Origin == origin).Select(x => x.Design).ToArray(); }
+    public DesignOrigin OriginOf(IDesign d) { lock (_all) return _all.First(x => ReferenceEquals(x.Design, d)).Origin; }
 
-    public IDesign? Find(string name) =>
-        _all.FirstOrDefault(x => string.Equals(x.Design.Name, name, StringComparison.OrdinalIgnoreCase)).Design;
+    public IDesign? Find(string name)
+    {
+        lock (_all) return _all.FirstOrDefault(x => string.Equals(x.Design.Name, name, StringComparison.OrdinalIgnoreCase)).Design;
+    }
 
-    /// <summary>Adds a design; its name must be new in this catalogue.</summary>
+    /// <summary>Adds a design; its name must be new in this catalogue (designs loaded from users' assemblies too).</summary>
     public void Add(IDesign design, DesignOrigin origin)
     {
-        if (string.IsNullOrWhiteSpace(design.Name) || design.Name.Contains('/', StringComparison.Ordinal))
-            throw new ArgumentException($"design name '{design.Name}' must be non-empty and without '/'");
-        if (Find(design.Name) is not null) throw new ArgumentException($"a design named '{design.Name}' already exists");
-        _all.Add((design, origin));
+        if (string.IsNullOrWhiteSpace(design.Name) || design.Name.Contains('/', StringComparison.Ordinal) || design.Name.Any(char.IsWhiteSpace))
+            throw new ArgumentException($"design name '{design.Name}' must be non-empty, without '/' or spaces");
+        lock (_all)
+        {
+            if (Find(design.Name) is not null) throw new ArgumentException($"a design named '{design.Name}' already exists");
+            _all.Add((design, origin));
+        }
     }
 }

@@ -18,9 +18,20 @@ public class CliTests
     [Fact]
     public void Check_passes_on_the_reference_and_fits_one_screen()
     {
-        var (code, o, e) = Run("check", "--seed", "42");
+        string junit = Path.Combine(Directory.CreateTempSubdirectory("mk-junit").FullName, "check.xml");
+        var (code, o, e) = Run("check", "--seed", "42", "--junit", junit);
         Assert.Equal(0, code);
         Assert.Empty(e);
+        // JUnit XML: one test case per property, implementation check and proof, none failing.
+        var doc = System.Xml.Linq.XDocument.Load(junit);
+        Assert.Equal("testsuites", doc.Root!.Name.LocalName);
+        var cases = doc.Descendants("testcase").ToList();
+        Assert.Equal(25 + 8 + 11, cases.Count);
+        Assert.Equal("44", doc.Root.Attribute("tests")!.Value);
+        Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
+        Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
+        Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
+        Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
         Assert.Contains("seed 42; replay with --seed 42", o);
         Assert.Contains("everything holds: 25 properties, 8 implementation checks, 11 proofs", o);
         Assert.Contains("all 14 hold: no-overwrite", o);
@@ -111,7 +122,23 @@ public class CliTests
         var (code, o, _) = Run("prove", "--design", "ipi-v1");
         Assert.Equal(3, code);
         Assert.Contains("obligations of ipi/ipi-v1: no encoding: not proved", o);
-        Assert.DoesNotContain(" proved ", o);
+        Assert.DoesNotContain("ring.", o);
+    }
+
+    [Fact]
+    public void Junit_failures_carry_the_counterexample()
+    {
+        // check runs the references only; a violation's text is exercised through the writer directly.
+        var r = Explorer.Run(new IpiSpec(IpiDesigns.Find("ipi-v2")!), new() { StopWhenAllViolated = true });
+        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-junit").FullName, "v2.xml");
+        var j = Multikernel.Cli.Commands.JUnit.Open(file);
+        j.Exploration("ipi/ipi-v2", "senders=2", r);
+        j.Save();
+        var doc = System.Xml.Linq.XDocument.Load(file);
+        var failure = doc.Descendants("testcase").Single(c => c.Attribute("name")!.Value == "handler-type").Element("failure")!;
+        Assert.Contains("handler-type violated in", failure.Attribute("message")!.Value);
+        Assert.Contains("0. initial state", failure.Value);
+        Assert.Equal(r.Outcomes.Count(o => o.Verdict == Verdict.Violated).ToString(System.Globalization.CultureInfo.InvariantCulture), doc.Root!.Attribute("failures")!.Value);
     }
 
     [Fact]

@@ -244,6 +244,8 @@ public class RingDesign : IpiDesign
 
     public override void RenderSender(in SenderCpu c, List<(string, TraceValue)> fields)
     {
-        if (c.Pc != SenderCpu.Done && c.Pc >= 2) fields.Add(("claimed", TraceValue.Of(c.Slot)));
+        var program = Program;
+        for (int i = 0; i < c.Pc && i < program.Count; i++)
+            if (program[i].Line == Claim) { fields.Add(("claimed", TraceValue.Of(c.Slot))); return; }
     }
 }

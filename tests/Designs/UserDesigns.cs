@@ -1,0 +1,113 @@
+using Multikernel.Model.Ipi;
+using Multikernel.Model.Ipi.Designs;
+
+namespace Multikernel.Tests.Designs;
+
+/// <summary>
+/// The README's example of a design of your own, in an assembly of your own: the reference
+/// ring initialised lazily by the first sender. It owns a shared variable, adds a step in
+/// front of the send path, and reuses the ring's building blocks. Two senders can both see
+/// the ring uninitialised; the second resets head under the first one's claim.
+/// </summary>
+public sealed class LazyInitRing : RingDesign
+{
+    public LazyInitRing() : base("my-lazy-init") { }
+
+    public override string Summary => "example: the ring is initialised by the first sender (if (!ring->ready) { head = tail = 0; ready = 1; })";
+    public override IReadOnlyList<string> SharedNames => ["ring_ready"];
+    public override IReadOnlyList<string> LocalNames => ["saw_unready"];
+
+    private const string Check = "if (!READ_ONCE(ring->ready))";
+    private const string Init = "ring->head = ring->tail = 0; WRITE_ONCE(ring->ready, 1);";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program => [(Check, CheckReady), (Init, InitRing), .. base.Program];
+
+    private static bool CheckReady(ref IpiState s, int cpu, IpiKernel k)
+    {
+        s.Senders[cpu].Locals[0] = (byte)(s.Shared[0] == 0 ? 1 : 0);
+        return true;
+    }
+
+    private static bool InitRing(ref IpiState s, int cpu, IpiKernel k)
+    {
+        if (s.Senders[cpu].Locals[0] != 0) { s.Head = s.Tail = 0; s.Shared[0] = 1; }
+        return true;
+    }
+}
+
+/// <summary>A variant that drains the slot at the raw tail counter: no mask. Uses the bounds-checked accessor.</summary>
+public sealed class UnmaskedDrain : RingDesign
+{
+    public UnmaskedDrain() : base("my-unmasked-drain") { }
+
+    public override string Summary => "example: the drain indexes the ring with the raw tail (a counter the other kernel can write)";
+
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
+    {
+        if (s.Targets != 0) { DispatchStep(ref s, k); return; }
+        s.RingWork = 2;
+        ref var slot = ref k.Slot(ref s, s.Tail); // no & (MK_IPI_RING - 1)
+        if (slot.State != Model.Ipi.IpiConstants.SlotReady) { s.RingWork = 0; s.Copy = default; return; }
+        s.Copy = slot;
+        slot.State = Model.Ipi.IpiConstants.SlotFree;
+        s.Tail++;
+    }
+}
+
+/// <summary>A variant that indexes the model's slot array directly, past its end: the step throws.</summary>
+public sealed class WildIndex : RingDesign
+{
+    public WildIndex() : base("my-wild-index") { }
+
+    public override string Summary => "example: the drain reads slots[tail * 8] without any accessor";
+
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
+    {
+        if (s.Targets == 0 && s.Tail > 0) { _ = s.Slots[s.Tail * 8].State; }
+        base.RunWork(ref s, work, k);
+    }
+}
+
+/// <summary>
+/// A variant that silently does nothing useful: the drain drops every message's handlers,
+/// unregister never gets past irq_work_sync, destroy never frees. Every safety invariant
+/// holds on it, vacuously; the sometimes-properties are what catch it.
+/// </summary>
+public sealed class Silent : RingDesign
+{
+    public Silent() : base("my-silent") { }
+
+    public override string Summary => "example: delivery, unregister and destroy silently disabled";
+
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
+    {
+        base.RunWork(ref s, work, k);
+        s.Targets = 0; // the handler walk forgets to pick anyone
+    }
+
+    public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc == 0;
+    public override bool DestroyEnabled(in IpiState s) => s.DestroyPc == 0;
+}
+
+/// <summary>
+/// A design that is edited between writing a trace and replaying it: with <see cref="Fixed"/>
+/// set it gains the full check, so the old trace no longer describes it.
+/// </summary>
+public sealed class Editable : RingDesign
+{
+    public static volatile bool Fixed;
+
+    public Editable() : base("my-editable") { }
+
+    public override string Summary => "example: a design edited after its trace was written";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
+        Fixed ? base.Program : [.. base.Program.Select(p => p.Line == Claim ? (Claim, (SendStep)ClaimUnchecked) : p)];
+
+    private static bool ClaimUnchecked(ref IpiState s, int cpu, IpiKernel k)
+    {
+        s.Senders[cpu].Slot = s.Head;
+        s.Head++;
+        return true;
+    }
+}
