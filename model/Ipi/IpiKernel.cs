@@ -39,14 +39,18 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     }
 
     /// <summary>
-    /// &amp;slots[index], bounds-checked: outside the ring it records the violation and returns
-    /// a scratch slot (<see cref="IpiState.Wild"/>), so the step goes on as the kernel would.
+    /// &amp;slots[index], bounds-checked: outside the ring it records the violation and returns a
+    /// scratch slot, zeroed at every such access (so the step stays deterministic), where
+    /// writes are lost; the step goes on as the kernel would.
     /// </summary>
     public ref MkIpiData Slot(ref IpiState s, int index)
     {
-        if (!InRing(ref s, index)) return ref s.Wild;
-        return ref s.Slots[index];
+        if (InRing(ref s, index)) return ref s.Slots[index];
+        _outside = default;
+        return ref _outside;
     }
+
+    private MkIpiData _outside;
 
     // ---- sender side -------------------------------------------------------------
 
@@ -108,7 +112,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     public void Complete(ref IpiState s, int cpu, int slot)
     {
         ref var d = ref Slot(ref s, slot);
-        if (!Unsafe.AreSame(ref d, ref s.Wild)) d.Live = (byte)MessageId(s, cpu);
+        if (!Unsafe.AreSame(ref d, ref _outside)) d.Live = (byte)MessageId(s, cpu);
     }
 
     /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the receiver's pending bit.</summary>

@@ -39,7 +39,6 @@ public sealed partial class IpiSpec
             into.Add(new($"cpu{c + 1}", TraceValue.Record(fields.ToArray())));
         }
         for (int i = 0; i < Design.Slots(Bounds); i++) into.Add(new($"slot{i}", IpiPresentation.Slot(s.Slots[i], _k, Design.SlotHasState)));
-        if (!s.Wild.Equals(default(MkIpiData))) into.Add(new("outside_ring", IpiPresentation.Slot(s.Wild, _k, Design.SlotHasState)));
         for (int i = 0; i < Design.SharedNames.Count; i++) into.Add(new(Design.SharedNames[i], TraceValue.Of(s.Shared[i])));
         Design.RenderReceiver(s, _k, into);
         into.Add(new("ipi_pending", TraceValue.Of(s.IpiPending != 0)));

@@ -95,8 +95,6 @@ public struct IpiState
 
     /// <summary>Shared variables a design of your own owns (a lock word, a lazily set pointer, …).</summary>
     public DesignShared Shared;
-    /// <summary>Where a write through an index outside the ring lands; the access itself is the violation.</summary>
-    public MkIpiData Wild;
 
     // Ghost history.
     public ushort Accepted, Rejected;
