@@ -111,3 +111,16 @@ public sealed class Editable : RingDesign
         return true;
     }
 }
+
+/// <summary>
+/// A uffd design on which no register mode is ever accepted: every safety invariant holds on it,
+/// vacuously, and only the sometimes-properties (a missing, minor or WP fault reaches
+/// handle_userfault()) say that nothing was checked.
+/// </summary>
+public sealed class NoRegisterUffd : Model.Uffd.UffdDesign
+{
+    public NoRegisterUffd() : base("my-no-register", "example: vma_can_userfault() refuses everything",
+        Model.Uffd.UffdDesigns.MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true) { }
+
+    public override bool VmaCanUserfault(Model.Uffd.MemType type, ulong vmFlags) => false;
+}

@@ -20,6 +20,19 @@ public class UffdAuditTests(ITestOutputHelper output)
         r.Outcomes.Single(o => o.Property.Name == UffdInvariants.Name(i)).Trace?.Length;
 
     [Fact]
+    public void A_design_that_registers_nothing_holds_vacuously_and_its_sometimes_properties_say_so()
+    {
+        var r = Explore(new Designs.NoRegisterUffd());
+        foreach (var i in new[] { UffdInvariant.MissingFaultQueued, UffdInvariant.MinorFaultQueued, UffdInvariant.WpFaultQueued })
+        {
+            var o = r.Outcomes.Single(x => x.Property.Name == UffdInvariants.Name(i));
+            Assert.Equal(Verdict.Violated, o.Verdict);
+            Assert.StartsWith("never reached", o.Reason);
+        }
+        Assert.All(r.Outcomes.Where(o => o.Property.Kind == Model.Checking.PropertyKind.Always), o => Assert.Equal(Verdict.Holds, o.Verdict));
+    }
+
+    [Fact]
     public void Reference_holds_every_invariant_at_default_bounds()
     {
         var r = Explore(UffdDesigns.Reference);
