@@ -43,7 +43,7 @@ internal static partial class FlagsCommand
 
         CHeader header;
         try { header = CHeader.Read(text, config, bits); }
-        catch (HeaderError e) { throw new UsageException($"flags: {file}: {e.Message}"); }
+        catch (HeaderException e) { throw new UsageException($"flags: {file}: {e.Message}"); }
         var r = FlagAudit.Run(header);
 
         o.WriteLine($"flags {file} ({bits}-bit{(config.Count > 0 ? ", " + string.Join(" ", config.Select(c => c + "=y")) : ", no CONFIG_ options set")})");

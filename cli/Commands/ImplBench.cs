@@ -77,7 +77,7 @@ internal static class ImplBench
         var clock = Stopwatch.StartNew();
         var threads = Enumerable.Range(0, senders).Select(s => new Thread(() =>
         {
-            MkIpi.SmpProcessorId = s + 1;
+            MkIpi.BindThreadToCpu(s + 1);
             Span<byte> payload = stackalloc byte[PayloadSize];
             payload.Fill((byte)s);
             var spin = new SpinWait();

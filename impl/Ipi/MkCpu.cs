@@ -5,7 +5,7 @@ namespace Multikernel.Impl.Ipi;
 /// raised, then runs the interrupt entry. It polls the ring for a while before sleeping,
 /// as a CPU in a poll-idle loop would, so a busy ring is drained without IPIs at all.
 /// </summary>
-internal sealed class MkCpu
+internal sealed class MkCpu : IDisposable
 {
     // Busy-poll (as NAPI does) for a few hundred microseconds before sleeping: the pause
     // instructions keep the core's sibling and the senders' cache lines undisturbed.
@@ -37,11 +37,14 @@ internal sealed class MkCpu
         if (Volatile.Read(ref _sleeping) != 0) _wake.Release();
     }
 
-    public void Stop()
+    /// <summary>Stops the CPU thread and waits for it (unless called from it), then frees the wake-up semaphore.</summary>
+    public void Dispose()
     {
         _stop = true;
         _wake.Release();
-        if (Thread.CurrentThread != _thread) _thread.Join();
+        if (Thread.CurrentThread == _thread) return; // the thread sees _stop and leaves; it still needs _wake
+        _thread.Join();
+        _wake.Dispose();
     }
 
     /// <summary>

@@ -51,8 +51,13 @@ public sealed class MkIpi : IDisposable
     /// </summary>
     public Action<uint>? OnClaimed { get; set; }
 
-    /// <summary>smp_processor_id() of the calling thread, written into sender_cpu.</summary>
-    [ThreadStatic] public static int SmpProcessorId;
+    [ThreadStatic] private static int t_cpu;
+
+    /// <summary>smp_processor_id() of the calling thread, written into sender_cpu (0 until the thread is bound).</summary>
+    public static int SmpProcessorId => t_cpu;
+
+    /// <summary>Pins the calling thread to CPU <paramref name="cpu"/> (as sched_setaffinity would): its sends carry that sender_cpu.</summary>
+    public static void BindThreadToCpu(int cpu) => t_cpu = cpu;
 
     /// <param name="ringSize">Slots per instance ring: a power of two, at most MK_IPI_RING (64).</param>
     /// <param name="cpuThreads">Give each instance a CPU thread that takes its interrupts; otherwise
@@ -107,7 +112,7 @@ public sealed class MkIpi : IDisposable
         Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
         while (!Has(MkIpiDefects.NoRcuWait) && area.AnySender()) spin.SpinOnce();
-        area.Cpu?.Stop();
+        area.Cpu?.Dispose();
         spin.Reset();
         while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
         Array.Clear(area.Region);

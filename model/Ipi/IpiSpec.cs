@@ -71,7 +71,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         into.Add(s);
     }
 
-    private bool ReceiverAlive(in IpiState s) => s.Area == IpiState.AreaLive;
+    private static bool ReceiverAlive(in IpiState s) => s.Area == IpiState.AreaLive;
 
     public int Enabled(in IpiState s, Span<IpiAction> into)
     {

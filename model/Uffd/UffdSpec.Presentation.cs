@@ -62,7 +62,7 @@ public sealed partial class UffdSpec
         return _k.Reasons.Explain(property, () => Next(s, a));
     }
 
-    private string FaultText(UffdKernel.FaultOutcome o, in UffdState before, in UffdState after, int p) => o switch
+    private static string FaultText(UffdKernel.FaultOutcome o, in UffdState before, in UffdState after, int p) => o switch
     {
         UffdKernel.FaultOutcome.Normal => "normal fault, page mapped",
         UffdKernel.FaultOutcome.Blocked => $"handle_userfault({ReasonText(after.Pages[p].WaiterModes)}): message queued, thread waits",

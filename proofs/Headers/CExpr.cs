@@ -9,7 +9,7 @@ public readonly record struct CValue(ulong Bits, int Width)
 }
 
 /// <summary>An expression that cannot be evaluated: the reason, never a guess.</summary>
-public sealed class CannotEvaluate(string why) : Exception(why);
+public sealed class CannotEvaluateException(string why) : Exception(why);
 
 /// <summary>
 /// Evaluates the integer constant expressions of a kernel header: literals (hex, octal,
@@ -42,9 +42,9 @@ public sealed class CExpr
     {
         _t = Tokenize(text);
         _p = 0;
-        if (_t.Count == 0) throw new CannotEvaluate("empty expression");
+        if (_t.Count == 0) throw new CannotEvaluateException("empty expression");
         var v = Conditional();
-        if (_p != _t.Count) throw new CannotEvaluate($"unexpected '{_t[_p]}'");
+        if (_p != _t.Count) throw new CannotEvaluateException($"unexpected '{_t[_p]}'");
         return v;
     }
 
@@ -77,7 +77,7 @@ public sealed class CExpr
 
     private string? Peek => _p < _t.Count ? _t[_p] : null;
     private bool Eat(string tok) { if (Peek == tok) { _p++; return true; } return false; }
-    private void Expect(string tok) { if (!Eat(tok)) throw new CannotEvaluate($"expected '{tok}'{(Peek is { } p ? $" before '{p}'" : " at the end")}"); }
+    private void Expect(string tok) { if (!Eat(tok)) throw new CannotEvaluateException($"expected '{tok}'{(Peek is { } p ? $" before '{p}'" : " at the end")}"); }
 
     private CValue Conditional()
     {
@@ -107,7 +107,7 @@ public sealed class CExpr
         return left;
     }
 
-    private CValue Apply(string op, CValue a, CValue b)
+    private static CValue Apply(string op, CValue a, CValue b)
     {
         int w = Math.Max(a.Width, b.Width);
         ulong x = a.Masked, y = b.Masked;
@@ -129,16 +129,16 @@ public sealed class CExpr
             case "+": return V(x + y);
             case "-": return V(x - y);
             case "*": return V(x * y);
-            case "/": return y == 0 ? throw new CannotEvaluate("division by zero") : V(x / y);
-            case "%": return y == 0 ? throw new CannotEvaluate("division by zero") : V(x % y);
+            case "/": return y == 0 ? throw new CannotEvaluateException("division by zero") : V(x / y);
+            case "%": return y == 0 ? throw new CannotEvaluateException("division by zero") : V(x % y);
             case "<<":
-                if (y >= (ulong)a.Width) throw new CannotEvaluate($"{x} << {y} does not fit a {a.Width}-bit {(a.Width == 64 ? "value" : "unsigned long / int")}");
-                if (a.Width < 64 && ((x << (int)y) >> a.Width) != 0) throw new CannotEvaluate($"{x} << {y} overflows {a.Width} bits");
+                if (y >= (ulong)a.Width) throw new CannotEvaluateException($"{x} << {y} does not fit a {a.Width}-bit {(a.Width == 64 ? "value" : "unsigned long / int")}");
+                if (a.Width < 64 && ((x << (int)y) >> a.Width) != 0) throw new CannotEvaluateException($"{x} << {y} overflows {a.Width} bits");
                 return new(x << (int)y, a.Width);
             case ">>":
-                if (y >= (ulong)a.Width) throw new CannotEvaluate($"{x} >> {y}: shift past the width");
+                if (y >= (ulong)a.Width) throw new CannotEvaluateException($"{x} >> {y}: shift past the width");
                 return new(x >> (int)y, a.Width);
-            default: throw new CannotEvaluate($"operator '{op}'");
+            default: throw new CannotEvaluateException($"operator '{op}'");
         }
     }
 
@@ -155,11 +155,11 @@ public sealed class CExpr
             Expect(")");
             return v;
         }
-        string tok = Peek ?? throw new CannotEvaluate("expression ends early");
+        string tok = Peek ?? throw new CannotEvaluateException("expression ends early");
         _p++;
         if (char.IsDigit(tok[0])) return Number(tok);
         if (char.IsLetter(tok[0]) || tok[0] == '_') return Identifier(tok);
-        throw new CannotEvaluate($"unexpected '{tok}'");
+        throw new CannotEvaluateException($"unexpected '{tok}'");
     }
 
     private CValue Number(string tok)
@@ -172,9 +172,9 @@ public sealed class CExpr
             ? ulong.TryParse(digits[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out v)
             : digits.Length > 1 && digits[0] == '0' ? TryOctal(digits, out v)
             : ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        if (!ok) throw new CannotEvaluate($"'{tok}' is not a number");
+        if (!ok) throw new CannotEvaluateException($"'{tok}' is not a number");
         if (width < 64 && v >> width != 0) width = width == 32 && _longBits == 64 ? 64 : width; // C picks a wider type
-        if (width < 64 && v >> width != 0) throw new CannotEvaluate($"{tok} does not fit {width} bits");
+        if (width < 64 && v >> width != 0) throw new CannotEvaluateException($"{tok} does not fit {width} bits");
         return new(v, width);
     }
 
@@ -194,7 +194,7 @@ public sealed class CExpr
         if (_inIf && name == "defined")
         {
             bool paren = Eat("(");
-            string id = Peek ?? throw new CannotEvaluate("defined without a name");
+            string id = Peek ?? throw new CannotEvaluateException("defined without a name");
             _p++;
             if (paren) Expect(")");
             return new(_lookup(id) != null ? 1UL : 0, 32);
@@ -208,15 +208,15 @@ public sealed class CExpr
         if (m == null)
         {
             if (_inIf && name.StartsWith("CONFIG_", StringComparison.Ordinal)) return new(0, 32);
-            throw new CannotEvaluate($"'{name}' is not defined");
+            throw new CannotEvaluateException($"'{name}' is not defined");
         }
-        if (m.Params != null) throw new CannotEvaluate($"'{name}' is a function-like macro used without arguments");
+        if (m.Params != null) throw new CannotEvaluateException($"'{name}' is a function-like macro used without arguments");
         return Expand(m, m.Body);
     }
 
     private CValue Expand(MacroDef m, string body)
     {
-        if (!_expanding.Add(m.Name)) throw new CannotEvaluate($"'{m.Name}' refers to itself");
+        if (!_expanding.Add(m.Name)) throw new CannotEvaluateException($"'{m.Name}' refers to itself");
         try { return new CExpr(_lookup, _longBits, _inIf, _expanding).Run(body); }
         finally { _expanding.Remove(m.Name); }
     }
@@ -229,7 +229,7 @@ public sealed class CExpr
         int depth = 0;
         while (true)
         {
-            string tok = Peek ?? throw new CannotEvaluate("unbalanced parentheses");
+            string tok = Peek ?? throw new CannotEvaluateException("unbalanced parentheses");
             _p++;
             if (tok == "(") depth++;
             if (tok == ")" && depth-- == 0) { if (cur.Count > 0 || args.Count > 0) args.Add(string.Join(" ", cur)); return args; }
@@ -241,7 +241,7 @@ public sealed class CExpr
     private CValue Call(string name, List<string> args)
     {
         CValue Arg(int i) => new CExpr(_lookup, _longBits, _inIf, _expanding).Run(args[i]);
-        void Need(int n) { if (args.Count != n) throw new CannotEvaluate($"{name}() takes {n} argument(s)"); }
+        void Need(int n) { if (args.Count != n) throw new CannotEvaluateException($"{name}() takes {n} argument(s)"); }
         switch (name)
         {
             case "BIT" or "_BITUL": Need(1); return Apply("<<", new(1, _longBits), Arg(0));
@@ -251,10 +251,10 @@ public sealed class CExpr
             case "_AC": Need(2); return Number(args[0].Replace(" ", "", StringComparison.Ordinal) + args[1].Trim());
             case "IS_ENABLED" or "IS_BUILTIN" when _inIf: Need(1); return new(_lookup(args[0].Trim()) != null ? 1UL : 0, 32);
         }
-        var m = _lookup(name) ?? throw new CannotEvaluate($"'{name}()' is not defined");
-        if (m.Params == null) throw new CannotEvaluate($"'{name}' is not a function-like macro");
-        if (m.Params.Count != args.Count) throw new CannotEvaluate($"{name}() takes {m.Params.Count} argument(s)");
-        if (m.Body.Contains("##", StringComparison.Ordinal) || m.Body.Contains('#')) throw new CannotEvaluate($"{name}() pastes tokens (##, #)");
+        var m = _lookup(name) ?? throw new CannotEvaluateException($"'{name}()' is not defined");
+        if (m.Params == null) throw new CannotEvaluateException($"'{name}' is not a function-like macro");
+        if (m.Params.Count != args.Count) throw new CannotEvaluateException($"{name}() takes {m.Params.Count} argument(s)");
+        if (m.Body.Contains("##", StringComparison.Ordinal) || m.Body.Contains('#')) throw new CannotEvaluateException($"{name}() pastes tokens (##, #)");
         var ps = m.Params.ToList();
         var body = Tokenize(m.Body).Select(t => ps.IndexOf(t) is int k && k >= 0 ? "(" + args[k] + ")" : t);
         return Expand(m, string.Join(" ", body));

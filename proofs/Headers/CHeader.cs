@@ -6,7 +6,7 @@ namespace Multikernel.Proofs.Headers;
 public sealed record MacroDef(string Name, IReadOnlyList<string>? Params, string Body, int Line);
 
 /// <summary>A header that cannot be read at all (unbalanced #if, not text): one line, with the line number.</summary>
-public sealed class HeaderError(string message) : Exception(message);
+public sealed class HeaderException(string message) : Exception(message);
 
 /// <summary>
 /// The preprocessor subset a kernel header's flag definitions need: comments, line
@@ -36,7 +36,7 @@ public sealed class CHeader
     /// <summary>Reads <paramref name="text"/> with the CONFIG_ options in <paramref name="config"/> set, for a <paramref name="longBits"/>-bit build.</summary>
     public static CHeader Read(string text, IEnumerable<string> config, int longBits)
     {
-        if (text.Contains('\0')) throw new HeaderError("not a text file (it holds NUL bytes)");
+        if (text.Contains('\0')) throw new HeaderException("not a text file (it holds NUL bytes)");
         var h = new CHeader(longBits);
         // What the build defines before any header: the word size, __KERNEL__, and the configuration.
         h.Define("__KERNEL__", null, "1", 0);
@@ -82,7 +82,7 @@ public sealed class CHeader
             }
             if (c != '\r') sb.Append(c);
         }
-        if (inBlock) throw new HeaderError($"line {start}: a comment that never ends");
+        if (inBlock) throw new HeaderException($"line {start}: a comment that never ends");
         if (sb.Length > 0) yield return (start, sb.ToString());
     }
 
@@ -113,7 +113,7 @@ public sealed class CHeader
                     break;
                 case "elif":
                 {
-                    if (stack.Count == 0) throw new HeaderError($"line {line}: #elif without #if");
+                    if (stack.Count == 0) throw new HeaderException($"line {line}: #elif without #if");
                     var (state, at) = stack.Pop();
                     stack.Push((state switch
                     {
@@ -125,13 +125,13 @@ public sealed class CHeader
                 }
                 case "else":
                 {
-                    if (stack.Count == 0) throw new HeaderError($"line {line}: #else without #if");
+                    if (stack.Count == 0) throw new HeaderException($"line {line}: #else without #if");
                     var (state, at) = stack.Pop();
                     stack.Push((state switch { Branch.Inactive => Branch.Active, Branch.Unknown => Branch.Unknown, _ => Branch.Done }, at));
                     break;
                 }
                 case "endif":
-                    if (stack.Count == 0) throw new HeaderError($"line {line}: #endif without #if");
+                    if (stack.Count == 0) throw new HeaderException($"line {line}: #endif without #if");
                     stack.Pop();
                     break;
                 case "define":
@@ -148,13 +148,13 @@ public sealed class CHeader
                     break;
             }
         }
-        if (stack.Count > 0) throw new HeaderError($"line {stack.Peek().Line}: #if without #endif");
+        if (stack.Count > 0) throw new HeaderException($"line {stack.Peek().Line}: #if without #endif");
     }
 
     private Branch Condition(int line, string raw, string expr)
     {
         try { return CExpr.Evaluate(expr, Lookup, LongBits, inIf: true).Masked != 0 ? Branch.Active : Branch.Inactive; }
-        catch (CannotEvaluate e)
+        catch (CannotEvaluateException e)
         {
             Unknown.Add((line, raw.Trim(), e.Message));
             return Branch.Unknown;
@@ -166,12 +166,12 @@ public sealed class CHeader
         int i = 0;
         while (i < rest.Length && (char.IsLetterOrDigit(rest[i]) || rest[i] == '_')) i++;
         string name = rest[..i];
-        if (name.Length == 0) throw new HeaderError($"line {line}: #define without a name");
+        if (name.Length == 0) throw new HeaderException($"line {line}: #define without a name");
         IReadOnlyList<string>? ps = null;
         if (i < rest.Length && rest[i] == '(')
         {
             int close = rest.IndexOf(')', i);
-            if (close < 0) throw new HeaderError($"line {line}: #define {name}( without ')'");
+            if (close < 0) throw new HeaderException($"line {line}: #define {name}( without ')'");
             ps = rest[(i + 1)..close].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             i = close + 1;
         }

@@ -36,7 +36,7 @@ public static class FlagAudit
         {
             CValue v;
             try { v = CExpr.Evaluate(m.Body, h.Lookup, h.LongBits, inIf: false); }
-            catch (CannotEvaluate e)
+            catch (CannotEvaluateException e)
             {
                 unevaluable.Add((m.Line, $"#define {m.Name} {m.Body}", e.Message));
                 continue;

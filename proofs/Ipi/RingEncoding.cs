@@ -14,9 +14,9 @@ public sealed class RingEncoding(BitVec size, Model.Ipi.Designs.RingDesign.Defec
     private bool Has(Model.Ipi.Designs.RingDesign.Defect m) => (defects & m) != 0;
 
     public BitVec Size => size;
-    public BitVec Occupancy(BitVec head, BitVec tail) => head - tail;
+    public static BitVec Occupancy(BitVec head, BitVec tail) => head - tail;
     public BoolTerm Full(BitVec head, BitVec tail) => Occupancy(head, tail).UGe(size);
-    public BitVec Advance(BitVec counter) => counter + 1;
+    public static BitVec Advance(BitVec counter) => counter + 1;
     public BitVec Slot(BitVec counter) => Has(Model.Ipi.Designs.RingDesign.Defect.NoMask) ? counter : counter & (size - 1);
 
     /// <summary>Claim may take a position: the design's guard (none without the full check).</summary>

@@ -64,14 +64,14 @@ public static class RingProofs
         new("ring.claim-inductive", "claim keeps head - tail <= ring, and every READY slot inside [tail, head)", RingSource,
             z => Slots(z, m, (r, h, t, i, st) =>
                 (r.Invariant(h, t) & r.ClaimGuard(h, t) & r.ReadyInWindow(i, st, h, t))
-                    .Implies(r.Invariant(r.Advance(h), t) & r.ReadyInWindow(i, st, r.Advance(h), t)))),
+                    .Implies(r.Invariant(RingEncoding.Advance(h), t) & r.ReadyInWindow(i, st, RingEncoding.Advance(h), t)))),
 
         new("ring.publish-inductive", "publishing a claimed position's slot keeps every READY slot inside [tail, head)", RingSource,
             z =>
             {
                 var pos = z.BitVec("published_position", Width);
                 var g = Slots(z, m, (r, h, t, i, st) =>
-                    (r.Invariant(h, t) & r.ReadyInWindow(i, st, h, t) & (pos - t).ULt(r.Occupancy(h, t)))
+                    (r.Invariant(h, t) & r.ReadyInWindow(i, st, h, t) & (pos - t).ULt(RingEncoding.Occupancy(h, t)))
                         .Implies(r.ReadyInWindow(i, r.AfterPublish(i, st, pos), h, t)));
                 return g with { Show = [.. g.Show, ("published_position", pos)] };
             }),
@@ -79,14 +79,14 @@ public static class RingProofs
         new("ring.consume-inductive", "consuming the READY slot at tail keeps both invariants (it was claimed: tail != head)", RingSource,
             z => Slots(z, m, (r, h, t, i, st) =>
                 (r.Invariant(h, t) & r.ReadyInWindow(i, st, h, t) & r.ReadyInWindow(r.Slot(t), st.Z3Num(IpiConstants.SlotReady), h, t))
-                    .Implies(r.Invariant(h, r.Advance(t)) & r.ReadyInWindow(i, r.AfterConsume(i, st, t), h, r.Advance(t))))),
+                    .Implies(r.Invariant(h, RingEncoding.Advance(t)) & r.ReadyInWindow(i, r.AfterConsume(i, st, t), h, RingEncoding.Advance(t))))),
 
         new("ring.claim-fresh", "a claim never takes a slot that a claimed, unconsumed position still holds", RingSource,
             z =>
             {
                 var k = z.BitVec("k", Width);
                 var g = State(z, m, (r, h, t) =>
-                    (r.Invariant(h, t) & r.ClaimGuard(h, t) & k.ULt(r.Occupancy(h, t))).Implies(!r.Slot(t + k).Eq(r.Slot(h))));
+                    (r.Invariant(h, t) & r.ClaimGuard(h, t) & k.ULt(RingEncoding.Occupancy(h, t))).Implies(!r.Slot(t + k).Eq(r.Slot(h))));
                 return g with { Show = [.. g.Show, ("k", k)] };
             }),
 
@@ -99,6 +99,6 @@ public static class RingProofs
             }),
 
         new("ring.enospc-iff-full", "under the invariant, send returns -ENOSPC exactly when all ring slots are claimed", RingSource,
-            z => State(z, m, (r, h, t) => r.Invariant(h, t).Implies((!r.ClaimGuard(h, t)).Iff(r.Occupancy(h, t).Eq(r.Size))))),
+            z => State(z, m, (r, h, t) => r.Invariant(h, t).Implies((!r.ClaimGuard(h, t)).Iff(RingEncoding.Occupancy(h, t).Eq(r.Size))))),
     ];
 }

@@ -120,7 +120,7 @@ public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps) :
         protected override (int, IpiApiModel) Model(IpiApiModel m) => m.SendIpiData(id, IpiHarness.Payload(size, seed), type, cpu);
         protected override int Actual(IpiHarness h)
         {
-            MkIpi.SmpProcessorId = cpu;
+            MkIpi.BindThreadToCpu(cpu);
             return h.Ipi.SendIpiData(id, IpiHarness.Payload(size, seed), type);
         }
         public override string ToString() => $"cpu {cpu}: SendIpiData({id}, {size} bytes from 0x{seed:x2}, type 0x{type:x})";
@@ -131,7 +131,7 @@ public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps) :
         protected override (int, IpiApiModel) Model(IpiApiModel m) => m.SendPfn(id, pfn, 0);
         protected override int Actual(IpiHarness h)
         {
-            MkIpi.SmpProcessorId = 0;
+            MkIpi.BindThreadToCpu(0);
             return h.Ipi.SendPfn(id, pfn);
         }
         public override string ToString() => $"cpu 0: mk_send_pfn({id}, 0x{pfn:x})";

@@ -81,7 +81,7 @@ public static class Linearizability
         using var start = new Barrier(threads.Length);
         var workers = threads.Select((ops, cpu) => new Thread(() =>
         {
-            MkIpi.SmpProcessorId = cpu;
+            MkIpi.BindThreadToCpu(cpu);
             start.SignalAndWait();
             for (int k = 0; k < ops.Length; k++)
             {

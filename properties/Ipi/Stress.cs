@@ -48,7 +48,7 @@ public static class Stress
             int cpu = s;
             threads[s] = new Thread(() =>
             {
-                MkIpi.SmpProcessorId = cpu + 1;
+                MkIpi.BindThreadToCpu(cpu + 1);
                 Span<byte> buf = stackalloc byte[MkIpi.MaxDataSize];
                 var spin = new SpinWait();
                 for (int k = 0; k < messagesPerSender; k++)

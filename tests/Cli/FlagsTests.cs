@@ -123,7 +123,7 @@ public class FlagsTests
     [InlineData("1 +", "ends early")]
     public void Expressions_it_cannot_evaluate_say_why(string text, string why)
     {
-        var e = Assert.Throws<CannotEvaluate>(() => CExpr.Evaluate(text, _ => null, 64, inIf: false));
+        var e = Assert.Throws<CannotEvaluateException>(() => CExpr.Evaluate(text, _ => null, 64, inIf: false));
         Assert.Contains(why, e.Message);
     }
 }

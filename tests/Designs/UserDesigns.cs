@@ -18,9 +18,9 @@ public sealed class LazyInitRing : RingDesign
     public override IReadOnlyList<string> LocalNames => ["saw_unready"];
 
     private const string Check = "if (!READ_ONCE(ring->ready))";
-    private const string Init = "ring->head = ring->tail = 0; WRITE_ONCE(ring->ready, 1);";
+    private const string InitLine = "ring->head = ring->tail = 0; WRITE_ONCE(ring->ready, 1);";
 
-    protected override IReadOnlyList<(string Line, SendStep Run)> Program => [(Check, CheckReady), (Init, InitRing), .. base.Program];
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program => [(Check, CheckReady), (InitLine, InitRing), .. base.Program];
 
     private static bool CheckReady(ref IpiState s, int cpu, IpiKernel k)
     {
@@ -95,7 +95,10 @@ public sealed class Silent : RingDesign
 /// </summary>
 public sealed class Editable : RingDesign
 {
-    public static volatile bool Fixed;
+    private static volatile bool s_fixed;
+
+    /// <summary>The design as edited: it has the full check.</summary>
+    public static bool Fixed { get => s_fixed; set => s_fixed = value; }
 
     public Editable() : base("my-editable") { }
 

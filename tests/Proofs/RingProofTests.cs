@@ -66,10 +66,10 @@ public class RingProofTests(ITestOutputHelper output)
         var tail = z.BitVec("tail", w);
         var size = z.BitVec("size", w);
         var enc = new RingEncoding(size);
-        var occupancy = enc.Occupancy(head, tail);
+        var occupancy = RingEncoding.Occupancy(head, tail);
         var full = enc.Full(head, tail);
         var guard = enc.ClaimGuard(head, tail);
-        var next = enc.Advance(head);
+        var next = RingEncoding.Advance(head);
         var slot = enc.Slot(head);
         var inv = enc.Invariant(head, tail);
         var slotVar = z.BitVec("slot", w);

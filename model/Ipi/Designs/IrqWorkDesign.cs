@@ -34,12 +34,13 @@ public abstract class IrqWorkDesign : IpiDesign
     }
 
     public override int WorkItems(IpiBounds b) => b.Handlers;
-    public override bool WorkEnabled(in IpiState s, int h) => (s.Handlers[h].Flags & MkIpiHandler.WorkPending) != 0;
-    public override string WorkLine(in IpiState s, int h) => $"handler_work(): handler{h}->callback(handler{h}->saved_data, ctx)";
+    public override bool WorkEnabled(in IpiState s, int work) => (s.Handlers[work].Flags & MkIpiHandler.WorkPending) != 0;
+    public override string WorkLine(in IpiState s, int work) => $"handler_work(): handler{work}->callback(handler{work}->saved_data, ctx)";
 
     /// <summary>handler_work(): the callback reads the slot saved_data points to, as it is now.</summary>
-    public override void RunWork(ref IpiState s, int h, IpiKernel k)
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
     {
+        int h = work; // irq_work item h is handler h's
         ref var hd = ref s.Handlers[h];
         hd.Flags &= unchecked((byte)~MkIpiHandler.WorkPending);
         int slot = hd.SavedData - 1;

@@ -97,7 +97,7 @@ public class RingDesign : IpiDesign
     protected const string Publish = "smp_store_release(&slot->state, MK_SLOT_READY)";
     protected const string Ipi = "__apic_send_IPI(cpu, MULTIKERNEL_VECTOR); rcu_read_unlock(); return 0";
 
-    protected bool LookupStep(ref IpiState s, int cpu, IpiKernel k)
+    protected static bool LookupStep(ref IpiState s, int cpu, IpiKernel k)
     {
         if (k.RejectOversize(ref s, cpu)) return false;
         if (IpiKernel.LookupArea(ref s, cpu)) return true;
