@@ -45,7 +45,7 @@ public static class Program
     {
         try
         {
-            if (args.Length == 0) { stderr.WriteLine("multikernel: which command? (see 'multikernel help')"); return 2; }
+            if (args.Length == 0) throw new UsageException("which command? (see 'multikernel help')");
             var rest = args.Skip(1).ToArray();
             return args[0] switch
             {
@@ -64,7 +64,7 @@ public static class Program
         catch (UsageException e)
         {
             stderr.WriteLine($"multikernel: {e.Message}");
-            return 2;
+            return (int)Model.Checking.ExitCode.Usage;
         }
     }
 

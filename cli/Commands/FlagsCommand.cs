@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Multikernel.Model.Checking;
 using Multikernel.Proofs.Headers;
 using Multikernel.Proofs.Z3;
 
@@ -52,9 +53,9 @@ internal static partial class FlagsCommand
             o.WriteLine($"  OVERLAP {ov.A.Name} (line {ov.A.Line}, 0x{ov.A.Value:x}) and {ov.B.Name} (line {ov.B.Line}, 0x{ov.B.Value:x}) share bit {System.Numerics.BitOperations.TrailingZeroCount(ov.Witness)} (0x{ov.Witness:x})");
         foreach (var (line, what, reason) in r.Unevaluable)
             o.WriteLine($"  cannot evaluate line {line}: {what}: {reason}");
-        if (r.Overlaps.Count > 0) { o.WriteLine($"{r.Overlaps.Count} overlapping pair(s)"); return 1; }
-        if (r.Unevaluable.Count > 0) { o.WriteLine("no overlap among the flags evaluated, but not every flag line could be evaluated: no verdict"); return 3; }
+        if (r.Overlaps.Count > 0) { o.WriteLine($"{r.Overlaps.Count} overlapping pair(s)"); return (int)ExitCode.Violated; }
+        if (r.Unevaluable.Count > 0) { o.WriteLine("no overlap among the flags evaluated, but not every flag line could be evaluated: no verdict"); return (int)ExitCode.NoVerdict; }
         o.WriteLine("no two distinct flags share a bit");
-        return 0;
+        return (int)ExitCode.Holds;
     }
 }
