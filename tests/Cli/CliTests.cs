@@ -1,3 +1,4 @@
+using static Multikernel.Tests.Cli.CliRun;
 using Multikernel.Model.Ipi;
 using Multikernel.Properties.Explorer;
 using Multikernel.Properties.Traces;
@@ -7,14 +8,6 @@ namespace Multikernel.Tests.Cli;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Multikernel.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Check_passes_on_the_reference_and_fits_one_screen()
     {
@@ -141,12 +134,15 @@ public class CliTests
         Assert.Equal(r.Outcomes.Count(o => o.Verdict == Verdict.Violated).ToString(System.Globalization.CultureInfo.InvariantCulture), doc.Root!.Attribute("failures")!.Value);
     }
 
-    [Fact]
-    public void A_state_bound_hit_before_a_verdict_exits_3()
+    [Theory]
+    [InlineData("--max-states", "500", "BOUND HIT: states", "state bound 500 hit")]
+    [InlineData("--max-memory", "1", "BOUND HIT: memory", "memory bound 1 MiB hit")]
+    public void A_bound_hit_before_a_verdict_exits_3(string option, string value, string statistics, string reason)
     {
-        var (code, o, _) = Run("explore", "ipi", "--design", "reference", "--max-states", "500");
+        var (code, o, _) = Run("explore", "ipi", "--design", "reference", option, value);
         Assert.Equal(3, code);
-        Assert.Contains("BOUND HIT", o);
+        Assert.Contains(statistics, o);
+        Assert.Contains(reason, o);
         Assert.Contains("verdict: unknown", o);
     }
 

@@ -1,3 +1,4 @@
+using static Multikernel.Tests.Cli.CliRun;
 using Multikernel.Model.Uffd;
 using Multikernel.Proofs.Headers;
 using Xunit;
@@ -7,14 +8,6 @@ namespace Multikernel.Tests.Cli;
 public class FlagsTests
 {
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Multikernel.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static readonly string[] X86 =
     [

@@ -1,3 +1,4 @@
+using static Multikernel.Tests.Cli.CliRun;
 using Multikernel.Properties.Explorer;
 using Xunit;
 
@@ -10,14 +11,6 @@ namespace Multikernel.Tests.Designs;
 public class UserDesignTests
 {
     private static readonly string Dll = typeof(LazyInitRing).Assembly.Location;
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Multikernel.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void The_readme_example_loads_and_its_audit_finds_the_lazy_init_race()
@@ -102,15 +95,6 @@ public class UserDesignTests
             Editable.Fixed = false;
             Directory.Delete(dir, true);
         }
-    }
-
-    [Fact]
-    public void The_explorer_stops_at_its_memory_bound_and_says_so()
-    {
-        var (code, o, _) = Run("explore", "ipi", "--design", "reference", "--max-memory", "1");
-        Assert.Equal(3, code);
-        Assert.Contains("BOUND HIT: memory", o);
-        Assert.Contains("memory bound 1 MiB hit", o);
     }
 
     [Fact]
