@@ -12,7 +12,7 @@ namespace Multikernel.Cli.Commands;
 /// </summary>
 internal static partial class FlagsCommand
 {
-    [GeneratedRegex("^(CONFIG_[A-Za-z0-9_]+)=(y|m|n)$")]
+    [GeneratedRegex("^(CONFIG_[A-Za-z0-9_]+)=(y|m|n|[0-9]{1,19}|0x[0-9a-fA-F]{1,16})$")]
     private static partial Regex ConfigOption();
 
     public static int Run(IEnumerable<string> argv, TextWriter o)
@@ -22,32 +22,32 @@ internal static partial class FlagsCommand
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("flags: which header? (e.g. include/linux/mm.h)");
         int bits = a.Int("--bits", 64, 32, 64);
         if (bits is not (32 or 64)) throw new UsageException("flags: --bits must be 32 or 64");
-        var config = new List<string>();
+        // The last value of an option wins, as in a .config; =m defines CONFIG_X_MODULE (so #ifdef
+        // CONFIG_X is false and IS_ENABLED(CONFIG_X) true), a number defines CONFIG_X as that number.
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var c in a.Values("--config"))
         {
             var m = ConfigOption().Match(c);
-            if (!m.Success) throw new UsageException($"flags: --config '{c}' is not CONFIG_NAME=y (or =m, =n)");
-            if (m.Groups[2].Value != "n") config.Add(m.Groups[1].Value);
+            if (!m.Success) throw new UsageException($"flags: --config '{Model.Checking.BoundsText.Clip(c)}' is not CONFIG_NAME=y (or =m, =n, =number)");
+            options[m.Groups[1].Value] = m.Groups[2].Value;
         }
-        if (Z3Context.Unavailable() is { } why) throw new UsageException(why);
-
-        string text;
-        try
+        var defines = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in options)
         {
-            var info = new FileInfo(file);
-            if (!info.Exists) throw new UsageException($"flags: {file}: no such file");
-            if (info.Length > CHeader.MaxBytes) throw new UsageException($"flags: {file}: larger than {CHeader.MaxBytes >> 20} MiB");
-            text = File.ReadAllText(file);
+            if (value == "y") defines.Add(KeyValuePair.Create(name, "1"));
+            else if (value == "m") defines.Add(KeyValuePair.Create(name + "_MODULE", "1"));
+            else if (value != "n") defines.Add(KeyValuePair.Create(name, value));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new UsageException($"flags: {file}: {e.Message}"); }
+        var config = options.Where(o => o.Value != "n").Select(o => $"{o.Key}={o.Value}").ToList();
+        if (Z3Context.Unavailable() is { } why) throw new UsageException(why);
+        string text = InputFile.ReadText(file, CHeader.MaxBytes, "flags");
 
         CHeader header;
-        try { header = CHeader.Read(text, config, bits); }
+        try { header = CHeader.Read(text, defines, bits); }
         catch (HeaderException e) { throw new UsageException($"flags: {file}: {e.Message}"); }
         var r = FlagAudit.Run(header);
 
-        o.WriteLine($"flags {file} ({bits}-bit{(config.Count > 0 ? ", " + string.Join(" ", config.Select(c => c + "=y")) : ", no CONFIG_ options set")})");
+        o.WriteLine($"flags {file} ({bits}-bit{(config.Count > 0 ? ", " + string.Join(" ", config) : ", no CONFIG_ options set")})");
         o.WriteLine($"  {r.Flags.Count} single-bit VM_* flags ({r.Flags.Count(f => f.IsAlias)} aliases), {r.Masks.Count} masks; {r.PairsChecked} pairs of distinct flags checked with Z3");
         foreach (var ov in r.Overlaps)
             o.WriteLine($"  OVERLAP {ov.A.Name} (line {ov.A.Line}, 0x{ov.A.Value:x}) and {ov.B.Name} (line {ov.B.Line}, 0x{ov.B.Value:x}) share bit {System.Numerics.BitOperations.TrailingZeroCount(ov.Witness)} (0x{ov.Witness:x})");

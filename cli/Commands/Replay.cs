@@ -12,7 +12,10 @@ namespace Multikernel.Cli.Commands;
 /// </summary>
 internal static class Replay
 {
-    private const long MaxFileBytes = 64L << 20;
+    /// <summary>A trace of <see cref="MaxSteps"/> steps of the largest state is well under this.</summary>
+    private const long MaxFileBytes = 32L << 20;
+    /// <summary>Counterexamples are shortest traces: tens of steps. A longer trace is refused before it is replayed.</summary>
+    public const int MaxSteps = 10_000;
 
     public static int Run(IReadOnlyList<string> argv, TextWriter o)
     {
@@ -20,21 +23,10 @@ internal static class Replay
         var a = new Args("replay", argv, ["--load"], []);
         a.NoMorePositionals(1);
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("replay: which trace file?");
-        if (file.Length == 0) throw new UsageException("replay: the trace file name is empty");
-        string json;
-        try
-        {
-            if (Directory.Exists(file)) throw new UsageException($"replay: {file}: is a directory");
-            var info = new FileInfo(file);
-            if (!info.Exists) throw new UsageException($"replay: {file}: no such file");
-            if (info.Length > MaxFileBytes) throw new UsageException($"replay: {file}: larger than {MaxFileBytes >> 20} MiB");
-            json = File.ReadAllText(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"replay: {file}: {e.Message}"); }
+        string json = InputFile.ReadText(file, MaxFileBytes, "replay");
 
         Itf.Header h;
-        try { h = Itf.Read(json); }
+        try { h = Itf.Read(json, MaxSteps); }
         catch (FormatException e) { throw new UsageException($"replay: {file}: {e.Message}"); }
         int slash = h.Source.IndexOf('/', StringComparison.Ordinal);
         var m = (slash > 0 ? Mechanisms.Find(h.Source[..slash]) : null)

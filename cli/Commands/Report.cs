@@ -64,10 +64,11 @@ internal static class Report
         a.NoMorePositionals(1);
         var bounds = Limits.Bounds(a, m.Model);
         var files = TraceFiles.Plan(a);
+        var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {bounds}");
-        var r = Explorer.Run(spec, Limits.Explore(a, stopWhenAllDecided: true));
+        var r = Explorer.Run(spec, options);
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
@@ -94,8 +95,9 @@ internal static class Report
             : m.Model.Designs.Reference;
         var bounds = Limits.Bounds(a, m.Model);
         var files = TraceFiles.Plan(a);
+        var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
-        var r = Explorer.Run(spec, Limits.Explore(a, stopWhenAllDecided: false));
+        var r = Explorer.Run(spec, options);
         o.WriteLine($"explore {spec.Name} ({bounds})");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));

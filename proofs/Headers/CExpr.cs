@@ -12,41 +12,72 @@ public readonly record struct CValue(ulong Bits, int Width)
 public sealed class CannotEvaluateException(string why) : Exception(why);
 
 /// <summary>
+/// The values of object-like macros already evaluated, so a macro used twice is evaluated
+/// once: a chain of definitions that each use the previous one twice stays linear, not
+/// exponential. Whoever changes the definitions clears it.
+/// </summary>
+public sealed class MacroMemo
+{
+    private readonly Dictionary<(string Name, bool InIf), CValue> _values = new();
+
+    public void Clear() => _values.Clear();
+    internal bool TryGet(string name, bool inIf, out CValue v) => _values.TryGetValue((name, inIf), out v);
+    internal void Set(string name, bool inIf, CValue v) => _values[(name, inIf)] = v;
+}
+
+/// <summary>
 /// Evaluates the integer constant expressions of a kernel header: literals (hex, octal,
 /// decimal, U/L/UL/ULL suffixes), macros (object-like, and function-like with simple
-/// parameters), BIT / BIT_ULL / _BITUL / _BITULL / _AC / UL / ULL, <c>defined</c>, and the
-/// C operators with their precedence. unsigned long is 32 or 64 bits wide, as the build.
+/// parameters), BIT / BIT_ULL / _BITUL / _BITULL / _AC / UL / ULL, <c>defined</c>,
+/// IS_ENABLED / IS_BUILTIN / IS_MODULE, and the C operators with their precedence.
+/// unsigned long is 32 or 64 bits wide, as the build. Nesting (parentheses, unary
+/// operators, macro expansion) deeper than <see cref="MaxDepth"/> is refused with a reason,
+/// far above any real header's, so hostile input cannot exhaust the stack; object-like
+/// macros are evaluated once (<see cref="MacroMemo"/>), so time stays linear in the input.
 /// </summary>
 public sealed class CExpr
 {
-    private readonly Func<string, MacroDef?> _lookup;
-    private readonly int _longBits;
-    private readonly bool _inIf;
-    private readonly HashSet<string> _expanding;
-    private List<string> _t = [];
+    /// <summary>The deepest nesting evaluated: real headers nest a few levels; this is 10x the deepest seen.</summary>
+    public const int MaxDepth = 200;
+
+    private sealed class Context(Func<string, MacroDef?> lookup, int longBits, bool inIf, MacroMemo memo)
+    {
+        public readonly Func<string, MacroDef?> Lookup = lookup;
+        public readonly int LongBits = longBits;
+        public readonly bool InIf = inIf;
+        public readonly MacroMemo Memo = memo;
+        public readonly HashSet<string> Expanding = new(StringComparer.Ordinal);
+        public int Depth;
+
+        public void Enter()
+        {
+            if (++Depth > MaxDepth) throw new CannotEvaluateException($"nested deeper than {MaxDepth} (parentheses, operators or macros)");
+        }
+    }
+
+    private readonly Context _c;
+    private readonly List<string> _t;
     private int _p;
 
-    private CExpr(Func<string, MacroDef?> lookup, int longBits, bool inIf, HashSet<string> expanding)
+    private CExpr(Context c, List<string> tokens)
     {
-        _lookup = lookup;
-        _longBits = longBits;
-        _inIf = inIf;
-        _expanding = expanding;
+        _c = c;
+        _t = tokens;
     }
 
     /// <summary>The value of <paramref name="text"/>; in an #if, unset CONFIG_ symbols are 0 (Kconfig's "not set").</summary>
-    public static CValue Evaluate(string text, Func<string, MacroDef?> lookup, int longBits, bool inIf) =>
-        new CExpr(lookup, longBits, inIf, []).Run(text);
+    public static CValue Evaluate(string text, Func<string, MacroDef?> lookup, int longBits, bool inIf, MacroMemo? memo = null) =>
+        new CExpr(new Context(lookup, longBits, inIf, memo ?? new MacroMemo()), Tokenize(text)).Run();
 
-    private CValue Run(string text)
+    private CValue Run()
     {
-        _t = Tokenize(text);
-        _p = 0;
         if (_t.Count == 0) throw new CannotEvaluateException("empty expression");
         var v = Conditional();
-        if (_p != _t.Count) throw new CannotEvaluateException($"unexpected '{_t[_p]}'");
+        if (_p != _t.Count) throw new CannotEvaluateException($"unexpected '{Clip(_t[_p])}'");
         return v;
     }
+
+    private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     public static List<string> Tokenize(string s)
     {
@@ -77,16 +108,21 @@ public sealed class CExpr
 
     private string? Peek => _p < _t.Count ? _t[_p] : null;
     private bool Eat(string tok) { if (Peek == tok) { _p++; return true; } return false; }
-    private void Expect(string tok) { if (!Eat(tok)) throw new CannotEvaluateException($"expected '{tok}'{(Peek is { } p ? $" before '{p}'" : " at the end")}"); }
+    private void Expect(string tok) { if (!Eat(tok)) throw new CannotEvaluateException($"expected '{tok}'{(Peek is { } p ? $" before '{Clip(p)}'" : " at the end")}"); }
 
     private CValue Conditional()
     {
-        var c = Binary(0);
-        if (!Eat("?")) return c;
-        var a = Conditional();
-        Expect(":");
-        var b = Conditional();
-        return c.Masked != 0 ? a : b;
+        _c.Enter();
+        try
+        {
+            var c = Binary(0);
+            if (!Eat("?")) return c;
+            var a = Conditional();
+            Expect(":");
+            var b = Conditional();
+            return c.Masked != 0 ? a : b;
+        }
+        finally { _c.Depth--; }
     }
 
     private static readonly string[][] Levels =
@@ -144,46 +180,61 @@ public sealed class CExpr
 
     private CValue Unary()
     {
-        if (Eat("!")) return new(Unary().Masked == 0 ? 1UL : 0, 32);
-        if (Eat("~")) { var v = Unary(); return new(~v.Bits, v.Width); }
-        if (Eat("-")) { var v = Unary(); return new(0 - v.Bits, v.Width); }
-        if (Eat("+")) return Unary();
-        if (Eat("("))
+        _c.Enter();
+        try
         {
-            // A cast such as (unsigned long) or (__force vm_flags_t) is not evaluated: it is reported.
-            var v = Conditional();
-            Expect(")");
-            return v;
+            if (Eat("!")) return new(Unary().Masked == 0 ? 1UL : 0, 32);
+            if (Eat("~")) { var v = Unary(); return new(~v.Bits, v.Width); }
+            if (Eat("-")) { var v = Unary(); return new(0 - v.Bits, v.Width); }
+            if (Eat("+")) return Unary();
+            if (Eat("("))
+            {
+                // A cast such as (unsigned long) or (__force vm_flags_t) is not evaluated: it is reported.
+                var v = Conditional();
+                Expect(")");
+                return v;
+            }
+            string tok = Peek ?? throw new CannotEvaluateException("expression ends early");
+            _p++;
+            if (char.IsDigit(tok[0])) return Number(tok);
+            if (char.IsLetter(tok[0]) || tok[0] == '_') return Identifier(tok);
+            throw new CannotEvaluateException($"unexpected '{Clip(tok)}'");
         }
-        string tok = Peek ?? throw new CannotEvaluateException("expression ends early");
-        _p++;
-        if (char.IsDigit(tok[0])) return Number(tok);
-        if (char.IsLetter(tok[0]) || tok[0] == '_') return Identifier(tok);
-        throw new CannotEvaluateException($"unexpected '{tok}'");
+        finally { _c.Depth--; }
     }
 
     private CValue Number(string tok)
     {
         string digits = tok.TrimEnd('u', 'U', 'l', 'L');
         string suffix = tok[digits.Length..].ToUpperInvariant();
-        int width = suffix.Contains("LL", StringComparison.Ordinal) ? 64 : suffix.Contains('L', StringComparison.Ordinal) ? _longBits : 32;
+        int width = suffix.Contains("LL", StringComparison.Ordinal) ? 64 : suffix.Contains('L', StringComparison.Ordinal) ? _c.LongBits : 32;
         ulong v;
-        bool ok = digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.TryParse(digits[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out v)
-            : digits.Length > 1 && digits[0] == '0' ? TryOctal(digits, out v)
-            : ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        if (!ok) throw new CannotEvaluateException($"'{tok}' is not a number");
-        if (width < 64 && v >> width != 0) width = width == 32 && _longBits == 64 ? 64 : width; // C picks a wider type
-        if (width < 64 && v >> width != 0) throw new CannotEvaluateException($"{tok} does not fit {width} bits");
+        bool ok;
+        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            string hex = digits[2..].TrimStart('0');
+            if (hex.Length > 16) throw new CannotEvaluateException($"{Clip(tok)} does not fit 64 bits");
+            ok = ulong.TryParse(hex.Length == 0 ? "0" : hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out v) && digits.Length > 2;
+        }
+        else if (digits.Length > 1 && digits[0] == '0') ok = TryOctal(tok, digits, out v);
+        else
+        {
+            ok = ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+            if (!ok && digits.Length > 0 && digits.All(char.IsAsciiDigit)) throw new CannotEvaluateException($"{Clip(tok)} does not fit 64 bits");
+        }
+        if (!ok) throw new CannotEvaluateException($"'{Clip(tok)}' is not a number");
+        if (width < 64 && v >> width != 0) width = width == 32 && _c.LongBits == 64 ? 64 : width; // C picks a wider type
+        if (width < 64 && v >> width != 0) throw new CannotEvaluateException($"{Clip(tok)} does not fit {width} bits");
         return new(v, width);
     }
 
-    private static bool TryOctal(string s, out ulong v)
+    private static bool TryOctal(string tok, string s, out ulong v)
     {
         v = 0;
         foreach (char c in s)
         {
             if (c is < '0' or > '7') return false;
+            if (v > ulong.MaxValue >> 3) throw new CannotEvaluateException($"{Clip(tok)} does not fit 64 bits");
             v = v * 8 + (ulong)(c - '0');
         }
         return true;
@@ -191,40 +242,51 @@ public sealed class CExpr
 
     private CValue Identifier(string name)
     {
-        if (_inIf && name == "defined")
+        if (_c.InIf && name == "defined")
         {
             bool paren = Eat("(");
             string id = Peek ?? throw new CannotEvaluateException("defined without a name");
             _p++;
             if (paren) Expect(")");
-            return new(_lookup(id) != null ? 1UL : 0, 32);
+            return new(_c.Lookup(id) != null ? 1UL : 0, 32);
         }
         if (Peek == "(")
         {
             var args = Arguments();
             return Call(name, args);
         }
-        var m = _lookup(name);
+        var m = _c.Lookup(name);
         if (m == null)
         {
-            if (_inIf && name.StartsWith("CONFIG_", StringComparison.Ordinal)) return new(0, 32);
-            throw new CannotEvaluateException($"'{name}' is not defined");
+            if (_c.InIf && name.StartsWith("CONFIG_", StringComparison.Ordinal)) return new(0, 32);
+            throw new CannotEvaluateException($"'{Clip(name)}' is not defined");
         }
-        if (m.Params != null) throw new CannotEvaluateException($"'{name}' is a function-like macro used without arguments");
-        return Expand(m, m.Body);
+        if (m.Params != null) throw new CannotEvaluateException($"'{Clip(name)}' is a function-like macro used without arguments");
+        if (_c.Memo.TryGet(name, _c.InIf, out var known)) return known;
+        // Only values are remembered: a failure may depend on where the macro is used (a macro
+        // being expanded, the depth), and a failure stops the evaluation anyway.
+        var v = Expand(m, Tokenize(m.Body));
+        _c.Memo.Set(name, _c.InIf, v);
+        return v;
     }
 
-    private CValue Expand(MacroDef m, string body)
+    private CValue Expand(MacroDef m, List<string> body)
     {
-        if (!_expanding.Add(m.Name)) throw new CannotEvaluateException($"'{m.Name}' refers to itself");
-        try { return new CExpr(_lookup, _longBits, _inIf, _expanding).Run(body); }
-        finally { _expanding.Remove(m.Name); }
+        if (!_c.Expanding.Add(m.Name)) throw new CannotEvaluateException($"'{Clip(m.Name)}' refers to itself");
+        _c.Enter();
+        try { return new CExpr(_c, body).Run(); }
+        finally
+        {
+            _c.Depth--;
+            _c.Expanding.Remove(m.Name);
+        }
     }
 
-    private List<string> Arguments()
+    /// <summary>The arguments of a call, as token lists (no re-tokenising: time stays linear in the nesting).</summary>
+    private List<List<string>> Arguments()
     {
         Expect("(");
-        var args = new List<string>();
+        var args = new List<List<string>>();
         var cur = new List<string>();
         int depth = 0;
         while (true)
@@ -232,31 +294,55 @@ public sealed class CExpr
             string tok = Peek ?? throw new CannotEvaluateException("unbalanced parentheses");
             _p++;
             if (tok == "(") depth++;
-            if (tok == ")" && depth-- == 0) { if (cur.Count > 0 || args.Count > 0) args.Add(string.Join(" ", cur)); return args; }
-            if (tok == "," && depth == 0) { args.Add(string.Join(" ", cur)); cur.Clear(); continue; }
+            if (tok == ")" && depth-- == 0) { if (cur.Count > 0 || args.Count > 0) args.Add(cur); return args; }
+            if (tok == "," && depth == 0) { args.Add(cur); cur = new List<string>(); continue; }
             cur.Add(tok);
         }
     }
 
-    private CValue Call(string name, List<string> args)
+    private CValue Arg(List<string> tokens)
     {
-        CValue Arg(int i) => new CExpr(_lookup, _longBits, _inIf, _expanding).Run(args[i]);
-        void Need(int n) { if (args.Count != n) throw new CannotEvaluateException($"{name}() takes {n} argument(s)"); }
+        _c.Enter();
+        try { return new CExpr(_c, tokens).Run(); }
+        finally { _c.Depth--; }
+    }
+
+    /// <summary>A value as a literal token of the same width, to stand for an argument in a macro body.</summary>
+    private static string Literal(CValue v) => $"0x{v.Masked:x}{(v.Width == 64 ? "ULL" : "U")}";
+
+    private CValue Call(string name, List<List<string>> args)
+    {
+        void Need(int n) { if (args.Count != n) throw new CannotEvaluateException($"{Clip(name)}() takes {n} argument(s)"); }
+        string Name(int i) => args[i].Count == 1 ? args[i][0] : throw new CannotEvaluateException($"{name}() wants a name");
         switch (name)
         {
-            case "BIT" or "_BITUL": Need(1); return Apply("<<", new(1, _longBits), Arg(0));
-            case "BIT_ULL" or "_BITULL": Need(1); return Apply("<<", new(1, 64), Arg(0));
-            case "UL" or "_UL": Need(1); return Arg(0) with { Width = Math.Max(_longBits, Arg(0).Width) };
-            case "ULL" or "_ULL": Need(1); return Arg(0) with { Width = 64 };
-            case "_AC": Need(2); return Number(args[0].Replace(" ", "", StringComparison.Ordinal) + args[1].Trim());
-            case "IS_ENABLED" or "IS_BUILTIN" when _inIf: Need(1); return new(_lookup(args[0].Trim()) != null ? 1UL : 0, 32);
+            case "BIT" or "_BITUL": Need(1); return Apply("<<", new(1, _c.LongBits), Arg(args[0]));
+            case "BIT_ULL" or "_BITULL": Need(1); return Apply("<<", new(1, 64), Arg(args[0]));
+            case "UL" or "_UL": { Need(1); var v = Arg(args[0]); return v with { Width = Math.Max(_c.LongBits, v.Width) }; }
+            case "ULL" or "_ULL": Need(1); return Arg(args[0]) with { Width = 64 };
+            case "_AC": Need(2); return Number(string.Concat(args[0]) + string.Concat(args[1]));
+            // Kconfig: =y defines CONFIG_X, =m defines CONFIG_X_MODULE.
+            case "IS_BUILTIN" when _c.InIf: Need(1); return Defined(Name(0));
+            case "IS_MODULE" when _c.InIf: Need(1); return Defined(Name(0) + "_MODULE");
+            case "IS_ENABLED" or "IS_REACHABLE" when _c.InIf: Need(1); return new(Defined(Name(0)).Bits | Defined(Name(0) + "_MODULE").Bits, 32);
         }
-        var m = _lookup(name) ?? throw new CannotEvaluateException($"'{name}()' is not defined");
-        if (m.Params == null) throw new CannotEvaluateException($"'{name}' is not a function-like macro");
-        if (m.Params.Count != args.Count) throw new CannotEvaluateException($"{name}() takes {m.Params.Count} argument(s)");
-        if (m.Body.Contains("##", StringComparison.Ordinal) || m.Body.Contains('#')) throw new CannotEvaluateException($"{name}() pastes tokens (##, #)");
+        var m = _c.Lookup(name) ?? throw new CannotEvaluateException($"'{Clip(name)}()' is not defined");
+        if (m.Params == null) throw new CannotEvaluateException($"'{Clip(name)}' is not a function-like macro");
+        if (m.Params.Count != args.Count) throw new CannotEvaluateException($"{Clip(name)}() takes {m.Params.Count} argument(s)");
+        if (m.Body.Contains('#', StringComparison.Ordinal)) throw new CannotEvaluateException($"{Clip(name)}() pastes tokens (##, #)");
+        // C expands the arguments before substituting them (D(D(1)) is fine): evaluate each used one, once.
         var ps = m.Params.ToList();
-        var body = Tokenize(m.Body).Select(t => ps.IndexOf(t) is int k && k >= 0 ? "(" + args[k] + ")" : t);
-        return Expand(m, string.Join(" ", body));
+        var values = new string?[args.Count];
+        var body = new List<string>();
+        foreach (var t in Tokenize(m.Body))
+        {
+            int k = ps.IndexOf(t);
+            if (k < 0) { body.Add(t); continue; }
+            values[k] ??= Literal(Arg(args[k]));
+            body.Add(values[k]!);
+        }
+        return Expand(m, body);
     }
+
+    private CValue Defined(string name) => new(_c.Lookup(name) != null ? 1UL : 0, 32);
 }

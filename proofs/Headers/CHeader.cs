@@ -21,6 +21,9 @@ public sealed class CHeader
 
     private readonly Dictionary<string, MacroDef> _macros = new(StringComparer.Ordinal);
 
+    /// <summary>Values of the macros evaluated so far; cleared whenever a definition changes.</summary>
+    public MacroMemo Memo { get; } = new();
+
     /// <summary>The definitions in effect at the end of the file.</summary>
     public IReadOnlyDictionary<string, MacroDef> Macros => _macros;
     /// <summary>Conditions that could not be evaluated, and #defines inside their blocks: (line, text, why).</summary>
@@ -33,8 +36,15 @@ public sealed class CHeader
 
     public MacroDef? Lookup(string name) => _macros.GetValueOrDefault(name);
 
-    /// <summary>Reads <paramref name="text"/> with the CONFIG_ options in <paramref name="config"/> set, for a <paramref name="longBits"/>-bit build.</summary>
-    public static CHeader Read(string text, IEnumerable<string> config, int longBits)
+    /// <summary>Reads <paramref name="text"/> with the CONFIG_ options in <paramref name="config"/> set (=y), for a <paramref name="longBits"/>-bit build.</summary>
+    public static CHeader Read(string text, IEnumerable<string> config, int longBits) =>
+        Read(text, config.Select(c => KeyValuePair.Create(c, "1")), longBits);
+
+    /// <summary>
+    /// Reads <paramref name="text"/> with <paramref name="defines"/> defined before it (CONFIG_X = 1 for
+    /// =y, CONFIG_X_MODULE = 1 for =m, CONFIG_X = 5 for a value), for a <paramref name="longBits"/>-bit build.
+    /// </summary>
+    public static CHeader Read(string text, IEnumerable<KeyValuePair<string, string>> defines, int longBits)
     {
         if (text.Contains('\0')) throw new HeaderException("not a text file (it holds NUL bytes)");
         var h = new CHeader(longBits);
@@ -42,12 +52,16 @@ public sealed class CHeader
         h.Define("__KERNEL__", null, "1", 0);
         h.Define("BITS_PER_LONG", null, longBits.ToString(System.Globalization.CultureInfo.InvariantCulture), 0);
         if (longBits == 64) h.Define("CONFIG_64BIT", null, "1", 0);
-        foreach (var c in config) h.Define(c, null, "1", 0);
+        foreach (var (name, value) in defines) h.Define(name, null, value, 0);
         h.Run(Lines(text));
         return h;
     }
 
-    private void Define(string name, IReadOnlyList<string>? ps, string body, int line) => _macros[name] = new MacroDef(name, ps, body, line);
+    private void Define(string name, IReadOnlyList<string>? ps, string body, int line)
+    {
+        _macros[name] = new MacroDef(name, ps, body, line);
+        Memo.Clear();
+    }
 
     /// <summary>Logical lines: comments removed, continuations joined, each with the number of its first physical line.</summary>
     private static IEnumerable<(int Line, string Text)> Lines(string text)
@@ -86,74 +100,101 @@ public sealed class CHeader
         if (sb.Length > 0) yield return (start, sb.ToString());
     }
 
+    /// <summary>One open #if: its state, its line, whether #else was seen, and the line of the outermost unknown condition around it (0: none).</summary>
+    private readonly record struct Open(Branch State, int Line, bool SeenElse, int UnknownAt);
+
     private void Run(IEnumerable<(int Line, string Text)> lines)
     {
-        var stack = new Stack<(Branch State, int Line)>();
-        bool Live() => stack.All(s => s.State == Branch.Active);
+        // Counters instead of walks of the stack, so deep nesting stays linear.
+        var stack = new Stack<Open>();
+        int notActive = 0, neither = 0; // entries not Active; entries neither Active nor Unknown
+        void Push(Open o)
+        {
+            if (o.State != Branch.Active) notActive++;
+            if (o.State is not (Branch.Active or Branch.Unknown)) neither++;
+            stack.Push(o);
+        }
+        Open Pop()
+        {
+            var o = stack.Pop();
+            if (o.State != Branch.Active) notActive--;
+            if (o.State is not (Branch.Active or Branch.Unknown)) neither--;
+            return o;
+        }
+        bool Live() => notActive == 0;
         // Not live, but would be if the unknown conditions above were true.
-        bool Possible() => stack.All(s => s.State is Branch.Active or Branch.Unknown);
+        bool Possible() => neither == 0;
+        int UnknownAbove() => stack.Count == 0 ? 0 : stack.Peek().UnknownAt;
         Branch Nested(Func<Branch> evaluate) => Live() ? evaluate() : Possible() ? Branch.Unknown : Branch.Done;
+        Open Opened(Branch b, int line) => new(b, line, false, UnknownAbove() is int u && u != 0 ? u : b == Branch.Unknown ? line : 0);
         foreach (var (line, raw) in lines)
         {
             string t = raw.Trim();
             if (!t.StartsWith('#')) continue;
             t = t[1..].TrimStart();
-            string word = new(t.TakeWhile(ch => char.IsLetter(ch)).ToArray());
-            string rest = t[word.Length..].Trim();
+            int w = 0;
+            while (w < t.Length && char.IsLetter(t[w])) w++;
+            string word = t[..w];
+            string rest = t[w..].Trim();
             switch (word)
             {
                 case "ifdef" or "ifndef":
                 {
                     bool def = _macros.ContainsKey(rest.Split(' ', 2)[0]);
-                    stack.Push((Nested(() => def == (word == "ifdef") ? Branch.Active : Branch.Inactive), line));
+                    Push(Opened(Nested(() => def == (word == "ifdef") ? Branch.Active : Branch.Inactive), line));
                     break;
                 }
                 case "if":
-                    stack.Push((Nested(() => Condition(line, raw, rest)), line));
+                    Push(Opened(Nested(() => Condition(line, raw, rest)), line));
                     break;
                 case "elif":
                 {
                     if (stack.Count == 0) throw new HeaderException($"line {line}: #elif without #if");
-                    var (state, at) = stack.Pop();
-                    stack.Push((state switch
+                    var o = Pop();
+                    if (o.SeenElse) throw new HeaderException($"line {line}: #elif after #else (the #if is at line {o.Line})");
+                    var next = o.State switch
                     {
                         Branch.Inactive => Nested(() => Condition(line, raw, rest)),
                         Branch.Unknown => Branch.Unknown,
                         _ => Branch.Done,
-                    }, at));
+                    };
+                    Push(o with { State = next, UnknownAt = o.UnknownAt != 0 ? o.UnknownAt : next == Branch.Unknown ? line : 0 });
                     break;
                 }
                 case "else":
                 {
                     if (stack.Count == 0) throw new HeaderException($"line {line}: #else without #if");
-                    var (state, at) = stack.Pop();
-                    stack.Push((state switch { Branch.Inactive => Branch.Active, Branch.Unknown => Branch.Unknown, _ => Branch.Done }, at));
+                    var o = Pop();
+                    if (o.SeenElse) throw new HeaderException($"line {line}: a second #else (the #if is at line {o.Line})");
+                    Push(o with { State = o.State switch { Branch.Inactive => Branch.Active, Branch.Unknown => Branch.Unknown, _ => Branch.Done }, SeenElse = true });
                     break;
                 }
                 case "endif":
                     if (stack.Count == 0) throw new HeaderException($"line {line}: #endif without #if");
-                    stack.Pop();
+                    Pop();
                     break;
                 case "define":
                     if (Live()) DefineLine(line, rest);
                     else if (Possible())
                     {
-                        int at = stack.First(x => x.State == Branch.Unknown).Line;
-                        var cond = Unknown.FirstOrDefault(u => u.Line == at);
+                        int at = UnknownAbove();
+                        var cond = Unknown.FindLast(u => u.Line == at);
                         Unknown.Add((line, raw.Trim(), $"inside the block of line {at} ({cond.Text}: {cond.Why})"));
                     }
                     break;
                 case "undef":
-                    if (Live()) _macros.Remove(rest.Trim());
+                    if (Live()) { _macros.Remove(rest.Trim()); Memo.Clear(); }
                     break;
             }
         }
         if (stack.Count > 0) throw new HeaderException($"line {stack.Peek().Line}: #if without #endif");
     }
 
+    private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
     private Branch Condition(int line, string raw, string expr)
     {
-        try { return CExpr.Evaluate(expr, Lookup, LongBits, inIf: true).Masked != 0 ? Branch.Active : Branch.Inactive; }
+        try { return CExpr.Evaluate(expr, Lookup, LongBits, inIf: true, Memo).Masked != 0 ? Branch.Active : Branch.Inactive; }
         catch (CannotEvaluateException e)
         {
             Unknown.Add((line, raw.Trim(), e.Message));
@@ -167,12 +208,16 @@ public sealed class CHeader
         while (i < rest.Length && (char.IsLetterOrDigit(rest[i]) || rest[i] == '_')) i++;
         string name = rest[..i];
         if (name.Length == 0) throw new HeaderException($"line {line}: #define without a name");
-        IReadOnlyList<string>? ps = null;
+        string[]? ps = null;
         if (i < rest.Length && rest[i] == '(')
         {
             int close = rest.IndexOf(')', i);
-            if (close < 0) throw new HeaderException($"line {line}: #define {name}( without ')'");
-            ps = rest[(i + 1)..close].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (close < 0) throw new HeaderException($"line {line}: #define {Clip(name)}( without ')'");
+            ps = rest[(i + 1)..close].Split(',', StringSplitOptions.TrimEntries);
+            if (ps.Length == 1 && ps[0].Length == 0) ps = [];
+            foreach (var p in ps)
+                if (p.Length == 0 || !(char.IsLetter(p[0]) || p[0] == '_' || p == "...") || (p != "..." && !p.All(c => char.IsLetterOrDigit(c) || c == '_')))
+                    throw new HeaderException($"line {line}: #define {Clip(name)}(…): '{Clip(p)}' is not a parameter name");
             i = close + 1;
         }
         Define(name, ps, rest[i..].Trim(), line);

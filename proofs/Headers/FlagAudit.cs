@@ -35,7 +35,7 @@ public static class FlagAudit
         foreach (var m in h.Macros.Values.Where(m => IsVmFlag(m.Name) && !IsBitNumber(m.Name) && m.Params == null && m.Line > 0).OrderBy(m => m.Line))
         {
             CValue v;
-            try { v = CExpr.Evaluate(m.Body, h.Lookup, h.LongBits, inIf: false); }
+            try { v = CExpr.Evaluate(m.Body, h.Lookup, h.LongBits, inIf: false, h.Memo); }
             catch (CannotEvaluateException e)
             {
                 unevaluable.Add((m.Line, $"#define {m.Name} {m.Body}", e.Message));
@@ -76,29 +76,49 @@ public static class FlagAudit
         return m.Name;
     }
 
-    /// <summary>For each pair, Z3 looks for one bit set in both; unsat proves them disjoint.</summary>
+    /// <summary>
+    /// Flags are grouped by bit first, so the work is linear in their number. For each bit that
+    /// two or more distinct flags (different roots) share, one Z3 query finds the bit in all of
+    /// them, and every pair of those flags is reported. Then one query over one flag of each bit
+    /// proves that no bit is set in two of them: a one-hot bit counted across all is at most 1.
+    /// </summary>
     private static List<Overlap> Overlaps(List<FlagDef> flags, int bits, out int pairs)
     {
         var found = new List<Overlap>();
-        pairs = 0;
+        long n = flags.Count;
+        pairs = (int)Math.Min(int.MaxValue, n * (n - 1) / 2 - flags.GroupBy(f => f.Root).Sum(g => (long)g.Count() * (g.Count() - 1) / 2));
         if (flags.Count < 2) return found;
         using var z = new Z3Context();
-        using var solver = z.Solver();
-        var bit = z.BitVec("bit", (uint)bits);
-        solver.Assert(!bit.Eq(0) & (bit & (bit - 1)).Eq(0));
-        for (int i = 0; i < flags.Count; i++)
-            for (int j = i + 1; j < flags.Count; j++)
-            {
-                var (a, b) = (flags[i], flags[j]);
-                if (a.Root == b.Root) continue;
-                pairs++;
-                solver.Push();
-                solver.Assert(!(bit & a.Value).Eq(0) & !(bit & b.Value).Eq(0));
-                var r = solver.Check();
-                if (r == Z3Status.Sat) found.Add(new Overlap(a, b, solver.Values(bit)[0]));
-                else if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide {a.Name} against {b.Name}: {solver.ReasonUnknown}");
-                solver.Pop();
-            }
+        var groups = flags.GroupBy(f => f.Value).OrderBy(g => g.Key).ToList();
+        foreach (var g in groups)
+        {
+            // One flag per root: aliases (a chain to the same flag) are not overlaps.
+            var roots = g.GroupBy(f => f.Root).Select(r => r.OrderBy(f => f.Line).First()).OrderBy(f => f.Line).ToList();
+            if (roots.Count < 2) continue;
+            using var solver = z.Solver();
+            var bit = z.BitVec("bit", (uint)bits);
+            solver.Assert(!bit.Eq(0) & (bit & (bit - 1)).Eq(0));
+            foreach (var f in roots) solver.Assert(!(bit & f.Value).Eq(0));
+            var r = solver.Check();
+            if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide the flags of 0x{g.Key:x}: {solver.ReasonUnknown}");
+            if (r != Z3Status.Sat) throw new Z3Exception($"Z3 says flags of equal value 0x{g.Key:x} share no bit");
+            ulong witness = solver.Values(bit)[0];
+            for (int i = 0; i < roots.Count; i++)
+                for (int j = i + 1; j < roots.Count; j++) found.Add(new Overlap(roots[i], roots[j], witness));
+        }
+        using (var solver = z.Solver())
+        {
+            var bit = z.BitVec("bit", (uint)bits);
+            solver.Assert(!bit.Eq(0) & (bit & (bit - 1)).Eq(0));
+            var one = z.Num(1, (uint)bits);
+            var zero = z.Num(0, (uint)bits);
+            var count = zero;
+            foreach (var g in groups) count += BitVec.Ite(!(bit & g.Key).Eq(0), one, zero);
+            solver.Assert(count.UGe(2));
+            var r = solver.Check();
+            if (r == Z3Status.Sat) throw new Z3Exception($"Z3 found bit 0x{solver.Values(bit)[0]:x} in two distinct single-bit values");
+            if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide that distinct bits are disjoint: {solver.ReasonUnknown}");
+        }
         return found;
     }
 }

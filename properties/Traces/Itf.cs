@@ -93,9 +93,17 @@ public static class Itf
     /// <summary>What a trace file says, as far as replay needs it.</summary>
     public sealed record Header(string Source, string Design, string Bounds, string Property, int Initial, IReadOnlyList<int> Choices, int? Loop, int StateCount);
 
-    /// <summary>Reads an ITF trace written by <see cref="Write"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
-    public static Header Read(string json, int maxSteps = 1_000_000)
+    /// <summary>The most JSON tokens a trace file may hold: a 10,000-step trace of the largest state has under a tenth of this.</summary>
+    public const long MaxTokens = 4_000_000;
+
+    /// <summary>
+    /// Reads an ITF trace written by <see cref="Write"/>; throws <see cref="FormatException"/> naming
+    /// what is wrong. Tokens are counted by a streaming pass first, so no document is built whose
+    /// size the file dictates beyond <see cref="MaxTokens"/>.
+    /// </summary>
+    public static Header Read(string json, int maxSteps = 10_000)
     {
+        CheckSize(json);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 }); }
         catch (JsonException e) { throw new FormatException($"not JSON: {e.Message}"); }
@@ -167,6 +175,18 @@ public static class Itf
     {
         s = s.ReplaceLineEndings(" ");
         return s.Length <= 120 ? s : s[..120] + "…";
+    }
+
+    private static void CheckSize(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 64 });
+        long tokens = 0;
+        try
+        {
+            while (reader.Read())
+                if (++tokens > MaxTokens) throw new FormatException($"more than {MaxTokens:N0} JSON values: not a trace this program wrote");
+        }
+        catch (JsonException e) { throw new FormatException($"not JSON: {e.Message}"); }
     }
 
     private static JsonElement Member(JsonElement obj, string name, JsonValueKind kind, string path)
