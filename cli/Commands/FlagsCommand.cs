@@ -48,12 +48,18 @@ internal static partial class FlagsCommand
         var r = FlagAudit.Run(header);
 
         o.WriteLine($"flags {file} ({bits}-bit{(config.Count > 0 ? ", " + string.Join(" ", config) : ", no CONFIG_ options set")})");
-        o.WriteLine($"  {r.Flags.Count} single-bit VM_* flags ({r.Flags.Count(f => f.IsAlias)} aliases), {r.Masks.Count} masks; {r.PairsChecked} pairs of distinct flags checked with Z3");
+        o.WriteLine($"  {r.Flags.Count} single-bit VM_* flags ({r.Flags.Count(f => f.IsAlias)} aliases), {r.Masks.Count} masks; {r.PairsChecked} pairs of distinct flags decided (grouped by bit; each shared bit and the disjointness of the rest proved with Z3)");
         foreach (var ov in r.Overlaps)
-            o.WriteLine($"  OVERLAP {ov.A.Name} (line {ov.A.Line}, 0x{ov.A.Value:x}) and {ov.B.Name} (line {ov.B.Line}, 0x{ov.B.Value:x}) share bit {System.Numerics.BitOperations.TrailingZeroCount(ov.Witness)} (0x{ov.Witness:x})");
+        {
+            string bit = $"bit {System.Numerics.BitOperations.TrailingZeroCount(ov.Witness)} (0x{ov.Witness:x})";
+            if (ov.Flags.Count == 2)
+                o.WriteLine($"  OVERLAP {ov.A.Name} (line {ov.A.Line}, 0x{ov.A.Value:x}) and {ov.B.Name} (line {ov.B.Line}, 0x{ov.B.Value:x}) share {bit}");
+            else
+                o.WriteLine($"  OVERLAP {ov.Flags.Count} flags share {bit}: {string.Join(", ", ov.Flags.Take(12).Select(f => $"{f.Name} (line {f.Line})"))}{(ov.Flags.Count > 12 ? $", and {ov.Flags.Count - 12} more" : "")}");
+        }
         foreach (var (line, what, reason) in r.Unevaluable)
             o.WriteLine($"  cannot evaluate line {line}: {what}: {reason}");
-        if (r.Overlaps.Count > 0) { o.WriteLine($"{r.Overlaps.Count} overlapping pair(s)"); return (int)ExitCode.Violated; }
+        if (r.Overlaps.Count > 0) { o.WriteLine($"{r.Overlaps.Sum(x => x.Pairs)} overlapping pair(s) on {r.Overlaps.Count} bit(s)"); return (int)ExitCode.Violated; }
         if (r.Unevaluable.Count > 0) { o.WriteLine("no overlap among the flags evaluated, but not every flag line could be evaluated: no verdict"); return (int)ExitCode.NoVerdict; }
         o.WriteLine("no two distinct flags share a bit");
         return (int)ExitCode.Holds;

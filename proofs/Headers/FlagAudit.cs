@@ -9,8 +9,14 @@ public sealed record FlagDef(string Name, int Line, ulong Value, string Root)
     public bool IsAlias => Root != Name;
 }
 
-/// <summary>Two distinct flags that share bits, with the bit Z3 found in both.</summary>
-public sealed record Overlap(FlagDef A, FlagDef B, ulong Witness);
+/// <summary>Two or more distinct flags (different roots) that share a bit, with the bit Z3 found in all of them.</summary>
+public sealed record Overlap(IReadOnlyList<FlagDef> Flags, ulong Witness)
+{
+    public FlagDef A => Flags[0];
+    public FlagDef B => Flags[1];
+    /// <summary>Pairs of distinct flags this shared bit makes.</summary>
+    public long Pairs => (long)Flags.Count * (Flags.Count - 1) / 2;
+}
 
 public sealed record FlagReport(
     IReadOnlyList<FlagDef> Flags,
@@ -102,9 +108,7 @@ public static class FlagAudit
             var r = solver.Check();
             if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide the flags of 0x{g.Key:x}: {solver.ReasonUnknown}");
             if (r != Z3Status.Sat) throw new Z3Exception($"Z3 says flags of equal value 0x{g.Key:x} share no bit");
-            ulong witness = solver.Values(bit)[0];
-            for (int i = 0; i < roots.Count; i++)
-                for (int j = i + 1; j < roots.Count; j++) found.Add(new Overlap(roots[i], roots[j], witness));
+            found.Add(new Overlap(roots, solver.Values(bit)[0]));
         }
         using (var solver = z.Solver())
         {

@@ -1,0 +1,242 @@
+using System.Text;
+using Xunit;
+using static Multikernel.Tests.Cli.CliRun;
+
+namespace Multikernel.Tests.Cli;
+
+/// <summary>
+/// The hostile-input reproducers: every command, given any file or argument, ends with exit
+/// 0-3, and an error is one line. Each case is generated here, small enough to keep. Memory is
+/// bounded by a linear function of the input (allocated bytes are measured, not time).
+/// </summary>
+public class HostileInputTests
+{
+    private static (int Code, string Out, string Err, long Allocated) RunMeasured(params string[] args)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var (code, o, e) = Run(args);
+        return (code, o, e, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static void OneLineError(int code, string o, string e, string mentions)
+    {
+        Assert.Equal(2, code);
+        Assert.Empty(o);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("multikernel: ", e);
+        Assert.Contains(mentions, e);
+    }
+
+    [Theory]
+    [InlineData("flags", "")]
+    [InlineData("replay", "")]
+    public void An_empty_file_name_is_a_usage_error(string command, string file)
+    {
+        var (code, o, e) = Run(command, file);
+        OneLineError(code, o, e, "empty");
+    }
+
+    [Theory]
+    [InlineData("flags")]
+    [InlineData("replay")]
+    public void A_directory_is_said_to_be_one(string command)
+    {
+        var (code, o, e) = Run(command, Path.GetTempPath());
+        OneLineError(code, o, e, "is a directory");
+    }
+
+    [Theory]
+    [InlineData("flags")]
+    [InlineData("replay")]
+    public void A_device_is_read_with_a_hard_cap(string command)
+    {
+        var (code, o, e, allocated) = RunMeasured(command, "/dev/zero");
+        OneLineError(code, o, e, "larger than");
+        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+    }
+
+    private static string Header(string body)
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-hostile").FullName, "mm.h");
+        File.WriteAllText(file, body);
+        return file;
+    }
+
+    public static TheoryData<string, string> DeepHeaders()
+    {
+        var d = new TheoryData<string, string>
+        {
+            { "5,000 nested parentheses", $"#define VM_A {new string('(', 5000)}1{new string(')', 5000)}\n" },
+            { "30,000 unary minus", $"#define VM_A {string.Concat(Enumerable.Repeat("- ", 30_000))}1\n" },
+            { "100,000 unary not", $"#define VM_A {new string('!', 100_000)}1\n" },
+            { "500,000 unary complement", $"#define VM_A {new string('~', 500_000)}1\n" },
+            { "BIT() 10,000 deep", $"#define VM_A {string.Concat(Enumerable.Repeat("BIT(", 10_000))}0{new string(')', 10_000)}\n" },
+        };
+        var chain = new StringBuilder("#define C0 1\n");
+        for (int i = 1; i <= 5000; i++) chain.Append(System.Globalization.CultureInfo.InvariantCulture, $"#define C{i} C{i - 1}\n");
+        chain.Append("#define VM_A C5000\n");
+        d.Add("a 5,000-link macro chain", chain.ToString());
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(DeepHeaders))]
+    public void Deep_nesting_is_refused_with_a_reason_not_a_stack_overflow(string what, string body)
+    {
+        var (code, o, e, allocated) = RunMeasured("flags", Header(body));
+        Assert.True(code == 3, $"{what}: exit {code}: {e}");
+        Assert.Contains("nested deeper than 200", o);
+        Assert.True(allocated < 50L * body.Length + (64L << 20), $"{what}: {allocated:N0} bytes allocated for {body.Length:N0} bytes of input");
+    }
+
+    [Fact]
+    public void A_doubling_chain_is_evaluated_once_per_macro()
+    {
+        var vm = new StringBuilder("#define VM_L0 0x1\n");
+        var cond = new StringBuilder("#define L0 1\n");
+        for (int i = 1; i <= 30; i++)
+        {
+            vm.Append(System.Globalization.CultureInfo.InvariantCulture, $"#define VM_L{i} (VM_L{i - 1}|VM_L{i - 1})\n");
+            cond.Append(System.Globalization.CultureInfo.InvariantCulture, $"#define L{i} (L{i - 1}+L{i - 1})\n");
+        }
+        cond.Append("#if L30 == 1073741824\n#define VM_OK 0x2\n#endif\n");
+        var (code, o, _, allocated) = RunMeasured("flags", Header(vm.ToString() + cond));
+        Assert.Equal(1, code);                           // VM_L0..VM_L30 are all 0x1: distinct flags on one bit
+        Assert.Contains("32 single-bit VM_* flags", o);  // and VM_OK: the #if on L30 was decided
+        Assert.DoesNotContain("cannot evaluate", o);
+        Assert.True(allocated < 64L << 20, $"{allocated:N0} bytes allocated");
+    }
+
+    [Fact]
+    public void Two_thousand_single_bit_flags_are_grouped_by_bit_not_paired()
+    {
+        var h = new StringBuilder();
+        for (int i = 0; i < 2000; i++) h.Append(System.Globalization.CultureInfo.InvariantCulture, $"#define VM_F{i} (1UL << {i % 64})\n");
+        var (code, o, _, allocated) = RunMeasured("flags", Header(h.ToString()));
+        Assert.Equal(1, code);
+        Assert.Equal(64, o.Split('\n').Count(l => l.Contains("OVERLAP", StringComparison.Ordinal)));
+        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+    }
+
+    [Fact]
+    public void Deeply_nested_ifs_are_linear()
+    {
+        int n = 200_000;
+        string body = string.Concat(Enumerable.Repeat("#if 1\n", n)) + "#define VM_A 0x1\n" + string.Concat(Enumerable.Repeat("#endif\n", n));
+        var (code, o, _, allocated) = RunMeasured("flags", Header(body));
+        Assert.Equal(0, code);
+        Assert.Contains("1 single-bit VM_* flags", o);
+        Assert.True(allocated < 100L * body.Length + (64L << 20), $"{allocated:N0} bytes allocated");
+    }
+
+    [Theory]
+    [InlineData("#define VM_A 02000000000000000000001\n#define VM_B 0x1\n", "does not fit 64 bits")]
+    [InlineData("#define VM_A 010000000000000000000000\n", "does not fit 64 bits")]
+    [InlineData("#define VM_A 0x10000000000000000\n", "does not fit 64 bits")]
+    [InlineData("#define VM_A 99999999999999999999\n", "does not fit 64 bits")]
+    public void A_literal_past_64_bits_is_not_wrapped(string body, string reason)
+    {
+        var (code, o, _) = Run("flags", Header(body));
+        Assert.Equal(3, code);
+        Assert.Contains(reason, o);
+        Assert.DoesNotContain("OVERLAP", o);
+    }
+
+    [Theory]
+    [InlineData("#define D(x) (x)\n#define VM_A D(D(1))\n", 0, "1 single-bit")]
+    [InlineData("#if 1\n#else\n#else\n#endif\n", 2, "a second #else")]
+    [InlineData("#if 1\n#else\n#elif 1\n#endif\n", 2, "#elif after #else")]
+    [InlineData("#define VM_A(x (x)\n", 2, "is not a parameter name")]
+    public void Preprocessor_edge_cases(string body, int exit, string says)
+    {
+        var (code, o, e) = Run("flags", Header(body));
+        Assert.Equal(exit, code);
+        Assert.Contains(says, o + e);
+    }
+
+    [Fact]
+    public void Config_m_is_a_module_and_the_last_value_wins()
+    {
+        string h = Header("#ifdef CONFIG_X\n#define VM_A 0x1\n#endif\n#if IS_ENABLED(CONFIG_X)\n#define VM_B 0x1\n#endif\n");
+        var (m, om, _) = Run("flags", h, "--config", "CONFIG_X=m");
+        Assert.Equal(0, m);        // =m: #ifdef CONFIG_X is false, IS_ENABLED true: only VM_B
+        Assert.Contains("1 single-bit", om);
+        var (yn, oyn, _) = Run("flags", h, "--config", "CONFIG_X=y", "--config", "CONFIG_X=n");
+        Assert.Equal(0, yn);       // =n last: neither
+        Assert.Contains("0 single-bit", oyn);
+        var (y, _, _) = Run("flags", h, "--config", "CONFIG_X=n", "--config", "CONFIG_X=y");
+        Assert.Equal(1, y);        // =y last: both, on one bit
+        var (v, ov, _) = Run("flags", Header("#if CONFIG_ARCH_PKEY_BITS > 3\n#define VM_A 0x1\n#endif\n"), "--config", "CONFIG_ARCH_PKEY_BITS=5");
+        Assert.Equal(0, v);
+        Assert.Contains("1 single-bit", ov);
+    }
+
+    [Theory]
+    [InlineData("--json", "")]
+    [InlineData("--dot", "")]
+    [InlineData("--json", "/nonexistent-dir/t.json")]
+    public void A_bad_output_path_is_refused_before_any_work(string option, string path)
+    {
+        var (code, o, e) = Run("audit", "ipi/ipi-v2", option, path);
+        Assert.Equal(2, code);
+        Assert.Empty(o); // nothing explored, nothing printed
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void A_directory_output_path_gets_the_files_inside_it_and_json_and_dot_may_not_collide()
+    {
+        string dir = Directory.CreateTempSubdirectory("mk-out").FullName;
+        try
+        {
+            var (code, _, _) = Run("audit", "ipi/ipi-v2", "--json", dir);
+            Assert.Equal(1, code);
+            Assert.Contains(Directory.GetFiles(dir), f => f.EndsWith("trace.intact.itf.json", StringComparison.Ordinal));
+            var (same, o, e) = Run("audit", "ipi/ipi-v2", "--json", Path.Combine(dir, "x"), "--dot", Path.Combine(dir, "x"));
+            Assert.Equal(2, same);
+            Assert.Empty(o);
+            Assert.Contains("name the same file", e);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData("audit", "ipi/ipi-v2", "--max-states", "x")]
+    [InlineData("bench", "--messages-per-run", "999")]
+    [InlineData("bench", "--max-states", "5")]
+    [InlineData("designs", "extra")]
+    [InlineData("help", "extra")]
+    public void Arguments_are_checked_before_any_work_or_output(params string[] args)
+    {
+        var (code, o, e) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Empty(o);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void A_trace_of_a_million_steps_is_refused_before_it_is_replayed()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-trace").FullName, "t.json");
+        var sb = new StringBuilder("{\"#meta\": {\"source\": \"ipi/ipi-v2\", \"design\": \"ipi-v2\", \"bounds\": \"senders=2\", \"property\": \"intact\", \"initial\": 0, \"choices\": [");
+        sb.AppendJoin(',', Enumerable.Repeat("0", 1_000_000));
+        sb.Append("]}, \"states\": []}");
+        File.WriteAllText(file, sb.ToString());
+        var (code, o, e, allocated) = RunMeasured("replay", file);
+        OneLineError(code, o, e, "more than 10000 steps");
+        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+    }
+
+    [Fact]
+    public void A_trace_of_too_many_json_values_is_refused_by_a_streaming_count()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-trace").FullName, "t.json");
+        var sb = new StringBuilder("{\"states\": [");
+        sb.AppendJoin(',', Enumerable.Repeat("{}", 5_000_000));
+        sb.Append("]}");
+        File.WriteAllText(file, sb.ToString());
+        var (code, o, e, allocated) = RunMeasured("replay", file);
+        OneLineError(code, o, e, "JSON values");
+        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+    }
+}
