@@ -84,10 +84,17 @@ public static class FlagAudit
 
     /// <summary>
     /// Flags are grouped by bit first, so the work is linear in their number. For each bit that
-    /// two or more distinct flags (different roots) share, one Z3 query finds the bit in all of
-    /// them, and every pair of those flags is reported. Then one query over one flag of each bit
+    /// two or more distinct flags (different roots) share, one Z3 query finds the bit in their
+    /// common value, and the group is reported (its pairs counted). Then one query over one flag of each bit
     /// proves that no bit is set in two of them: a one-hot bit counted across all is at most 1.
     /// </summary>
+    private static BitVec OneBit(Z3Context z, int bits, out BoolTerm isOneBit, string name = "bit")
+    {
+        var bit = z.BitVec(name, (uint)bits);
+        isOneBit = !bit.Eq(0) & (bit & (bit - 1)).Eq(0);
+        return bit;
+    }
+
     private static List<Overlap> Overlaps(List<FlagDef> flags, int bits, out int pairs)
     {
         var found = new List<Overlap>();
@@ -96,29 +103,35 @@ public static class FlagAudit
         if (flags.Count < 2) return found;
         using var z = new Z3Context();
         var groups = flags.GroupBy(f => f.Value).OrderBy(g => g.Key).ToList();
-        foreach (var g in groups)
+        // One flag per root in each group: aliases (a chain to the same flag) are not overlaps.
+        var shared = groups
+            .Select(g => g.GroupBy(f => f.Root).Select(r => r.OrderBy(f => f.Line).First()).OrderBy(f => f.Line).ToList())
+            .Where(roots => roots.Count >= 2).ToList();
+        if (shared.Count > 0)
         {
-            // One flag per root: aliases (a chain to the same flag) are not overlaps.
-            var roots = g.GroupBy(f => f.Root).Select(r => r.OrderBy(f => f.Line).First()).OrderBy(f => f.Line).ToList();
-            if (roots.Count < 2) continue;
+            // One query for every shared bit: a one-bit witness per group, in its common value.
             using var solver = z.Solver();
-            var bit = z.BitVec("bit", (uint)bits);
-            solver.Assert(!bit.Eq(0) & (bit & (bit - 1)).Eq(0));
-            foreach (var f in roots) solver.Assert(!(bit & f.Value).Eq(0));
+            var witnesses = new BitVec[shared.Count];
+            for (int i = 0; i < shared.Count; i++)
+            {
+                witnesses[i] = OneBit(z, bits, out var isOneBit, $"bit_{i}");
+                solver.Assert(isOneBit & !(witnesses[i] & shared[i][0].Value).Eq(0));
+            }
             var r = solver.Check();
-            if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide the flags of 0x{g.Key:x}: {solver.ReasonUnknown}");
-            if (r != Z3Status.Sat) throw new Z3Exception($"Z3 says flags of equal value 0x{g.Key:x} share no bit");
-            found.Add(new Overlap(roots, solver.Values(bit)[0]));
+            if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide the shared bits: {solver.ReasonUnknown}");
+            if (r != Z3Status.Sat) throw new Z3Exception("Z3 says flags of equal value share no bit");
+            var values = solver.Values(witnesses);
+            for (int i = 0; i < shared.Count; i++) found.Add(new Overlap(shared[i], values[i]));
         }
-        using (var solver = z.Solver())
         {
-            var bit = z.BitVec("bit", (uint)bits);
-            solver.Assert(!bit.Eq(0) & (bit & (bit - 1)).Eq(0));
+            // One query for the rest: no one bit is set in two of the distinct values.
+            using var solver = z.Solver();
+            var bit = OneBit(z, bits, out var isOneBit);
             var one = z.Num(1, (uint)bits);
             var zero = z.Num(0, (uint)bits);
             var count = zero;
             foreach (var g in groups) count += BitVec.Ite(!(bit & g.Key).Eq(0), one, zero);
-            solver.Assert(count.UGe(2));
+            solver.Assert(isOneBit & count.UGe(2));
             var r = solver.Check();
             if (r == Z3Status.Sat) throw new Z3Exception($"Z3 found bit 0x{solver.Values(bit)[0]:x} in two distinct single-bit values");
             if (r == Z3Status.Unknown) throw new Z3Exception($"Z3 could not decide that distinct bits are disjoint: {solver.ReasonUnknown}");
