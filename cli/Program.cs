@@ -26,6 +26,8 @@ public static class Program
                                  proved with Z3; --config CONFIG_NAME=y (repeatable), --bits 32|64
           bench                  explorer speed and memory; the implementations' own benchmarks
                                  (--runs N, --messages-per-run N)
+          fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args):
+                                 --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 
         bounds (audit, explore), per mechanism:
           ipi:    --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)  --no-unregister  --no-destroy
@@ -57,6 +59,7 @@ public static class Program
                 "flags" => FlagsCommand.Run(rest, stdout),
                 "replay" => Replay.Run(rest, stdout),
                 "designs" => Designs(rest, stdout),
+                "fuzz" => FuzzCommand.Run(rest, stdout),
                 "help" or "--help" or "-h" => Help(rest, stdout),
                 _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
             };

@@ -41,7 +41,12 @@ internal static partial class FlagsCommand
         var config = options.Where(o => o.Value != "n").Select(o => $"{o.Key}={o.Value}").ToList();
         if (Z3Context.Unavailable() is { } why) throw new UsageException(why);
         string text = InputFile.ReadText(file, CHeader.MaxBytes, "flags");
+        return Check(text, file, defines, config, bits, o);
+    }
 
+    /// <summary>The audit of a header's text (the command's core, which the fuzz harness drives directly).</summary>
+    internal static int Check(string text, string file, IReadOnlyList<KeyValuePair<string, string>> defines, IReadOnlyList<string> config, int bits, TextWriter o)
+    {
         CHeader header;
         try { header = CHeader.Read(text, defines, bits); }
         catch (HeaderException e) { throw new UsageException($"flags: {file}: {e.Message}"); }
@@ -58,7 +63,7 @@ internal static partial class FlagsCommand
                 o.WriteLine($"  OVERLAP {ov.Flags.Count} flags share {bit}: {string.Join(", ", ov.Flags.Take(12).Select(f => $"{f.Name} (line {f.Line})"))}{(ov.Flags.Count > 12 ? $", and {ov.Flags.Count - 12} more" : "")}");
         }
         foreach (var (line, what, reason) in r.Unevaluable)
-            o.WriteLine($"  cannot evaluate line {line}: {what}: {reason}");
+            o.WriteLine($"  cannot evaluate line {line}: {(what.Length <= 120 ? what : what[..120] + "…")}: {reason}");
         if (r.Overlaps.Count > 0) { o.WriteLine($"{r.Overlaps.Sum(x => x.Pairs)} overlapping pair(s) on {r.Overlaps.Count} bit(s)"); return (int)ExitCode.Violated; }
         if (r.Unevaluable.Count > 0) { o.WriteLine("no overlap among the flags evaluated, but not every flag line could be evaluated: no verdict"); return (int)ExitCode.NoVerdict; }
         o.WriteLine("no two distinct flags share a bit");

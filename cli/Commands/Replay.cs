@@ -24,7 +24,12 @@ internal static class Replay
         a.NoMorePositionals(1);
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("replay: which trace file?");
         string json = InputFile.ReadText(file, MaxFileBytes, "replay");
+        return Judge(json, file, o);
+    }
 
+    /// <summary>Replays a trace's text (the command's core, which the fuzz harness drives directly).</summary>
+    internal static int Judge(string json, string file, TextWriter o)
+    {
         Itf.Header h;
         try { h = Itf.Read(json, MaxSteps); }
         catch (FormatException e) { throw new UsageException($"replay: {file}: {e.Message}"); }

@@ -1,0 +1,160 @@
+using System.Globalization;
+using FsCheck;
+using FsCheck.Fluent;
+using Multikernel.Cli.Commands;
+
+namespace Multikernel.Cli.Fuzz;
+
+/// <summary>C headers for <c>flags</c>: the preprocessor lines and expressions kernel headers use, nested, chained and corrupted.</summary>
+internal sealed class HeaderFuzz : FuzzTarget
+{
+    public override string Name => "headers";
+    public override string Summary => "C headers (flags): #define / #if nesting, macro chains, doubling, huge literals, deep parentheses, truncation";
+
+    private static readonly string[] Names = ["VM_A", "VM_B", "VM_C", "VM_LOCKED", "VM_UFFD_MINOR", "C0", "C1", "C2", "CONFIG_X", "CONFIG_64BIT", "F", "G"];
+
+    private static Gen<string> Literal =>
+        Gen.OneOf(
+            from n in Gen.Choose(0, 70) select n.ToString(CultureInfo.InvariantCulture),
+            from digits in Gen.Choose(1, 26) from d in Gen.Elements('1', '7', 'f', '0') select "0x" + new string(d, digits),
+            from digits in Gen.Choose(1, 26) from d in Gen.Elements('1', '7', '0') select "0" + new string(d, digits),
+            from digits in Gen.Choose(1, 26) select new string('9', digits))
+        .SelectMany(l => Gen.Elements("", "U", "UL", "ULL", "L", "LL", "u"), (l, s) => l + s);
+
+    private static Gen<string> Expr(int depth) => depth <= 0
+        ? Gen.OneOf(Literal, Gen.Elements(Names))
+        : Gen.Frequency(
+            (3, Literal),
+            (3, Gen.Elements(Names)),
+            (2, Expr(depth - 1).Select(e => $"BIT({e})")),
+            (1, Expr(depth - 1).Select(e => $"BIT_ULL({e})")),
+            (2, Expr(depth - 1).Select(e => $"({e})")),
+            (2, from op in Gen.Elements("!", "~", "-", "+") from e in Expr(depth - 1) select op + e),
+            (3, from a in Expr(depth / 2) from op in Gen.Elements("|", "&", "<<", ">>", "+", "-", "*", "/", "%", "==", "&&", "||", "?")
+                from b in Expr(depth / 2) select op == "?" ? $"{a} ? {b} : {a}" : $"{a} {op} {b}"),
+            (1, Expr(depth - 1).Select(e => $"F({e})")),
+            (1, from n in Gen.Choose(50, 400) select new string('(', n) + "1" + new string(')', n)),
+            (1, from n in Gen.Choose(50, 400) from op in Gen.Elements("-", "!", "~") select string.Concat(Enumerable.Repeat(op, n)) + "1"),
+            (1, from n in Gen.Choose(50, 400) select string.Concat(Enumerable.Repeat("BIT(", n)) + "0" + new string(')', n)));
+
+    private static Gen<string> Good =>
+        Gen.Sized(size => Gen.Frequency(
+            (6, from n in Gen.Elements(Names) from e in Expr(Math.Min(size, 6)) select $"#define {n} {e}"),
+            (2, from e in Expr(3) select $"#define F(x) ((x) | {e})"),
+            (1, Gen.Elements("#define G(x, y) ((x) ## y)", "#define VM_G G(1, 2)", "#define VM_H F(F(1))")),
+            (2, from n in Gen.Elements(Names) select $"#undef {n}"),
+            (1, from n in Gen.Elements(Names) from k in Gen.Elements("ifdef", "ifndef") select $"#{k} {n}\n#define VM_E 0x8\n#endif"),
+            (1, Gen.Elements("/* a comment */", "// a comment", "struct vm_unmapped_area_info {", "};", "#define VM_X 1 \\", "", "#  define VM_Y\t0x2")),
+            (1, from n in Gen.Choose(2, 300) select string.Concat(Enumerable.Repeat("#if 1\n", n)) + "#define VM_D 0x4\n" + string.Concat(Enumerable.Repeat("#endif\n", n))),
+            (1, from n in Gen.Choose(2, 30) select "#define VM_L0 0x1\n" + string.Concat(Enumerable.Range(1, n).Select(i => $"#define VM_L{i} (VM_L{i - 1}|VM_L{i - 1})\n"))),
+            (1, from n in Gen.Choose(2, 400) select "#define K0 1\n" + string.Concat(Enumerable.Range(1, n).Select(i => $"#define K{i} K{i - 1}\n")) + $"#define VM_K K{n}")));
+
+    /// <summary>An unbalanced or malformed line: the header is an input error, and must say so in one line.</summary>
+    private static Gen<string> Stray =>
+        Gen.OneOf(
+            from e in Expr(2) from d in Gen.Elements("#if {0}", "#elif {0}", "#else", "#endif") select string.Format(CultureInfo.InvariantCulture, d, e),
+            Gen.Elements("#define H(x (x)", "#define (x) 1", "#define", "/* never ends"));
+
+    private static Gen<string> Line => Gen.Frequency((60, Good), (1, Stray));
+
+    /// <summary>Mostly balanced: #if blocks with #elif / #else arms around lines; stray directives come from <see cref="Line"/>.</summary>
+    private static Gen<string> Block(int depth) => depth <= 0 || depth > 4
+        ? Line
+        : Gen.Frequency(
+            (4, Line),
+            (2, from c in Expr(3) from body in Block(depth - 1).ListOf().Select(l => l.Take(6))
+                from arm in Gen.Elements("", "#else\n", "#elif 0\n") from other in Block(depth - 1)
+                select $"#if {c}\n{string.Join('\n', body)}\n{arm}{(arm.Length > 0 ? other + "\n" : "")}#endif"));
+
+    public override Gen<string> Inputs => FuzzShrink.Corrupt(Gen.Sized(n => Block(Math.Min(n, 4)).ListOf().Select(ls => string.Join('\n', ls.Take(40)) + "\n")));
+
+    protected override int Execute(string input, TextWriter o) =>
+        FlagsCommand.Check(input, "fuzz.h", [KeyValuePair.Create("CONFIG_X", "1")], ["CONFIG_X=y"], 64, o);
+}
+
+/// <summary>ITF trace files for <c>replay</c>: a real trace, its fields replaced, its numbers made huge, its text cut and flipped.</summary>
+internal sealed class TraceFuzz : FuzzTarget
+{
+    public override string Name => "traces";
+    public override string Summary => "ITF trace files (replay): a real trace with fields removed or replaced, huge numbers, deep nesting, truncation";
+
+    private static readonly Lazy<string> Base = new(() =>
+    {
+        var spec = new Model.Ipi.IpiSpec(Model.Ipi.IpiDesigns.Find("ipi-v2")!);
+        var r = Properties.Explorer.Explorer.Run(spec, new Properties.Explorer.ExploreOptions { StopWhenAllViolated = true });
+        var t = r.Outcomes.First(o => o.Property.Name == "no-silent-drop").Trace!;
+        return Properties.Traces.Itf.Write(t, "ipi-v2", spec.Bounds.ToString());
+    });
+
+    private static Gen<string> Replace(string json) =>
+        Gen.OneOf(
+            from key in Gen.Elements("\"choices\"", "\"initial\"", "\"bounds\"", "\"design\"", "\"source\"", "\"property\"", "\"states\"", "\"steps\"", "\"loop\"", "\"#meta\"")
+            from value in Gen.Elements("99999999999999999999", "-1", "1e309", "null", "\"\"", "[]", "{}", "\"senders=9 senders=2\"", "\"unregister=maybe\"",
+                "\"uffd/reference\"", "\"reference\"", "\"ipi/ref-no-mask\"", "\"no-crash\"", "[" + new string('[', 100) + new string(']', 100) + "]",
+                "[" + string.Join(',', Enumerable.Repeat("0", 20_000)) + "]", "\"" + new string('a', 50_000) + "\"")
+            select ReplaceValue(json, key, value),
+            from n in Gen.Choose(0, 9) select json.Replace("\"choices\": [", "\"choices\": [" + string.Concat(Enumerable.Repeat("0, ", n * 1000)), StringComparison.Ordinal),
+            Gen.Constant(json));
+
+    /// <summary>Replaces what follows "key": up to the next comma or closing bracket at its level (text-level: may break the JSON, which is the point).</summary>
+    private static string ReplaceValue(string json, string key, string value)
+    {
+        int k = json.IndexOf(key, StringComparison.Ordinal);
+        if (k < 0) return json;
+        int start = json.IndexOf(':', k) + 1, depth = 0, i = start;
+        for (; i < json.Length; i++)
+        {
+            char c = json[i];
+            if (c is '[' or '{') depth++;
+            else if (c is ']' or '}') { if (depth == 0) break; depth--; }
+            else if (c == ',' && depth == 0) break;
+        }
+        return json[..start] + " " + value + json[i..];
+    }
+
+    public override Gen<string> Inputs => FuzzShrink.Corrupt(Gen.Constant(0).SelectMany(_ => Replace(Base.Value)));
+
+    public override IEnumerable<string> Shrink(string input) => [];
+
+    protected override int Execute(string input, TextWriter o) => Commands.Replay.Judge(input, "fuzz.itf.json", o);
+}
+
+/// <summary>Command lines: every command with known and unknown options, hostile values, devices and directories as paths.</summary>
+internal sealed class ArgsFuzz(string scratch) : FuzzTarget
+{
+    public override string Name => "args";
+    public override string Summary => "command lines: options known and unknown, values huge, negative, empty, devices, directories";
+
+    private static readonly string[] Commands = ["audit", "explore", "prove", "replay", "flags", "designs", "help", "frobnicate", "", "--help"];
+    private static readonly string[] Options =
+    [
+        "--senders", "--messages", "--ring", "--handlers", "--no-unregister", "--no-destroy", "--contexts", "--all-layouts",
+        "--max-states", "--max-depth", "--time-limit", "--max-memory", "--safety-only", "--design", "--timeout", "--json", "--dot",
+        "--load", "--seed", "--junit", "--bits", "--config", "--bogus", "--", "-h", "--max-states=", "--senders=2",
+    ];
+
+    private Gen<string> Value => Gen.Elements(
+        "", "0", "1", "2", "3", "-1", "99999999999999999999", "1e9", "two", "ε", new string('9', 5000), "/dev/zero", "/nonexistent/x",
+        scratch, Path.Combine(scratch, "out.json"), Path.Combine(scratch, "mm.h"), "ipi", "uffd", "ipi/ipi-v2", "ipi/reference", "reference",
+        "uffd-v5", "ref-no-mask", "uffd/reference", "CONFIG_X=y", "CONFIG_X=m", "CONFIG_X=5", "CONFIG_X", "32", "64");
+
+    public override Gen<string> Inputs =>
+        from command in Gen.Elements(Commands)
+        from parts in Gen.OneOf(Gen.Elements(Options), Value).ListOf()
+        select string.Join('\n', new[] { command }.Concat(parts.Take(12)));
+
+    protected override int Execute(string input, TextWriter o)
+    {
+        var args = input.Split('\n').ToList();
+        // Explorations stay small: a fuzz case checks that arguments are handled, not how big a state space is.
+        if (args[0] is "audit" or "explore" && !args.Any(a => a.StartsWith("--max-states", StringComparison.Ordinal))) args.AddRange(["--max-states", "3000"]);
+        if (args[0] is "prove" && !args.Contains("--design")) args.AddRange(["--design", "ipi/ipi-v1"]); // refused at once: no encoding
+        return Program.Run([.. args], o, o);
+    }
+
+    public static void Prepare(string scratch)
+    {
+        Directory.CreateDirectory(scratch);
+        File.WriteAllText(Path.Combine(scratch, "mm.h"), "#define VM_READ 0x1\n#define VM_LOCKED 0x2000\n");
+    }
+}
