@@ -163,6 +163,8 @@ public class CliTests
             Assert.Equal(1, rc);
             Assert.Empty(e);
             Assert.Contains("VIOLATED intact (ipi/ipi-v2)", o);
+            Assert.Contains("  counterexample: ", o); // read back from a file: not known to be the shortest
+            Assert.DoesNotContain("shortest", o);
             var lasso = Path.Combine(dir, "t.delivered.itf.json");
             Assert.Equal(1, Run("replay", lasso).Code);
         }
