@@ -14,16 +14,19 @@ internal static class InputFile
             if (Directory.Exists(path)) throw new UsageException($"{command}: {path}: is a directory");
             if (!File.Exists(path)) throw new UsageException($"{command}: {path}: no such file");
             using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            // Length is 0 for a device: read, never trust it, and stop one byte past the cap.
-            var buffer = new MemoryStream();
-            var chunk = new byte[1 << 16];
-            int n;
-            while ((n = f.Read(chunk, 0, (int)Math.Min(chunk.Length, maxBytes + 1 - buffer.Length))) > 0)
+            // A regular file's length sizes the buffer once; a device says 0, so the buffer grows,
+            // never past the cap: no allocation is sized by what the file claims.
+            long claimed = f.CanSeek ? f.Length : 0;
+            if (claimed > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
+            var buffer = new byte[Math.Max(claimed + 1, 1 << 16)];
+            int used = 0, n;
+            while ((n = f.Read(buffer, used, buffer.Length - used)) > 0)
             {
-                buffer.Write(chunk, 0, n);
-                if (buffer.Length > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
+                used += n;
+                if (used > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
+                if (used == buffer.Length) Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
             }
-            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, used);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: {path}: {e.Message}"); }
