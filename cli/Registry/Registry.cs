@@ -1,4 +1,5 @@
 using System.Reflection;
+using Multikernel.Model.Balloon;
 using Multikernel.Model.Checking;
 using Multikernel.Model.Ipi;
 using Multikernel.Model.Uffd;
@@ -37,6 +38,7 @@ internal static class Mechanisms
     [
         new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3"),
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
+        new(BalloonMechanism.Instance),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

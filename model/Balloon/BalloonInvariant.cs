@@ -1,0 +1,63 @@
+using Multikernel.Model.Checking;
+using static Multikernel.Model.Checking.PropertyKind;
+
+namespace Multikernel.Model.Balloon;
+
+/// <summary>The balloon properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
+public enum BalloonInvariant
+{
+    BalloonConsistent,
+    SizeMatches,
+    LockOnce,
+    ResetOrder,
+    AnsweredOnce,
+    FeaturesExact,
+    TargetGiven,
+    TargetFresh,
+    PfnFits,
+    ReachesTarget,
+    ResetHandled,
+    PageRefused,
+    TargetReached,
+}
+
+public static class BalloonInvariants
+{
+    private const string Catalogue = "DESIGN.md invariant catalogue (balloon)";
+
+    public static readonly PropertyTable<BalloonInvariant> Table = new(
+        (BalloonInvariant.BalloonConsistent, "balloon-consistent", Always,
+            "after every completed exchange the guest's ballooned pages are exactly the pages the host holds locked (after a RESET, none)",
+            "002 vmballoon_check_status(): case VMW_BALLOON_ERROR_RESET: vmballoon_signal_reset(bdev);"),
+        (BalloonInvariant.SizeMatches, "size-matches", Always,
+            "after every completed exchange the balloon's size equals the number of pages the host holds locked", Catalogue),
+        (BalloonInvariant.LockOnce, "lock-once", Always,
+            "no page is locked twice, and no page that is not locked is unlocked",
+            "002 vmballoon_vq_add_buf(): vmballoon_send_lock_page(bdev, pfns[j]) / vmballoon_send_unlock_page(bdev, pfns[j])"),
+        (BalloonInvariant.ResetOrder, "reset-order", Always,
+            "while a reset is pending only START and then GUEST_ID are sent, in that order",
+            "002 vmballoon_do_reset(): if (vmballoon_send_start(bdev)) { bdev->config.reset_pending = false; vmballoon_send_guest_id(bdev); }"),
+        (BalloonInvariant.AnsweredOnce, "answered-once", Always,
+            "every page of a request is answered PFN_OK or PFN_FAIL exactly once, and the request's token comes back exactly once",
+            "002 vmballoon_vq_get_buf(): return bdev->vb;"),
+        (BalloonInvariant.FeaturesExact, "features-exact", Always,
+            "the negotiated features are exactly the offered ones: MUST_TELL_HOST | HOST_MAY_REFUSE, no undefined bit",
+            "002 vmballoon_get_features(): unsigned long features; __set_bit(VIRTIO_BALLOON_F_MUST_TELL_HOST, &features); … return features;"),
+        (BalloonInvariant.TargetGiven, "target-given", Always,
+            "the target the guest acts on is one the host gave: a GET_TARGET answer that does not fit 32 bits is refused, never truncated",
+            "002 vmballoon_send_get_target(): unsigned long target; … *new_target = target; (u32 *new_target)"),
+        (BalloonInvariant.TargetFresh, "target-fresh", Always,
+            "an older GET_TARGET answer never overwrites a newer one in config space (the timer and a config read do not race)",
+            "002 vmballoon_poll_host() and vmballoon_get_target() both write bdev->config.num_pages and target_current, unsynchronised"),
+        (BalloonInvariant.PfnFits, "pfn-fits", Always,
+            "a PFN that does not fit the command is refused, never truncated: the host locks the page the guest gave",
+            "002 vmballoon_send_lock_page(): pfn32 = (u32)pfn; if (pfn32 != pfn) return false; (pfns[] is already a u32 array)"),
+        (BalloonInvariant.ReachesTarget, "reaches-target", Eventually,
+            "once the host stops changing its target, refusing pages and resetting, the balloon reaches the host's target", Catalogue),
+        (BalloonInvariant.ResetHandled, "reset-handled", Sometimes, "a RESET is answered and handled: START and GUEST_ID, and the balloon works again", Catalogue),
+        (BalloonInvariant.PageRefused, "page-refused", Sometimes, "the host refuses a page and the guest sees it", Catalogue),
+        (BalloonInvariant.TargetReached, "target-reached", Sometimes, "the balloon reaches a non-zero target the host set", Catalogue));
+
+    public static IReadOnlyList<BalloonInvariant> All => Table.All;
+    public static string Name(BalloonInvariant i) => Table.Name(i);
+}

@@ -1,0 +1,140 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Multikernel.Model.Checking;
+using static Multikernel.Model.Balloon.BalloonConstants;
+
+namespace Multikernel.Model.Balloon;
+
+/// <summary>A fault the hypervisor injects into one command's answer.</summary>
+public enum HostFault : byte
+{
+    None,
+    /// <summary>The host answers VMW_BALLOON_ERROR_RESET: it has forgotten every locked page and expects START.</summary>
+    Reset,
+    /// <summary>The host refuses a page of a LOCK (VMW_BALLOON_ERROR_PPN_PINNED).</summary>
+    Refuse,
+}
+
+/// <summary>
+/// The backdoor as both sides see it: the hypervisor's handling of each command (its locked set,
+/// its target, RESET and refusals), with the ghost checks that make "locked twice", "out of
+/// order" or "truncated" checkable facts. Designs' steps call these; every design is judged by them.
+/// </summary>
+public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
+{
+    public BalloonBounds Bounds { get; } = bounds;
+    public ReasonSink Reasons { get; } = new();
+
+    public void Break(ref BalloonState s, BalloonInvariant i, [InterpolatedStringHandlerArgument("")] Reason why)
+    {
+        s.Broken |= (ushort)PropertyTable<BalloonInvariant>.Bit(i);
+        if (why.Text() is { } text) Reasons.Note((int)i, text);
+    }
+
+    public static string CmdName(uint cmd) => cmd switch
+    {
+        CmdStart => "START", CmdGetTarget => "GET_TARGET", CmdLock => "LOCK", CmdUnlock => "UNLOCK", CmdGuestId => "GUEST_ID",
+        CmdBatchedLock => "BATCHED_LOCK", CmdBatchedUnlock => "BATCHED_UNLOCK", _ => $"command {cmd}",
+    };
+
+    /// <summary>
+    /// The host receives a command (the inl on VMW_BALLOON_HV_PORT). After a RESET it accepts START,
+    /// then GUEST_ID; anything else is the guest breaking the reset order. A RESET fault forgets
+    /// every locked page and answers VMW_BALLOON_ERROR_RESET.
+    /// </summary>
+    public uint Receive(ref BalloonState s, uint cmd, HostFault fault)
+    {
+        if (s.HostPhase == 1 && cmd != CmdStart)
+            Break(ref s, BalloonInvariant.ResetOrder, $"{CmdName(cmd)} sent after the host answered RESET and before START");
+        else if (s.HostPhase == 2 && cmd is not (CmdStart or CmdGuestId))
+            Break(ref s, BalloonInvariant.ResetOrder, $"{CmdName(cmd)} sent after START and before GUEST_ID");
+        if (fault == HostFault.Reset && s.Resets > 0)
+        {
+            s.Budget--;
+            s.HostLocked = 0;
+            s.HostPhase = 1;
+            s.Set(BalloonState.ResetSeen, true);
+            return ErrorReset;
+        }
+        switch (cmd)
+        {
+            case CmdStart: if (s.HostPhase == 1) s.HostPhase = 2; break;
+            case CmdGuestId: if (s.HostPhase == 2) s.HostPhase = 0; break;
+        }
+        return Success;
+    }
+
+    /// <summary>The host locks or unlocks one page by the PFN it received; a refusal leaves it alone.</summary>
+    public uint Page(ref BalloonState s, bool lockIt, ulong wirePfn, bool refuse)
+    {
+        byte page = Bounds.PageOf(wirePfn);
+        if (lockIt)
+        {
+            if (refuse && s.Refusals > 0)
+            {
+                s.Budget -= 1 << 2;
+                s.Set(BalloonState.RefusalSeen, true);
+                return ErrorPpnPinned;
+            }
+            if ((s.HostLocked & page) != 0)
+            {
+                Break(ref s, BalloonInvariant.LockOnce, $"LOCK of PFN 0x{wirePfn:x}, which the host already holds locked");
+                return ErrorPpnLocked;
+            }
+            s.HostLocked |= page;
+            return Success;
+        }
+        if ((s.HostLocked & page) == 0)
+        {
+            Break(ref s, BalloonInvariant.LockOnce, $"UNLOCK of PFN 0x{wirePfn:x}, which the host does not hold locked");
+            return ErrorPpnUnlocked;
+        }
+        s.HostLocked &= (byte)~page;
+        return Success;
+    }
+
+    /// <summary>The PFN a design puts on the wire for page <paramref name="p"/>: truncated to 32 bits or whole.</summary>
+    public ulong Wire(ref BalloonState s, int p, bool truncate)
+    {
+        ulong pfn = Bounds.Pfn(p);
+        ulong wire = truncate ? (uint)pfn : pfn;
+        if (wire != pfn) Break(ref s, BalloonInvariant.PfnFits, $"page {p}'s PFN 0x{pfn:x} goes on the wire as 0x{wire:x}: the host locks {Name(Bounds.PageOf(wire))}");
+        return wire;
+    }
+
+    public static string Name(byte pageBit) => pageBit == BalloonState.Alien ? "a page the guest does not have" : $"page {BitOperations.TrailingZeroCount(pageBit)}";
+
+    // ---- GET_TARGET answers and config space ---------------------------------------
+
+    /// <summary>An actor received a GET_TARGET answer: the other actor's different answer, if it holds one, is now the older.</summary>
+    public static void Answered(ref byte own, ref byte ownFlags, byte otherValue, ref byte otherFlags, byte value)
+    {
+        own = value;
+        ownFlags = BalloonState.AnswerValid;
+        if ((otherFlags & BalloonState.AnswerValid) != 0 && otherValue != value) otherFlags |= BalloonState.AnswerOlder;
+    }
+
+    /// <summary>
+    /// bdev->config.num_pages = answer: truncated to a u32 or refused when it does not fit, as the
+    /// design says. An answer older than one already written is a stale overwrite.
+    /// </summary>
+    public void WriteTarget(ref BalloonState s, byte answer, ref byte ownFlags, ref byte otherFlags, bool check, string who)
+    {
+        ulong value = BalloonBounds.TargetValue(answer);
+        if ((ownFlags & BalloonState.AnswerNewerWritten) != 0)
+            Break(ref s, BalloonInvariant.TargetFresh, $"{who} writes num_pages = {value}, an answer older than the one already written ({BalloonBounds.TargetValue(s.NumPages)})");
+        if ((otherFlags & (BalloonState.AnswerValid | BalloonState.AnswerOlder)) == (BalloonState.AnswerValid | BalloonState.AnswerOlder))
+            otherFlags |= BalloonState.AnswerNewerWritten;
+        ownFlags = 0;
+        s.Set(BalloonState.TargetCurrent, true);
+        if (!Fits32(value))
+        {
+            if (check) return; // refused: the guest keeps acting on the last target it could hold
+            uint stored = (uint)value;
+            Break(ref s, BalloonInvariant.TargetGiven, $"GET_TARGET answered {value} pages; the guest stores it in a u32 and acts on {stored}");
+            s.NumPages = (byte)stored;
+            return;
+        }
+        s.NumPages = answer;
+    }
+}

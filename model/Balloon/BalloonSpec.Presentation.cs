@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Numerics;
+using Multikernel.Model.Checking;
+using static Multikernel.Model.Balloon.BalloonConstants;
+
+namespace Multikernel.Model.Balloon;
+
+/// <summary>How the balloon specification's steps and states read in a trace.</summary>
+public sealed partial class BalloonSpec
+{
+    private static string Fault(HostFault f) => f switch
+    {
+        HostFault.Reset => " -> host answers VMW_BALLOON_ERROR_RESET (forgets every locked page)",
+        HostFault.Refuse => " -> host refuses the page (VMW_BALLOON_ERROR_PPN_PINNED)",
+        _ => "",
+    };
+
+    private static string Target(byte index) => BalloonBounds.TargetValue(index).ToString(CultureInfo.InvariantCulture);
+
+    private string Pages(byte set)
+    {
+        if (set == 0) return "-";
+        var names = new List<string>();
+        for (int p = 0; p < Bounds.Pages; p++) if ((set & (1 << p)) != 0) names.Add($"page{p}");
+        if ((set & BalloonState.Alien) != 0) names.Add("an alien PFN");
+        return string.Join(" ", names);
+    }
+
+    public string Describe(in BalloonState s, in BalloonAction a)
+    {
+        switch (a.Actor)
+        {
+            case BalloonActor.Host:
+                return $"hypervisor: the target becomes {Target(a.Arg)} pages";
+            case BalloonActor.Timer:
+                return "timer: " + (s.TimerPc switch
+                {
+                    TPoll when TimerPollWork(s) == 2 => Design.Serialised ? "vmballoon_work(): down_read(&conf_sem)" : "vmballoon_poll_host(): !reset_pending",
+                    TPoll => Design.Reset == ResetStyle.DriverPops
+                        ? $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {Pages(s.Ballooned)} without telling the host"
+                        : "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()",
+                    TStart => Design.Reset == ResetStyle.GuestHandshake
+                        ? "START; if it succeeds: reset_pending = false" : "START",
+                    TGuestId => Design.Reset == ResetStyle.DriverPops ? "GUEST_ID; reset_required = false" : "GUEST_ID",
+                    TGetTarget when s.Has(BalloonState.ResetPending) => "vmballoon_send_get_target(): reset pending: nothing sent",
+                    TGetTarget => $"GET_TARGET -> {Target(s.HostTarget)}",
+                    _ => $"num_pages = {Target(s.TimerAnswer)}; target_current = true{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
+                }) + Fault(a.Fault);
+            default:
+                return "balloon thread: " + (s.GuestPc switch
+                {
+                    GIdle => GuestIdleWork(s) switch
+                    {
+                        1 => $"config_changed(): reset pending: free {Pages(s.Ballooned)} without telling the host; reset_completed = true",
+                        2 => $"vmballoon_get(num_pages): !target_current: GET_TARGET -> {Target(s.HostTarget)}",
+                        4 => $"end of the inflation cycle: release refused {Pages(s.Refused)}",
+                        _ => $"{(s.Size < Want(s) ? "fill_balloon" : "leak_balloon")}(): num_pages {Target(s.NumPages)}, balloon {s.Size}{(Design.Serialised ? "; down_read(&conf_sem)" : "")}",
+                    },
+                    GWriteTarget => $"num_pages = {Target(s.GuestAnswer)}; target_current = true",
+                    GCommand => CommandText(s),
+                    GAddBufEnd => Design.Serialised ? "add_buf done: vb = token" : "add_buf done: bdev->vb = data; bdev->target_current = false",
+                    GKick => "kick(): callback -> get_buf() returns the token",
+                    GDrain => Design.TokenOnce ? "get_buf() again: NULL" : "get_buf() again: returns bdev->vb, the same token",
+                    _ => $"balloon_ack(): {(s.Req == BalloonState.Inflate ? "inflated" : "deflated")} {Pages((byte)(s.AnswerOk & s.ReqPages))}, failed {Pages((byte)(s.ReqPages & ~s.AnswerOk))}{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
+                }) + Fault(a.Fault);
+        }
+    }
+
+    private string CommandText(in BalloonState s)
+    {
+        bool lockIt = s.Req == BalloonState.Inflate;
+        if (s.Has(BalloonState.ResetPending)) return "reset_pending: nothing sent, PFN_FAIL";
+        if (Batching) return $"{(lockIt ? "BATCHED_LOCK" : "BATCHED_UNLOCK")} of {Pages((byte)(s.ReqPages & ~s.Answered))} (batch page entries: PFN << 12 | status)";
+        int p = NextPage(s);
+        ulong pfn = Bounds.Pfn(p);
+        if (Design.Pfn == PfnPath.Checked && !Fits32(pfn)) return $"page{p}'s PFN 0x{pfn:x} does not fit 32 bits: refused, not sent";
+        ulong wire = Design.Pfn == PfnPath.TruncatedArray ? (uint)pfn : pfn;
+        return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}";
+    }
+
+    public void Render(in BalloonState s, List<TraceVar> into)
+    {
+        into.Add(new("host", TraceValue.Record(
+            ("locked", TraceValue.Of(Pages(s.HostLocked))),
+            ("target", TraceValue.Of(Target(s.HostTarget))),
+            ("state", TraceValue.Of(s.HostPhase switch { 1 => "reset: expects START", 2 => "reset: expects GUEST_ID", _ => "running" })),
+            ("may_still", TraceValue.Of($"reset {s.Resets}, refuse {s.Refusals}, change target {s.Changes}")))));
+        into.Add(new("guest", TraceValue.Record(
+            ("ballooned", TraceValue.Of(Pages(s.Ballooned))),
+            ("size", TraceValue.Of(s.Size)),
+            ("refused", TraceValue.Of(Pages(s.Refused))),
+            ("num_pages", TraceValue.Of(Target(s.NumPages))),
+            ("target_current", TraceValue.Of(s.Has(BalloonState.TargetCurrent))),
+            ("reset_pending", TraceValue.Of(s.Has(BalloonState.ResetPending))),
+            ("reset_completed", TraceValue.Of(s.Has(BalloonState.ResetCompleted))),
+            ("features", TraceValue.Of($"0x{s.Features:x}")))));
+        string req = s.Req == 0 ? "-" :
+            $"{(s.Req == BalloonState.Inflate ? "inflate" : "deflate")} {Pages(s.ReqPages)}; answered {Pages(s.Answered)}; token {(s.Token switch { 0 => "not queued", 1 => "with the transport", _ => "given back" })}";
+        into.Add(new("balloon_thread", TraceValue.Record(("at", TraceValue.Of(GuestPcName(s.GuestPc))), ("request", TraceValue.Of(req)),
+            ("answer", TraceValue.Of((s.GuestAnswerFlags & BalloonState.AnswerValid) != 0 ? Target(s.GuestAnswer) : "-")))));
+        into.Add(new("timer", TraceValue.Record(("at", TraceValue.Of(TimerPcName(s.TimerPc))),
+            ("answer", TraceValue.Of((s.TimerAnswerFlags & BalloonState.AnswerValid) != 0 ? Target(s.TimerAnswer) : "-")))));
+        if (Design.Serialised)
+            into.Add(new("conf_sem", TraceValue.Of(s.Has(BalloonState.GuestHoldsLock) ? "balloon thread" : s.Has(BalloonState.TimerHoldsLock) ? "timer" : "free")));
+    }
+
+    private static string GuestPcName(byte pc) => pc switch
+    {
+        GIdle => "idle", GWriteTarget => "writing num_pages", GCommand => "add_buf: commands", GAddBufEnd => "add_buf: end",
+        GKick => "kick", GDrain => "get_buf loop", _ => "completing",
+    };
+
+    private static string TimerPcName(byte pc) => pc switch
+    {
+        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", _ => "writing num_pages",
+    };
+
+    public string? Explain(in BalloonState before, BalloonAction? last, in BalloonState after, int property)
+    {
+        var id = (BalloonInvariant)property;
+        switch (id)
+        {
+            case BalloonInvariant.FeaturesExact when after.Features != OfferedFeatures:
+                return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)";
+            case BalloonInvariant.BalloonConsistent when Quiescent(after):
+                return $"the guest believes {Pages(after.Ballooned)} ballooned; the host holds {Pages(after.HostLocked)} locked";
+            case BalloonInvariant.SizeMatches when Quiescent(after):
+                return $"the balloon's size is {after.Size}; the host holds {BitOperations.PopCount(after.HostLocked)} pages locked";
+            case BalloonInvariant.ReachesTarget:
+                return $"the host stopped at a target of {Target(after.HostTarget)} pages; the balloon holds {after.Size} ({Pages(after.Ballooned)}), and nothing moves it";
+        }
+        if (last is not { } a) return null;
+        var s = before;
+        return _k.Reasons.Explain(property, () => Next(s, a));
+    }
+}

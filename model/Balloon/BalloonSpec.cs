@@ -1,0 +1,436 @@
+using System.Numerics;
+using Multikernel.Model.Checking;
+using static Multikernel.Model.Balloon.BalloonConstants;
+
+namespace Multikernel.Model.Balloon;
+
+/// <summary>Who acts in the balloon specification.</summary>
+public enum BalloonActor : byte
+{
+    /// <summary>The guest's balloon thread: config read, fill / leak with add_buf, kick, get_buf; the seed's reset handling.</summary>
+    Guest,
+    /// <summary>The poll timer (vmballoon_poll_host; mainline: the work's reset and target half).</summary>
+    Timer,
+    /// <summary>The hypervisor changes its target (<see cref="BalloonAction.Arg"/>: the new target).</summary>
+    Host,
+}
+
+/// <summary>One step: who acts, and for a command the fault the host injects into its answer.</summary>
+public readonly record struct BalloonAction(BalloonActor Actor, HostFault Fault = HostFault.None, byte Arg = 0);
+
+/// <summary>
+/// The VMware balloon as a state machine over a design and bounds: the guest's balloon thread
+/// and the poll timer, which race as they do in seed 002 unless the design serialises them, and
+/// a hypervisor that may answer RESET at any command, refuse a page, and change its target.
+/// </summary>
+public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
+{
+    // The balloon thread's program counter.
+    public const byte GIdle = 0, GWriteTarget = 1, GCommand = 2, GAddBufEnd = 3, GKick = 4, GDrain = 5, GComplete = 6;
+    // The timer's.
+    public const byte TPoll = 0, TStart = 1, TGuestId = 2, TGetTarget = 3, TWrite = 4;
+
+    private readonly BalloonKernel _k;
+    private readonly Property[] _properties;
+
+    public BalloonSpec(BalloonDesign design, BalloonBounds? bounds = null)
+    {
+        Design = design;
+        Bounds = bounds ?? BalloonBounds.Default;
+        if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
+        _k = new BalloonKernel(Bounds);
+        _properties = BalloonInvariants.Table.Properties();
+        _balloonable = Balloonable;
+    }
+
+    private readonly int _balloonable;
+
+    public BalloonDesign Design { get; }
+    public BalloonBounds Bounds { get; }
+    public string Name => $"balloon/{Design.Name}";
+    public IReadOnlyList<Property> Properties => _properties;
+
+    private bool Batching => Design.Batched && Bounds.Batch;
+
+    public void Initial(List<BalloonState> into)
+    {
+        var s = default(BalloonState);
+        s.HostTarget = (byte)Bounds.Target;
+        s.Budget = (byte)(Bounds.Resets | (Bounds.Refusals << 2) | (Bounds.Changes << 4));
+        s.Features = Design.FeaturesSet;
+        into.Add(s);
+        // The seed's `unsigned long features;` is never cleared: the word holds whatever the stack held.
+        if (!Design.FeaturesInitialised) into.Add(s with { Features = (byte)(Design.FeaturesSet | 0x20) });
+    }
+
+    // ---- enabled actions ------------------------------------------------------------
+
+    private static bool LockFree(in BalloonState s) => !s.Has(BalloonState.GuestHoldsLock) && !s.Has(BalloonState.TimerHoldsLock);
+
+    private static int Want(in BalloonState s) => s.NumPages == BalloonBounds.TargetHuge ? 0 : s.NumPages;
+
+    /// <summary>What the balloon thread does next from idle: 0 nothing, 1 reset handshake, 2 GET_TARGET, 3 a request, 4 release refused pages.</summary>
+    private int GuestIdleWork(in BalloonState s)
+    {
+        if (Design.Reset == ResetStyle.GuestHandshake && s.Has(BalloonState.ResetPending) && !s.Has(BalloonState.ResetCompleted)) return 1;
+        if (Design.Serialised && (!LockFree(s) || s.Has(BalloonState.ResetPending))) return 0;
+        if (!Design.Serialised && !s.Has(BalloonState.TargetCurrent) && !s.Has(BalloonState.ResetPending)) return 2;
+        int want = Want(s);
+        if (s.Size > want) return s.Ballooned != 0 ? 3 : 0;
+        if (s.Size < want && !s.Has(BalloonState.GaveUp))
+        {
+            int free = ~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1);
+            if (free != 0) return 3;
+            if (s.Refused != 0) return 4;
+        }
+        return 0;
+    }
+
+    /// <summary>What the timer does next from its poll: 0 nothing, 1 the reset, 2 GET_TARGET.</summary>
+    private int TimerPollWork(in BalloonState s)
+    {
+        if (Design.Serialised && !LockFree(s)) return 0;
+        if (s.Has(BalloonState.ResetPending))
+            return Design.Reset == ResetStyle.DriverPops || s.Has(BalloonState.ResetCompleted) ? 1 : 0;
+        return s.HostTarget != s.NumPages || !s.Has(BalloonState.TargetCurrent) ? 2 : 0;
+    }
+
+    /// <summary>The command the balloon thread's next step sends, or none.</summary>
+    private uint GuestCommand(in BalloonState s) => s.GuestPc switch
+    {
+        GIdle when GuestIdleWork(s) == 2 => CmdGetTarget,
+        GCommand when !s.Has(BalloonState.ResetPending) && SendsNext(s) =>
+            Batching ? (s.Req == BalloonState.Inflate ? CmdBatchedLock : CmdBatchedUnlock) : (s.Req == BalloonState.Inflate ? CmdLock : CmdUnlock),
+        _ => uint.MaxValue,
+    };
+
+    /// <summary>Whether the next page of the request goes to the host (a PFN that does not fit is refused by a checking design).</summary>
+    private bool SendsNext(in BalloonState s) =>
+        Batching || Design.Pfn == PfnPath.TruncatedArray || Fits32(Bounds.Pfn(NextPage(s)));
+
+    private static int NextPage(in BalloonState s) => BitOperations.TrailingZeroCount(s.ReqPages & ~s.Answered);
+
+    private static uint TimerCommand(in BalloonState s) => s.TimerPc switch
+    {
+        TStart => CmdStart,
+        TGuestId => CmdGuestId,
+        TGetTarget when !s.Has(BalloonState.ResetPending) => CmdGetTarget,
+        _ => uint.MaxValue,
+    };
+
+    /// <summary>A command step, once per fault the host may inject into its answer.</summary>
+    private static int Faults(in BalloonState s, uint cmd, BalloonActor who, Span<BalloonAction> into, int n)
+    {
+        into[n++] = new(who);
+        if (cmd == uint.MaxValue) return n;
+        if (s.Resets > 0) into[n++] = new(who, HostFault.Reset);
+        if (s.Refusals > 0 && cmd is CmdLock or CmdBatchedLock) into[n++] = new(who, HostFault.Refuse);
+        return n;
+    }
+
+    public int Enabled(in BalloonState s, Span<BalloonAction> into)
+    {
+        int n = 0;
+        if (s.GuestPc != GIdle || GuestIdleWork(s) != 0) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
+        if (s.TimerPc != TPoll || TimerPollWork(s) != 0) n = Faults(s, TimerCommand(s), BalloonActor.Timer, into, n);
+        if (s.Changes > 0)
+        {
+            for (int t = 0; t <= Bounds.Pages; t++)
+                if (t != s.HostTarget) into[n++] = new(BalloonActor.Host, Arg: (byte)t);
+            if (Bounds.HugeTarget && s.HostTarget != BalloonBounds.TargetHuge) into[n++] = new(BalloonActor.Host, Arg: BalloonBounds.TargetHuge);
+        }
+        return n;
+    }
+
+    // ---- next state -------------------------------------------------------------------
+
+    public BalloonState Next(in BalloonState s, in BalloonAction a)
+    {
+        var t = s;
+        switch (a.Actor)
+        {
+            case BalloonActor.Guest: Guest(ref t, a.Fault); break;
+            case BalloonActor.Timer: Timer(ref t, a.Fault); break;
+            case BalloonActor.Host:
+                t.HostTarget = a.Arg;
+                t.Budget -= 1 << 4;
+                break;
+        }
+        return t;
+    }
+
+    /// <summary>vmballoon_check_status() / __vmballoon_cmd(): a RESET answer makes a reset pending.</summary>
+    private void SawStatus(ref BalloonState s, uint status)
+    {
+        if (status != ErrorReset) return;
+        if (Design.Reset == ResetStyle.GuestHandshake)
+        {
+            if (s.Has(BalloonState.ResetPending)) return; // vmballoon_signal_reset(): if (!reset_pending) …
+            s.Set(BalloonState.ResetCompleted, false);
+        }
+        s.Set(BalloonState.ResetPending, true);
+    }
+
+    private void Guest(ref BalloonState s, HostFault fault)
+    {
+        switch (s.GuestPc)
+        {
+            case GIdle:
+                switch (GuestIdleWork(s))
+                {
+                    case 1: // virtio_balloon's config_changed: free every page without telling the host
+                        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
+                        s.Set(BalloonState.ResetCompleted, true);
+                        return;
+                    case 2: // vmballoon_get() -> vmballoon_get_target(): GET_TARGET
+                    {
+                        uint status = _k.Receive(ref s, CmdGetTarget, fault);
+                        SawStatus(ref s, status);
+                        if (status != Success) return;
+                        BalloonKernel.Answered(ref s.GuestAnswer, ref s.GuestAnswerFlags, s.TimerAnswer, ref s.TimerAnswerFlags, s.HostTarget);
+                        s.GuestPc = GWriteTarget;
+                        return;
+                    }
+                    case 3:
+                        if (Design.Serialised) s.Set(BalloonState.GuestHoldsLock, true);
+                        BuildRequest(ref s);
+                        s.GuestPc = GCommand;
+                        return;
+                    case 4: // end of the inflation cycle: release the refused pages
+                        s.Refused = 0;
+                        return;
+                }
+                return;
+            case GWriteTarget:
+                _k.WriteTarget(ref s, s.GuestAnswer, ref s.GuestAnswerFlags, ref s.TimerAnswerFlags, Design.TargetChecked, "the balloon thread");
+                s.GuestPc = GIdle;
+                return;
+            case GCommand:
+                Command(ref s, fault);
+                if ((s.Answered & s.ReqPages) == s.ReqPages) s.GuestPc = GAddBufEnd;
+                return;
+            case GAddBufEnd: // bdev->vb = data; bdev->target_current = false;
+                s.Token = 1;
+                if (!Design.Serialised) s.Set(BalloonState.TargetCurrent, false);
+                s.GuestPc = GKick;
+                return;
+            case GKick: // kick -> callback -> get_buf: the token comes back
+                s.Token = 2;
+                s.GuestPc = GDrain;
+                return;
+            case GDrain: // get_buf until it returns NULL
+                if (!Design.TokenOnce) _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"get_buf returns the request's token a second time");
+                s.GuestPc = GComplete;
+                return;
+            case GComplete:
+                Complete(ref s);
+                return;
+        }
+    }
+
+    /// <summary>fill_balloon / leak_balloon: the pages of one request (one page, or a batch of two).</summary>
+    private void BuildRequest(ref BalloonState s)
+    {
+        int want = Want(s), max = Batching ? 2 : 1;
+        bool inflate = s.Size < want;
+        int pool = inflate ? ~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1) : s.Ballooned;
+        int count = Math.Min(max, Math.Abs(want - s.Size));
+        byte pages = 0;
+        for (int p = 0; p < Bounds.Pages && BitOperations.PopCount(pages) < count; p++)
+            if ((pool & (1 << p)) != 0) pages |= (byte)(1 << p);
+        s.Req = inflate ? BalloonState.Inflate : BalloonState.Deflate;
+        s.ReqPages = pages;
+        s.Answered = 0;
+        s.AnswerOk = 0;
+        s.Token = 0;
+    }
+
+    private void Answer(ref BalloonState s, int page, bool ok)
+    {
+        byte bit = (byte)(1 << page);
+        if ((s.Answered & bit) != 0) _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"page {page} is answered twice");
+        s.Answered |= bit;
+        if (ok) s.AnswerOk |= bit; else s.AnswerOk &= (byte)~bit;
+    }
+
+    /// <summary>add_buf's commands: one LOCK / UNLOCK per page, or one batched command for the request.</summary>
+    private void Command(ref BalloonState s, HostFault fault)
+    {
+        bool lockIt = s.Req == BalloonState.Inflate;
+        if (s.Has(BalloonState.ResetPending))
+        {
+            // if (bdev->config.reset_pending) return false; : nothing is sent, the pages fail.
+            for (int p = 0; p < Bounds.Pages; p++) if ((s.ReqPages & ~s.Answered & (1 << p)) != 0) { Answer(ref s, p, false); if (!Batching) break; }
+            return;
+        }
+        if (!Batching)
+        {
+            int p = NextPage(s);
+            bool truncate = Design.Pfn == PfnPath.TruncatedArray;
+            if (!truncate && !Fits32(Bounds.Pfn(p))) { Answer(ref s, p, false); return; } // refused before it is sent
+            ulong wire = _k.Wire(ref s, p, truncate);
+            uint status = _k.Receive(ref s, lockIt ? CmdLock : CmdUnlock, fault);
+            if (status == Success) status = _k.Page(ref s, lockIt, wire, fault == HostFault.Refuse);
+            SawStatus(ref s, status);
+            Answer(ref s, p, status == Success);
+            return;
+        }
+        // One batched command: the batch page's entries carry the whole PFN (52 bits), and a status each.
+        uint batch = _k.Receive(ref s, lockIt ? CmdBatchedLock : CmdBatchedUnlock, fault);
+        SawStatus(ref s, batch);
+        bool refuse = fault == HostFault.Refuse;
+        for (int p = 0; p < Bounds.Pages; p++)
+        {
+            if ((s.ReqPages & ~s.Answered & (1 << p)) == 0) continue;
+            uint status = batch;
+            if (batch == Success)
+            {
+                ulong wire = _k.Wire(ref s, p, Design.Has(BalloonDesign.Defect.TruncatePfn));
+                status = _k.Page(ref s, lockIt, wire, refuse);
+                refuse = false; // the host refuses the first page of the batch
+            }
+            Answer(ref s, p, status == Success);
+        }
+    }
+
+    /// <summary>The callback's work: the answered pages join (or leave) the balloon; refused ones are kept aside.</summary>
+    private void Complete(ref BalloonState s)
+    {
+        if ((s.Answered & s.ReqPages) != s.ReqPages)
+            _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"the request completes with pages 0x{s.ReqPages & ~s.Answered:x} never answered");
+        byte ok = (byte)(s.AnswerOk & s.ReqPages), failed = (byte)(s.ReqPages & ~s.AnswerOk);
+        if (s.Req == BalloonState.Inflate)
+        {
+            s.Ballooned |= ok;
+            s.Size += (byte)BitOperations.PopCount(ok);
+            s.Refused |= failed;
+            if (failed != 0 && Design.Has(BalloonDesign.Defect.GiveUpOnRefusal) && s.Has(BalloonState.RefusalSeen)) s.Set(BalloonState.GaveUp, true);
+        }
+        else
+        {
+            s.Ballooned &= (byte)~ok;
+            s.Size -= (byte)BitOperations.PopCount(ok);
+        }
+        s.Req = 0; s.ReqPages = 0; s.Answered = 0; s.AnswerOk = 0; s.Token = 0;
+        s.Set(BalloonState.GuestHoldsLock, false);
+        s.GuestPc = GIdle;
+    }
+
+    private void Timer(ref BalloonState s, HostFault fault)
+    {
+        switch (s.TimerPc)
+        {
+            case TPoll:
+                if (TimerPollWork(s) == 2)
+                {
+                    if (Design.Serialised) s.Set(BalloonState.TimerHoldsLock, true);
+                    s.TimerPc = TGetTarget;
+                    return;
+                }
+                if (Design.Reset == ResetStyle.DriverPops)
+                {
+                    s.Set(BalloonState.TimerHoldsLock, Design.Serialised);
+                    Pop(ref s);
+                }
+                s.TimerPc = TStart;
+                return;
+            case TStart:
+            {
+                uint status = _k.Receive(ref s, CmdStart, fault);
+                if (status != Success) { SawStatus(ref s, status); EndPoll(ref s); return; }
+                if (Design.Reset == ResetStyle.GuestHandshake) s.Set(BalloonState.ResetPending, false); // before GUEST_ID, in the seed
+                s.TimerPc = TGuestId;
+                return;
+            }
+            case TGuestId:
+            {
+                uint status = _k.Receive(ref s, CmdGuestId, fault);
+                SawStatus(ref s, status);
+                if (status != Success) { EndPoll(ref s); return; }
+                if (Design.Reset == ResetStyle.DriverPops) s.Set(BalloonState.ResetPending, false);
+                s.TimerPc = TGetTarget;
+                return;
+            }
+            case TGetTarget:
+            {
+                if (s.Has(BalloonState.ResetPending)) { EndPoll(ref s); return; }
+                uint status = _k.Receive(ref s, CmdGetTarget, fault);
+                SawStatus(ref s, status);
+                if (status != Success) { EndPoll(ref s); return; }
+                BalloonKernel.Answered(ref s.TimerAnswer, ref s.TimerAnswerFlags, s.GuestAnswer, ref s.GuestAnswerFlags, s.HostTarget);
+                s.TimerPc = TWrite;
+                return;
+            }
+            case TWrite:
+                _k.WriteTarget(ref s, s.TimerAnswer, ref s.TimerAnswerFlags, ref s.GuestAnswerFlags, Design.TargetChecked, "the poll timer");
+                EndPoll(ref s);
+                return;
+        }
+    }
+
+    private static void EndPoll(ref BalloonState s)
+    {
+        s.Set(BalloonState.TimerHoldsLock, false);
+        s.TimerPc = TPoll;
+    }
+
+    /// <summary>vmballoon_pop(): release every ballooned page without telling the host (it has forgotten them).</summary>
+    private void Pop(ref BalloonState s)
+    {
+        if (Design.Has(BalloonDesign.Defect.UnlockOnReset))
+            for (int p = 0; p < Bounds.Pages; p++)
+                if ((s.Ballooned & (1 << p)) != 0 && _k.Receive(ref s, CmdUnlock, HostFault.None) == Success)
+                    _k.Page(ref s, lockIt: false, Bounds.Pfn(p), refuse: false);
+        if (Design.Has(BalloonDesign.Defect.KeepOnReset)) return;
+        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
+    }
+
+    // ---- properties -------------------------------------------------------------------
+
+    /// <summary>No exchange in flight: both actors idle, no reset pending, the host not mid-reset.</summary>
+    private static bool Quiescent(in BalloonState s) =>
+        s.GuestPc == GIdle && s.Req == 0 && s.TimerPc == TPoll && !s.Has(BalloonState.ResetPending) && s.HostPhase == 0;
+
+    private static ulong Bit(BalloonInvariant i) => PropertyTable<BalloonInvariant>.Bit(i);
+
+    public ulong Violated(in BalloonState s)
+    {
+        ulong v = s.Broken;
+        if (s.Features != OfferedFeatures) v |= Bit(BalloonInvariant.FeaturesExact);
+        if (Quiescent(s))
+        {
+            if (s.Ballooned != s.HostLocked) v |= Bit(BalloonInvariant.BalloonConsistent);
+            if (s.Size != BitOperations.PopCount(s.HostLocked)) v |= Bit(BalloonInvariant.SizeMatches);
+        }
+        return v;
+    }
+
+    /// <summary>Pages this design can put in the balloon: a checking, unbatched design never sends a PFN above 4 GiB.</summary>
+    private int Balloonable
+    {
+        get
+        {
+            int n = 0;
+            for (int p = 0; p < Bounds.Pages; p++)
+                if (Batching || Design.Pfn == PfnPath.TruncatedArray || Fits32(Bounds.Pfn(p))) n++;
+            return n;
+        }
+    }
+
+    public ulong Pending(in BalloonState s)
+    {
+        // Owed once the host is quiet, for a target the guest can hold and reach.
+        if (!s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
+        bool reached = Quiescent(s) && s.Size == s.HostTarget && s.Ballooned == s.HostLocked;
+        return reached ? 0 : Bit(BalloonInvariant.ReachesTarget);
+    }
+
+    public ulong Reached(in BalloonState s)
+    {
+        ulong r = 0;
+        if (s.Has(BalloonState.ResetSeen) && s.HostPhase == 0 && !s.Has(BalloonState.ResetPending)) r |= Bit(BalloonInvariant.ResetHandled);
+        if (s.Has(BalloonState.RefusalSeen)) r |= Bit(BalloonInvariant.PageRefused);
+        if (Quiescent(s) && s.Size > 0 && s.Size == s.HostTarget) r |= Bit(BalloonInvariant.TargetReached);
+        return r;
+    }
+}
