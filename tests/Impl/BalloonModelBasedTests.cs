@@ -1,0 +1,65 @@
+using Multikernel.Impl.Balloon;
+using Multikernel.Properties.Balloon;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Multikernel.Tests.Impl;
+
+public class BalloonModelBasedTests(ITestOutputHelper output)
+{
+    private const ulong Seed = 77;
+
+    [Fact]
+    public void The_driver_agrees_with_the_reference_design_call_by_call()
+    {
+        var r = BalloonSuite.Run(500, Seed);
+        output.WriteLine(r.ToString());
+        Assert.True(r.Holds, r.Detail);
+    }
+
+    [Theory]
+    [InlineData(BalloonImplDefects.TruncatePfn, "not a page the guest allocated")]
+    [InlineData(BalloonImplDefects.KeepOnReset, "")]
+    [InlineData(BalloonImplDefects.TruncateTarget, "target")]
+    public void Each_implementation_defect_is_caught_and_shrunk(BalloonImplDefects d, string says)
+    {
+        var r = BalloonSuite.Run(500, Seed, d);
+        output.WriteLine(r.Detail);
+        Assert.False(r.Holds);
+        Assert.Contains(says, r.Detail);
+    }
+
+    [Fact]
+    public void A_pfn_above_4_gib_is_refused_unbatched_and_sent_whole_in_a_batch()
+    {
+        foreach (bool batching in new[] { false, true })
+        {
+            var mem = GuestMemory.Range(0x100, 6, highEvery: 2); // 0x100, 0x1_0000_0101, 0x102, …
+            var host = new SimulatedHypervisor(mem) { TargetPages = 6 };
+            var b = new VmBalloon(host, mem, batching);
+            b.Work();
+            Assert.Equal(0, host.Violations);
+            Assert.Equal(batching ? 6u : 3u, b.Size);
+            Assert.All(host.Locked, pfn => Assert.True(batching || pfn >> 32 == 0));
+            Assert.Equal(b.Pages.ToArray().Order(), host.Locked.Order());
+        }
+    }
+
+    [Fact]
+    public void A_reset_pops_every_page_without_telling_the_host_and_restarts_with_start_then_guest_id()
+    {
+        var mem = GuestMemory.Range(0x100, 8);
+        var host = new SimulatedHypervisor(mem) { TargetPages = 5 };
+        var b = new VmBalloon(host, mem);
+        b.Work();
+        Assert.Equal(5u, b.Size);
+        host.ResetAtCommand = host.Commands; // the next command answers RESET
+        b.Work();
+        Assert.True(b.ResetRequired);
+        Assert.Empty(host.Locked);
+        b.Work();                            // pop, START, GUEST_ID, GET_TARGET, inflate again
+        Assert.Equal(0, host.Violations);
+        Assert.Equal(5u, b.Size);
+        Assert.Equal(b.Pages.ToArray().Order(), host.Locked.Order());
+    }
+}
