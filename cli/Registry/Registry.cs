@@ -6,6 +6,8 @@ using Multikernel.Model.Uffd;
 using Multikernel.Properties.Checking;
 using Multikernel.Properties.Ipi;
 using Multikernel.Properties.Uffd;
+using Multikernel.Properties.Balloon;
+using Multikernel.Proofs.Balloon;
 using Multikernel.Proofs.Ipi;
 using Multikernel.Proofs.Obligations;
 using Multikernel.Proofs.Uffd;
@@ -38,7 +40,7 @@ internal static class Mechanisms
     [
         new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3"),
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
-        new(BalloonMechanism.Instance),
+        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -83,6 +83,23 @@ public class BalloonDesign : IDesign
     /// <summary>The features get_features() sets on top of whatever the word held.</summary>
     public virtual byte FeaturesSet => (byte)(BalloonConstants.OfferedFeatures | (Has(Defect.ExtraFeature) ? 1u << BalloonConstants.VirtioBalloonFStatsVq : 0));
 
+    // ---- the design's rules as functions: the spec runs them, proofs/Balloon encodes them ----
+
+    /// <summary>Whether a page with this PFN is sent at all (a checking design refuses one that does not fit the command).</summary>
+    public bool SendsPfn(ulong pfn, bool batched) =>
+        batched ? pfn <= BalloonConstants.BatchMaxPfn : Pfn == PfnPath.TruncatedArray || BalloonConstants.Fits32(pfn);
+
+    /// <summary>The PFN the command carries for a page that is sent: the seed's u32 array (or a truncating defect) cuts it to 32 bits.</summary>
+    public ulong WirePfn(ulong pfn, bool batched) =>
+        (batched ? Has(Defect.TruncatePfn) : Pfn == PfnPath.TruncatedArray) ? (uint)pfn : pfn;
+
+    /// <summary>config.num_pages for a GET_TARGET answer: refused (null) when it does not fit and the design checks, else the u32 it stores.</summary>
+    public ulong? StoredTarget(ulong answer) =>
+        TargetChecked && !BalloonConstants.Fits32(answer) ? null : (uint)answer;
+
+    /// <summary>Whether a reset is still pending in the guest at host phase 1 (RESET answered, START owed) or 2 (GUEST_ID owed).</summary>
+    public bool PendingAt(int phase) => phase != 0 && (phase == 1 || Reset == ResetStyle.DriverPops);
+
     /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
     public virtual bool Encoded => GetType() == typeof(BalloonDesign);
 

@@ -94,10 +94,10 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
     }
 
     /// <summary>The PFN a design puts on the wire for page <paramref name="p"/>: truncated to 32 bits or whole.</summary>
-    public ulong Wire(ref BalloonState s, int p, bool truncate)
+    public ulong Wire(ref BalloonState s, int p, BalloonDesign design, bool batched)
     {
         ulong pfn = Bounds.Pfn(p);
-        ulong wire = truncate ? (uint)pfn : pfn;
+        ulong wire = design.WirePfn(pfn, batched);
         if (wire != pfn) Break(ref s, BalloonInvariant.PfnFits, $"page {p}'s PFN 0x{pfn:x} goes on the wire as 0x{wire:x}: the host locks {Name(Bounds.PageOf(wire))}");
         return wire;
     }
@@ -118,7 +118,7 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
     /// bdev->config.num_pages = answer: truncated to a u32 or refused when it does not fit, as the
     /// design says. An answer older than one already written is a stale overwrite.
     /// </summary>
-    public void WriteTarget(ref BalloonState s, byte answer, ref byte ownFlags, ref byte otherFlags, bool check, string who)
+    public void WriteTarget(ref BalloonState s, byte answer, ref byte ownFlags, ref byte otherFlags, BalloonDesign design, string who)
     {
         ulong value = BalloonBounds.TargetValue(answer);
         if ((ownFlags & BalloonState.AnswerNewerWritten) != 0)
@@ -127,14 +127,9 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
             otherFlags |= BalloonState.AnswerNewerWritten;
         ownFlags = 0;
         s.Set(BalloonState.TargetCurrent, true);
-        if (!Fits32(value))
-        {
-            if (check) return; // refused: the guest keeps acting on the last target it could hold
-            uint stored = (uint)value;
+        if (design.StoredTarget(value) is not { } stored) return; // refused: the guest keeps acting on the last target it could hold
+        if (stored != value)
             Break(ref s, BalloonInvariant.TargetGiven, $"GET_TARGET answered {value} pages; the guest stores it in a u32 and acts on {stored}");
-            s.NumPages = (byte)stored;
-            return;
-        }
-        s.NumPages = answer;
+        s.NumPages = stored == value ? answer : (byte)stored;
     }
 }

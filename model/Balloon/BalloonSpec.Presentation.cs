@@ -73,8 +73,8 @@ public sealed partial class BalloonSpec
         if (Batching) return $"{(lockIt ? "BATCHED_LOCK" : "BATCHED_UNLOCK")} of {Pages((byte)(s.ReqPages & ~s.Answered))} (batch page entries: PFN << 12 | status)";
         int p = NextPage(s);
         ulong pfn = Bounds.Pfn(p);
-        if (Design.Pfn == PfnPath.Checked && !Fits32(pfn)) return $"page{p}'s PFN 0x{pfn:x} does not fit 32 bits: refused, not sent";
-        ulong wire = Design.Pfn == PfnPath.TruncatedArray ? (uint)pfn : pfn;
+        if (!Design.SendsPfn(pfn, batched: false)) return $"page{p}'s PFN 0x{pfn:x} does not fit 32 bits: refused, not sent";
+        ulong wire = Design.WirePfn(pfn, batched: false);
         return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}";
     }
 

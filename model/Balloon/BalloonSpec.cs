@@ -105,8 +105,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     };
 
     /// <summary>Whether the next page of the request goes to the host (a PFN that does not fit is refused by a checking design).</summary>
-    private bool SendsNext(in BalloonState s) =>
-        Batching || Design.Pfn == PfnPath.TruncatedArray || Fits32(Bounds.Pfn(NextPage(s)));
+    private bool SendsNext(in BalloonState s) => Batching || Design.SendsPfn(Bounds.Pfn(NextPage(s)), batched: false);
 
     private static int NextPage(in BalloonState s) => BitOperations.TrailingZeroCount(s.ReqPages & ~s.Answered);
 
@@ -202,7 +201,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 }
                 return;
             case GWriteTarget:
-                _k.WriteTarget(ref s, s.GuestAnswer, ref s.GuestAnswerFlags, ref s.TimerAnswerFlags, Design.TargetChecked, "the balloon thread");
+                _k.WriteTarget(ref s, s.GuestAnswer, ref s.GuestAnswerFlags, ref s.TimerAnswerFlags, Design, "the balloon thread");
                 s.GuestPc = GIdle;
                 return;
             case GCommand:
@@ -266,9 +265,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         if (!Batching)
         {
             int p = NextPage(s);
-            bool truncate = Design.Pfn == PfnPath.TruncatedArray;
-            if (!truncate && !Fits32(Bounds.Pfn(p))) { Answer(ref s, p, false); return; } // refused before it is sent
-            ulong wire = _k.Wire(ref s, p, truncate);
+            if (!Design.SendsPfn(Bounds.Pfn(p), batched: false)) { Answer(ref s, p, false); return; } // refused before it is sent
+            ulong wire = _k.Wire(ref s, p, Design, batched: false);
             uint status = _k.Receive(ref s, lockIt ? CmdLock : CmdUnlock, fault);
             if (status == Success) status = _k.Page(ref s, lockIt, wire, fault == HostFault.Refuse);
             SawStatus(ref s, status);
@@ -285,7 +283,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             uint status = batch;
             if (batch == Success)
             {
-                ulong wire = _k.Wire(ref s, p, Design.Has(BalloonDesign.Defect.TruncatePfn));
+                ulong wire = _k.Wire(ref s, p, Design, batched: true);
                 status = _k.Page(ref s, lockIt, wire, refuse);
                 refuse = false; // the host refuses the first page of the batch
             }
@@ -362,7 +360,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 return;
             }
             case TWrite:
-                _k.WriteTarget(ref s, s.TimerAnswer, ref s.TimerAnswerFlags, ref s.GuestAnswerFlags, Design.TargetChecked, "the poll timer");
+                _k.WriteTarget(ref s, s.TimerAnswer, ref s.TimerAnswerFlags, ref s.GuestAnswerFlags, Design, "the poll timer");
                 EndPoll(ref s);
                 return;
         }
@@ -412,7 +410,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         {
             int n = 0;
             for (int p = 0; p < Bounds.Pages; p++)
-                if (Batching || Design.Pfn == PfnPath.TruncatedArray || Fits32(Bounds.Pfn(p))) n++;
+                if (Batching || Design.SendsPfn(Bounds.Pfn(p), batched: false)) n++;
             return n;
         }
     }

@@ -1,0 +1,108 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Multikernel.Model.Balloon;
+using Multikernel.Properties.Checking;
+using Multikernel.Proofs.Balloon;
+using Multikernel.Proofs.Obligations;
+using Multikernel.Proofs.Z3;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Multikernel.Tests.Proofs;
+
+public class BalloonProofTests(ITestOutputHelper output)
+{
+    private static IEnumerable<BalloonDesign> Designs => BalloonDesigns.Mutants.Prepend(BalloonDesigns.Reference).Prepend(BalloonDesigns.Rfc);
+
+    [Fact]
+    public void The_reference_is_proved_and_every_obligation_is_refuted_on_some_design()
+    {
+        var reference = BalloonProofs.For(BalloonDesigns.Reference).Select(o => Prover.Prove(o)).ToList();
+        Assert.All(reference, r => Assert.True(r.Verdict == ProofVerdict.Proved, r.ToString()));
+        var refuted = new HashSet<string>();
+        foreach (var d in Designs.Where(d => d != BalloonDesigns.Reference))
+            foreach (var r in BalloonProofs.For(d).Select(o => Prover.Prove(o)))
+            {
+                output.WriteLine($"{d.Name}: {r}");
+                if (r.Verdict == ProofVerdict.Refuted) refuted.Add(r.Obligation.Name);
+            }
+        Assert.Equal(reference.Select(r => r.Obligation.Name).Order(), refuted.Order());
+    }
+
+    [Fact]
+    public void The_seed_is_refuted_with_the_values_that_break_it()
+    {
+        var r = BalloonProofs.For(BalloonDesigns.Rfc).ToDictionary(o => o.Name, o => Prover.Prove(o));
+        Assert.Equal(ProofVerdict.Refuted, r["balloon.reset-gate"].Verdict);
+        Assert.Contains("host_phase = 2 (GUEST_ID owed)", r["balloon.reset-gate"].Detail);
+        Assert.Equal(ProofVerdict.Refuted, r["balloon.pfn-check"].Verdict);
+        Assert.Equal(ProofVerdict.Refuted, r["balloon.features-exact"].Verdict);
+        Assert.False(r.ContainsKey("balloon.batch-roundtrip")); // the seed does not batch
+    }
+
+    [Fact]
+    public void A_subclass_is_not_lent_the_proofs()
+    {
+        Assert.Null(BalloonProofs.ForDesign(new Subclass()));
+        Assert.NotNull(BalloonProofs.ForDesign(BalloonDesigns.Reference));
+    }
+
+    private sealed class Subclass() : BalloonDesign("my-balloon", "a subclass");
+
+    /// <summary>The encoding computes what each design's C# computes, on random concrete inputs.</summary>
+    [Fact]
+    public void Encoding_agrees_with_every_design()
+    {
+        using var z = new Z3Context();
+        var x = z.BitVec("x", 64);
+        var y = z.BitVec("y", 64);
+        var values = Gen.OneOf(Gen.Choose(0, 1000).Select(v => (ulong)v), Gen.Elements(0xffff_ffffUL, 1UL << 32, (1UL << 32) + 0x102, BalloonConstants.BatchMaxPfn, BalloonConstants.BatchMaxPfn + 1, ulong.MaxValue),
+            from hi in Gen.Choose(0, int.MaxValue) from lo in Gen.Choose(0, int.MaxValue) select ((ulong)(uint)hi << 33) ^ (uint)lo);
+        var cases = from d in Gen.Elements(Designs.ToArray()) from a in values from b in values from batched in Gen.Elements(true, false) select (d, a, b, batched);
+        var result = FsRun.Run("balloon encoding = BalloonDesign", Prop.ForAll(Arb.From(cases), c =>
+        {
+            var (d, a, b, batched) = c;
+            var e = new BalloonEncoding(z, d);
+            (BitVec, ulong)[] at = [(x, a), (y, b & 31)];
+            var (taken, stored) = e.StoredTarget(x);
+            var entry = e.BatchEntry(x, y);
+            return z.Evaluate(e.SendsPfn(x, batched), at) == d.SendsPfn(a, batched)
+                && z.Evaluate(e.WirePfn(x, batched), at) == d.WirePfn(a, batched)
+                && z.Evaluate(taken, at) == d.StoredTarget(a).HasValue
+                && (!d.StoredTarget(a).HasValue || z.Evaluate(stored, at) == d.StoredTarget(a)!.Value)
+                && z.Evaluate(entry, at) == BalloonConstants.BatchEntry(a, (uint)(b & 31))
+                && z.Evaluate(e.BatchPfn(x), at) == BalloonConstants.BatchPfn(a)
+                && z.Evaluate(e.PendingAt(z.Num(b % 3, 64)), at) == d.PendingAt((int)(b % 3))
+                && (d.FeaturesInitialised ? z.Evaluate(e.Features(y), at) == d.FeaturesSet : z.Evaluate(e.Features(y), at) == ((b & 31) | d.FeaturesSet));
+        }), 400, 20261122);
+        output.WriteLine(result.ToString());
+        Assert.True(result.Holds, result.Detail);
+    }
+
+    /// <summary>The reset gate the proof encodes is the one the specification runs: in every reachable state the guest's reset_pending is PendingAt(host phase).</summary>
+    [Fact]
+    public void The_encoded_reset_gate_is_what_the_specification_does()
+    {
+        foreach (var d in Designs)
+        {
+            var spec = new BalloonSpec(d);
+            var init = new List<BalloonState>();
+            spec.Initial(init);
+            var rng = new Random(7);
+            var actions = new BalloonAction[Model.Checking.SpecLimits.MaxEnabled];
+            for (int walk = 0; walk < 300; walk++)
+            {
+                var s = init[rng.Next(init.Count)];
+                for (int step = 0; step < 60; step++)
+                {
+                    if (s.HostPhase != 0)
+                        Assert.True(s.Has(BalloonState.ResetPending) == d.PendingAt(s.HostPhase),
+                            $"{d.Name}: host phase {s.HostPhase}, reset_pending {s.Has(BalloonState.ResetPending)}");
+                    int n = spec.Enabled(s, actions);
+                    if (n == 0) break;
+                    s = spec.Next(s, actions[rng.Next(n)]);
+                }
+            }
+        }
+    }
+}
