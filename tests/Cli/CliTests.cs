@@ -19,20 +19,21 @@ public class CliTests
         var doc = System.Xml.Linq.XDocument.Load(junit);
         Assert.Equal("testsuites", doc.Root!.Name.LocalName);
         var cases = doc.Descendants("testcase").ToList();
-        Assert.Equal(25 + 8 + 11, cases.Count);
-        Assert.Equal("44", doc.Root.Attribute("tests")!.Value);
+        Assert.Equal(39 + 9 + 18, cases.Count);
+        Assert.Equal("66", doc.Root.Attribute("tests")!.Value);
         Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
         Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 25 properties, 8 implementation checks, 11 proofs", o);
+        Assert.Contains("everything holds: 39 properties, 9 implementation checks, 18 proofs", o);
+        Assert.Contains("all 14 hold: balloon-consistent", o);
         Assert.Contains("all 14 hold: no-overwrite", o);
         Assert.Contains("some-delivery, unregister-returns, destroy-in-flight, no-crash", o);
         Assert.Contains("all 11 hold: one-reason-bit", o);
         Assert.DoesNotContain("FAILS", o);
-        Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
-        Assert.True(o.Split('\n').Length < 40, o);
+        Assert.Equal(18, o.Split('\n').Count(l => l.Contains(" proved ")));
+        Assert.True(o.Split('\n').Length < 50, o);
     }
 
     [Fact]
@@ -56,7 +57,7 @@ public class CliTests
         var (ok, o, _) = Run("prove");
         Assert.Equal(0, ok);
         Assert.DoesNotContain("REFUTED", o);
-        Assert.Equal(11, o.Split('\n').Count(l => l.Contains(" proved ")));
+        Assert.Equal(18, o.Split('\n').Count(l => l.Contains(" proved ")));
         var (ambiguous, _, err) = Run("prove", "--design", "reference"); // both mechanisms have one
         Assert.Equal(2, ambiguous);
         Assert.Contains("'reference' is ambiguous: ipi/reference or uffd/reference", err);

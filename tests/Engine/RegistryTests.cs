@@ -24,7 +24,7 @@ public class RegistryTests
 
     [Theory]
     [InlineData("reference", "'reference' is ambiguous: ipi/reference or uffd/reference")]
-    [InlineData("balloon/reference", "unknown mechanism 'balloon' (known: ipi, uffd)")]
+    [InlineData("restore/reference", "unknown mechanism 'restore' (known: ipi, uffd, balloon)")]
     [InlineData("ipi/uffd-v5", "unknown design 'ipi/uffd-v5'; ipi has: ipi-v1, ipi-v2, reference")]
     [InlineData("", "which design?")]
     public void A_name_that_is_not_one_design_lists_the_candidates(string name, string message)
