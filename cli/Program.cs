@@ -26,12 +26,16 @@ public static class Program
                                  proved with Z3; --config CONFIG_NAME=y (repeatable), --bits 32|64
           bench                  explorer speed and memory; the implementations' own benchmarks
                                  (--runs N, --messages-per-run N)
+          soak [MECHANISM]       the implementation against its simulated peer with random faults
+                                 (balloon: --commands N backdoor commands, default 10^6) --seed N
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 
         bounds (audit, explore), per mechanism:
           ipi:    --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)  --no-unregister  --no-destroy
           uffd:   --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
+          balloon: --pages N (2-4)  --target N  --resets N  --refusals N  --changes N (0-2)
+                  --no-high-pfn  --no-huge-target  --no-batch
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
                   --safety-only (no graph: eventually-properties judged on terminal states only)
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
@@ -60,6 +64,7 @@ public static class Program
                 "replay" => Replay.Run(rest, stdout),
                 "designs" => Designs(rest, stdout),
                 "fuzz" => FuzzCommand.Run(rest, stdout),
+                "soak" => Soak.Run(rest, stdout),
                 "help" or "--help" or "-h" => Help(rest, stdout),
                 _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
             };

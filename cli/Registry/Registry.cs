@@ -28,7 +28,8 @@ internal sealed record MechanismEntry(
     ImplementationChecks? Checks = null,
     ProofEncoding? Proofs = null,
     Action<TextWriter, BenchSettings>? ImplBench = null,
-    string BenchBounds = "")
+    string BenchBounds = "",
+    Func<long, ulong, (bool Holds, string Summary)>? Soak = null)
 {
     public string Name => Model.Name;
 }
@@ -40,7 +41,8 @@ internal static class Mechanisms
     [
         new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3"),
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
-        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon),
+        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon,
+            Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

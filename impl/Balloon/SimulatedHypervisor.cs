@@ -18,6 +18,7 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
     public ulong TargetPages { get; set; }
     public long Commands { get; private set; }
     public long Violations { get; private set; }
+    public long BusyAnswers { get; private set; }
     public string? FirstViolation { get; private set; }
     public IReadOnlySet<ulong> Locked => _locked;
     public bool AwaitingStart => _phase != 0;
@@ -57,7 +58,7 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
             _phase = 1;
             return ErrorReset;
         }
-        if (cmd is not (CmdStart or CmdGuestId) && Roll(BusyPpm)) return ErrorBusy;
+        if (cmd is not (CmdStart or CmdGuestId) && Roll(BusyPpm)) { BusyAnswers++; return ErrorBusy; }
         switch (cmd)
         {
             case CmdStart:

@@ -58,6 +58,8 @@ public sealed class VmBalloon
     public uint Capabilities { get; private set; }
     public long CommandsSent { get; private set; }
     public int RefusedPending => _refusedCount;
+    /// <summary>Pages the host refused (or that the command could not carry), all told.</summary>
+    public long Refusals { get; private set; }
 
     private bool Has(BalloonImplDefects d) => (_defects & d) != 0;
 
@@ -183,6 +185,7 @@ public sealed class VmBalloon
 
     private void KeepRefused(ulong pfn)
     {
+        Refusals++;
         if (_refusedCount == MaxRefused) { _mem.Free(pfn); return; }
         _refused[_refusedCount++] = pfn;
     }

@@ -30,6 +30,18 @@ public class BalloonModelBasedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_short_soak_keeps_the_views_equal_and_a_driver_that_keeps_its_pages_on_reset_diverges()
+    {
+        var ok = BalloonSoak.Run(30_000, Seed);
+        output.WriteLine(ok.ToString());
+        Assert.True(ok.Holds, ok.ToString());
+        Assert.True(ok.Resets > 0 && ok.Refusals > 0 && ok.Busy > 0, "the faults were injected");
+        var bad = BalloonSoak.Run(30_000, Seed, BalloonImplDefects.KeepOnReset);
+        Assert.False(bad.Holds);
+        Assert.True(bad.Divergences > 0);
+    }
+
+    [Fact]
     public void A_pfn_above_4_gib_is_refused_unbatched_and_sent_whole_in_a_batch()
     {
         foreach (bool batching in new[] { false, true })
