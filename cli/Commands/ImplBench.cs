@@ -36,14 +36,15 @@ internal static class ImplBench
             for (int r = 0; r < b.Runs; r++)
             {
                 var mem = Impl.Balloon.GuestMemory.Range(0x1000, Frames);
-                var host = new Impl.Balloon.SimulatedHypervisor(mem) { TargetPages = Frames };
+                var host = new Impl.Balloon.SimulatedHypervisor(mem) { TargetPages = 0 };
                 var drv = new Impl.Balloon.VmBalloon(host, mem, batching);
-                drv.Work(); // START, GUEST_ID
+                drv.Work(); // START, GUEST_ID, GET_TARGET: nothing to do yet
+                host.TargetPages = Frames;
                 long before = host.Commands;
                 var clock = Stopwatch.StartNew();
                 while (drv.Size < Frames) drv.Work();
                 inflate = Math.Max(inflate, Frames / clock.Elapsed.TotalSeconds);
-                perPage = (double)(host.Commands - before) / Frames;
+                perPage = (double)(host.Commands - before - 1) / Frames; // less the GET_TARGET
                 host.TargetPages = 0;
                 clock.Restart();
                 while (drv.Size > 0) drv.Work();
