@@ -187,9 +187,14 @@ public sealed class CExpr
             if (Eat("~")) { var v = Unary(); return new(~v.Bits, v.Width); }
             if (Eat("-")) { var v = Unary(); return new(0 - v.Bits, v.Width); }
             if (Eat("+")) return Unary();
+            if (Peek == "(" && CastLength() is int cast and > 0)
+            {
+                // (unsigned long) x, (__force vma_flag_t) x: a cast to an integer type changes no bit we track.
+                _p += cast;
+                return Unary();
+            }
             if (Eat("("))
             {
-                // A cast such as (unsigned long) or (__force vm_flags_t) is not evaluated: it is reported.
                 var v = Conditional();
                 Expect(")");
                 return v;
@@ -201,6 +206,24 @@ public sealed class CExpr
             throw new CannotEvaluateException($"unexpected '{Clip(tok)}'");
         }
         finally { _c.Depth--; }
+    }
+
+    private static readonly HashSet<string> TypeWords = new(StringComparer.Ordinal)
+    {
+        "__force", "const", "volatile", "unsigned", "signed", "int", "long", "short", "char", "bool", "_Bool",
+    };
+
+    /// <summary>At '(': the tokens of a cast to an integer type, "(" … ")" included, or 0 when this is not one.</summary>
+    private int CastLength()
+    {
+        int i = _p + 1, words = 0;
+        for (; i < _t.Count && _t[i] != ")"; i++, words++)
+        {
+            string w = _t[i];
+            bool typeWord = TypeWords.Contains(w) || (w.EndsWith("_t", StringComparison.Ordinal) && (char.IsLetter(w[0]) || w[0] == '_') && _c.Lookup(w) is null);
+            if (!typeWord) return 0;
+        }
+        return words > 0 && i < _t.Count ? i - _p + 1 : 0;
     }
 
     private CValue Number(string tok)
@@ -329,19 +352,44 @@ public sealed class CExpr
         var m = _c.Lookup(name) ?? throw new CannotEvaluateException($"'{Clip(name)}()' is not defined");
         if (m.Params == null) throw new CannotEvaluateException($"'{Clip(name)}' is not a function-like macro");
         if (m.Params.Count != args.Count) throw new CannotEvaluateException($"{Clip(name)}() takes {m.Params.Count} argument(s)");
-        if (m.Body.Contains('#', StringComparison.Ordinal)) throw new CannotEvaluateException($"{Clip(name)}() pastes tokens (##, #)");
-        // C expands the arguments before substituting them (D(D(1)) is fine): evaluate each used one, once.
-        var ps = m.Params.ToList();
-        var values = new string?[args.Count];
-        var body = new List<string>();
-        foreach (var t in Tokenize(m.Body))
+        return Expand(m, Substitute(m, args, arg => Literal(Arg(arg))));
+    }
+
+    /// <summary>
+    /// A function-like macro's body with its arguments in place, as C does it: an argument next to
+    /// ## is pasted as written; any other is expanded first (<paramref name="expand"/>, once per
+    /// argument). A lone # (stringizing) cannot give a number and is refused.
+    /// </summary>
+    internal static List<string> Substitute(MacroDef m, List<List<string>> args, Func<List<string>, string> expand)
+    {
+        var ps = m.Params!.ToList();
+        var body = Tokenize(m.Body);
+        var expanded = new string?[args.Count];
+        var pieces = new List<List<string>>();
+        for (int i = 0; i < body.Count; i++)
         {
+            string t = body[i];
+            if (t == "#") throw new CannotEvaluateException($"{Clip(m.Name)}() turns an argument into a string (#)");
             int k = ps.IndexOf(t);
-            if (k < 0) { body.Add(t); continue; }
-            values[k] ??= Literal(Arg(args[k]));
-            body.Add(values[k]!);
+            if (k < 0) { pieces.Add([t]); continue; }
+            bool pasted = (i > 0 && body[i - 1] == "##") || (i + 1 < body.Count && body[i + 1] == "##");
+            pieces.Add(pasted ? args[k] : [expanded[k] ??= expand(args[k])]);
         }
-        return Expand(m, body);
+        // a ## b: the last token of a and the first of b become one token.
+        var result = new List<string>();
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            if (pieces[i] is ["##"] && result.Count > 0 && i + 1 < pieces.Count)
+            {
+                var next = pieces[++i];
+                if (next.Count == 0) continue;
+                result[^1] += next[0];
+                result.AddRange(next.Skip(1));
+                continue;
+            }
+            result.AddRange(pieces[i]);
+        }
+        return result;
     }
 
     private CValue Defined(string name) => new(_c.Lookup(name) != null ? 1UL : 0, 32);

@@ -2,8 +2,16 @@ using System.Text;
 
 namespace Multikernel.Proofs.Headers;
 
-/// <summary>A #define as written: the name, the parameters of a function-like macro (else null), the body, its line.</summary>
-public sealed record MacroDef(string Name, IReadOnlyList<string>? Params, string Body, int Line);
+/// <summary>
+/// A #define as written: the name, the parameters of a function-like macro (else null), the body,
+/// its line; whether it stands inside a struct or union body (a flag of that struct's field, not
+/// a vm_flags bit), and whether it is an enumerator (an enum constant, kept as a definition).
+/// </summary>
+public sealed record MacroDef(string Name, IReadOnlyList<string>? Params, string Body, int Line)
+{
+    public bool InBody { get; init; }
+    public bool Enumerator { get; init; }
+}
 
 /// <summary>A header that cannot be read at all (unbalanced #if, not text): one line, with the line number.</summary>
 public sealed class HeaderException(string message) : Exception(message);
@@ -57,10 +65,126 @@ public sealed class CHeader
         return h;
     }
 
-    private void Define(string name, IReadOnlyList<string>? ps, string body, int line)
+    private void Define(string name, IReadOnlyList<string>? ps, string body, int line, bool inBody = false, bool enumerator = false)
     {
-        _macros[name] = new MacroDef(name, ps, body, line);
+        _macros[name] = new MacroDef(name, ps, body, line) { InBody = inBody, Enumerator = enumerator };
         Memo.Clear();
+    }
+
+    // ---- C code between the directives: brace depth, and enum bodies ------------------
+
+    /// <summary>Braces of live C code open at this point: a #define inside a struct body is that struct's, not vm_flags'.</summary>
+    private int _braces;
+    /// <summary>Inside an enum body: its brace depth (0: not in one); the enumerator being read; the one before it.</summary>
+    private int _enumDepth, _enumParens;
+    private readonly System.Text.StringBuilder _enumerator = new(), _statement = new();
+    private string? _enumPrevious;
+    private long? _enumPreviousValue;
+    private int _enumLine;
+
+    /// <summary>A live line of C code: braces counted; an enum's enumerators become definitions (implicit values included).</summary>
+    private void Code(int line, string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c is '"' or '\'')
+            {
+                // A string or character literal: skip it whole, braces inside are text.
+                int end = i + 1;
+                while (end < text.Length && text[end] != c) end += text[end] == '\\' ? 2 : 1;
+                if (_enumDepth > 0) _enumerator.Append(text, i, Math.Min(end + 1, text.Length) - i);
+                i = end;
+                continue;
+            }
+            if (_enumDepth > 0)
+            {
+                if (c is '(' or '[') _enumParens++;
+                if (c is ')' or ']') _enumParens = Math.Max(0, _enumParens - 1);
+                if (c == '{') _braces++;
+                if (c == '}' && _braces == _enumDepth) { Enumerator(); _enumDepth = 0; _braces--; continue; }
+                if (c == '}') { _braces--; continue; }
+                if (c == ',' && _enumParens == 0 && _braces == _enumDepth) { Enumerator(); continue; }
+                if (_enumerator.Length == 0) _enumLine = line;
+                _enumerator.Append(c);
+                continue;
+            }
+            if (c == '{')
+            {
+                _braces++;
+                if (System.Text.RegularExpressions.Regex.IsMatch(_statement.ToString(), @"(^|\W)enum(\s+\w+)?\s*$"))
+                {
+                    _enumDepth = _braces;
+                    _enumPrevious = null;
+                    _enumPreviousValue = null;
+                }
+                _statement.Clear();
+            }
+            else if (c == '}') { _braces = Math.Max(0, _braces - 1); _statement.Clear(); }
+            else if (c == ';') _statement.Clear();
+            else if (_statement.Length < 256) _statement.Append(c);
+        }
+        if (_statement.Length < 256) _statement.Append(' ');
+    }
+
+    /// <summary>One enumerator: macros expanded (DECLARE_VMA_BIT(READ, 0) -> VMA_READ_BIT = 0), then defined with its value.</summary>
+    private void Enumerator()
+    {
+        var tokens = CExpr.Tokenize(_enumerator.ToString());
+        _enumerator.Clear();
+        _enumParens = 0;
+        if (tokens.Count == 0) return;
+        for (int round = 0; round < 16 && tokens.Count > 1 && tokens[1] == "(" && Lookup(tokens[0]) is { Params: not null } m; round++)
+        {
+            var args = CallArgs(tokens, out int after);
+            if (args is null || m.Params.Count != args.Count) break;
+            List<string> body;
+            try { body = CExpr.Substitute(m, args, a => string.Join(" ", a)); }
+            catch (CannotEvaluateException) { break; }
+            tokens = [.. body, .. tokens.Skip(after)];
+        }
+        string name = tokens[0];
+        if (!(char.IsLetter(name[0]) || name[0] == '_')) { Unknown.Add((_enumLine, string.Join(" ", tokens), "not an enumerator")); return; }
+        string body2;
+        if (tokens.Count >= 3 && tokens[1] == "=")
+        {
+            var expr = tokens.Skip(2).ToList();
+            string text = string.Join(" ", expr);
+            // An alias (= ANOTHER_ENUMERATOR) keeps its name: two flags on one slot are found through it.
+            body2 = expr.Count == 1 && !char.IsDigit(expr[0][0]) ? expr[0] : ValueText(text) ?? text;
+        }
+        else if (tokens.Count == 1)
+            body2 = _enumPreviousValue is { } prev ? (prev + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                  : _enumPrevious is null ? "0" : $"( {_enumPrevious} ) + 1";
+        else { Unknown.Add((_enumLine, string.Join(" ", tokens), "not NAME or NAME = value")); return; }
+        Define(name, null, body2, _enumLine, enumerator: true);
+        _enumPrevious = name;
+        _enumPreviousValue = long.TryParse(ValueText(body2), out long v) ? v : null;
+    }
+
+    /// <summary>The decimal value of an expression, when it can be evaluated now.</summary>
+    private string? ValueText(string expr)
+    {
+        try { return ((long)CExpr.Evaluate(expr, Lookup, LongBits, inIf: false, Memo).Masked).ToString(System.Globalization.CultureInfo.InvariantCulture); }
+        catch (CannotEvaluateException) { return null; }
+    }
+
+    /// <summary>The arguments of NAME ( … ) at the start of <paramref name="tokens"/>; <paramref name="after"/> is the index past ')'.</summary>
+    private static List<List<string>>? CallArgs(List<string> tokens, out int after)
+    {
+        var args = new List<List<string>>();
+        var cur = new List<string>();
+        int depth = 0;
+        for (int i = 2; i < tokens.Count; i++)
+        {
+            string t = tokens[i];
+            if (t == "(") depth++;
+            if (t == ")" && depth-- == 0) { if (cur.Count > 0 || args.Count > 0) args.Add(cur); after = i + 1; return args; }
+            if (t == "," && depth == 0) { args.Add(cur); cur = []; continue; }
+            cur.Add(t);
+        }
+        after = tokens.Count;
+        return null;
     }
 
     /// <summary>Logical lines: comments removed, continuations joined, each with the number of its first physical line.</summary>
@@ -130,7 +254,11 @@ public sealed class CHeader
         foreach (var (line, raw) in lines)
         {
             string t = raw.Trim();
-            if (!t.StartsWith('#')) continue;
+            if (!t.StartsWith('#'))
+            {
+                if (Live() && t.Length > 0) Code(line, t);
+                continue;
+            }
             t = t[1..].TrimStart();
             int w = 0;
             while (w < t.Length && char.IsLetter(t[w])) w++;
@@ -174,7 +302,7 @@ public sealed class CHeader
                     Pop();
                     break;
                 case "define":
-                    if (Live()) DefineLine(line, rest);
+                    if (Live()) DefineLine(line, rest, _braces > 0 && _enumDepth == 0);
                     else if (Possible())
                     {
                         int at = UnknownAbove();
@@ -202,7 +330,7 @@ public sealed class CHeader
         }
     }
 
-    private void DefineLine(int line, string rest)
+    private void DefineLine(int line, string rest, bool inBody)
     {
         int i = 0;
         while (i < rest.Length && (char.IsLetterOrDigit(rest[i]) || rest[i] == '_')) i++;
@@ -220,6 +348,6 @@ public sealed class CHeader
                     throw new HeaderException($"line {line}: #define {Clip(name)}(…): '{Clip(p)}' is not a parameter name");
             i = close + 1;
         }
-        Define(name, ps, rest[i..].Trim(), line);
+        Define(name, ps, rest[i..].Trim(), line, inBody);
     }
 }
