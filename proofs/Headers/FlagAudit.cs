@@ -76,8 +76,14 @@ public static class FlagAudit
     /// is VM_NONE), a name that says so (…_MASK, …_FLAGS…, …_CLEAR), a conditional or a pointer
     /// (TASK_EXEC's current->personality), or a call to a C function (vma_flags_to_legacy()).
     /// </summary>
-    private static bool IsMask(CHeader h, MacroDef m)
+    private static bool IsMask(CHeader h, MacroDef m) => IsMask(h, m, 0);
+
+    private static bool IsMask(CHeader h, MacroDef m, int depth)
     {
+        // A plain chain to a mask is a mask: VM_IGNORE_MERGE -> VM_STICKY -> (VM_SOFTDIRTY | VM_MAYBE_GUARD).
+        string body = m.Body.Trim();
+        while (body.StartsWith('(') && body.EndsWith(')')) body = body[1..^1].Trim();
+        if (depth < 32 && IsVmFlag(body) && h.Lookup(body) is { Params: null } next && IsMask(h, next, depth + 1)) return true;
         if (System.Text.RegularExpressions.Regex.IsMatch(m.Name, "(_MASK|_FLAGS|_CLEAR)$|_FLAGS_")) return true;
         var t = CExpr.Tokenize(m.Body);
         for (int i = 0; i < t.Count; i++)

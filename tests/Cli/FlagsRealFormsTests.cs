@@ -40,7 +40,8 @@ public class FlagsRealFormsTests
         Assert.DoesNotContain("VM_UNMAPPED_AREA_TOPDOWN", o);  // a flag of a struct's field, not of vm_flags
         Assert.Contains("note: line", o);                      // the masks it cannot evaluate are notes …
         Assert.DoesNotContain("cannot evaluate line", o);      // … and do not block the verdict
-        Assert.Contains("1 masks", o);                         // VM_STARTGAP_FLAGS, one bit or two, is a mask
+        Assert.Contains("3 masks", o);                         // VM_STARTGAP_FLAGS (one bit or two), VM_STICKY and
+        Assert.DoesNotContain("VM_IGNORE_MERGE", o);           // VM_IGNORE_MERGE, a plain chain to it, are masks
     }
 
     [Fact]

@@ -116,3 +116,9 @@ struct vm_unmapped_area_info {
 	unsigned long flags;
 	unsigned long length;
 };
+
+/* A chain to a mask is a mask: VM_IGNORE_MERGE is one bit when VM_SOFTDIRTY is VM_NONE. */
+#define VM_MAYBE_GUARD	BIT(11)
+#define VM_SOFTDIRTY	VM_NONE
+#define VM_STICKY	(VM_SOFTDIRTY | VM_MAYBE_GUARD)
+#define VM_IGNORE_MERGE	VM_STICKY
