@@ -23,7 +23,8 @@ public static class Program
           replay FILE            re-execute an ITF trace written with --json; it must still describe its design
           designs                list the mechanisms and their designs
           flags FILE             VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit,
-                                 proved with Z3; --config CONFIG_NAME=y (repeatable), --bits 32|64
+                                 proved with Z3; --config CONFIG_NAME=y|m|n|N (repeatable), --bits 32|64,
+                                 --arch x86_64|x86|arm64|arm|powerpc|riscv|s390|parisc|sparc64, --sweep
           bench                  explorer speed and memory; the implementations' own benchmarks
                                  (--runs N, --messages-per-run N)
           soak [MECHANISM]       the implementation against its simulated peer with random faults

@@ -46,6 +46,14 @@ internal sealed class HeaderFuzz : FuzzTarget
             (1, from n in Gen.Elements(Names) from k in Gen.Elements("ifdef", "ifndef") select $"#{k} {n}\n#define VM_E 0x8\n#endif"),
             (1, Gen.Elements("/* a comment */", "// a comment", "struct vm_unmapped_area_info {", "};", "#define VM_X 1 \\", "", "#  define VM_Y\t0x2")),
             (1, from n in Gen.Choose(2, 300) select string.Concat(Enumerable.Repeat("#if 1\n", n)) + "#define VM_D 0x4\n" + string.Concat(Enumerable.Repeat("#endif\n", n))),
+            // The enum form: DECLARE_VMA_BIT with ## pasting, aliases, implicit increments, #if inside, INIT_VM_FLAG.
+            (2, from n in Gen.Choose(1, 70) from k in Gen.Choose(0, 70) from implicitCount in Gen.Choose(0, 300)
+                select "#define DECLARE_VMA_BIT(name, bitnum) VMA_ ## name ## _BIT = ((__force vma_flag_t)bitnum)\n" +
+                       "#define DECLARE_VMA_BIT_ALIAS(name, aliased) VMA_ ## name ## _BIT = VMA_ ## aliased ## _BIT\n" +
+                       $"enum {{\n DECLARE_VMA_BIT(A, {n}),\n#ifdef CONFIG_X\n DECLARE_VMA_BIT(B, {k}),\n#endif\n" +
+                       string.Concat(Enumerable.Range(0, implicitCount).Select(i => $" VMA_I{i}_BIT,\n")) + " DECLARE_VMA_BIT_ALIAS(C, A),\n};\n" +
+                       "#define INIT_VM_FLAG(name) BIT((__force int) VMA_ ## name ## _BIT)\n#define VM_A INIT_VM_FLAG(A)\n#define VM_B INIT_VM_FLAG(B)\n#define VM_C INIT_VM_FLAG(C)"),
+            (1, Gen.Elements("struct vm_unmapped_area_info {\n#define VM_UNMAPPED_AREA_TOPDOWN 1\n unsigned long flags;\n};", "enum { X = \"}\", Y };", "enum {", "};", "struct s { int a; char c = '{'; };")),
             (1, from n in Gen.Choose(2, 30) select "#define VM_L0 0x1\n" + string.Concat(Enumerable.Range(1, n).Select(i => $"#define VM_L{i} (VM_L{i - 1}|VM_L{i - 1})\n"))),
             (1, from n in Gen.Choose(2, 400) select "#define K0 1\n" + string.Concat(Enumerable.Range(1, n).Select(i => $"#define K{i} K{i - 1}\n")) + $"#define VM_K K{n}")));
 
