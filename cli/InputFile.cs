@@ -18,15 +18,25 @@ internal static class InputFile
             // never past the cap: no allocation is sized by what the file claims.
             long claimed = f.CanSeek ? f.Length : 0;
             if (claimed > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
-            var buffer = new byte[Math.Max(claimed + 1, 1 << 16)];
-            int used = 0, n;
-            while ((n = f.Read(buffer, used, buffer.Length - used)) > 0)
+            // Read in chunks and keep them: nothing is copied while the file grows, so a device read
+            // to the cap costs the cap, once. A regular file's chunks are joined once at the end.
+            var chunks = new List<byte[]>();
+            long used = 0;
+            while (true)
             {
-                used += n;
+                var chunk = new byte[(int)Math.Clamp(claimed - used + 1, 1 << 16, 1 << 22)];
+                int filled = 0, n;
+                while (filled < chunk.Length && (n = f.Read(chunk, filled, chunk.Length - filled)) > 0) filled += n;
+                used += filled;
                 if (used > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
-                if (used == buffer.Length) Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
+                if (filled < chunk.Length) { Array.Resize(ref chunk, filled); chunks.Add(chunk); break; }
+                chunks.Add(chunk);
             }
-            return System.Text.Encoding.UTF8.GetString(buffer, 0, used);
+            if (chunks.Count == 1) return System.Text.Encoding.UTF8.GetString(chunks[0]);
+            var all = new byte[used];
+            long at = 0;
+            foreach (var c in chunks) { c.CopyTo(all, at); at += c.Length; }
+            return System.Text.Encoding.UTF8.GetString(all);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: {path}: {e.Message}"); }
