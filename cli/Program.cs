@@ -38,6 +38,7 @@ public static class Program
           balloon: --pages N (2-4)  --target N  --resets N  --refusals N  --changes N (0-2)
                   --no-high-pfn  --no-huge-target  --no-batch
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
+                  --first (stop at the first violation: shortest for its property, the others undecided)
                   --safety-only (no graph: eventually-properties judged on terminal states only)
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
@@ -46,7 +47,11 @@ public static class Program
           header line not evaluable)
         """;
 
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        ProgressLine.Enable(Console.Error, terminal: !Console.IsErrorRedirected);
+        return Run(args, Console.Out, Console.Error);
+    }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {

@@ -7,7 +7,7 @@ namespace Multikernel.Cli.Commands;
 internal static class Limits
 {
     public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory"];
-    public static readonly string[] Flags = ["--safety-only"];
+    public static readonly string[] Flags = ["--safety-only", "--first"];
 
     /// <summary>The options of a mechanism's bounds: --senders N, … (valued) and --no-destroy, … (flags).</summary>
     public static (string[] Valued, string[] Flags) BoundOptions(Mechanism m) =>
@@ -38,8 +38,10 @@ internal static class Limits
         catch (BoundsException e) { throw new UsageException($"{a.Command}: {e.Message}"); }
     }
 
-    public static ExploreOptions Explore(Args a, bool stopWhenAllDecided) => new()
+    public static ExploreOptions Explore(Args a, bool stopWhenAllDecided, string? what = null) => new()
     {
+        StopAtFirstViolation = a.Flag("--first"),
+        Progress = ProgressLine.Reporter(what ?? a.Command),
         MaxStates = a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
         MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
         TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),

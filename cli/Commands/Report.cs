@@ -17,6 +17,7 @@ internal static class Report
         r.States, r.Transitions, r.Depth, r.Seconds, r.StatesPerSecond, r.BytesPerState,
         r.Graph ? " incl. graph" : "", r.PeakFrontierBytes / 1e6,
         r.Bound != Bound.None ? $" — BOUND HIT: {r.Bound.ToString().ToLowerInvariant()}" :
+        r.StoppedAtFirst ? " — stopped at the first violation (--first)" :
         r.StoppedEarly ? " — stopped once every property was decided" : "");
 
     public static string Table(ExploreReport r)
@@ -69,6 +70,7 @@ internal static class Report
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {bounds}");
         var r = Explorer.Run(spec, options);
+        ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
@@ -98,6 +100,7 @@ internal static class Report
         var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
         var r = Explorer.Run(spec, options);
+        ProgressLine.Done();
         o.WriteLine($"explore {spec.Name} ({bounds})");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));

@@ -120,7 +120,8 @@ public static class Explorer
 
         long levelEnd = next - 1;
         int depth = 0;
-        bool stoppedEarly = false;
+        bool stoppedEarly = false, stoppedAtFirst = false;
+        long lastProgress = 0;
         for (uint id = 0; queue.Count > 0; id++)
         {
             if (id > levelEnd) { depth++; levelEnd = next - 1; }
@@ -179,10 +180,19 @@ public static class Explorer
             if (bound == Bound.States) break;
             if ((id & 4095) == 0)
             {
-                if (clock.ElapsedTicks > deadline) { bound = Bound.Time; break; }
-                if (StoreBytes() + queue.Count * (long)stateBytes > options.MaxMemory) { bound = Bound.Memory; break; }
+                long ticks = clock.ElapsedTicks;
+                if (ticks > deadline) { bound = Bound.Time; break; }
+                long bytes = StoreBytes() + queue.Count * (long)stateBytes;
+                if (bytes > options.MaxMemory) { bound = Bound.Memory; break; }
+                if (options.Progress is { } progress && ticks - lastProgress >= Stopwatch.Frequency)
+                {
+                    lastProgress = ticks;
+                    progress(new ExploreProgress(next, transitions, depth, queue.Count, bytes, clock.Elapsed));
+                }
             }
             if (options.StopWhenAllViolated && (decided | reached) == all) { stoppedEarly = queue.Count > 0; break; }
+            // --first: the first violation BFS meets is a shortest one for its property; stop there.
+            if (options.StopAtFirstViolation && (decided & (always | eventually)) != 0) { stoppedEarly = stoppedAtFirst = queue.Count > 0; if (stoppedAtFirst) break; }
         }
 
         bool complete = bound == Bound.None && !stoppedEarly;
@@ -220,14 +230,14 @@ public static class Explorer
                 else if (complete)
                     outcomes.Add(new(prop, Verdict.Violated, null, "never reached: no reachable state satisfies it, so the invariants may hold vacuously"));
                 else
-                    outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options)));
+                    outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options, stoppedAtFirst)));
             }
             else if (cycles.TryGetValue(p, out var lasso))
                 outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, lasso.Entry, lasso.Loop)));
             else if (witness[p] >= 0)
                 outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p], null)));
             else if (!complete)
-                outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options)));
+                outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options, stoppedAtFirst)));
             else if (prop.Kind == PropertyKind.Eventually && !graph)
                 outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (graph not kept)"));
             else
@@ -236,10 +246,10 @@ public static class Explorer
 
         long frontierBytes = queue.PeakCount * stateBytes;
         return new ExploreReport(spec.Name, outcomes, next, transitions, depth, clock.Elapsed.TotalSeconds,
-            StoreBytes(), frontierBytes, graph, bound, stoppedEarly);
+            StoreBytes(), frontierBytes, graph, bound, stoppedEarly) { StoppedAtFirst = stoppedAtFirst };
     }
 
-    private static string NotDecided(Bound bound, ExploreOptions o) => bound switch
+    private static string NotDecided(Bound bound, ExploreOptions o, bool first = false) => first ? "not decided: stopped at the first violation (--first)" : bound switch
     {
         Bound.States => $"state bound {o.MaxStates:N0} hit",
         Bound.Depth => $"depth bound {o.MaxDepth} hit",

@@ -17,9 +17,16 @@ public sealed record ExploreOptions
     public long MaxMemory { get; init; } = DefaultMaxMemory;
 
     public static long DefaultMaxMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+    /// <summary>Stop at the first violation BFS meets (shortest for its property); the other properties are left undecided.</summary>
+    public bool StopAtFirstViolation { get; init; }
+    /// <summary>Called about once a second of a long run, on the exploring thread.</summary>
+    public Action<ExploreProgress>? Progress { get; init; }
 }
 
 public enum Verdict { Holds, Violated, Unknown }
+
+/// <summary>Where a running exploration is: for a progress line.</summary>
+public readonly record struct ExploreProgress(long States, long Transitions, int Depth, long Frontier, long Bytes, TimeSpan Elapsed);
 
 public enum Bound { None, States, Depth, Time, Memory }
 
@@ -66,6 +73,8 @@ public sealed record ExploreReport(
     Bound Bound,
     bool StoppedEarly)
 {
+    /// <summary>--first: the run stopped at its first violation; the other properties are undecided.</summary>
+    public bool StoppedAtFirst { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
     public double BytesPerState => States > 0 ? (double)StoreBytes / States : 0;
 

@@ -135,6 +135,22 @@ public class CliTests
         Assert.Equal(r.Outcomes.Count(o => o.Verdict == Verdict.Violated).ToString(System.Globalization.CultureInfo.InvariantCulture), doc.Root!.Attribute("failures")!.Value);
     }
 
+    [Fact]
+    public void First_stops_at_the_first_violation_which_is_still_a_shortest_one()
+    {
+        var first = Explorer.Run(new IpiSpec(IpiDesigns.Find("ref-no-full-check")!), new() { StopAtFirstViolation = true, StopWhenAllViolated = false });
+        Assert.True(first.StoppedAtFirst);
+        var violated = first.Outcomes.Single(o => o.Verdict == Verdict.Violated);
+        Assert.All(first.Outcomes.Where(o => o != violated && o.Property.Kind != Model.Checking.PropertyKind.Sometimes),
+            o => Assert.Equal("not decided: stopped at the first violation (--first)", o.Reason));
+        var full = Explorer.Run(new IpiSpec(IpiDesigns.Find("ref-no-full-check")!), new() { StopWhenAllViolated = true });
+        Assert.Equal(full.Outcomes.Single(o => o.Property.Name == violated.Property.Name).Trace!.Length, violated.Trace!.Length);
+        Assert.True(first.States < full.States);
+        var (code, o, _) = Run("audit", "ipi/ref-no-full-check", "--first");
+        Assert.Equal(1, code);
+        Assert.Contains("stopped at the first violation (--first)", o);
+    }
+
     [Theory]
     [InlineData("--max-states", "500", "BOUND HIT: states", "state bound 500 hit")]
     [InlineData("--max-memory", "1", "BOUND HIT: memory", "memory bound 1 MiB hit")]
