@@ -39,6 +39,7 @@ public static class Program
                   --no-high-pfn  --no-huge-target  --no-batch
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
                   --first (stop at the first violation: shortest for its property, the others undecided)
+                  --bitstate MIB (lossy visited set of that size, safety only: "probably holds", never "holds")
                   --safety-only (no graph: eventually-properties judged on terminal states only)
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS

@@ -21,6 +21,9 @@ internal static class ProgressLine
         s_terminal = terminal;
     }
 
+    /// <summary>No progress lines (the fuzz harness runs thousands of commands: their progress is noise).</summary>
+    public static void Disable() => s_err = null;
+
     /// <summary>The callback for an exploration, or null when progress is off.</summary>
     public static Action<ExploreProgress>? Reporter(string what)
     {

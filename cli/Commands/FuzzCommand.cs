@@ -20,6 +20,7 @@ internal static class FuzzCommand
         a.NoMorePositionals(1);
         int cases = a.Int("--cases", 100_000, 1, 100_000_000);
         ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
+        ProgressLine.Disable();
         string scratch = Path.Combine(Path.GetTempPath(), $"multikernel-fuzz-{Environment.ProcessId}");
         ArgsFuzz.Prepare(scratch);
         var all = Targets(scratch);

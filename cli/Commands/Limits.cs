@@ -6,7 +6,7 @@ namespace Multikernel.Cli.Commands;
 /// <summary>The exploration limits every exploring command takes, and a mechanism's bound options.</summary>
 internal static class Limits
 {
-    public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory"];
+    public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory", "--bitstate"];
     public static readonly string[] Flags = ["--safety-only", "--first"];
 
     /// <summary>The options of a mechanism's bounds: --senders N, … (valued) and --no-destroy, … (flags).</summary>
@@ -41,6 +41,7 @@ internal static class Limits
     public static ExploreOptions Explore(Args a, bool stopWhenAllDecided, string? what = null) => new()
     {
         StopAtFirstViolation = a.Flag("--first"),
+        BitstateBytes = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20,
         Progress = ProgressLine.Reporter(what ?? a.Command),
         MaxStates = a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
         MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),

@@ -49,9 +49,10 @@ public static class Explorer
                 default: sometimes |= 1UL << i; break;
             }
         ulong all = always | eventually | sometimes;
-        bool graph = options.KeepGraph ?? eventually != 0;
+        var bitstate = options.BitstateBytes > 0 ? new BitstateSet(options.BitstateBytes) : null;
+        bool graph = bitstate is null && (options.KeepGraph ?? eventually != 0);
 
-        var set = graph ? null : new FingerprintSet();
+        var set = graph || bitstate is not null ? null : new FingerprintSet();
         var map = graph ? new FingerprintMap() : null;
         var parent = new ChunkedList<uint>();
         var choice = new ChunkedList<byte>();
@@ -66,7 +67,7 @@ public static class Explorer
         Span<TAction> actions = stackalloc TAction[SpecLimits.MaxEnabled];
         int stateBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
 
-        long StoreBytes() => (graph ? map!.Bytes : set!.Bytes) + parent.Bytes + choice.Bytes
+        long StoreBytes() => (graph ? map!.Bytes : bitstate?.Bytes ?? set!.Bytes) + parent.Bytes + choice.Bytes
                              + (edgeStart?.Bytes ?? 0) + (edges?.Bytes ?? 0) + (pendingOf?.Bytes ?? 0);
 
         var clock = Stopwatch.StartNew();
@@ -109,8 +110,8 @@ public static class Explorer
         {
             var s = initial[i];
             ulong fp = Fingerprint.Of(s);
-            if (graph ? map!.TryGet(fp, out _) : set!.Contains(fp)) continue;
-            if (graph) map!.Add(fp, next); else set!.Add(fp);
+            if (graph ? map!.TryGet(fp, out _) : bitstate?.Contains(fp) ?? set!.Contains(fp)) continue;
+            if (graph) map!.Add(fp, next); else if (bitstate is not null) bitstate.Add(fp); else set!.Add(fp);
             parent.Add(Root); choice.Add((byte)i);
             pendingOf?.Add(spec.Pending(s) & eventually);
             Found(s, next);
@@ -167,10 +168,10 @@ public static class Explorer
                 }
                 else if (next == options.MaxStates)
                 {
-                    if (set!.Contains(fp)) continue;
+                    if (bitstate?.Contains(fp) ?? set!.Contains(fp)) continue;
                     bound = Bound.States; break;
                 }
-                else if (!set!.Add(fp)) continue;
+                else if (!(bitstate?.Add(fp) ?? set!.Add(fp))) continue;
                 parent.Add(id); choice.Add((byte)k);
                 pendingOf?.Add(spec.Pending(t) & eventually);
                 Found(t, next);
@@ -225,7 +226,9 @@ public static class Explorer
                 outcomes.Add(new(prop, Verdict.Unknown, null, "not decided: a step threw, and what follows a crash is not explored"));
             else if (prop.Kind == PropertyKind.Sometimes)
             {
-                if (witness[p] >= 0)
+                if (witness[p] < 0 && complete && bitstate is not null)
+                    outcomes.Add(new(prop, Verdict.Unknown, null, "not reached, but bitstate is lossy: the state may have been missed"));
+                else if (witness[p] >= 0)
                     outcomes.Add(new(prop, Verdict.Holds, null, $"reached in {Depth(parent, (uint)witness[p])} steps"));
                 else if (complete)
                     outcomes.Add(new(prop, Verdict.Violated, null, "never reached: no reachable state satisfies it, so the invariants may hold vacuously"));
@@ -238,6 +241,9 @@ public static class Explorer
                 outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p], null)));
             else if (!complete)
                 outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options, stoppedAtFirst)));
+            else if (bitstate is not null)
+                outcomes.Add(new(prop, Verdict.Unknown, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bitstate.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
             else if (prop.Kind == PropertyKind.Eventually && !graph)
                 outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (graph not kept)"));
             else
@@ -246,7 +252,7 @@ public static class Explorer
 
         long frontierBytes = queue.PeakCount * stateBytes;
         return new ExploreReport(spec.Name, outcomes, next, transitions, depth, clock.Elapsed.TotalSeconds,
-            StoreBytes(), frontierBytes, graph, bound, stoppedEarly) { StoppedAtFirst = stoppedAtFirst };
+            StoreBytes(), frontierBytes, graph, bound, stoppedEarly) { StoppedAtFirst = stoppedAtFirst, MissProbability = bitstate?.MissProbability };
     }
 
     private static string NotDecided(Bound bound, ExploreOptions o, bool first = false) => first ? "not decided: stopped at the first violation (--first)" : bound switch

@@ -19,6 +19,8 @@ public sealed record ExploreOptions
     public static long DefaultMaxMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
     /// <summary>Stop at the first violation BFS meets (shortest for its property); the other properties are left undecided.</summary>
     public bool StopAtFirstViolation { get; init; }
+    /// <summary>Bitstate mode (lossy, safety only): the visited set is a bit array of this many bytes; 0: exact fingerprints.</summary>
+    public long BitstateBytes { get; init; }
     /// <summary>Called about once a second of a long run, on the exploring thread.</summary>
     public Action<ExploreProgress>? Progress { get; init; }
 }
@@ -75,6 +77,8 @@ public sealed record ExploreReport(
 {
     /// <summary>--first: the run stopped at its first violation; the other properties are undecided.</summary>
     public bool StoppedAtFirst { get; init; }
+    /// <summary>Bitstate runs: the chance, at the end, that a state was wrongly taken as visited.</summary>
+    public double? MissProbability { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
     public double BytesPerState => States > 0 ? (double)StoreBytes / States : 0;
 

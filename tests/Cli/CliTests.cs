@@ -151,6 +151,19 @@ public class CliTests
         Assert.Contains("stopped at the first violation (--first)", o);
     }
 
+    [Fact]
+    public void Bitstate_is_lossy_and_says_probably_holds_never_holds_but_its_violations_are_real()
+    {
+        var (code, o, _) = Run("explore", "ipi", "--design", "reference", "--bitstate", "1");
+        Assert.Equal(3, code);
+        Assert.Contains("bitstate, lossy: miss probability", o);
+        Assert.Contains("probably holds", o);
+        Assert.DoesNotContain(" holds\n", o.Replace("probably holds", "", StringComparison.Ordinal));
+        var (bad, o2, _) = Run("explore", "ipi", "--design", "ref-no-clear", "--bitstate", "1");
+        Assert.Equal(1, bad);
+        Assert.Contains("VIOLATED", o2);
+    }
+
     [Theory]
     [InlineData("--max-states", "500", "BOUND HIT: states", "state bound 500 hit")]
     [InlineData("--max-memory", "1", "BOUND HIT: memory", "memory bound 1 MiB hit")]
