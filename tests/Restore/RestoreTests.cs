@@ -1,0 +1,110 @@
+using Multikernel.Impl.Restore;
+using Multikernel.Properties.Restore;
+using Xunit;
+using Xunit.Abstractions;
+using static Multikernel.Impl.Restore.RestoreFormat;
+
+namespace Multikernel.Tests.Restore;
+
+public class RestoreTests(ITestOutputHelper output)
+{
+    private const ulong Seed = 3;
+
+    [Fact]
+    public void A_checkpoint_restores_to_an_equal_address_space()
+    {
+        var r = Multikernel.Properties.Checking.FsRun.Run("round trip", RestoreProperties.RoundTrip(), 300, Seed);
+        output.WriteLine(r.ToString());
+        Assert.True(r.Holds, r.Detail);
+    }
+
+    [Fact]
+    public void A_hostile_image_is_refused_with_its_record_and_offset_and_changes_nothing()
+    {
+        var r = Multikernel.Properties.Checking.FsRun.Run("hostile", RestoreProperties.Hostile(), 2000, Seed);
+        output.WriteLine(r.ToString());
+        Assert.True(r.Holds, r.Detail);
+    }
+
+    private static (AddressSpace Mm, byte[] Image) Sample()
+    {
+        var mm = new AddressSpace();
+        mm.Set(new MmBounds(0x400000, 0x401000, 0x600000, 0x601000, 0x602000, 0x603000, 0x7ffd000, 0x7ffe000, 0x7ffe100, 0x7ffe100, 0x7ffe200),
+            [new VmaInfo(0x400000, 0x402000, 0x75, 0, VmaKind.File, "/bin/sh"), new VmaInfo(0x600000, 0x603000, 0x73, 0, VmaKind.Anon, null)],
+            new() { [0x600000] = Enumerable.Repeat((byte)7, 4096).ToArray(), [0x602000] = new byte[4096] }, [0x1234]);
+        return (mm, RestoreProperties.Image(mm));
+    }
+
+    private static RestoreException Refused(byte[] image)
+    {
+        var target = new AddressSpace();
+        ulong before = target.Fingerprint();
+        var e = Assert.Throws<RestoreException>(() => Multikernel.Impl.Restore.Restore.Run(new MemoryStream(image), target, new FileTable(["/bin/sh"])));
+        Assert.Equal(before, target.Fingerprint());
+        return e;
+    }
+
+    // Offsets in the sample: the mm record at 0, its payload at 12; the first VMA record at 108, its payload at 120.
+    [Theory]
+    [InlineData(120, 0x400001UL, "vm_start 0x400001 is not page-aligned")]
+    [InlineData(128, 0x400000UL, "vm_end 0x400000 is not above vm_start 0x400000")]
+    [InlineData(136, 0x8UL, "VM_SHARED or VM_MAYSHARE")]            // VM_SHARED, a vm_flags bit …
+    [InlineData(136, 0x80UL, "VM_SHARED or VM_MAYSHARE")]           // … and VM_MAYSHARE
+    public void Each_field_is_checked_before_use(int at, ulong value, string says)
+    {
+        var (_, image) = Sample();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(at), value);
+        var e = Refused(image);
+        Assert.Contains(says, e.Message);
+        Assert.Contains("cr_hdr_vma", e.Record);
+        Assert.Equal(at, e.Offset);
+    }
+
+    [Fact]
+    public void Map_shared_is_not_a_vm_flag_the_check_is_against_vm_shared()
+    {
+        // MAP_SHARED is 0x01, the value of VM_READ: a private, readable VMA must restore.
+        var (mm, image) = Sample();
+        Assert.Equal(0x1UL, mm.Vmas[0].VmFlags & 0x1);
+        var back = new AddressSpace();
+        Multikernel.Impl.Restore.Restore.Run(new MemoryStream(image), back, new FileTable(["/bin/sh"]));
+        Assert.True(back.SameAs(mm));
+    }
+
+    [Fact]
+    public void A_truncated_image_names_where_it_ends_at_every_offset()
+    {
+        var (_, image) = Sample();
+        for (int cut = 0; cut < image.Length; cut += 7)
+        {
+            var e = Refused(image[..cut]);
+            Assert.InRange(e.Offset, 0, cut);
+            Assert.Contains("ends inside", e.What);
+        }
+    }
+
+    [Fact]
+    public void A_page_outside_its_vma_a_huge_count_and_a_missing_file_are_refused()
+    {
+        var (mm, image) = Sample();
+        // The anon VMA's first chunk: find its nr_pages (2) followed by the address 0x600000.
+        int nr = IndexOf(image, [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x60, 0, 0, 0, 0, 0]);
+        var outside = (byte[])image.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(outside.AsSpan(nr + 8), 0x900000);
+        Assert.Contains("outside its VMA", Refused(outside).What);
+        var huge = (byte[])image.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(huge.AsSpan(nr), ulong.MaxValue);
+        Assert.Contains("above the 1024 pages of a chunk", Refused(huge).What);
+        var target = new AddressSpace();
+        var e = Assert.Throws<RestoreException>(() => Multikernel.Impl.Restore.Restore.Run(new MemoryStream(image), target, new FileTable()));
+        Assert.Contains("no such file: /bin/sh", e.What);
+        Assert.Empty(target.Vmas);
+    }
+
+    private static int IndexOf(byte[] hay, byte[] needle)
+    {
+        for (int i = 0; i + needle.Length <= hay.Length; i++)
+            if (hay.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("not found");
+    }
+}
