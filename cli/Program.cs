@@ -27,6 +27,9 @@ public static class Program
                                  --arch x86_64|x86|arm64|arm|powerpc|riscv|s390|parisc|sparc64, --sweep
           bench                  explorer speed and memory; the implementations' own benchmarks
                                  (--runs N, --messages-per-run N)
+          restore IMAGE          restore a checkpoint image into a fresh simulated address space (--files A,B: the
+                                 files a file mapping may name); a bad image: one line, exit 2
+          checkpoint --vmas START-END:anon|file=NAME,… --out FILE   write an image of such an address space
           soak [MECHANISM]       the implementation against its simulated peer with random faults
                                  (balloon: --commands N backdoor commands, default 10^6) --seed N
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args):
@@ -72,6 +75,8 @@ public static class Program
                 "designs" => Designs(rest, stdout),
                 "fuzz" => FuzzCommand.Run(rest, stdout),
                 "soak" => Soak.Run(rest, stdout),
+                "restore" => RestoreCommands.Restore(rest, stdout),
+                "checkpoint" => RestoreCommands.Checkpoint(rest, stdout),
                 "help" or "--help" or "-h" => Help(rest, stdout),
                 _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
             };

@@ -18,7 +18,7 @@ internal static class Bench
         var settings = new BenchSettings(runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
         o.WriteLine($"bench: the explorer on each reference design, {runs} runs each, best run shown");
         o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, one exploring thread");
-        foreach (var m in Mechanisms.All)
+        foreach (var m in Mechanisms.All.Where(m => m.Model.Explorable))
         {
             var bounds = m.Model.ParseBounds(m.BenchBounds);
             if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) continue;

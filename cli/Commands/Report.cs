@@ -61,6 +61,7 @@ internal static class Report
         string? name = argv.FirstOrDefault(x => !x.StartsWith("--", StringComparison.Ordinal));
         if (name is null || argv.Count == 0 || argv[0] != name) throw new UsageException("audit: which design? name it first, e.g. audit ipi/ipi-v2 (see 'multikernel designs')");
         var (m, design) = Mechanisms.Resolve(name, "audit");
+        if (!m.Model.Explorable) throw new UsageException($"audit: {m.Name} has no explorer model yet (its implementation checks run in check)");
         var a = Parse("audit", argv, m.Model);
         a.NoMorePositionals(1);
         var bounds = Limits.Bounds(a, m.Model);
@@ -89,6 +90,7 @@ internal static class Report
         string? mech = argv.Count > 0 && !argv[0].StartsWith("--", StringComparison.Ordinal) ? argv[0] : null;
         if (mech is null) throw new UsageException($"explore: which mechanism? ({Mechanisms.Names})");
         var m = Mechanisms.Find(mech) ?? throw new UsageException($"explore: unknown mechanism '{BoundsText.Clip(mech)}' (known: {Mechanisms.Names})");
+        if (!m.Model.Explorable) throw new UsageException($"explore: {m.Name} has no explorer model yet");
         var a = Parse("explore", argv, m.Model, "--design");
         a.NoMorePositionals(1);
         var design = a.Value("--design") is { } dn

@@ -1,6 +1,8 @@
 using System.Reflection;
 using Multikernel.Model.Balloon;
 using Multikernel.Model.Checking;
+using Multikernel.Model.Restore;
+using Multikernel.Properties.Restore;
 using Multikernel.Model.Ipi;
 using Multikernel.Model.Uffd;
 using Multikernel.Properties.Checking;
@@ -43,6 +45,7 @@ internal static class Mechanisms
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
         new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
+        new(RestoreMechanism.Instance, RestoreProperties.Checks, ImplBench: ImplBench.Restore),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

@@ -140,6 +140,9 @@ public static class Restore
     private static void ReadPages(Reader r, uint vmaId, VmaInfo vma, Dictionary<ulong, byte[]> pages)
     {
         Span<byte> word = stackalloc byte[8];
+        // Page addresses ascend through a VMA's chunks: a repeated page is refused in O(1), and no
+        // two VMAs (sorted, disjoint) can name one page.
+        ulong next = vma.Start;
         while (true)
         {
             var (id, len, at) = r.Header(TypePgarr, vmaId, $"a page array of the VMA [0x{vma.Start:x}, 0x{vma.End:x})");
@@ -162,7 +165,8 @@ public static class Restore
                 if (a % PageSize != 0) throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is not page-aligned");
                 if (a < vma.Start || a >= vma.End)
                     throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is outside its VMA [0x{vma.Start:x}, 0x{vma.End:x}): a page is written only inside a private VMA of the image");
-                if (pages.ContainsKey(a) || Array.IndexOf(addrs, a, 0, (int)i) >= 0) throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} appears twice");
+                if (a < next) throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} does not ascend (the last page was 0x{next - PageSize:x}): a page appears twice or out of order");
+                next = a + PageSize;
                 addrs[i] = a;
             }
             foreach (ulong a in addrs)

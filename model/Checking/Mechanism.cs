@@ -35,6 +35,9 @@ public abstract class Mechanism
     /// <summary>Whether a design object is one of this mechanism's (for designs loaded from a user's assembly).</summary>
     public abstract bool Accepts(IDesign design);
 
+    /// <summary>Whether the mechanism has an explorer model (a specification to explore and audit).</summary>
+    public virtual bool Explorable => false;
+
     /// <summary>The bounds the exploration takes; empty when there is no explorer model.</summary>
     public virtual IReadOnlyList<BoundOption> BoundOptions => [];
 

@@ -1,0 +1,35 @@
+using Multikernel.Model.Checking;
+
+namespace Multikernel.Model.Restore;
+
+/// <summary>
+/// A design of mm restore from a checkpoint image: the choices the seed (003) and the project's
+/// reference make differently. The specification that explores them (the image as the adversary)
+/// is not written yet: this mechanism has designs and implementation checks, no explorer model.
+/// </summary>
+public sealed record RestoreDesign(string Name, string Summary, bool ValidatesBeforeReplacing, bool ChecksPagesInVmas,
+    bool VmFlagsNamespace, bool ReportsReadErrors) : IDesign;
+
+public static class RestoreDesigns
+{
+    /// <summary>The seed as posted (003, v6): nukes the mm first, reads pages anywhere, tests VM_SHARED on MAP_* bits, swallows read errors.</summary>
+    public static readonly RestoreDesign V6 = new("restore-v6",
+        "in-kernel checkpoint/restart v6 as posted (003): cr_read_mm() nukes the mm, then reads and maps",
+        ValidatesBeforeReplacing: false, ChecksPagesInVmas: false, VmFlagsNamespace: false, ReportsReadErrors: false);
+
+    /// <summary>The reference, which impl/Restore implements: atomic, validated, CRIU's checks.</summary>
+    public static readonly RestoreDesign Reference = new("reference",
+        "atomic, validated restore: the whole image checked into a staging mm, pages only inside private VMAs of the image",
+        ValidatesBeforeReplacing: true, ChecksPagesInVmas: true, VmFlagsNamespace: true, ReportsReadErrors: true);
+}
+
+/// <summary>The restore mechanism in the registry: designs and implementation checks; no explorer model yet.</summary>
+public sealed class RestoreMechanism : Mechanism
+{
+    public static readonly RestoreMechanism Instance = new();
+
+    public override string Name => "restore";
+    public override string Summary => "mm restore from a checkpoint image (seed 003); no explorer model yet";
+    public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, []);
+    public override bool Accepts(IDesign design) => design is RestoreDesign;
+}
