@@ -32,7 +32,7 @@ public static class Program
           checkpoint --vmas START-END:anon|file=NAME,… --out FILE   write an image of such an address space
           soak [MECHANISM]       the implementation against its simulated peer with random faults
                                  (balloon: --commands N backdoor commands, default 10^6) --seed N
-          fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args):
+          fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 
         bounds (audit, explore), per mechanism:

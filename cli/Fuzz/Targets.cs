@@ -166,3 +166,33 @@ internal sealed class ArgsFuzz(string scratch) : FuzzTarget
         File.WriteAllText(Path.Combine(scratch, "mm.h"), "#define VM_READ 0x1\n#define VM_LOCKED 0x2000\n");
     }
 }
+
+/// <summary>Checkpoint images for <c>restore</c>: valid images of random address spaces, with fields set to hostile values, truncated, flipped.</summary>
+internal sealed class ImageFuzz : FuzzTarget
+{
+    public override string Name => "images";
+    public override string Summary => "checkpoint images (restore): huge counts and lengths, overlapping or unaligned VMAs, pages outside, shared flags, bad names, truncation";
+
+    // A byte per character (Latin-1), so the generators and the shrinker work on text.
+    public override Gen<string> Inputs =>
+        Properties.Restore.RestoreProperties.Corrupt(Properties.Restore.RestoreProperties.Spaces).Select(b => System.Text.Encoding.Latin1.GetString(b));
+
+    public override IEnumerable<string> Shrink(string input) => input.Length < 2 ? [] : [input[..(input.Length / 2)]];
+
+    protected override int Execute(string input, TextWriter o)
+    {
+        var target = new Impl.Restore.AddressSpace();
+        try
+        {
+            Impl.Restore.Restore.Run(new MemoryStream(System.Text.Encoding.Latin1.GetBytes(input)), target,
+                new Impl.Restore.FileTable(Properties.Restore.RestoreProperties.Files));
+            return 0;
+        }
+        catch (Impl.Restore.RestoreException e)
+        {
+            if (target.Vmas.Count != 0 || target.Pages.Count != 0) throw new InvalidOperationException("a refused image changed the address space");
+            o.WriteLine(e.Message);
+            return 2;
+        }
+    }
+}
