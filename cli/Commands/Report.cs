@@ -47,11 +47,13 @@ internal static class Report
         _ => ExitCode.NoVerdict,
     };
 
+    private static readonly string[] ImageOption = ["--image"];
+
     /// <summary>The options audit and explore take for mechanism <paramref name="m"/>.</summary>
     private static Args Parse(string command, IEnumerable<string> argv, Mechanism m, params string[] extraValued)
     {
         var (valued, flags) = Limits.BoundOptions(m);
-        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load"], [.. Limits.Flags, .. flags]);
+        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load", .. (m is Model.Restore.RestoreMechanism ? ImageOption : [])], [.. Limits.Flags, .. flags]);
     }
 
     /// <summary>audit DESIGN: every property of the design's mechanism, each violation with its shortest trace.</summary>
@@ -80,7 +82,23 @@ internal static class Report
             o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {bounds}"));
         }
         files.Write(r, design.Name, bounds.ToString()!, o);
+        if (a.Value("--image") is { } image && spec is Model.Restore.RestoreSpec rs) WriteImages(image, rs, r, o);
         return (int)Exit(r);
+    }
+
+    /// <summary>--image FILE: each counterexample's image as a real file (several: FILE.property.img), for restore to reproduce.</summary>
+    private static void WriteImages(string file, Model.Restore.RestoreSpec spec, ExploreReport r, TextWriter o)
+    {
+        var traces = r.Outcomes.Where(x => x.Trace is not null).Select(x => x.Trace!).ToList();
+        if (traces.Count == 0) { o.WriteLine("--image: no counterexample to write"); return; }
+        foreach (var t in traces)
+        {
+            string path = traces.Count == 1 ? file : $"{(file.EndsWith(".img", StringComparison.Ordinal) ? file[..^4] : file)}.{t.Property.Name}.img";
+            try { File.WriteAllBytes(path, RestoreImages.FromTrace(spec, t)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            { throw new UsageException($"--image: cannot write '{path}': {e.Message}"); }
+            o.WriteLine($"wrote {path}");
+        }
     }
 
     /// <summary>explore MECHANISM [--design D]: statistics and the verdict of one exploration.</summary>

@@ -4,8 +4,7 @@ namespace Multikernel.Model.Restore;
 
 /// <summary>
 /// A design of mm restore from a checkpoint image: the choices the seed (003) and the project's
-/// reference make differently. The specification that explores them (the image as the adversary)
-/// is not written yet: this mechanism has designs and implementation checks, no explorer model.
+/// reference make differently, which <see cref="RestoreSpec"/> explores with the image as the adversary.
 /// </summary>
 public sealed record RestoreDesign(string Name, string Summary, bool ValidatesBeforeReplacing, bool ChecksPagesInVmas,
     bool VmFlagsNamespace, bool ReportsReadErrors) : IDesign;
@@ -23,13 +22,24 @@ public static class RestoreDesigns
         ValidatesBeforeReplacing: true, ChecksPagesInVmas: true, VmFlagsNamespace: true, ReportsReadErrors: true);
 }
 
-/// <summary>The restore mechanism in the registry: designs and implementation checks; no explorer model yet.</summary>
+/// <summary>The restore mechanism in the registry: designs, the specification (no bounds: the image length is bounded by the spec), implementation checks.</summary>
 public sealed class RestoreMechanism : Mechanism
 {
     public static readonly RestoreMechanism Instance = new();
 
     public override string Name => "restore";
-    public override string Summary => "mm restore from a checkpoint image (seed 003); no explorer model yet";
+    public override string Summary => "mm restore from a checkpoint image (seed 003): the image is the adversary";
     public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, []);
     public override bool Accepts(IDesign design) => design is RestoreDesign;
+    public override bool Explorable => true;
+    public override IBounds ParseBounds(string text) =>
+        string.IsNullOrWhiteSpace(text) ? RestoreBounds.Instance : throw new BoundsException($"restore takes no bounds (images of up to {RestoreSpec.MaxRecords} records are explored)");
+    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new RestoreSpec((RestoreDesign)design);
+}
+
+/// <summary>Restore's exploration has no knobs: images of up to <see cref="RestoreSpec.MaxRecords"/> records.</summary>
+public sealed class RestoreBounds : IBounds
+{
+    public static readonly RestoreBounds Instance = new();
+    public override string ToString() => "";
 }

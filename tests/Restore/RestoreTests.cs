@@ -138,7 +138,55 @@ public class RestoreCommandTests
             Assert.Contains("record 1 (cr_hdr_mm) at byte 50: the image ends inside cr_hdr_mm", be);
             Assert.Equal(2, Multikernel.Tests.Cli.CliRun.Run("restore", "/dev/null").Code);
             Assert.Equal(2, Multikernel.Tests.Cli.CliRun.Run("checkpoint", "--vmas", "0x1000-0x800:anon", "--out", img).Code);
-            Assert.Equal(2, Multikernel.Tests.Cli.CliRun.Run("audit", "restore/reference").Code); // no explorer model yet: said, not faked
+            Assert.Equal(0, Multikernel.Tests.Cli.CliRun.Run("audit", "restore/reference").Code);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
+
+public class RestoreAuditTests
+{
+    private static Multikernel.Properties.Explorer.ExploreReport Audit(Multikernel.Model.Restore.RestoreDesign d) =>
+        Multikernel.Properties.Explorer.Explorer.Run(new Multikernel.Model.Restore.RestoreSpec(d), new() { StopWhenAllViolated = false });
+
+    [Theory]
+    [InlineData("atomic", 2)]               // the mm is nuked, then the image ends
+    [InlineData("flags-namespace", 2)]      // VM_SHARED tested on MAP_* bits: a shared VMA slips in
+    [InlineData("pages-inside-private", 3)] // and a page is written into it
+    [InlineData("bounded-allocation", 3)]   // nr_pages 2^40
+    [InlineData("no-error-lost", 3)]        // cr_read_pages_contents() returns 0
+    [InlineData("equal-on-success", 5)]     // and the restore reports success
+    public void The_seed_as_posted_is_broken_by_a_shortest_bad_image(string property, int records)
+    {
+        var o = Audit(Multikernel.Model.Restore.RestoreDesigns.V6).Outcomes.Single(x => x.Property.Name == property);
+        Assert.Equal(Multikernel.Properties.Explorer.Verdict.Violated, o.Verdict);
+        Assert.Equal(records, o.Trace!.Length);
+    }
+
+    [Fact]
+    public void The_reference_holds_every_property_and_both_outcomes_are_reached()
+    {
+        var r = Audit(Multikernel.Model.Restore.RestoreDesigns.Reference);
+        Assert.All(r.Outcomes, o => Assert.True(o.Verdict == Multikernel.Properties.Explorer.Verdict.Holds, $"{o.Property.Name}: {o.Verdict} {o.Reason}"));
+    }
+
+    [Fact]
+    public void Each_shortest_bad_image_is_written_and_the_restore_refuses_it_with_its_record_and_offset()
+    {
+        string dir = Directory.CreateTempSubdirectory("mk-img").FullName;
+        try
+        {
+            var (code, o, _) = Multikernel.Tests.Cli.CliRun.Run("audit", "restore/restore-v6", "--image", Path.Combine(dir, "bad.img"));
+            Assert.Equal(1, code);
+            var files = Directory.GetFiles(dir, "bad.*.img");
+            Assert.Equal(6, files.Length);
+            foreach (var f in files)
+            {
+                var (rc, ro, re) = Multikernel.Tests.Cli.CliRun.Run("restore", f);
+                Assert.Equal(2, rc);
+                Assert.Empty(ro);
+                Assert.Matches(@"record \d+ \(\S+( expected, [^)]*)?\) at byte \d+: ", re);
+            }
         }
         finally { Directory.Delete(dir, true); }
     }
