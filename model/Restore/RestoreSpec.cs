@@ -10,7 +10,11 @@ public enum ImageRecord : byte
     /// <summary>cr_hdr_mm with map_count 1 (Arg 1) or 2 (Arg 2).</summary>
     Mm,
     Vma, VmaOverlapping, VmaShared, VmaUnaligned, VmaEmpty,
-    PagesInside, PagesOutside, PagesHugeCount, PagesEnd,
+    /// <summary>A page of the current VMA not written yet (each VMA has two).</summary>
+    PagesInside,
+    /// <summary>A page of the current VMA written already.</summary>
+    PagesRepeated,
+    PagesOutside, PagesHugeCount, PagesEnd,
     Context,
     /// <summary>The image ends here.</summary>
     Truncated,
@@ -28,7 +32,7 @@ public struct RestoreState
     public const byte LiveOriginal = 0, LiveNuked = 1, LiveImage = 2;
 
     public byte Phase;
-    public byte VmasLeft, Vmas, Records;
+    public byte VmasLeft, Vmas, Records, PagesInVma;
     /// <summary>The address space the process runs on: untouched, nuked (and partly rebuilt), or replaced by the image's.</summary>
     public byte Live;
     /// <summary>Ghost: what of the image went wrong silently (a lost error, an overlapped VMA, a shared one, a page outside, an unbounded allocation).</summary>
@@ -97,7 +101,9 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
                 into[n++] = new(ImageRecord.Context);
                 break;
             case RestoreState.ExpectPages:
-                foreach (var r in new[] { ImageRecord.PagesInside, ImageRecord.PagesOutside, ImageRecord.PagesHugeCount, ImageRecord.PagesEnd, ImageRecord.ReadError })
+                if (s.PagesInVma < 2) into[n++] = new(ImageRecord.PagesInside);
+                if (s.PagesInVma > 0) into[n++] = new(ImageRecord.PagesRepeated);
+                foreach (var r in new[] { ImageRecord.PagesOutside, ImageRecord.PagesHugeCount, ImageRecord.PagesEnd, ImageRecord.ReadError })
                     into[n++] = new(r);
                 break;
         }
@@ -122,18 +128,21 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
                 s.Phase = RestoreState.ExpectVmaOrContext;
                 break;
             case ImageRecord.Vma:
+                s.PagesInVma = 0;
                 s.VmasLeft--; s.Vmas++;
                 s.Phase = RestoreState.ExpectPages;
                 break;
             case ImageRecord.VmaOverlapping:
                 if (!v6) { Fail(ref s); break; }                    // sorted and disjoint, or refused
                 s.Corrupt = 1;                                       // MAP_FIXED maps over the earlier VMA
+                s.PagesInVma = 0;
                 s.VmasLeft--; s.Vmas++;
                 s.Phase = RestoreState.ExpectPages;
                 break;
             case ImageRecord.VmaShared:
                 if (Design.VmFlagsNamespace) { Fail(ref s); break; } // VM_SHARED | VM_MAYSHARE on vm_flags: refused
                 s.SharedMapped = 1;                                  // MAP_* bits & VM_SHARED is 0: a shared mapping slips in
+                s.PagesInVma = 0;
                 s.VmasLeft--; s.Vmas++;
                 s.Phase = RestoreState.ExpectPages;
                 break;
@@ -143,6 +152,11 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
             case ImageRecord.PagesInside:
                 if (v6 && s.SharedMapped != 0) s.OutsidePage = 1;    // written into the shared VMA that slipped in
                 if (v6) s.Live = RestoreState.LiveNuked;
+                s.PagesInVma++;
+                break;
+            case ImageRecord.PagesRepeated:
+                if (!v6) { Fail(ref s); break; }                     // each page once, in ascending order
+                s.Corrupt = 1;                                        // the later contents overwrite the earlier
                 break;
             case ImageRecord.PagesOutside:
                 if (Design.ChecksPagesInVmas) { Fail(ref s); break; }
@@ -196,6 +210,7 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
         ImageRecord.VmaUnaligned => "image: cr_hdr_vma with an unaligned vm_start -> refused",
         ImageRecord.VmaEmpty => "image: cr_hdr_vma with vm_end == vm_start -> refused",
         ImageRecord.PagesInside => "image: cr_hdr_pgarr, a page inside the VMA -> written",
+        ImageRecord.PagesRepeated => $"image: cr_hdr_pgarr, a page written already -> {(Design.ValidatesBeforeReplacing ? "refused" : "written again")}",
         ImageRecord.PagesOutside => $"image: cr_hdr_pgarr, a page outside every VMA -> {(Design.ChecksPagesInVmas ? "refused" : Design.ReportsReadErrors ? "get_user_pages() fails: error" : "get_user_pages() fails, cr_read_pages_contents() returns 0")}",
         ImageRecord.PagesHugeCount => $"image: cr_hdr_pgarr, nr_pages 2^40 -> {(Design.ValidatesBeforeReplacing ? "refused before any allocation" : "page arrays allocated for it")}",
         ImageRecord.PagesEnd => "image: cr_hdr_pgarr, nr_pages 0 -> the VMA's pages end",

@@ -1,4 +1,5 @@
 using FsCheck;
+using FsCheck.Experimental;
 using FsCheck.Fluent;
 using Multikernel.Impl.Restore;
 using Multikernel.Properties.Checking;
@@ -116,6 +117,7 @@ public static class RestoreProperties
 
     public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed) =>
     [
+        FsRun.Run("restore model-based (FsCheck Machine)", new RestoreMachine(12).ToProperty(), size.ModelCases, seed),
         FsRun.Run("restore round trip (FsCheck)", RoundTrip(), size.ModelCases, seed),
         FsRun.Run("restore of hostile images (FsCheck)", Hostile(), size.HostileCases * 2, seed),
     ];

@@ -19,14 +19,14 @@ public class CliTests
         var doc = System.Xml.Linq.XDocument.Load(junit);
         Assert.Equal("testsuites", doc.Root!.Name.LocalName);
         var cases = doc.Descendants("testcase").ToList();
-        Assert.Equal(48 + 11 + 18, cases.Count);
-        Assert.Equal("77", doc.Root.Attribute("tests")!.Value);
+        Assert.Equal(48 + 12 + 18, cases.Count);
+        Assert.Equal("78", doc.Root.Attribute("tests")!.Value);
         Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
         Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 48 properties, 11 implementation checks, 18 proofs", o);
+        Assert.Contains("everything holds: 48 properties, 12 implementation checks, 18 proofs", o);
         Assert.Contains("all 9 hold: atomic, equal-on-success", o);
         Assert.Contains("restore of hostile images (FsCheck)", o);
         Assert.Contains("all 14 hold: balloon-consistent", o);

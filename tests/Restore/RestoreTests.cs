@@ -1,5 +1,6 @@
 using Multikernel.Impl.Restore;
 using Multikernel.Properties.Restore;
+using FsCheck.Experimental;
 using Xunit;
 using Xunit.Abstractions;
 using static Multikernel.Impl.Restore.RestoreFormat;
@@ -189,5 +190,16 @@ public class RestoreAuditTests
             }
         }
         finally { Directory.Delete(dir, true); }
+    }
+}
+
+public class RestoreMachineTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void The_implementation_restores_exactly_the_images_the_specification_restores()
+    {
+        var r = Multikernel.Properties.Checking.FsRun.Run("restore machine", new Multikernel.Properties.Restore.RestoreMachine(12).ToProperty(), 400, 11);
+        output.WriteLine(r.ToString());
+        Assert.True(r.Holds, r.Detail);
     }
 }
