@@ -10,6 +10,7 @@ using Multikernel.Properties.Ipi;
 using Multikernel.Properties.Uffd;
 using Multikernel.Properties.Balloon;
 using Multikernel.Proofs.Balloon;
+using Multikernel.Proofs.Restore;
 using Multikernel.Proofs.Ipi;
 using Multikernel.Proofs.Obligations;
 using Multikernel.Proofs.Uffd;
@@ -45,7 +46,7 @@ internal static class Mechanisms
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
         new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
-        new(RestoreMechanism.Instance, RestoreProperties.Checks, ImplBench: ImplBench.Restore),
+        new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

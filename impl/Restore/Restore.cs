@@ -99,19 +99,20 @@ public static class Restore
         ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(p[16..]), pgoff = BinaryPrimitives.ReadUInt64LittleEndian(p[24..]);
         uint type = BinaryPrimitives.ReadUInt32LittleEndian(p[32..]), reserved = BinaryPrimitives.ReadUInt32LittleEndian(p[36..]);
         long f0 = at + HeaderSize;
-        if (start % PageSize != 0) throw new RestoreException(rec, f0, $"vm_start 0x{start:x} is not page-aligned");
-        if (end % PageSize != 0) throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is not page-aligned");
-        if (end <= start) throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is not above vm_start 0x{start:x}");
-        if (end > TaskSize) throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is past TASK_SIZE 0x{TaskSize:x}");
-        if (before.Count > 0 && start < before[^1].End)
-            throw new RestoreException(rec, f0, $"vm_start 0x{start:x} is below the previous VMA's end 0x{before[^1].End:x}: VMAs must be sorted and must not overlap");
-        // vm_flags against VM_* (VM_SHARED | VM_MAYSHARE), never against MAP_SHARED or PROT_*.
-        if ((flags & SharedVmFlags) != 0) throw new RestoreException(rec, f0 + 16, $"vm_flags 0x{flags:x} has VM_SHARED or VM_MAYSHARE: only private mappings are restored");
-        if (type is not ((uint)VmaKind.Anon or (uint)VmaKind.File)) throw new RestoreException(rec, f0 + 32, $"vma_type {type} is neither anonymous (1) nor file (2)");
+        ulong prevEnd = before.Count > 0 ? before[^1].End : 0;
+        switch (RestoreValidation.CheckVma(RestoreCheck.Reference, start, end, flags, pgoff, type, prevEnd))
+        {
+            case VmaFault.StartUnaligned: throw new RestoreException(rec, f0, $"vm_start 0x{start:x} is not page-aligned");
+            case VmaFault.EndUnaligned: throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is not page-aligned");
+            case VmaFault.Reversed or VmaFault.Empty: throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is not above vm_start 0x{start:x}");
+            case VmaFault.PastTaskSize: throw new RestoreException(rec, f0 + 8, $"vm_end 0x{end:x} is past TASK_SIZE 0x{TaskSize:x}");
+            case VmaFault.Overlaps: throw new RestoreException(rec, f0, $"vm_start 0x{start:x} is below the previous VMA's end 0x{prevEnd:x}: VMAs must be sorted and must not overlap");
+            // vm_flags against VM_* (VM_SHARED | VM_MAYSHARE), never against MAP_SHARED or PROT_*.
+            case VmaFault.Shared: throw new RestoreException(rec, f0 + 16, $"vm_flags 0x{flags:x} has VM_SHARED or VM_MAYSHARE: only private mappings are restored");
+            case VmaFault.BadType: throw new RestoreException(rec, f0 + 32, $"vma_type {type} is neither anonymous (1) nor file (2)");
+            case VmaFault.PgoffOverflow: throw new RestoreException(rec, f0 + 24, $"vm_pgoff 0x{pgoff:x} plus the VMA's {(end - start) / PageSize} pages overflows a file offset");
+        }
         if (reserved != 0) throw new RestoreException(rec, f0 + 36, $"reserved field is {reserved}, not 0");
-        ulong pagesInVma = (end - start) / PageSize;
-        if (type == (uint)VmaKind.File && pgoff > (ulong.MaxValue >> 12) - pagesInVma)
-            throw new RestoreException(rec, f0 + 24, $"vm_pgoff 0x{pgoff:x} plus the VMA's {pagesInVma} pages overflows a file offset");
         string? file = type == (uint)VmaKind.File ? ReadFname(r, id, files) : null;
         var vma = new VmaInfo(start, end, flags, pgoff, (VmaKind)type, file);
         ReadPages(r, id, vma, pages);
@@ -151,10 +152,12 @@ public static class Restore
             r.Exact(word, rec, "nr_pages");
             ulong nr = BinaryPrimitives.ReadUInt64LittleEndian(word);
             // Bound the count before any arithmetic on it, and the length by the count: no overflow, no allocation sized by the image.
-            if (nr > MaxChunkPages) throw new RestoreException(rec, at + HeaderSize, $"nr_pages {nr} is above the {MaxChunkPages} pages of a chunk");
-            if (nr > vma.Pages) throw new RestoreException(rec, at + HeaderSize, $"nr_pages {nr} is more than the VMA's {vma.Pages} pages");
-            ulong want = PgarrFixed + nr * (8 + PageSize);
-            if (len != want) throw new RestoreException(rec, at + 4, $"length {len}, but {nr} pages take {want} bytes");
+            switch (RestoreValidation.CheckChunk(RestoreCheck.Reference, nr, vma.Pages, len))
+            {
+                case ChunkFault.AboveChunk: throw new RestoreException(rec, at + HeaderSize, $"nr_pages {nr} is above the {MaxChunkPages} pages of a chunk");
+                case ChunkFault.AboveVma: throw new RestoreException(rec, at + HeaderSize, $"nr_pages {nr} is more than the VMA's {vma.Pages} pages");
+                case ChunkFault.BadLength: throw new RestoreException(rec, at + 4, $"length {len}, but {nr} pages take {PgarrFixed + nr * (8 + PageSize)} bytes");
+            }
             if (nr == 0) return;
             var addrs = new ulong[nr];
             for (ulong i = 0; i < nr; i++)
@@ -162,10 +165,12 @@ public static class Restore
                 long fieldAt = r.Offset;
                 r.Exact(word, rec, $"page address {i}");
                 ulong a = BinaryPrimitives.ReadUInt64LittleEndian(word);
-                if (a % PageSize != 0) throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is not page-aligned");
-                if (a < vma.Start || a >= vma.End)
-                    throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is outside its VMA [0x{vma.Start:x}, 0x{vma.End:x}): a page is written only inside a private VMA of the image");
-                if (a < next) throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} does not ascend (the last page was 0x{next - PageSize:x}): a page appears twice or out of order");
+                switch (RestoreValidation.CheckPage(RestoreCheck.Reference, a, vma.Start, vma.End, next))
+                {
+                    case PageFault.Unaligned: throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is not page-aligned");
+                    case PageFault.OutsideVma: throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} is outside its VMA [0x{vma.Start:x}, 0x{vma.End:x}): a page is written only inside a private VMA of the image");
+                    case PageFault.NotAscending: throw new RestoreException(rec, fieldAt, $"page address 0x{a:x} does not ascend (the last page was 0x{next - PageSize:x}): a page appears twice or out of order");
+                }
                 next = a + PageSize;
                 addrs[i] = a;
             }

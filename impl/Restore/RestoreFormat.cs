@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Multikernel.Impl.Uffd;
 
 namespace Multikernel.Impl.Restore;
 
@@ -13,28 +12,23 @@ namespace Multikernel.Impl.Restore;
 /// </summary>
 public static class RestoreFormat
 {
-    public const ulong PageSize = 4096;
+    public const ulong PageSize = RestoreConstants.PageSize;
     public const int HeaderSize = 12;
     public const ushort TypeMm = 1, TypeVma = 2, TypeFname = 3, TypePgarr = 4, TypeMmContext = 5;
 
     public const int MmPayload = 11 * 8 + 8;      // eleven u64 bounds, u32 map_count, u32 reserved
     public const int VmaPayload = 4 * 8 + 8;      // u64 start, end, vm_flags, pgoff; u32 type; u32 reserved
-    public const int PgarrFixed = 8;              // u64 nr_pages, then nr u64 addresses, then nr pages
+    public const int PgarrFixed = (int)RestoreConstants.PgarrFixed; // u64 nr_pages, then nr u64 addresses, then nr pages
     public const int ContextFixed = 8;            // u32 nldt, u32 ldt_entry_size, then the entries
 
-    /// <summary>DEFAULT_MAX_MAP_COUNT: more VMAs than this is not an mm.</summary>
-    public const uint MaxMapCount = 65530;
-    /// <summary>Pages in one page-array chunk (the seed's cr_pgarr), at most.</summary>
-    public const ulong MaxChunkPages = 1024;
+    public const uint MaxMapCount = RestoreConstants.MaxMapCount;
+    public const ulong MaxChunkPages = RestoreConstants.MaxChunkPages;
     /// <summary>PATH_MAX, the terminating NUL included.</summary>
     public const int MaxFname = 4096;
     /// <summary>LDT_ENTRIES and LDT_ENTRY_SIZE of x86.</summary>
     public const uint LdtEntries = 8192, LdtEntrySize = 8;
-    /// <summary>TASK_SIZE of x86_64 with 4-level paging: no user address at or above it.</summary>
-    public const ulong TaskSize = 1UL << 47;
-
-    /// <summary>VM_SHARED and VM_MAYSHARE: vm_flags bits (never MAP_SHARED, which is 0x01 of the mmap flags).</summary>
-    public const ulong SharedVmFlags = UffdConstants.VmShared | UffdConstants.VmMayshare;
+    public const ulong TaskSize = RestoreConstants.TaskSize;
+    public const ulong SharedVmFlags = RestoreConstants.SharedVmFlags;
 
     public static string TypeName(ushort type) => type switch
     {

@@ -38,6 +38,8 @@ internal static class Native
     [DllImport(Lib)] public static extern IntPtr Z3_mk_ite(IntPtr c, IntPtr cond, IntPtr t, IntPtr e);
 
     [DllImport(Lib)] public static extern IntPtr Z3_mk_bvadd(IntPtr c, IntPtr a, IntPtr b);
+    [DllImport(Lib)] public static extern IntPtr Z3_mk_bvmul(IntPtr c, IntPtr a, IntPtr b);
+    [DllImport(Lib)] public static extern IntPtr Z3_mk_zero_ext(IntPtr c, uint i, IntPtr a);
     [DllImport(Lib)] public static extern IntPtr Z3_mk_bvsub(IntPtr c, IntPtr a, IntPtr b);
     [DllImport(Lib)] public static extern IntPtr Z3_mk_bvand(IntPtr c, IntPtr a, IntPtr b);
     [DllImport(Lib)] public static extern IntPtr Z3_mk_bvor(IntPtr c, IntPtr a, IntPtr b);

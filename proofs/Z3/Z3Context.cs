@@ -120,6 +120,10 @@ public readonly struct BitVec
 
     public static BitVec operator +(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvadd(a.Z.Handle, a.Ast, b.Ast));
     public static BitVec operator -(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvsub(a.Z.Handle, a.Ast, b.Ast));
+    public static BitVec operator *(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvmul(a.Z.Handle, a.Ast, b.Ast));
+    public static BitVec operator *(BitVec a, ulong b) => a * a.Lit(b);
+    /// <summary>This value in a wider vector (zero-extended): arithmetic there is what 64 bits would give if nothing wrapped.</summary>
+    public BitVec Widen(uint width) => width < Width ? throw new ArgumentOutOfRangeException(nameof(width)) : new(Z, Z.Check(Native.Z3_mk_zero_ext(Z.Handle, width - Width, Ast)), width);
     public static BitVec operator &(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvand(a.Z.Handle, a.Ast, b.Ast));
     public static BitVec operator |(BitVec a, BitVec b) => a.Make(Native.Z3_mk_bvor(a.Z.Handle, a.Ast, b.Ast));
     public static BitVec operator ~(BitVec a) => a.Make(Native.Z3_mk_bvnot(a.Z.Handle, a.Ast));
