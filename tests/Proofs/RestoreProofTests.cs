@@ -1,0 +1,124 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Multikernel.Model.Restore;
+using Multikernel.Properties.Checking;
+using Multikernel.Proofs.Obligations;
+using Multikernel.Proofs.Restore;
+using Multikernel.Proofs.Z3;
+using Xunit;
+using Xunit.Abstractions;
+using static Multikernel.Model.Restore.RestoreConstants;
+
+namespace Multikernel.Tests.Proofs;
+
+public class RestoreProofTests(ITestOutputHelper output)
+{
+    /// <summary>The reference with one check or one translation row taken out: each obligation's mutant.</summary>
+    private static readonly (string Obligation, RestoreDesign Design)[] Mutants =
+    [
+        ("restore.vma-arith", RestoreDesigns.Reference with { Name = "no-alignment", Checks = RestoreCheck.Reference & ~RestoreCheck.VmaAligned }),
+        ("restore.vma-arith", RestoreDesigns.Reference with { Name = "no-pgoff", Checks = RestoreCheck.Reference & ~RestoreCheck.PgoffFits }),
+        ("restore.chunk-bounded", RestoreDesigns.Reference with { Name = "length-only", Checks = RestoreCheck.Reference & ~RestoreCheck.ChunkBounded }),
+        ("restore.page-inside", RestoreDesigns.Reference with { Name = "pages-anywhere", Checks = RestoreCheck.Reference & ~RestoreCheck.PageInVma }),
+        ("restore.vmas-disjoint", RestoreDesigns.Reference with { Name = "unsorted", Checks = RestoreCheck.Reference & ~RestoreCheck.VmaSorted }),
+        ("restore.shared-refused", RestoreDesigns.Reference with { Name = "map-namespace", Checks = RestoreCheck.Reference & ~RestoreCheck.SharedByVmFlags }),
+        ("restore.mmap-private", RestoreDesigns.Reference with { Name = "map-namespace", Checks = RestoreCheck.Reference & ~RestoreCheck.SharedByVmFlags }),
+        ("restore.flags-injective", RestoreDesigns.Reference with { Name = "no-growsdown", Untranslated = VmGrowsdown }),
+    ];
+
+    [Fact]
+    public void The_reference_is_proved()
+    {
+        var results = RestoreProofs.For(RestoreDesigns.Reference).Select(o => Prover.Prove(o)).ToList();
+        Assert.Equal(7, results.Count);
+        Assert.All(results, r => Assert.True(r.Verdict == ProofVerdict.Proved, r.ToString()));
+    }
+
+    [Fact]
+    public void Every_obligation_is_refuted_on_its_mutant()
+    {
+        foreach (var (name, d) in Mutants)
+        {
+            var r = Prover.Prove(RestoreProofs.For(d).Single(o => o.Name == name));
+            output.WriteLine($"{d.Name}: {r}");
+            Assert.True(r.Verdict == ProofVerdict.Refuted, $"{d.Name}: {r}");
+        }
+        Assert.Equal(RestoreProofs.For(RestoreDesigns.Reference).Select(o => o.Name).Order(), Mutants.Select(m => m.Obligation).Distinct().Order());
+    }
+
+    [Fact]
+    public void The_seed_is_refuted_where_it_tests_map_bits_against_vm_shared()
+    {
+        var r = RestoreProofs.For(RestoreDesigns.V6).ToDictionary(o => o.Name, o => Prover.Prove(o));
+        foreach (var (name, result) in r) output.WriteLine(result.ToString());
+        foreach (var name in new[] { "restore.vma-arith", "restore.chunk-bounded", "restore.page-inside", "restore.vmas-disjoint", "restore.shared-refused", "restore.mmap-private" })
+            Assert.Equal(ProofVerdict.Refuted, r[name].Verdict);
+        // The counterexample is a shared VMA the seed maps: VM_SHARED or VM_MAYSHARE set, and the MAP_* value it tests has no 0x8.
+        var flags = ulong.Parse(System.Text.RegularExpressions.Regex.Match(r["restore.shared-refused"].Detail, @"vm_flags = (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(0UL, flags & SharedVmFlags);
+        Assert.False(RestoreValidation.RefusedAsShared(RestoreCheck.SeedV6, flags));
+        // The seed's translation itself loses nothing mmap can carry: it is the test, not the table, that is wrong.
+        Assert.Equal(ProofVerdict.Proved, r["restore.flags-injective"].Verdict);
+    }
+
+    /// <summary>The encoding accepts exactly the headers the C# validator accepts, and translates flags to the same values, on random headers of every design.</summary>
+    [Fact]
+    public void Encoding_agrees_with_the_validator_on_random_headers()
+    {
+        using var z = new Z3Context();
+        BitVec V(string n) => z.BitVec(n, 64);
+        var (start, end, flags, pgoff, type, prev, nr, pages, len, addr, next) = (V("s"), V("e"), V("f"), V("p"), V("t"), V("pe"), V("nr"), V("vp"), V("len"), V("a"), V("n"));
+        var designs = Mutants.Select(m => m.Design).Append(RestoreDesigns.Reference).Append(RestoreDesigns.V6).ToArray();
+        // Values near every boundary the checks draw: page multiples, TASK_SIZE, chunk sizes, the top of 64 bits, and plain noise.
+        var word = Gen.OneOf(
+            Gen.Choose(0, 64).Select(k => (ulong)k * PageSize),
+            Gen.Choose(-2, 2).Select(k => TaskSize + (ulong)(long)k * PageSize),
+            Gen.Choose(-2, 2).Select(k => (ulong)(long)k + 0x1000),
+            Gen.Elements(0UL, 1UL, 2UL, 3UL, MaxChunkPages, MaxChunkPages + 1, PgarrFixed + PgarrPerPage, ulong.MaxValue, ulong.MaxValue >> PageShift, VmShared, VmMayshare, VmGrowsdown | VmRead | ProtSem),
+            from hi in Gen.Choose(0, int.MaxValue) from lo in Gen.Choose(0, int.MaxValue) select ((ulong)(uint)hi << 33) ^ (uint)lo);
+        // Fields tied to each other where the checks compare them: the edges are where an encoding slips.
+        var header = from w in Gen.ArrayOf(word, 11) from tie in Gen.Choose(0, 63) select Tie(w, tie);
+        var cases = from d in Gen.Elements(designs) from h in header select (d, h);
+        var result = FsRun.Run("restore encoding = RestoreValidation", Prop.ForAll(Arb.From(cases), c =>
+        {
+            var (d, w) = c;
+            var e = new RestoreEncoding(z, d);
+            uint ty = (uint)(w[4] % 4);
+            (BitVec, ulong)[] at = [(start, w[0]), (end, w[1]), (flags, w[2]), (pgoff, w[3]), (type, ty), (prev, w[5]), (nr, w[6]), (pages, w[7]), (len, w[8] & uint.MaxValue), (addr, w[9]), (next, w[10])];
+            return z.Evaluate(e.VmaAccepted(start, end, flags, pgoff, type, prev), at) == (RestoreValidation.CheckVma(d.Checks, w[0], w[1], w[2], w[3], ty, w[5]) == VmaFault.None)
+                && z.Evaluate(e.RefusedAsShared(flags), at) == RestoreValidation.RefusedAsShared(d.Checks, w[2])
+                && z.Evaluate(e.MapProt(flags), at) == RestoreValidation.MapProt(d.Checks, w[2], d.Untranslated)
+                && z.Evaluate(e.MapFlags(flags), at) == RestoreValidation.MapFlags(d.Checks, w[2], d.Untranslated)
+                && z.Evaluate(e.ChunkAccepted(nr, pages, len), at) == (RestoreValidation.CheckChunk(d.Checks, w[6], w[7], w[8] & uint.MaxValue) == ChunkFault.None)
+                && z.Evaluate(e.PageAccepted(addr, start, end, next), at) == (RestoreValidation.CheckPage(d.Checks, w[9], w[0], w[1], w[10]) == PageFault.None);
+        }), 1000, 20261122);
+        output.WriteLine(result.ToString());
+        Assert.True(result.Holds, result.Detail);
+    }
+
+    /// <summary>
+    /// The seed's "orig_vm_flags &amp; PROT_SEM" reads VM_SHARED (both 0x8): once shared VMAs are refused by
+    /// vm_flags it can never fire, so it is wrong in namespace but harmless; the proof says which.
+    /// </summary>
+    [Fact]
+    public void The_prot_sem_test_is_dead_once_shared_vmas_are_refused()
+    {
+        var protSem = RestoreDesigns.Reference with { Name = "prot-sem", Checks = RestoreCheck.Reference & ~RestoreCheck.ProtFromVmFlags };
+        Assert.Equal(ProofVerdict.Proved, Prover.Prove(RestoreProofs.For(protSem).Single(o => o.Name == "restore.mmap-private")).Verdict);
+        Assert.Equal(VmShared, ProtSem);
+    }
+
+    private static ulong[] Tie(ulong[] w, int tie)
+    {
+        if ((tie & 1) != 0) w[5] = w[0] - (ulong)(tie & 2) / 2 * PageSize;      // prev_end = start, or a page below it
+        if ((tie & 4) != 0) w[1] = w[0] + (ulong)(tie >> 3) * PageSize;        // end = start + k pages (k = 0 too)
+        if ((tie & 8) != 0) w[9] = w[(tie & 16) != 0 ? 1 : 0] - (ulong)(tie & 32) / 32 * PageSize; // page at start, at end, a page below
+        if ((tie & 16) != 0) w[10] = w[9];                                    // next = the page
+        if ((tie & 32) != 0) { w[7] = w[6]; w[8] = PgarrFixed + w[6] * PgarrPerPage; } // count = the VMA's pages, length = what it takes
+        return w;
+    }
+
+    [Fact]
+    public void Only_restore_designs_get_restore_proofs() =>
+        Assert.Null(RestoreProofs.ForDesign(Multikernel.Model.Balloon.BalloonDesigns.Reference));
+}
