@@ -114,22 +114,21 @@ public static class RestoreValidation
         on.HasFlag(RestoreCheck.SharedByVmFlags) ? (vmFlags & RestoreConstants.SharedVmFlags) != 0 : (MapFlags(on, vmFlags) & RestoreConstants.VmShared) != 0;
 
     /// <summary>cr_calc_map_prot_bits(): vm_flags to PROT_*.</summary>
-    public static ulong MapProt(RestoreCheck on, ulong vmFlags, ulong untranslated = 0)
-    {
-        ulong prot = 0;
-        foreach (var (vm, to) in RestoreConstants.ProtRows)
-            if ((vmFlags & vm & ~untranslated) != 0) prot |= to;
-        if (!on.HasFlag(RestoreCheck.ProtFromVmFlags) && (vmFlags & RestoreConstants.ProtSem) != 0) prot |= RestoreConstants.ProtSem; // 003: "if (orig_vm_flags & PROT_SEM)"
-        return prot;
-    }
+    public static ulong MapProt(RestoreCheck on, ulong vmFlags, ulong untranslated = 0) =>
+        Translate(RestoreConstants.ProtRows, vmFlags & ~untranslated)
+        | (!on.HasFlag(RestoreCheck.ProtFromVmFlags) && (vmFlags & RestoreConstants.ProtSem) != 0 ? RestoreConstants.ProtSem : 0); // 003: "if (orig_vm_flags & PROT_SEM)"
 
-    /// <summary>cr_calc_map_flags_bits(): vm_flags to MAP_*; MAP_SHARED only where the design lets VM_MAYSHARE through.</summary>
-    public static ulong MapFlags(RestoreCheck on, ulong vmFlags, ulong untranslated = 0)
+    /// <summary>cr_calc_map_flags_bits(): vm_flags to MAP_*, with MAP_FIXED; MAP_SHARED only where the design lets VM_MAYSHARE through.</summary>
+    public static ulong MapFlags(RestoreCheck on, ulong vmFlags, ulong untranslated = 0) =>
+        RestoreConstants.MapFixed | Translate(RestoreConstants.MapRows, vmFlags & ~untranslated)
+        | ((vmFlags & RestoreConstants.VmMayshare) != 0 ? RestoreConstants.MapShared : RestoreConstants.MapPrivate);
+
+    private static ulong Translate((ulong Vm, ulong To)[] rows, ulong vmFlags)
     {
-        ulong flags = RestoreConstants.MapFixed;
-        foreach (var (vm, to) in RestoreConstants.MapRows)
-            if ((vmFlags & vm & ~untranslated) != 0) flags |= to;
-        return flags | ((vmFlags & RestoreConstants.VmMayshare) != 0 ? RestoreConstants.MapShared : RestoreConstants.MapPrivate);
+        ulong to = 0;
+        foreach (var row in rows)
+            if ((vmFlags & row.Vm) != 0) to |= row.To;
+        return to;
     }
 
     /// <summary>A cr_hdr_pgarr's count and length, for a VMA of <paramref name="vmaPages"/> pages.</summary>

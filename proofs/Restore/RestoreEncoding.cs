@@ -39,21 +39,18 @@ public sealed class RestoreEncoding(Z3Context z, RestoreDesign d)
     public BoolTerm RefusedAsShared(BitVec vmFlags) =>
         On(RestoreCheck.SharedByVmFlags) ? !(vmFlags & SharedVmFlags).Eq(0) : !(MapFlags(vmFlags) & VmShared).Eq(0);
 
-    public BitVec MapProt(BitVec vmFlags)
-    {
-        var prot = N(0);
-        foreach (var (vm, to) in ProtRows)
-            prot |= BitVec.Ite((vmFlags & (vm & ~d.Untranslated)).Eq(0), N(0), N(to));
-        if (!On(RestoreCheck.ProtFromVmFlags)) prot |= BitVec.Ite((vmFlags & ProtSem).Eq(0), N(0), N(ProtSem));
-        return prot;
-    }
+    public BitVec MapProt(BitVec vmFlags) =>
+        Translate(ProtRows, vmFlags) | (On(RestoreCheck.ProtFromVmFlags) ? N(0) : BitVec.Ite((vmFlags & ProtSem).Eq(0), N(0), N(ProtSem)));
 
-    public BitVec MapFlags(BitVec vmFlags)
+    public BitVec MapFlags(BitVec vmFlags) =>
+        N(MapFixed) | Translate(MapRows, vmFlags) | BitVec.Ite((vmFlags & VmMayshare).Eq(0), N(MapPrivate), N(MapShared));
+
+    private BitVec Translate((ulong Vm, ulong To)[] rows, BitVec vmFlags)
     {
-        var flags = N(MapFixed);
-        foreach (var (vm, to) in MapRows)
-            flags |= BitVec.Ite((vmFlags & (vm & ~d.Untranslated)).Eq(0), N(0), N(to));
-        return flags | BitVec.Ite((vmFlags & VmMayshare).Eq(0), N(MapPrivate), N(MapShared));
+        var to = N(0);
+        foreach (var (vm, bit) in rows)
+            to |= BitVec.Ite((vmFlags & (vm & ~d.Untranslated)).Eq(0), N(0), N(bit));
+        return to;
     }
 
     /// <summary>CheckChunk(...) == None.</summary>
