@@ -47,7 +47,8 @@ internal static class FuzzCommand
     {
         public long Cases, Bytes;
         public readonly long[] ByExit = new long[4];
-        public long Crashes;
+        public long Crashes, Partial;
+        public readonly Dictionary<string, long> Kinds = new(StringComparer.Ordinal);
         public double PeakAllocPerChar, Seconds, SlowestMsPerKb;
         public CheckResult Result = null!;
 
@@ -56,6 +57,8 @@ internal static class FuzzCommand
             Cases++;
             Bytes += r.Size;
             Seconds += r.Seconds;
+            if (r.Partial) Partial++;
+            if (r.Kind is { } kind) Kinds[kind] = Kinds.GetValueOrDefault(kind) + 1;
             if (r.Crash is not null) Crashes++;
             else if (r.Exit is >= 0 and <= 3) ByExit[r.Exit]++;
             // Per-character figures for inputs of 1 KB and more: a tiny input's cost is the fixed part.
@@ -65,8 +68,14 @@ internal static class FuzzCommand
         }
 
         public string Summary => string.Format(CultureInfo.InvariantCulture,
-            "{0}: {1:N0} cases, {2:N0} cases/s, {3:N1} MB of input; exit 0: {4:N0}, 1: {5:N0}, 2: {6:N0}, 3: {7:N0}; crashes: {8}; inputs of 1 KB and more: peak {9:N0} bytes allocated and {10:F2} ms per input KB",
-            Result.Holds ? "holds" : "FAILS", Cases, Cases / Math.Max(Seconds, 1e-9), Bytes / 1e6, ByExit[0], ByExit[1], ByExit[2], ByExit[3], Crashes, PeakAllocPerChar, SlowestMsPerKb);
+            "{0}: {1:N0} cases, {2:N0} cases/s, {3:N1} MB of input; exit 0: {4:N0}, 1: {5:N0}, 2: {6:N0}, 3: {7:N0}; crashes: {8}{11}; inputs of 1 KB and more: peak {9:N1} bytes allocated per input byte, slowest {10:F2} ms per input KB{12}",
+            Result.Holds ? "holds" : "FAILS", Cases, Cases / Math.Max(Seconds, 1e-9), Bytes / 1e6, ByExit[0], ByExit[1], ByExit[2], ByExit[3], Crashes, PeakAllocPerChar, SlowestMsPerKb,
+            Kinds.Count > 0 ? $" (partial effects: {Partial})" : "", KindsText);
+
+        /// <summary>The error kinds seen, most frequent first (ties by name, so a seed gives one text).</summary>
+        private string KindsText => Kinds.Count == 0 ? "" :
+            $"\n    errors by kind ({Kinds.Count} kinds):\n" + string.Join('\n', Kinds.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).Take(12)
+                .Select(k => string.Format(CultureInfo.InvariantCulture, "      {0,9:N0}  {1}", k.Value, k.Key))) + (Kinds.Count > 12 ? $"\n      … {Kinds.Count - 12} more kinds" : "");
     }
 
     internal static Stats Run(FuzzTarget t, int cases, ulong seed)

@@ -7,6 +7,11 @@ namespace Multikernel.Cli.Fuzz;
 /// <summary>What one fuzz case did: its exit code (or the exception that escaped), and what it cost.</summary>
 internal readonly record struct FuzzOutcome(int Exit, string? Crash, long Allocated, long Output, double Seconds, int Size)
 {
+    /// <summary>The kind of error a refused input got (the target's classification), or null.</summary>
+    public string? Kind { get; init; }
+    /// <summary>A refused input that changed state anyway: a partial effect (a crash of its own kind).</summary>
+    public bool Partial { get; init; }
+
     /// <summary>Allocation is bounded by a linear function of the input: this many bytes per input character, plus a constant.</summary>
     public const long BytesPerChar = 64, BytesFixed = 96L << 20;
     /// <summary>Output too: a bad input is one line; a good one prints its verdict and traces.</summary>
@@ -35,6 +40,8 @@ internal abstract class FuzzTarget
     public virtual IEnumerable<string> Shrink(string input) => FuzzShrink.Lines(input);
     /// <summary>Runs the input through the command's own code; returns the exit code (a usage error is 2).</summary>
     protected abstract int Execute(string input, TextWriter o);
+    /// <summary>The kind of the error an input was refused with, from the command's output; null where kinds are not told apart.</summary>
+    protected virtual string? ErrorKind(string output) => null;
 
     public FuzzOutcome Run(string input)
     {
@@ -43,11 +50,18 @@ internal abstract class FuzzTarget
         var clock = Stopwatch.StartNew();
         int exit;
         string? crash = null;
+        bool partial = false;
         try { exit = Execute(input, o); }
         catch (UsageException e) { exit = 2; o.WriteLine(e.Message); }
+        catch (PartialEffectException e) { exit = -1; partial = true; crash = $"partial effect: {e.Message}"; }
         catch (Exception e) when (e is not OutOfMemoryException) { exit = -1; crash = $"{e.GetType().Name}: {e.Message}"; }
-        return new FuzzOutcome(exit, crash, GC.GetAllocatedBytesForCurrentThread() - before, o.GetStringBuilder().Length,
-            clock.Elapsed.TotalSeconds, input.Length);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new FuzzOutcome(exit, crash, allocated, o.GetStringBuilder().Length, seconds, input.Length)
+        {
+            Kind = exit == 2 ? ErrorKind(o.ToString()) : null,
+            Partial = partial,
+        };
     }
 
     /// <summary>The property: every input ends in exit 0-3, no exception, allocation and output linear in its size.</summary>
@@ -92,3 +106,6 @@ internal static class FuzzShrink
             _ => text,
         };
 }
+
+/// <summary>Thrown by a target when a refused input changed state anyway.</summary>
+internal sealed class PartialEffectException(string message) : Exception(message);

@@ -45,6 +45,38 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.Contains("threw InvalidOperationException", s.Result.Detail);
     }
 
+    [Fact]
+    public void A_refusal_with_a_partial_effect_is_counted_and_fails()
+    {
+        var s = FuzzCommand.Run(new Partial(), 50, Seed);
+        Assert.False(s.Result.Holds);
+        Assert.Contains("partial effect: refused, yet the state changed", s.Result.Detail);
+        Assert.True(s.Partial > 0);
+    }
+
+    [Fact]
+    public void Image_errors_are_counted_by_kind()
+    {
+        var t = FuzzCommand.Targets(Path.GetTempPath()).Single(x => x.Name == "images");
+        var s = FuzzCommand.Run(t, 300, Seed);
+        output.WriteLine(s.Summary);
+        Assert.Equal(0, s.Partial);
+        Assert.Equal(s.ByExit[2], s.Kinds.Values.Sum()); // every refusal has a kind
+        Assert.True(s.Kinds.Count > 3, "the corruptions reach several kinds of error");
+        Assert.All(s.Kinds.Keys, k => Assert.DoesNotMatch(@"\d", k)); // a kind has no numbers: one kind, not one per value
+        Assert.Contains("errors by kind", s.Summary);
+        Assert.Contains("(partial effects: 0)", s.Summary);
+    }
+
+    private sealed class Partial : Multikernel.Cli.Fuzz.FuzzTarget
+    {
+        public override string Name => "partial";
+        public override string Summary => "a parser that refuses '#' after changing its state";
+        public override FsCheck.Gen<string> Inputs => FsCheck.Fluent.Gen.Elements("a", "b#c", "#");
+        protected override int Execute(string input, TextWriter o) =>
+            input.Contains('#', StringComparison.Ordinal) ? throw new Multikernel.Cli.Fuzz.PartialEffectException("refused, yet the state changed") : 0;
+    }
+
     private sealed class Throwing : Multikernel.Cli.Fuzz.FuzzTarget
     {
         public override string Name => "throwing";
