@@ -1,3 +1,4 @@
+using Multikernel.Model.Checking;
 using Multikernel.Cli.Registry;
 using Multikernel.Properties.Explorer;
 
@@ -33,7 +34,7 @@ internal static class Bench
                     if (r.Verdict == Verdict.Violated) { o.WriteLine($"  {spec.Name} violates a property: not a benchmark"); return 1; }
                     if (best is null || r.Seconds < best.Seconds) best = r;
                 }
-                o.WriteLine($"  {spec.Name} ({bounds}), {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)")}:");
+                o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}), {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)")}:");
                 o.WriteLine($"    {Report.Statistics(best!)}");
             }
         }

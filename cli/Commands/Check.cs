@@ -35,10 +35,10 @@ internal static class Check
             var bounds = m.Model.ParseBounds("");
             if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) continue;
             var r = Explorer.Run(spec, options);
-            Summary(o, $"{spec.Name} ({bounds})", r);
+            Summary(o, $"{spec.Name} ({BoundsText.Show(bounds)})", r);
             exit = ExitCodes.Worst(exit, Report.Exit(r));
             properties += r.Outcomes.Count;
-            junit?.Exploration(spec.Name, bounds.ToString()!, r);
+            junit?.Exploration(spec.Name, BoundsText.Show(bounds), r);
         }
 
         o.WriteLine($"2. implementation against the specification (seed {seed}; replay with --seed {seed})");

@@ -53,7 +53,7 @@ internal static class Replay
         var (trace, reproduced) = Explorer.ReplayAndJudge(spec, h.Property, h.Initial, h.Choices.Take(loop).ToList(),
             loop < h.Choices.Count ? h.Choices.Skip(loop).ToList() : null);
         if (trace is null) throw new UsageException($"replay: {file}: does not replay on {spec.Name}: {reproduced.Reason}");
-        string context = $"design: {m.Model.Qualified(design)}, bounds: {bounds}";
+        string context = $"design: {m.Model.Qualified(design)}, bounds: {BoundsText.Show(bounds)}";
         string? differs;
         try { differs = Itf.FirstDifference(json, trace, design.Name, bounds.ToString()!); }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)

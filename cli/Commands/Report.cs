@@ -71,7 +71,7 @@ internal static class Report
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
-        o.WriteLine($"  bounds: {bounds}");
+        o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
@@ -79,7 +79,7 @@ internal static class Report
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
         {
             o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {bounds}"));
+            o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {BoundsText.Show(bounds)}"));
         }
         files.Write(r, design.Name, bounds.ToString()!, o);
         if (a.Value("--image") is { } image && spec is Model.Restore.RestoreSpec rs) WriteImages(image, rs, r, o);
@@ -121,7 +121,7 @@ internal static class Report
         var spec = Spec(m, design, bounds, "explore");
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
-        o.WriteLine($"explore {spec.Name} ({bounds})");
+        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)})");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
         files.Write(r, design.Name, bounds.ToString()!, o);

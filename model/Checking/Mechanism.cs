@@ -56,6 +56,9 @@ public abstract class Mechanism
 /// <summary>Strict reading of "key=value key=value" bounds text, shared by every mechanism's parser.</summary>
 public static class BoundsText
 {
+    /// <summary>Bounds as a reader sees them: "none" for a mechanism without knobs (its text is empty).</summary>
+    public static string Show(IBounds bounds) => bounds.ToString() is { Length: > 0 } text ? text : "none";
+
     /// <summary>Splits into pairs; a repeated key or a part that is not key=value is an error.</summary>
     public static IReadOnlyList<(string Key, string Value)> Pairs(string text)
     {
