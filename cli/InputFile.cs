@@ -6,17 +6,31 @@ namespace Multikernel.Cli;
 /// </summary>
 internal static class InputFile
 {
-    public static string ReadText(string path, long maxBytes, string command)
+    /// <summary>
+    /// Opens a file a user named for reading, as a stream that refuses to go past <paramref name="maxBytes"/>:
+    /// an empty name, a directory or a missing file is one line; a device is read only up to the cap.
+    /// </summary>
+    public static CappedStream Open(string path, long maxBytes, string command)
     {
         if (path.Length == 0) throw new UsageException($"{command}: the file name is empty");
         try
         {
             if (Directory.Exists(path)) throw new UsageException($"{command}: {path}: is a directory");
             if (!File.Exists(path)) throw new UsageException($"{command}: {path}: no such file");
-            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            return new CappedStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), maxBytes, $"{command}: {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        { throw new UsageException($"{command}: {path}: {e.Message}"); }
+    }
+
+    public static string ReadText(string path, long maxBytes, string command)
+    {
+        using var f = Open(path, maxBytes, command);
+        try
+        {
             // A regular file's length sizes the buffer once; a device says 0, so the buffer grows,
             // never past the cap: no allocation is sized by what the file claims.
-            long claimed = f.CanSeek ? f.Length : 0;
+            long claimed = f.Claimed;
             if (claimed > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
             // Read in chunks and keep them: nothing is copied while the file grows, so a device read
             // to the cap costs the cap, once. A regular file's chunks are joined once at the end.
@@ -41,4 +55,30 @@ internal static class InputFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: {path}: {e.Message}"); }
     }
+}
+
+/// <summary>A read-only stream that refuses to go past a cap: a file longer than that is one line, not a disk's worth of reading.</summary>
+internal sealed class CappedStream(FileStream inner, long cap, string name) : Stream
+{
+    private long _read;
+    /// <summary>The length a regular file states (0 for a device): a hint, never an allocation size beyond the cap.</summary>
+    public long Claimed => inner.CanSeek ? inner.Length : 0;
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        _read += n;
+        if (_read > cap) throw new UsageException($"{name}: larger than {cap >> 20} MiB");
+        return n;
+    }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
 }

@@ -7,6 +7,7 @@ namespace Multikernel.Cli.Commands;
 internal static class RestoreCommands
 {
     private const long MaxImageBytes = 1L << 30;
+    private const ulong MaxCheckpointPages = 16384;
 
     /// <summary>restore IMAGE [--files A,B]: into a fresh simulated address space; a bad image is one line, exit 2.</summary>
     public static int Restore(IEnumerable<string> argv, TextWriter o)
@@ -18,20 +19,29 @@ internal static class RestoreCommands
         var mm = new AddressSpace();
         try
         {
-            if (file.Length == 0) throw new UsageException("restore: the file name is empty");
-            if (Directory.Exists(file)) throw new UsageException($"restore: {file}: is a directory");
-            if (!File.Exists(file)) throw new UsageException($"restore: {file}: no such file");
-            using var s = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            Impl.Restore.Restore.Run(new CappedStream(s, MaxImageBytes, file), mm, files);
+            using var s = InputFile.Open(file, MaxImageBytes, "restore");
+            Impl.Restore.Restore.Run(s, mm, files);
         }
         catch (RestoreException e) { throw new UsageException($"restore: {file}: {e.Message}"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"restore: {file}: {e.Message}"); }
         o.WriteLine($"restored {file}: {mm.Vmas.Count} VMAs, {mm.Pages.Count} pages, {mm.Ldt.Count} LDT entries");
+        // Pages written per VMA from the sorted page addresses: two binary searches a VMA, not a pass over every page.
+        var written = mm.Pages.Keys.ToArray();
+        Array.Sort(written);
         foreach (var v in mm.Vmas)
+        {
+            int first = LowerBound(written, v.Start), end = LowerBound(written, v.End);
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {v.Start:x12}-{v.End:x12} vm_flags 0x{v.VmFlags:x} {(v.Kind == VmaKind.File ? $"file {v.File} pgoff 0x{v.PgOff:x}" : "anonymous")}, {mm.Pages.Keys.Count(p => p >= v.Start && p < v.End)} of {v.Pages} pages written"));
+                $"  {v.Start:x12}-{v.End:x12} vm_flags 0x{v.VmFlags:x} {(v.Kind == VmaKind.File ? $"file {v.File} pgoff 0x{v.PgOff:x}" : "anonymous")}, {end - first} of {v.Pages} pages written"));
+        }
         return 0;
+    }
+
+    private static int LowerBound(ulong[] sorted, ulong value)
+    {
+        int i = Array.BinarySearch(sorted, value);
+        return i >= 0 ? i : ~i;
     }
 
     /// <summary>checkpoint --vmas START-END:anon|file=NAME,… --out FILE: an image of an address space with those VMAs, every page written.</summary>
@@ -52,7 +62,9 @@ internal static class RestoreCommands
                 throw new UsageException($"checkpoint: --vmas '{Model.Checking.BoundsText.Clip(part)}' is not START-END:anon or START-END:file=NAME (hex)");
             if (start % RestoreFormat.PageSize != 0 || end % RestoreFormat.PageSize != 0 || end <= start || end > RestoreFormat.TaskSize || (vmas.Count > 0 && start < vmas[^1].End))
                 throw new UsageException($"checkpoint: --vmas '{Model.Checking.BoundsText.Clip(part)}': page-aligned, increasing, disjoint ranges below 0x{RestoreFormat.TaskSize:x}");
-            if ((end - start) / RestoreFormat.PageSize > 65536) throw new UsageException($"checkpoint: --vmas '{Model.Checking.BoundsText.Clip(part)}': at most 65536 pages a VMA");
+            // The pages are built in memory: their number, not the argument's text, sizes the allocation, so it is capped in total.
+            if ((end - start) / RestoreFormat.PageSize > MaxCheckpointPages - (ulong)pages.Count)
+                throw new UsageException($"checkpoint: --vmas '{Model.Checking.BoundsText.Clip(part)}': at most {MaxCheckpointPages} pages in all ({MaxCheckpointPages * RestoreFormat.PageSize >> 20} MiB)");
             bool file = kv[1].StartsWith("file=", StringComparison.Ordinal);
             if (!file && kv[1] != "anon") throw new UsageException($"checkpoint: --vmas '{Model.Checking.BoundsText.Clip(part)}': anon or file=NAME");
             vmas.Add(new VmaInfo(start, end, 0x73, 0, file ? VmaKind.File : VmaKind.Anon, file ? kv[1][5..] : null));
@@ -75,27 +87,4 @@ internal static class RestoreCommands
         o.WriteLine($"wrote {outFile}: {vmas.Count} VMAs, {pages.Count} pages");
         return 0;
     }
-}
-
-/// <summary>A read-only stream that refuses to go past a cap: an image longer than that is one line, not a disk's worth of reading.</summary>
-internal sealed class CappedStream(Stream inner, long cap, string name) : Stream
-{
-    private long _read;
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override int Read(Span<byte> buffer)
-    {
-        int n = inner.Read(buffer);
-        _read += n;
-        if (_read > cap) throw new UsageException($"restore: {name}: larger than {cap >> 20} MiB");
-        return n;
-    }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -133,18 +133,24 @@ internal sealed class ArgsFuzz(string scratch) : FuzzTarget
     public override string Name => "args";
     public override string Summary => "command lines: options known and unknown, values huge, negative, empty, devices, directories";
 
-    private static readonly string[] Commands = ["audit", "explore", "prove", "replay", "flags", "designs", "help", "frobnicate", "", "--help"];
+    private static readonly string[] Commands = ["audit", "explore", "prove", "replay", "flags", "designs", "restore", "checkpoint", "help", "frobnicate", "", "--help"];
     private static readonly string[] Options =
     [
         "--senders", "--messages", "--ring", "--handlers", "--no-unregister", "--no-destroy", "--contexts", "--all-layouts",
         "--max-states", "--max-depth", "--time-limit", "--max-memory", "--safety-only", "--design", "--timeout", "--json", "--dot",
         "--load", "--seed", "--junit", "--bits", "--config", "--bogus", "--", "-h", "--max-states=", "--senders=2",
+        "--first", "--bitstate", "--pages", "--resets", "--image", "--vmas", "--out", "--files",
     ];
 
     private Gen<string> Value => Gen.Elements(
         "", "0", "1", "2", "3", "-1", "99999999999999999999", "1e9", "two", "ε", new string('9', 5000), "/dev/zero", "/nonexistent/x",
         scratch, Path.Combine(scratch, "out.json"), Path.Combine(scratch, "mm.h"), "ipi", "uffd", "ipi/ipi-v2", "ipi/reference", "reference",
-        "uffd-v5", "ref-no-mask", "uffd/reference", "CONFIG_X=y", "CONFIG_X=m", "CONFIG_X=5", "CONFIG_X", "32", "64");
+        "uffd-v5", "ref-no-mask", "uffd/reference", "CONFIG_X=y", "CONFIG_X=m", "CONFIG_X=5", "CONFIG_X", "32", "64",
+        "restore/restore-v6", "balloon/balloon-rfc", Path.Combine(scratch, "a.img"),
+        // --vmas: good, unaligned, reversed, overlapping, huge, past TASK_SIZE, malformed, a file mapping
+        "0x400000-0x402000:anon", "0x400000-0x402000:file=/bin/sh,0x600000-0x601000:anon", "0x400001-0x402000:anon", "0x402000-0x400000:anon",
+        "0x400000-0x402000:anon,0x401000-0x403000:anon", "0x0-0x4000000:anon", "0x0-0xfffffffffffff000:anon", "0x800000000000-0x800000001000:anon",
+        "0x400000-0x402000", "0x400000:anon", "zz-0x1000:anon", "0x1000-0x2000:shared", "0x1000-0x2000:file=", ",,,");
 
     public override Gen<string> Inputs =>
         from command in Gen.Elements(Commands)

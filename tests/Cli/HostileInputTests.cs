@@ -240,4 +240,14 @@ public class HostileInputTests
         OneLineError(code, o, e, "JSON values");
         Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
     }
+
+    [Fact]
+    public void Checkpoint_refuses_more_pages_than_it_builds_in_memory()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-ckpt").FullName, "big.img");
+        var (code, o, e, allocated) = RunMeasured("checkpoint", "--vmas", "0x0-0x2000000:anon,0x2000000-0x4000000:anon,0x4000000-0x4001000:anon", "--out", file);
+        OneLineError(code, o, e, "at most 16384 pages in all");
+        Assert.False(File.Exists(file)); // no partial effect
+        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+    }
 }
