@@ -47,13 +47,12 @@ internal static class Report
         _ => ExitCode.NoVerdict,
     };
 
-    private static readonly string[] ImageOption = ["--image"];
-
     /// <summary>The options audit and explore take for mechanism <paramref name="m"/>.</summary>
-    private static Args Parse(string command, IEnumerable<string> argv, Mechanism m, params string[] extraValued)
+    private static Args Parse(string command, IEnumerable<string> argv, MechanismEntry m, params string[] extraValued)
     {
-        var (valued, flags) = Limits.BoundOptions(m);
-        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load", .. (m is Model.Restore.RestoreMechanism ? ImageOption : [])], [.. Limits.Flags, .. flags]);
+        var (valued, flags) = Limits.BoundOptions(m.Model);
+        string[] artifact = command == "audit" && m.Artifact is { } art ? [art.Option] : [];
+        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load", .. artifact], [.. Limits.Flags, .. flags]);
     }
 
     /// <summary>audit DESIGN: every property of the design's mechanism, each violation with its shortest trace.</summary>
@@ -64,7 +63,7 @@ internal static class Report
         if (name is null || argv.Count == 0 || argv[0] != name) throw new UsageException("audit: which design? name it first, e.g. audit ipi/ipi-v2 (see 'multikernel designs')");
         var (m, design) = Mechanisms.Resolve(name, "audit");
         if (!m.Model.Explorable) throw new UsageException($"audit: {m.Name} has no explorer model yet (its implementation checks run in check)");
-        var a = Parse("audit", argv, m.Model);
+        var a = Parse("audit", argv, m);
         a.NoMorePositionals(1);
         var bounds = Limits.Bounds(a, m.Model);
         var files = TraceFiles.Plan(a);
@@ -82,21 +81,22 @@ internal static class Report
             o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {BoundsText.Show(bounds)}"));
         }
         files.Write(r, design.Name, bounds.ToString()!, o);
-        if (a.Value("--image") is { } image && spec is Model.Restore.RestoreSpec rs) WriteImages(image, rs, r, o);
+        if (m.Artifact is { } artifact && a.Value(artifact.Option) is { } target) WriteArtifacts(artifact, target, spec, r, o);
         return (int)Exit(r);
     }
 
-    /// <summary>--image FILE: each counterexample's image as a real file (several: FILE.property.img), for restore to reproduce.</summary>
-    private static void WriteImages(string file, Model.Restore.RestoreSpec spec, ExploreReport r, TextWriter o)
+    /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>
+    private static void WriteArtifacts(TraceArtifact artifact, string file, ISpecHandle spec, ExploreReport r, TextWriter o)
     {
         var traces = r.Outcomes.Where(x => x.Trace is not null).Select(x => x.Trace!).ToList();
-        if (traces.Count == 0) { o.WriteLine("--image: no counterexample to write"); return; }
+        if (traces.Count == 0) { o.WriteLine($"{artifact.Option}: no counterexample to write"); return; }
+        string stem = file.EndsWith(artifact.Extension, StringComparison.Ordinal) ? file[..^artifact.Extension.Length] : file;
         foreach (var t in traces)
         {
-            string path = traces.Count == 1 ? file : $"{(file.EndsWith(".img", StringComparison.Ordinal) ? file[..^4] : file)}.{t.Property.Name}.img";
-            try { File.WriteAllBytes(path, RestoreImages.FromTrace(spec, t)); }
+            string path = traces.Count == 1 ? file : $"{stem}.{t.Property.Name}{artifact.Extension}";
+            try { File.WriteAllBytes(path, artifact.Bytes(spec, t)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            { throw new UsageException($"--image: cannot write '{path}': {e.Message}"); }
+            { throw new UsageException($"{artifact.Option}: cannot write '{path}': {e.Message}"); }
             o.WriteLine($"wrote {path}");
         }
     }
@@ -109,7 +109,7 @@ internal static class Report
         if (mech is null) throw new UsageException($"explore: which mechanism? ({Mechanisms.Names})");
         var m = Mechanisms.Find(mech) ?? throw new UsageException($"explore: unknown mechanism '{BoundsText.Clip(mech)}' (known: {Mechanisms.Names})");
         if (!m.Model.Explorable) throw new UsageException($"explore: {m.Name} has no explorer model yet");
-        var a = Parse("explore", argv, m.Model, "--design");
+        var a = Parse("explore", argv, m, "--design");
         a.NoMorePositionals(1);
         var design = a.Value("--design") is { } dn
             ? m.Model.Designs.Find(dn.StartsWith(m.Name + "/", StringComparison.Ordinal) ? dn[(m.Name.Length + 1)..] : dn)

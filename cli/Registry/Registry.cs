@@ -22,6 +22,13 @@ namespace Multikernel.Cli.Registry;
 internal sealed record BenchSettings(int Runs, int MessagesPerRun);
 
 /// <summary>
+/// A file a counterexample can be written as besides its trace, for the mechanism's own tools to
+/// reproduce (restore's shortest bad image): the audit option that asks for it, the extension of
+/// one file per property, and how a trace of the mechanism's spec becomes its bytes.
+/// </summary>
+internal sealed record TraceArtifact(string Option, string Extension, Func<ISpecHandle, Properties.Explorer.Trace, byte[]> Bytes);
+
+/// <summary>
 /// One mechanism with everything the project has for it: the model (designs, bounds,
 /// specification), the implementation checks, the proofs, and the implementation's
 /// benchmark. Any part but the model may be absent.
@@ -32,7 +39,8 @@ internal sealed record MechanismEntry(
     ProofEncoding? Proofs = null,
     Action<TextWriter, BenchSettings>? ImplBench = null,
     string BenchBounds = "",
-    Func<long, ulong, (bool Holds, string Summary)>? Soak = null)
+    Func<long, ulong, (bool Holds, string Summary)>? Soak = null,
+    TraceArtifact? Artifact = null)
 {
     public string Name => Model.Name;
 }
@@ -46,7 +54,8 @@ internal static class Mechanisms
         new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
         new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
-        new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore),
+        new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore,
+            Artifact: new("--image", ".img", RestoreImages.FromTrace)),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

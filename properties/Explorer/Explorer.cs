@@ -193,7 +193,7 @@ public static class Explorer
             }
             if (options.StopWhenAllViolated && (decided | reached) == all) { stoppedEarly = queue.Count > 0; break; }
             // --first: the first violation BFS meets is a shortest one for its property; stop there.
-            if (options.StopAtFirstViolation && (decided & (always | eventually)) != 0) { stoppedEarly = stoppedAtFirst = queue.Count > 0; if (stoppedAtFirst) break; }
+            if (options.StopAtFirstViolation && (decided & (always | eventually)) != 0) { stoppedEarly = stoppedAtFirst = queue.Count > 0; break; }
         }
 
         bool complete = bound == Bound.None && !stoppedEarly;
@@ -327,7 +327,7 @@ public static class Explorer
             var action = actions[all[i]];
             string what;
             try { what = spec.Describe(s, action); }
-            catch (Exception e) when (e is not OutOfMemoryException) { what = action.ToString() ?? "?"; _ = e; }
+            catch (Exception e) when (e is not OutOfMemoryException) { what = action.ToString() ?? "?"; }
             try
             {
                 before = s;
@@ -349,7 +349,7 @@ public static class Explorer
         if (why is null && bit >= 0)
         {
             try { why = spec.Explain(before, last, s, bit); }
-            catch (Exception e) when (e is not OutOfMemoryException) { why = null; _ = e; }
+            catch (Exception e) when (e is not OutOfMemoryException) { } // an explanation is a courtesy: the trace stands without it
         }
         return new Trace(spec.Name, prop, initialIndex, all.Take(states.Count - 1).ToList(), states, loopIndex) { Why = why, Crashed = threw is not null };
     }
