@@ -46,7 +46,7 @@ public sealed class AddressSpace
     {
         ulong h = 1469598103934665603UL;
         void Mix(ulong v) { h ^= v; h *= 1099511628211UL; }
-        Mix(Bounds.GetHashCode() is var b ? (ulong)b : 0);
+        Mix((ulong)Bounds.GetHashCode()); // string and record hashes vary between processes: a fingerprint is compared within one
         foreach (var v in Vmas) { Mix(v.Start); Mix(v.End); Mix(v.VmFlags); Mix(v.PgOff); Mix((ulong)v.Kind); Mix((ulong)(v.File?.GetHashCode() ?? 0)); }
         foreach (var (a, data) in Pages.OrderBy(p => p.Key)) { Mix(a); foreach (byte x in data) Mix(x); }
         foreach (var l in Ldt) Mix(l);

@@ -26,6 +26,9 @@ public static class Checkpoint
         uint mmId = id;
         var vp = new byte[VmaPayload];
         var word = new byte[8];
+        var sorted = mm.Pages.Keys.ToArray();
+        Array.Sort(sorted);
+        int cursor = 0;
         foreach (var v in mm.Vmas)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(vp, v.Start);
@@ -43,11 +46,15 @@ public static class Checkpoint
                 Record(TypeFname, (uint)name.Length, vmaId);
                 to.Write(name);
             }
-            var addrs = mm.Pages.Keys.Where(a => a >= v.Start && a < v.End).Order().ToList();
+            // The VMAs are sorted and disjoint: one cursor over the sorted page addresses serves them all.
+            while (cursor < sorted.Length && sorted[cursor] < v.Start) cursor++;
+            int first = cursor;
+            while (cursor < sorted.Length && sorted[cursor] < v.End) cursor++;
+            ReadOnlySpan<ulong> addrs = sorted.AsSpan(first, cursor - first);
             for (int at = 0; ; at += (int)MaxChunkPages)
             {
                 // Chunks of at most MaxChunkPages pages; the chunk of zero pages ends the VMA's.
-                int n = Math.Max(0, Math.Min((int)MaxChunkPages, addrs.Count - at));
+                int n = Math.Max(0, Math.Min((int)MaxChunkPages, addrs.Length - at));
                 Record(TypePgarr, (uint)(PgarrFixed + n * (8 + (int)PageSize)), vmaId);
                 BinaryPrimitives.WriteUInt64LittleEndian(word, (ulong)n);
                 to.Write(word);

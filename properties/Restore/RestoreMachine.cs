@@ -20,19 +20,20 @@ public sealed record RestoreModel(RestoreState State, ImmutableList<RestoreActio
 /// it must succeed exactly when the specification has succeeded, and when it fails the target
 /// must be untouched.
 /// </summary>
-public sealed class RestoreMachine(int maxOps) : Machine<List<RestoreAction>, RestoreModel>(maxOps)
+public sealed class RestoreMachine(int maxOps, RestoreDesign? against = null) : Machine<List<RestoreAction>, RestoreModel>(maxOps)
 {
-    private static readonly RestoreSpec Spec = new(RestoreDesigns.Reference);
+    /// <summary>The specification the implementation is held to: the reference's, unless a test asks for another design's.</summary>
+    private readonly RestoreSpec _spec = new(against ?? RestoreDesigns.Reference);
 
-    public override Arbitrary<Setup<List<RestoreAction>, RestoreModel>> Setup => Arb.From(Gen.Constant((Setup<List<RestoreAction>, RestoreModel>)new Start()));
+    public override Arbitrary<Setup<List<RestoreAction>, RestoreModel>> Setup => Arb.From(Gen.Constant((Setup<List<RestoreAction>, RestoreModel>)new Start(_spec)));
 
-    private sealed class Start : Setup<List<RestoreAction>, RestoreModel>
+    private sealed class Start(RestoreSpec spec) : Setup<List<RestoreAction>, RestoreModel>
     {
         public override List<RestoreAction> Actual() => [];
         public override RestoreModel Model()
         {
             var init = new List<RestoreState>();
-            Spec.Initial(init);
+            spec.Initial(init);
             return new RestoreModel(init[0], []);
         }
     }
@@ -40,24 +41,24 @@ public sealed class RestoreMachine(int maxOps) : Machine<List<RestoreAction>, Re
     public override Gen<Operation<List<RestoreAction>, RestoreModel>> Next(RestoreModel m)
     {
         var actions = new RestoreAction[Model.Checking.SpecLimits.MaxEnabled];
-        int n = Spec.Enabled(m.State, actions);
+        int n = _spec.Enabled(m.State, actions);
         var choices = actions.Take(n).Where(a => a.Record is not (ImageRecord.Truncated or ImageRecord.ReadError)).ToArray();
         return choices.Length == 0
-            ? Gen.Constant((Operation<List<RestoreAction>, RestoreModel>)new Append(new RestoreAction(ImageRecord.Truncated)))
-            : Gen.Elements(choices).Select(a => (Operation<List<RestoreAction>, RestoreModel>)new Append(a));
+            ? Gen.Constant((Operation<List<RestoreAction>, RestoreModel>)new Append(_spec, new RestoreAction(ImageRecord.Truncated)))
+            : Gen.Elements(choices).Select(a => (Operation<List<RestoreAction>, RestoreModel>)new Append(_spec, a));
     }
 
-    private sealed class Append(RestoreAction a) : Operation<List<RestoreAction>, RestoreModel>
+    private sealed class Append(RestoreSpec spec, RestoreAction a) : Operation<List<RestoreAction>, RestoreModel>
     {
         public override bool Pre(RestoreModel m)
         {
             var actions = new RestoreAction[Model.Checking.SpecLimits.MaxEnabled];
-            int n = Spec.Enabled(m.State, actions);
+            int n = spec.Enabled(m.State, actions);
             return a.Record == ImageRecord.Truncated || actions.AsSpan(0, n).Contains(a);
         }
 
         public override RestoreModel Run(RestoreModel m) =>
-            a.Record == ImageRecord.Truncated ? m : new RestoreModel(Spec.Next(m.State, a), m.Records.Add(a));
+            a.Record == ImageRecord.Truncated ? m : new RestoreModel(spec.Next(m.State, a), m.Records.Add(a));
 
         public override Property Check(List<RestoreAction> records, RestoreModel m)
         {

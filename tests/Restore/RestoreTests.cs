@@ -202,4 +202,14 @@ public class RestoreMachineTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine(r.ToString());
         Assert.True(r.Holds, r.Detail);
     }
+
+    [Fact]
+    public void Held_to_the_seed_s_specification_the_machine_fails()
+    {
+        // The check can fail: the seed restores images (an overlapping or shared VMA, a page outside) that the implementation refuses.
+        var r = Multikernel.Properties.Checking.FsRun.Run("restore machine vs restore-v6", new Multikernel.Properties.Restore.RestoreMachine(12, Multikernel.Model.Restore.RestoreDesigns.V6).ToProperty(), 400, 11);
+        output.WriteLine(r.ToString());
+        Assert.False(r.Holds);
+        Assert.Contains("the implementation refuses", r.Detail);
+    }
 }
