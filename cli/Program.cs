@@ -43,7 +43,9 @@ public static class Program
         limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
                   --first (stop at the first violation: shortest for its property, the others undecided)
                   --bitstate MIB (lossy visited set of that size, safety only: "probably holds", never "holds")
-                  --safety-only (no graph: eventually-properties judged on terminal states only)
+                  --threads N (default: all cores; the result is the same at any count)
+                  eventually-properties on cycles: by a search over the pending states (default, no stored graph);
+                  --graph (keep every edge, Tarjan's SCC); --safety-only (judged on terminal states only)
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it

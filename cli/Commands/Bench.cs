@@ -1,3 +1,4 @@
+using System.Globalization;
 using Multikernel.Model.Checking;
 using Multikernel.Cli.Registry;
 using Multikernel.Properties.Explorer;
@@ -5,40 +6,81 @@ using Multikernel.Properties.Explorer;
 namespace Multikernel.Cli.Commands;
 
 /// <summary>
-/// bench: the explorer's speed and memory on every mechanism's reference design (the IPI one
-/// at a larger configuration, safety-only and with the graph kept), then each implementation's
-/// own benchmark.
+/// bench: the explorer on every mechanism's reference design, side by side: one thread and N,
+/// safety and liveness (cycle search, and the stored graph), and --first on a mutant; the IPI
+/// model also at its large configuration. Then each implementation's own benchmark.
 /// </summary>
 internal static class Bench
 {
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("bench", argv, ["--runs", "--messages-per-run"], []);
+        var a = new Args("bench", argv, ["--runs", "--messages-per-run", "--threads"], ["--no-large", "--explorer-only"]);
         a.NoMorePositionals(0);
         int runs = a.Int("--runs", 3, 1, 20);
+        int threads = a.Int("--threads", Environment.ProcessorCount, 1, 256);
         var settings = new BenchSettings(runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
-        o.WriteLine($"bench: the explorer on each reference design, {runs} runs each, best run shown");
-        o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, one exploring thread");
+        o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs (the large configuration: one run)");
+        o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; N = {threads} threads");
+        o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");
         foreach (var m in Mechanisms.All.Where(m => m.Model.Explorable))
         {
-            var bounds = m.Model.ParseBounds(m.BenchBounds);
-            if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) continue;
-            bool liveness = spec.Properties.Any(p => p.Kind == Model.Checking.PropertyKind.Eventually);
-            foreach (bool graph in liveness ? new[] { false, true } : [false])
-            {
-                ExploreReport? best = null;
-                for (int i = 0; i < runs; i++)
-                {
-                    GC.Collect();
-                    var r = Explorer.Run(spec, new ExploreOptions { KeepGraph = graph, StopWhenAllViolated = false });
-                    if (r.Verdict == Verdict.Violated) { o.WriteLine($"  {spec.Name} violates a property: not a benchmark"); return 1; }
-                    if (best is null || r.Seconds < best.Seconds) best = r;
-                }
-                o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}), {(graph ? "graph kept (eventually on cycles)" : "safety only (fingerprint set)")}:");
-                o.WriteLine($"    {Report.Statistics(best!)}");
-            }
+            if (!Configuration(o, m, m.BenchBounds, runs, threads)) return 1;
+            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, 1, threads)) return 1;
         }
-        foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
+        if (!a.Flag("--explorer-only"))
+            foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
         return 0;
+    }
+
+    private static bool Configuration(TextWriter o, MechanismEntry m, string boundsText, int runs, int threads)
+    {
+        var bounds = m.Model.ParseBounds(boundsText);
+        if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) return true;
+        bool liveness = spec.Properties.Any(p => p.Kind == PropertyKind.Eventually);
+        o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}):");
+        o.WriteLine("    mode                              threads        states    transitions        s     states/s  bytes/state  memory MB");
+        var rows = new List<(string Mode, int Threads, ExploreOptions Options, ISpecHandle Spec)>
+        {
+            ("safety", 1, new() { Liveness = Liveness.None, Threads = 1 }, spec),
+        };
+        if (threads > 1) rows.Add(("safety", threads, new() { Liveness = Liveness.None, Threads = threads }, spec));
+        if (liveness)
+        {
+            rows.Add(("liveness, cycle search", threads, new() { Liveness = Liveness.Search, Threads = threads }, spec));
+            rows.Add(("liveness, graph kept", threads, new() { Liveness = Liveness.Graph, Threads = threads }, spec));
+        }
+        if (m.BenchMutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is { } bad)
+            rows.Add(($"--first on {name}", threads, new() { StopAtFirstViolation = true, Threads = threads }, bad));
+        double? oneThread = null;
+        foreach (var (mode, n, options, s) in rows)
+        {
+            ExploreReport? best = null;
+            for (int i = 0; i < runs; i++)
+            {
+                GC.Collect();
+                var r = Explorer.Run(s, options with { StopWhenAllViolated = false });
+                bool first = options.StopAtFirstViolation;
+                if (r.Verdict == Verdict.Violated != first)
+                {
+                    o.WriteLine(first ? $"    {s.Name}: no violation found: not a benchmark of --first" : $"    {s.Name} violates a property: not a benchmark");
+                    return false;
+                }
+                if (best is null || r.Seconds < best.Seconds) best = r;
+            }
+            var b = best!;
+            string note = b.Bound != Bound.None ? $"  BOUND HIT: {b.Bound}" : "";
+            if (mode == "safety" && n == 1) oneThread = b.Seconds;
+            else if (mode == "safety" && oneThread is { } t1) note += string.Format(C, "  {0:F2}x the one-thread rate", t1 / b.Seconds);
+            if (options.StopAtFirstViolation)
+            {
+                var v = b.Outcomes.First(x => x.Verdict == Verdict.Violated);
+                note += $"  {v.Property.Name}{(v.Trace is { } tr ? $" in {tr.Length} steps" : "")}";
+            }
+            o.WriteLine(string.Format(C, "    {0,-34} {1,7} {2,13:N0} {3,14:N0} {4,8:F2} {5,12:N0} {6,12:F1} {7,10:N0}{8}",
+                mode, n, b.States, b.Transitions, b.Seconds, b.StatesPerSecond, b.BytesPerState, (b.StoreBytes + b.PeakFrontierBytes) / 1e6, note));
+        }
+        return true;
     }
 }

@@ -6,8 +6,8 @@ namespace Multikernel.Cli.Commands;
 /// <summary>The exploration limits every exploring command takes, and a mechanism's bound options.</summary>
 internal static class Limits
 {
-    public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory", "--bitstate"];
-    public static readonly string[] Flags = ["--safety-only", "--first"];
+    public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory", "--bitstate", "--threads"];
+    public static readonly string[] Flags = ["--safety-only", "--graph", "--first"];
 
     /// <summary>The options of a mechanism's bounds: --senders N, … (valued) and --no-destroy, … (flags).</summary>
     public static (string[] Valued, string[] Flags) BoundOptions(Mechanism m) =>
@@ -47,7 +47,10 @@ internal static class Limits
         MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
         TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),
         MaxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20,
-        KeepGraph = a.Flag("--safety-only") ? false : null,
+        Liveness = a.Flag("--safety-only")
+            ? (a.Flag("--graph") ? throw new UsageException($"{a.Command}: --safety-only and --graph contradict each other") : Liveness.None)
+            : a.Flag("--graph") ? Liveness.Graph : Liveness.Search,
+        Threads = a.Int("--threads", Environment.ProcessorCount, 1, 256),
         StopWhenAllViolated = stopWhenAllDecided,
     };
 }

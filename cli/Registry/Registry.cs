@@ -39,6 +39,8 @@ internal sealed record MechanismEntry(
     ProofEncoding? Proofs = null,
     Action<TextWriter, BenchSettings>? ImplBench = null,
     string BenchBounds = "",
+    string? BenchMutant = null,
+    string? BenchLarge = null,
     Func<long, ulong, (bool Holds, string Summary)>? Soak = null,
     TraceArtifact? Artifact = null)
 {
@@ -50,9 +52,10 @@ internal static class Mechanisms
 {
     public static readonly IReadOnlyList<MechanismEntry> All =
     [
-        new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3"),
-        new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd),
-        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2",
+        new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3",
+            BenchMutant: "ref-no-full-check", BenchLarge: "senders=3 messages=3 ring=1 handlers=2"),
+        new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd, BenchMutant: "uffd-ref-no-wake"),
+        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2", BenchMutant: "balloon-ref-no-lock",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
         new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore,
             Artifact: new("--image", ".img", RestoreImages.FromTrace)),

@@ -50,7 +50,8 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         return ref _outside;
     }
 
-    private MkIpiData _outside;
+    // Per thread: the explorer runs a specification on several threads at once.
+    [ThreadStatic] private static MkIpiData _outside;
 
     // ---- sender side -------------------------------------------------------------
 

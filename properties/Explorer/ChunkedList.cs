@@ -20,32 +20,13 @@ internal sealed class ChunkedList<T> where T : unmanaged
     }
 
     public T this[long i] => _chunks[(int)(i >> Shift)][i & Mask];
-}
 
-/// <summary>The BFS queue of whole states, in 4K-state chunks dropped once consumed.</summary>
-internal sealed class StateQueue<T> where T : unmanaged
-{
-    private const int Size = 4096;
-    private readonly Queue<T[]> _chunks = new();
-    private T[] _tail = Array.Empty<T>();
-    private int _tailPos = Size, _headPos;
-
-    public long Count { get; private set; }
-    public long PeakCount { get; private set; }
-
-    public void Enqueue(in T item)
+    /// <summary>Appends <paramref name="n"/> default elements, to be written through <see cref="At"/> (by several threads, at distinct indices).</summary>
+    public void Extend(long n)
     {
-        if (_tailPos == Size) { _tail = new T[Size]; _chunks.Enqueue(_tail); _tailPos = 0; }
-        _tail[_tailPos++] = item;
-        if (++Count > PeakCount) PeakCount = Count;
+        Count += n;
+        while ((long)_chunks.Count << Shift < Count) _chunks.Add(new T[Size]);
     }
 
-    public T Dequeue()
-    {
-        var head = _chunks.Peek();
-        T item = head[_headPos++];
-        Count--;
-        if (_headPos == Size) { _chunks.Dequeue(); _headPos = 0; }
-        return item;
-    }
+    public ref T At(long i) => ref _chunks[(int)(i >> Shift)][i & Mask];
 }

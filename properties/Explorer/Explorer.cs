@@ -4,20 +4,22 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Properties.Explorer;
 
 /// <summary>
-/// Explicit-state, breadth-first model checker. Visited states are kept as 64-bit
-/// fingerprints plus a parent link (4 bytes) and the position of the action that
-/// reached them (1 byte); whole states live only in the BFS queue. Because states
-/// are found in order of depth, the first violation of a property is a shortest
+/// Explicit-state, breadth-first model checker (<see cref="LevelSearch{TState, TAction}"/>:
+/// level by level, on any number of threads, with the same result at every count). Visited
+/// states are kept as 64-bit fingerprints plus a parent link (4 bytes) and the position of
+/// the action that reached them (1 byte); whole states live only in the frontier. Because
+/// states are found in order of depth, the first violation of a property is a shortest
 /// counterexample; it is rebuilt by re-executing the specification along the links.
-/// Eventually-properties are judged on terminal states and, when the graph is kept,
-/// on cycles (Tarjan's SCC over the states where the obligation is pending).
+/// Eventually-properties are judged on terminal states and on cycles: by a depth-first
+/// search over the pending states that re-generates their steps (<see cref="PendingCycles"/>),
+/// or, with the graph kept, by Tarjan's SCC over the stored edges (<see cref="Cycles"/>).
 /// No fairness is assumed: any such cycle is a violation. Sometimes-properties are
 /// judged "never reached" when a complete exploration meets no state satisfying them.
 /// A step that throws is a violation of <see cref="NoCrash"/>, with its trace.
 /// </summary>
 public static class Explorer
 {
-    private const uint Root = uint.MaxValue;
+    private const uint Root = LevelSearch<byte, byte>.Root;
 
     /// <summary>The property every exploration checks besides the spec's own: no step throws.</summary>
     public static readonly Property NoCrash = new("no-crash", PropertyKind.Always,
@@ -40,219 +42,91 @@ public static class Explorer
         var props = spec.Properties.Append(NoCrash).ToArray();
         if (props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
         int crash = props.Length - 1;
-        ulong always = 0, eventually = 0, sometimes = 0;
+        ulong eventually = 0;
         for (int i = 0; i < props.Length; i++)
-            switch (props[i].Kind)
-            {
-                case PropertyKind.Always: always |= 1UL << i; break;
-                case PropertyKind.Eventually: eventually |= 1UL << i; break;
-                default: sometimes |= 1UL << i; break;
-            }
-        ulong all = always | eventually | sometimes;
-        var bitstate = options.BitstateBytes > 0 ? new BitstateSet(options.BitstateBytes) : null;
-        bool graph = bitstate is null && (options.KeepGraph ?? eventually != 0);
+            if (props[i].Kind == PropertyKind.Eventually) eventually |= 1UL << i;
+        bool bitstate = options.BitstateBytes > 0;
+        bool graph = !bitstate && options.Liveness == Liveness.Graph;
+        bool search = !bitstate && options.Liveness == Liveness.Search && eventually != 0;
 
-        var set = graph || bitstate is not null ? null : new FingerprintSet();
-        var map = graph ? new FingerprintMap() : null;
-        var parent = new ChunkedList<uint>();
-        var choice = new ChunkedList<byte>();
-        var edgeStart = graph ? new ChunkedList<uint>() : null;
-        var edges = graph ? new ChunkedList<uint>() : null;
-        var pendingOf = graph ? new ChunkedList<ulong>() : null;
-        var queue = new StateQueue<TState>();
-        var witness = new long[props.Length];
-        Array.Fill(witness, -1L);
-        ulong decided = 0, reached = 0;
-        (uint State, int Choice, Exception Error)? crashed = null;
-        Span<TAction> actions = stackalloc TAction[SpecLimits.MaxEnabled];
-        int stateBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
-
-        long StoreBytes() => (graph ? map!.Bytes : bitstate?.Bytes ?? set!.Bytes) + parent.Bytes + choice.Bytes
-                             + (edgeStart?.Bytes ?? 0) + (edges?.Bytes ?? 0) + (pendingOf?.Bytes ?? 0);
-
-        var clock = Stopwatch.StartNew();
-        long deadline = options.TimeLimit is { } tl ? (long)(tl.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        var bound = Bound.None;
-        long transitions = 0;
-        uint next = 0;
-
-        void Crash(uint state, int k, Exception e)
+        var bfs = new LevelSearch<TState, TAction>(spec, options, props, graph, search);
+        bfs.Run();
+        bool complete = bfs.Bound == Bound.None && !bfs.StoppedEarly;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cycles = new Dictionary<int, PendingCycles.Lasso>();
+        long cycleBytes = 0;
+        if ((graph || search) && complete)
         {
-            // The first crash BFS meets is a shortest one.
-            if (crashed is not null) return;
-            crashed = (state, k, e);
-            decided |= 1UL << crash;
-        }
-
-        void Found(in TState s, uint id)
-        {
-            ulong bad = spec.Violated(s) & always & ~decided;
-            for (; bad != 0; bad &= bad - 1)
-            {
-                int p = System.Numerics.BitOperations.TrailingZeroCount(bad);
-                witness[p] = id;
-                decided |= 1UL << p;
-            }
-            ulong hit = spec.Reached(s) & sometimes & ~reached;
-            for (; hit != 0; hit &= hit - 1)
-            {
-                int p = System.Numerics.BitOperations.TrailingZeroCount(hit);
-                witness[p] = id;
-                reached |= 1UL << p;
-            }
-        }
-
-        var initial = new List<TState>();
-        try { spec.Initial(initial); }
-        catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
-        if (initial.Count > 256) throw new ArgumentException($"{spec.Name}: at most 256 initial states");
-        for (int i = 0; i < initial.Count; i++)
-        {
-            var s = initial[i];
-            ulong fp = Fingerprint.Of(s);
-            if (graph ? map!.TryGet(fp, out _) : bitstate?.Contains(fp) ?? set!.Contains(fp)) continue;
-            if (graph) map!.Add(fp, next); else if (bitstate is not null) bitstate.Add(fp); else set!.Add(fp);
-            parent.Add(Root); choice.Add((byte)i);
-            pendingOf?.Add(spec.Pending(s) & eventually);
-            Found(s, next);
-            queue.Enqueue(s);
-            next++;
-        }
-
-        long levelEnd = next - 1;
-        int depth = 0;
-        bool stoppedEarly = false, stoppedAtFirst = false;
-        long lastProgress = 0;
-        for (uint id = 0; queue.Count > 0; id++)
-        {
-            if (id > levelEnd) { depth++; levelEnd = next - 1; }
-            var s = queue.Dequeue();
-            int n;
-            try { n = spec.Enabled(s, actions); }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Crash(id, -1, e);
-                n = 0;
-            }
-            edgeStart?.Add((uint)edges!.Count);
-            if (n == 0)
-            {
-                if (crashed is { } cr && cr.State == id) continue; // a crashed state is not a terminal one
-                ulong owed = spec.Pending(s) & eventually & ~decided;
-                for (; owed != 0; owed &= owed - 1)
-                {
-                    int p = System.Numerics.BitOperations.TrailingZeroCount(owed);
-                    witness[p] = id;
-                    decided |= 1UL << p;
-                }
-                continue;
-            }
-            if (depth >= options.MaxDepth) { bound = Bound.Depth; continue; }
-            for (int k = 0; k < n; k++)
-            {
-                TState t;
-                try { t = spec.Next(s, actions[k]); }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    Crash(id, k, e); // a crash has no successor: the kernel is gone
-                    continue;
-                }
-                transitions++;
-                ulong fp = Fingerprint.Of(t);
-                if (graph)
-                {
-                    if (map!.TryGet(fp, out uint known)) { edges!.Add(known); continue; }
-                    if (next == options.MaxStates) { bound = Bound.States; break; }
-                    map.Add(fp, next);
-                    edges!.Add(next);
-                }
-                else if (next == options.MaxStates)
-                {
-                    if (bitstate?.Contains(fp) ?? set!.Contains(fp)) continue;
-                    bound = Bound.States; break;
-                }
-                else if (!(bitstate?.Add(fp) ?? set!.Add(fp))) continue;
-                parent.Add(id); choice.Add((byte)k);
-                pendingOf?.Add(spec.Pending(t) & eventually);
-                Found(t, next);
-                queue.Enqueue(t);
-                next++;
-            }
-            if (bound == Bound.States) break;
-            if ((id & 4095) == 0)
-            {
-                long ticks = clock.ElapsedTicks;
-                if (ticks > deadline) { bound = Bound.Time; break; }
-                long bytes = StoreBytes() + queue.Count * (long)stateBytes;
-                if (bytes > options.MaxMemory) { bound = Bound.Memory; break; }
-                if (options.Progress is { } progress && ticks - lastProgress >= Stopwatch.Frequency)
-                {
-                    lastProgress = ticks;
-                    progress(new ExploreProgress(next, transitions, depth, queue.Count, bytes, clock.Elapsed));
-                }
-            }
-            if (options.StopWhenAllViolated && (decided | reached) == all) { stoppedEarly = queue.Count > 0; break; }
-            // --first: the first violation BFS meets is a shortest one for its property; stop there.
-            if (options.StopAtFirstViolation && (decided & (always | eventually)) != 0) { stoppedEarly = stoppedAtFirst = queue.Count > 0; break; }
-        }
-
-        bool complete = bound == Bound.None && !stoppedEarly;
-        var cycles = new Dictionary<int, (uint Entry, List<int> Loop)>();
-        if (graph && complete)
-        {
-            for (ulong open = eventually & ~decided; open != 0; open &= open - 1)
+            for (ulong open = eventually & ~bfs.Decided; open != 0; open &= open - 1)
             {
                 int p = System.Numerics.BitOperations.TrailingZeroCount(open);
-                if (Cycles.FindPendingCycle(next, edgeStart!, edges!, pendingOf!, 1UL << p) is { } lasso)
+                PendingCycles.Lasso? lasso;
+                if (graph)
+                    lasso = Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p) is { } l
+                        ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
+                else
                 {
-                    cycles[p] = lasso;
-                    decided |= 1UL << p;
+                    lasso = PendingCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p);
+                    cycleBytes = PendingCycles.ColourBytes(bfs.Set!.Capacity);
                 }
+                if (lasso is { } found) cycles[p] = found;
             }
         }
         clock.Stop();
 
+        var parent = bfs.Parent;
+        var choice = bfs.Choice;
+        var witness = bfs.Witness;
         var outcomes = new List<PropertyOutcome>(props.Length);
         for (int p = 0; p < props.Length; p++)
         {
             var prop = props[p];
-            if (p == crash && crashed is { } c)
+            if (p == crash && bfs.Crashed is { } c)
             {
                 var path = PathTo(parent, choice, c.State, out int init);
                 if (c.Choice >= 0) path.Add(c.Choice);
                 outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, null, props.Length - 1) with { Shortest = true }));
             }
-            else if (crashed is not null && prop.Kind != PropertyKind.Always && witness[p] < 0 && !cycles.ContainsKey(p))
+            else if (bfs.Crashed is not null && prop.Kind != PropertyKind.Always && witness[p] < 0 && !cycles.ContainsKey(p))
                 outcomes.Add(new(prop, Verdict.Unknown, null, "not decided: a step threw, and what follows a crash is not explored"));
             else if (prop.Kind == PropertyKind.Sometimes)
             {
-                if (witness[p] < 0 && complete && bitstate is not null)
+                if (witness[p] < 0 && complete && bitstate)
                     outcomes.Add(new(prop, Verdict.Unknown, null, "not reached, but bitstate is lossy: the state may have been missed"));
                 else if (witness[p] >= 0)
                     outcomes.Add(new(prop, Verdict.Holds, null, $"reached in {Depth(parent, (uint)witness[p])} steps"));
                 else if (complete)
                     outcomes.Add(new(prop, Verdict.Violated, null, "never reached: no reachable state satisfies it, so the invariants may hold vacuously"));
                 else
-                    outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options, stoppedAtFirst)));
+                    outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bfs.Bound, options, bfs.StoppedAtFirst)));
             }
             else if (cycles.TryGetValue(p, out var lasso))
-                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, lasso.Entry, lasso.Loop)));
+            {
+                var path = PathTo(parent, choice, lasso.Entry, out int init);
+                path.AddRange(lasso.Stem);
+                outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, lasso.Loop, p)));
+            }
             else if (witness[p] >= 0)
-                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p], null)));
+                outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p])));
             else if (!complete)
-                outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bound, options, stoppedAtFirst)));
-            else if (bitstate is not null)
+                outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bfs.Bound, options, bfs.StoppedAtFirst)));
+            else if (bitstate)
                 outcomes.Add(new(prop, Verdict.Unknown, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bitstate.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
-            else if (prop.Kind == PropertyKind.Eventually && !graph)
-                outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (graph not kept)"));
+                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bfs.Bitstate!.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
+            else if (prop.Kind == PropertyKind.Eventually && !graph && !search)
+                outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (--safety-only)"));
             else
                 outcomes.Add(new(prop, Verdict.Holds, null));
         }
 
-        long frontierBytes = queue.PeakCount * stateBytes;
-        return new ExploreReport(spec.Name, outcomes, next, transitions, depth, clock.Elapsed.TotalSeconds,
-            StoreBytes(), frontierBytes, graph, bound, stoppedEarly) { StoppedAtFirst = stoppedAtFirst, MissProbability = bitstate?.MissProbability };
+        return new ExploreReport(spec.Name, outcomes, bfs.States, bfs.Transitions, bfs.Depth, (bfs.Elapsed + clock.Elapsed).TotalSeconds,
+            bfs.StoreBytes + cycleBytes, bfs.PeakLevelBytes, graph, bfs.Bound, bfs.StoppedEarly)
+        {
+            StoppedAtFirst = bfs.StoppedAtFirst,
+            MissProbability = bfs.Bitstate?.MissProbability,
+            Threads = Math.Max(1, options.Threads),
+            CycleSearch = search,
+        };
     }
 
     private static string NotDecided(Bound bound, ExploreOptions o, bool first = false) => first ? "not decided: stopped at the first violation (--first)" : bound switch
@@ -284,10 +158,10 @@ public static class Explorer
 
     /// <summary>Re-executes the specification from the initial state along the parent links (then the loop).</summary>
     private static Trace Rebuild<TState, TAction>(ISpec<TState, TAction> spec, Property prop, int bit, ChunkedList<uint> parent,
-        ChunkedList<byte> choice, uint id, List<int>? loop) where TState : unmanaged where TAction : unmanaged
+        ChunkedList<byte> choice, uint id) where TState : unmanaged where TAction : unmanaged
     {
         var path = PathTo(parent, choice, id, out int initial);
-        return Replay(spec, prop, initial, path, loop, bit) with { Shortest = loop is null };
+        return Replay(spec, prop, initial, path, null, bit) with { Shortest = true };
     }
 
     /// <summary>

@@ -1,130 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace Multikernel.Properties.Explorer;
 
 /// <summary>
-/// The visited set of a safety exploration: 8 bytes per slot, nothing else.
-/// Open addressing with linear probing; the home slot is the fingerprint scaled to
-/// the capacity (Lemire's fastrange), so the table stays sorted by fingerprint and
-/// a resize is one sequential pass. It grows by 5/4 at 7/8 load, which keeps the
-/// load between 0.7 and 0.875 and the cost near 10 bytes per state. Keys must be
-/// uniform over all 64 bits (the home slot comes from the high bits), as
-/// <see cref="Fingerprint.Of"/> makes them.
+/// The visited set: 8 bytes per slot (12 when the state graph is kept: a state id beside
+/// each fingerprint). Open addressing with linear probing; the home slot is the
+/// fingerprint scaled to the capacity (Lemire's fastrange), so a probe starts in the
+/// cache line of its home and runs on through the next ones, and a resize is one
+/// sequential pass. It grows by 5/4 at 7/8 load, which keeps the load between 0.7 and
+/// 0.875 and the cost near 10 bytes per state. Keys must be uniform over all 64 bits (the
+/// home slot comes from the high bits), as <see cref="Fingerprint.Of"/> makes them.
+/// <para>
+/// Concurrency, as the level-synchronous search uses it: any number of threads may
+/// <see cref="Contains"/> while nobody adds; any number may <see cref="TryAddShared"/>
+/// (compare-and-swap on the empty slot, no lock) after <see cref="Reserve"/> made room for
+/// all of them; growing and <see cref="Add"/> are for one thread alone.
+/// </para>
 /// </summary>
 public sealed class FingerprintSet
 {
     internal const double MaxLoad = 0.875;
     internal const double Growth = 1.25;
+    /// <summary>The load shared adds may reach before the set grows (linear probing must never fill the table).</summary>
+    private const double HardLoad = 0.95;
 
     private ulong[] _slots;
+    private uint[]? _ids;
     private long _limit;
 
-    public FingerprintSet(long capacity = 1 << 16)
+    public FingerprintSet(long capacity = 1 << 16, bool withIds = false)
     {
-        _slots = new ulong[capacity];
+        _slots = Allocate(capacity);
+        _ids = withIds ? new uint[capacity] : null;
         _limit = (long)(capacity * MaxLoad);
     }
 
     public long Count { get; private set; }
-    public long Bytes => (long)_slots.Length * sizeof(ulong);
+    public long Capacity => _slots.Length;
+    public long Bytes => (long)_slots.Length * (sizeof(ulong) + (_ids is null ? 0 : sizeof(uint)));
 
-    /// <summary>Adds <paramref name="fp"/> (never 0); false when it was already present.</summary>
+    // Pinned, so that a batch of probes can be prefetched by address.
+    private static ulong[] Allocate(long n) => GC.AllocateArray<ulong>(checked((int)n), pinned: true);
+
+    private static long Home(ulong fp, long n) => (long)Math.BigMul(fp, (ulong)n, out _);
+
+    /// <summary>Adds <paramref name="fp"/> (never 0), growing as needed; false when it was already present. One thread only.</summary>
     public bool Add(ulong fp)
     {
-        if (!Insert(_slots, fp)) return false;
-        if (++Count > _limit) Grow();
+        if (Insert(_slots, fp) < 0) return false;
+        if (++Count > _limit) Grow(Count);
         return true;
     }
 
-    public bool Contains(ulong fp)
+    public bool Contains(ulong fp) => Find(fp) >= 0;
+
+    /// <summary>The slot holding <paramref name="fp"/>, or -1.</summary>
+    public long Find(ulong fp)
     {
-        long n = _slots.Length;
-        for (long i = (long)Math.BigMul(fp, (ulong)n, out _); ; )
+        var slots = _slots;
+        long n = slots.Length;
+        for (long i = Home(fp, n); ; )
         {
-            ulong cur = _slots[i];
-            if (cur == fp) return true;
-            if (cur == 0) return false;
+            ulong cur = slots[i];
+            if (cur == fp) return i;
+            if (cur == 0) return -1;
             if (++i == n) i = 0;
         }
     }
 
-    private static bool Insert(ulong[] slots, ulong fp)
+    /// <summary>Loads the cache line of <paramref name="fp"/>'s home slot ahead of its probe.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(ulong fp)
+    {
+        if (!Sse.IsSupported) return;
+        var slots = _slots;
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (nint)Home(fp, slots.Length))));
+    }
+
+    /// <summary>Empties the set, keeping its capacity. One thread.</summary>
+    public void Clear()
+    {
+        Array.Clear(_slots);
+        Count = 0;
+    }
+
+    /// <summary>Makes room for <paramref name="more"/> shared adds without passing the hard load. One thread, between phases.</summary>
+    public void Reserve(long more)
+    {
+        if (Count + more > (long)(_slots.Length * HardLoad)) Grow(Count + more);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="fp"/> from any thread, after <see cref="Reserve"/>: the slot it now
+    /// holds, or -1 when it was present. Call <see cref="Added"/> with the number added once
+    /// every thread is done.
+    /// </summary>
+    public long TryAddShared(ulong fp) => InsertShared(_slots, fp);
+
+    /// <summary>Counts the shared adds of a phase and grows if the load passed 7/8. One thread.</summary>
+    public void Added(long added)
+    {
+        Count += added;
+        if (Count > _limit) Grow(Count);
+    }
+
+    /// <summary>The state id kept beside the fingerprint in <paramref name="slot"/> (graph mode).</summary>
+    public ref uint IdAt(long slot) => ref _ids![slot];
+
+    private static long Insert(ulong[] slots, ulong fp)
     {
         long n = slots.Length;
-        long i = (long)Math.BigMul(fp, (ulong)n, out _);
+        long i = Home(fp, n);
         while (true)
         {
             ulong cur = slots[i];
-            if (cur == fp) return false;
-            if (cur == 0) { slots[i] = fp; return true; }
+            if (cur == fp) return -1;
+            if (cur == 0) { slots[i] = fp; return i; }
             if (++i == n) i = 0;
         }
     }
 
-    private void Grow()
+    /// <summary>Runs the ranges of a resize in parallel (each re-inserted with compare-and-swap), and how many; null: one thread.</summary>
+    internal Crew? GrowCrew { get; set; }
+
+    private void Grow(long toHold)
     {
-        var bigger = new ulong[(long)(_slots.Length * Growth) + 1];
-        foreach (ulong fp in _slots)
-            if (fp != 0) Insert(bigger, fp);
+        long n = Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
+        var old = _slots;
+        var oldIds = _ids;
+        var bigger = Allocate(n);
+        var ids = oldIds is null ? null : new uint[n];
+        int parts = old.Length < 1 << 16 || GrowCrew is null ? 1 : GrowCrew.Threads;
+        void Move(long from, long to)
+        {
+            for (long k = from; k < to; k++)
+            {
+                ulong fp = old[k];
+                if (fp == 0) continue;
+                long i = parts == 1 ? Insert(bigger, fp) : InsertShared(bigger, fp);
+                if (ids is not null) ids[i] = oldIds![k];
+            }
+        }
+        if (parts == 1) Move(0, old.Length);
+        else GrowCrew!.Run(parts, p => Move(old.Length * p / parts, old.Length * (p + 1) / parts));
         _slots = bigger;
-        _limit = (long)(bigger.Length * MaxLoad);
-    }
-}
-
-/// <summary>
-/// The visited map of an exploration that keeps the state graph (for cycles in
-/// eventually-properties): fingerprint → state id, 12 bytes per slot.
-/// </summary>
-public sealed class FingerprintMap
-{
-    private ulong[] _fps;
-    private uint[] _ids;
-    private long _limit;
-
-    public FingerprintMap(long capacity = 1 << 16)
-    {
-        _fps = new ulong[capacity];
-        _ids = new uint[capacity];
-        _limit = (long)(capacity * FingerprintSet.MaxLoad);
+        _ids = ids;
+        _limit = (long)(n * MaxLoad);
     }
 
-    public long Count { get; private set; }
-    public long Bytes => (long)_fps.Length * (sizeof(ulong) + sizeof(uint));
-
-    public bool TryGet(ulong fp, out uint id)
+    private static long InsertShared(ulong[] slots, ulong fp)
     {
-        long n = _fps.Length;
-        for (long i = (long)Math.BigMul(fp, (ulong)n, out _); ; )
+        long n = slots.Length;
+        for (long i = Home(fp, n); ; )
         {
-            ulong cur = _fps[i];
-            if (cur == fp) { id = _ids[i]; return true; }
-            if (cur == 0) { id = 0; return false; }
+            ulong cur = Volatile.Read(ref slots[i]);
+            if (cur == 0)
+            {
+                cur = Interlocked.CompareExchange(ref slots[i], fp, 0);
+                if (cur == 0) return i;
+            }
+            if (cur == fp) return -1;
             if (++i == n) i = 0;
         }
-    }
-
-    /// <summary>Adds a fingerprint known to be absent.</summary>
-    public void Add(ulong fp, uint id)
-    {
-        long n = _fps.Length;
-        long i = (long)Math.BigMul(fp, (ulong)n, out _);
-        while (_fps[i] != 0) if (++i == n) i = 0;
-        _fps[i] = fp; _ids[i] = id;
-        if (++Count > _limit) Grow();
-    }
-
-    private void Grow()
-    {
-        long n = (long)(_fps.Length * FingerprintSet.Growth) + 1;
-        var fps = new ulong[n];
-        var ids = new uint[n];
-        for (long k = 0; k < _fps.Length; k++)
-        {
-            ulong fp = _fps[k];
-            if (fp == 0) continue;
-            long i = (long)Math.BigMul(fp, (ulong)n, out _);
-            while (fps[i] != 0) if (++i == n) i = 0;
-            fps[i] = fp; ids[i] = _ids[k];
-        }
-        _fps = fps; _ids = ids;
-        _limit = (long)(n * FingerprintSet.MaxLoad);
     }
 }

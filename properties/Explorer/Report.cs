@@ -9,8 +9,10 @@ public sealed record ExploreOptions
     /// <summary>Do not expand states at this depth; a state there with successors is a bound hit.</summary>
     public int MaxDepth { get; init; } = int.MaxValue;
     public TimeSpan? TimeLimit { get; init; }
-    /// <summary>Keep the state graph to check eventually-properties on cycles; default: when the spec has any.</summary>
-    public bool? KeepGraph { get; init; }
+    /// <summary>How eventually-properties are judged on cycles (they are always judged on terminal states).</summary>
+    public Liveness Liveness { get; init; } = Liveness.Search;
+    /// <summary>Threads of the search; the result is the same at any count.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Stop as soon as every property is decided (an audit needs no more).</summary>
     public bool StopWhenAllViolated { get; init; } = true;
     /// <summary>Stop (bound hit) when the store and the queue reach this many bytes; default half the memory .NET may use.</summary>
@@ -26,6 +28,17 @@ public sealed record ExploreOptions
 }
 
 public enum Verdict { Holds, Violated, Unknown }
+
+/// <summary>How cycles on which an eventually-obligation stays pending are found.</summary>
+public enum Liveness
+{
+    /// <summary>Not at all (safety only): eventually-properties are judged on terminal states only.</summary>
+    None,
+    /// <summary>After the BFS, a depth-first search over the pending states, re-generating their steps: no stored graph.</summary>
+    Search,
+    /// <summary>Keep every edge during the BFS, then Tarjan's SCC over the pending sub-graph (costs ~30 more bytes per state).</summary>
+    Graph,
+}
 
 /// <summary>Where a running exploration is: for a progress line.</summary>
 public readonly record struct ExploreProgress(long States, long Transitions, int Depth, long Frontier, long Bytes, TimeSpan Elapsed);
@@ -77,6 +90,10 @@ public sealed record ExploreReport(
 {
     /// <summary>--first: the run stopped at its first violation; the other properties are undecided.</summary>
     public bool StoppedAtFirst { get; init; }
+    /// <summary>Threads the search ran on.</summary>
+    public int Threads { get; init; } = 1;
+    /// <summary>Cycles were searched for without a stored graph (the entries to the pending states are in the store).</summary>
+    public bool CycleSearch { get; init; }
     /// <summary>Bitstate runs: the chance, at the end, that a state was wrongly taken as visited.</summary>
     public double? MissProbability { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;

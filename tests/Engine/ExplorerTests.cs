@@ -11,7 +11,7 @@ public class ExplorerTests
     public void Counts_states_transitions_and_depth_of_a_known_grid()
     {
         const int n = 20;
-        var r = Explorer.Run(new CounterSpec(n), new() { KeepGraph = false });
+        var r = Explorer.Run(new CounterSpec(n), new() { Liveness = Liveness.None });
         Assert.Equal((n + 1) * (n + 1), r.States);
         Assert.Equal(2 * n * (n + 1), r.Transitions);
         Assert.Equal(2 * n, r.Depth);
@@ -24,7 +24,7 @@ public class ExplorerTests
     [Fact]
     public void Finds_the_shortest_counterexample_and_rebuilds_it_by_re_execution()
     {
-        var r = Explorer.Run(new CounterSpec(10, forbidden: 7), new() { KeepGraph = false, StopWhenAllViolated = false });
+        var r = Explorer.Run(new CounterSpec(10, forbidden: 7), new() { Liveness = Liveness.None, StopWhenAllViolated = false });
         var t = Outcome(r, "sum").Trace!;
         Assert.Equal(7, t.Length);
         var last = t.States[^1].Vars;
@@ -35,8 +35,8 @@ public class ExplorerTests
     [Fact]
     public void Same_spec_gives_the_same_counts_and_the_same_trace()
     {
-        var a = Explorer.Run(new CounterSpec(30, forbidden: 33), new() { KeepGraph = true, StopWhenAllViolated = false });
-        var b = Explorer.Run(new CounterSpec(30, forbidden: 33), new() { KeepGraph = true, StopWhenAllViolated = false });
+        var a = Explorer.Run(new CounterSpec(30, forbidden: 33), new() { Liveness = Liveness.Graph, StopWhenAllViolated = false });
+        var b = Explorer.Run(new CounterSpec(30, forbidden: 33), new() { Liveness = Liveness.Graph, StopWhenAllViolated = false });
         Assert.Equal(a.States, b.States);
         Assert.Equal(a.Transitions, b.Transitions);
         Assert.Equal(Outcome(a, "sum").Trace!.Choices, Outcome(b, "sum").Trace!.Choices);
@@ -68,9 +68,9 @@ public class ExplorerTests
     [Fact]
     public void A_terminal_state_with_the_obligation_pending_is_a_violation()
     {
-        var r = Explorer.Run(new CounterSpec(3), new() { KeepGraph = true });
+        var r = Explorer.Run(new CounterSpec(3), new() { Liveness = Liveness.Graph });
         Assert.Equal(Verdict.Holds, Outcome(r, "x-done").Verdict); // every terminal state has x = N
-        var stuck = Explorer.Run(new StuckSpec(), new() { KeepGraph = true });
+        var stuck = Explorer.Run(new StuckSpec(), new() { Liveness = Liveness.Graph });
         var o = Outcome(stuck, "x-done");
         Assert.Equal(Verdict.Violated, o.Verdict);
         Assert.Equal(o.Trace!.Length, o.Trace.LoopIndex); // stutters in its last state
@@ -79,7 +79,7 @@ public class ExplorerTests
     [Fact]
     public void A_state_bound_that_is_hit_is_reported_as_a_bound_not_a_pass()
     {
-        var r = Explorer.Run(new CounterSpec(50), new() { MaxStates = 100, KeepGraph = true });
+        var r = Explorer.Run(new CounterSpec(50), new() { MaxStates = 100, Liveness = Liveness.Graph });
         Assert.Equal(Bound.States, r.Bound);
         Assert.Equal(100, r.States);
         Assert.All(r.Outcomes, o => Assert.Equal(Verdict.Unknown, o.Verdict));
@@ -89,7 +89,7 @@ public class ExplorerTests
     [Fact]
     public void A_depth_bound_that_is_hit_is_reported_as_a_bound()
     {
-        var r = Explorer.Run(new CounterSpec(50), new() { MaxDepth = 5, KeepGraph = false });
+        var r = Explorer.Run(new CounterSpec(50), new() { MaxDepth = 5, Liveness = Liveness.None });
         Assert.Equal(Bound.Depth, r.Bound);
         Assert.Equal(Verdict.Unknown, r.Verdict);
     }
@@ -98,19 +98,20 @@ public class ExplorerTests
     public void The_fingerprint_store_grows_without_losing_or_duplicating_entries()
     {
         var set = new FingerprintSet(16);
-        var map = new FingerprintMap(16);
+        var map = new FingerprintSet(16, withIds: true);
         var rng = new Random(12345);
         var seen = new HashSet<ulong>();
+        var ids = new Dictionary<ulong, uint>();
         for (uint i = 0; i < 200_000; i++)
         {
             // Fingerprints are uniform over all 64 bits (the home slot comes from the high bits).
             ulong fp = ((ulong)rng.NextInt64() << 1 ^ (ulong)rng.Next(2) << 63 ^ (ulong)rng.Next()) | 1;
             bool fresh = seen.Add(fp);
             Assert.Equal(fresh, set.Add(fp));
-            if (fresh) map.Add(fp, i);
+            if (fresh) { map.Add(fp); map.IdAt(map.Find(fp)) = i; ids[fp] = i; }
         }
         Assert.Equal(seen.Count, set.Count);
-        foreach (ulong fp in seen) { Assert.True(set.Contains(fp)); Assert.True(map.TryGet(fp, out _)); }
+        foreach (ulong fp in seen) { Assert.True(set.Contains(fp)); Assert.Equal(ids[fp], map.IdAt(map.Find(fp))); }
         Assert.False(set.Contains(2)); // even numbers were never added
     }
 }

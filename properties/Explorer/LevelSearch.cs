@@ -1,0 +1,597 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Multikernel.Model.Checking;
+
+namespace Multikernel.Properties.Explorer;
+
+/// <summary>
+/// Breadth-first search, one level at a time, on any number of threads, with a result that
+/// does not depend on how many. A level is searched in three phases:
+/// <list type="number">
+/// <item><b>Expand</b> (parallel): workers claim chunks of the frontier in order, run every
+/// enabled step, fingerprint the successors (prefetching their home slots), and keep those
+/// not in the visited set as candidates, sorted by fingerprint range into one buffer per
+/// partition. The set is only read in this phase.</item>
+/// <item><b>Insert</b> (parallel by partition): a partition merges its workers' buffers in
+/// (parent id, step) order, which is the order the sequential BFS would meet them, and
+/// inserts each fingerprint with a compare-and-swap. A fingerprint belongs to one partition,
+/// so the first candidate inserted — the winner — is the one with the smallest (parent, step),
+/// whichever thread ran it. The properties are judged on each new state here.</item>
+/// <item><b>Commit</b> (one thread): the partitions' new states are merged in (parent, step)
+/// order and numbered. The ids, parent links, witnesses and next frontier are those of the
+/// sequential BFS, so counts and counterexamples are the same at any thread count.</item>
+/// </list>
+/// Bitstate insertion is order-dependent (bits of different states overlap), so in that
+/// mode the insert phase is one partition.
+/// </summary>
+internal sealed class LevelSearch<TState, TAction> where TState : unmanaged where TAction : unmanaged
+{
+    public const uint Root = uint.MaxValue;
+    private const int ChunkStates = 256;
+
+    private readonly ISpec<TState, TAction> _spec;
+    private readonly ExploreOptions _options;
+    private readonly ulong _always, _eventually, _sometimes, _all;
+    private readonly int _threads, _parts;
+    private readonly bool _graph, _pendingAll;
+    private readonly int _stateBytes = Unsafe.SizeOf<TState>();
+
+    public FingerprintSet? Set { get; }
+    public BitstateSet? Bitstate { get; }
+    public ChunkedList<uint> Parent { get; } = new();
+    public ChunkedList<byte> Choice { get; } = new();
+    public ChunkedList<uint>? EdgeStart { get; }
+    public ChunkedList<uint>? Edges { get; }
+    public ChunkedList<ulong>? PendingOf { get; }
+    /// <summary>States where an obligation became pending (pending, and not in the parent): where a cycle search starts.</summary>
+    public PendingEntries<TState>? Entries { get; }
+
+    public long[] Witness { get; }
+    public ulong Decided { get; private set; }
+    public ulong Reached { get; private set; }
+    public (uint State, int Choice, Exception Error)? Crashed { get; private set; }
+    public Bound Bound { get; private set; }
+    public bool StoppedEarly { get; private set; }
+    public bool StoppedAtFirst { get; private set; }
+    public uint States { get; private set; }
+    public long Transitions { get; private set; }
+    public int Depth { get; private set; }
+    public long PeakLevelBytes { get; private set; }
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    private readonly int _crashBit;
+    private readonly Stopwatch _clock = new();
+    private readonly long _deadline;
+    private long _lastProgress;
+    private Crew? _crew;
+    private int _abort; // a Bound, set by a worker that hit the time or memory bound
+
+    // The level being expanded and the one being built: states and their judged bits.
+    private TState[] _frontier = new TState[ChunkStates], _nextFrontier = new TState[ChunkStates];
+    private ulong[] _bits = new ulong[ChunkStates], _nextBits = new ulong[ChunkStates];
+    private int _count, _nextCount;
+    private uint _levelStart;
+    private long _cursor, _levelBytes;
+    private readonly Worker[] _workers;
+    private readonly Fresh[] _fresh;
+    // Graph mode: every successor's fingerprint per chunk, resolved to ids once the level is numbered.
+    private readonly List<List<ulong>> _chunkEdges = new();
+    private int[] _outDegree = new int[ChunkStates];
+    private ulong[] _entered = new ulong[ChunkStates];
+
+    public LevelSearch(ISpec<TState, TAction> spec, ExploreOptions options, IReadOnlyList<Property> props, bool graph, bool entries)
+    {
+        _spec = spec;
+        _options = options;
+        for (int i = 0; i < props.Count; i++)
+            switch (props[i].Kind)
+            {
+                case PropertyKind.Always: _always |= 1UL << i; break;
+                case PropertyKind.Eventually: _eventually |= 1UL << i; break;
+                default: _sometimes |= 1UL << i; break;
+            }
+        _all = _always | _eventually | _sometimes;
+        _crashBit = props.Count - 1;
+        _graph = graph;
+        _threads = Math.Max(1, options.Threads);
+        if (options.BitstateBytes > 0) Bitstate = new BitstateSet(options.BitstateBytes);
+        else Set = new FingerprintSet(withIds: graph);
+        _parts = Bitstate is null ? _threads : 1;
+        if (graph) { EdgeStart = new(); Edges = new(); PendingOf = new(); }
+        if (entries) Entries = new();
+        _pendingAll = graph || entries;
+        Witness = new long[props.Count];
+        Array.Fill(Witness, -1L);
+        _deadline = options.TimeLimit is { } tl ? (long)(tl.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        _workers = new Worker[_threads];
+        for (int w = 0; w < _threads; w++) _workers[w] = new Worker(_parts, props.Count);
+        _fresh = new Fresh[_parts];
+        for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh();
+    }
+
+    public long StoreBytes => (Set?.Bytes ?? Bitstate!.Bytes) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
+                              + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0);
+
+    private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * (_stateBytes + sizeof(ulong));
+
+    public void Run()
+    {
+        using var crew = new Crew(_threads);
+        _crew = crew;
+        if (Set is not null) Set.GrowCrew = crew;
+        try { Search(); }
+        finally
+        {
+            if (Set is not null) Set.GrowCrew = null;
+            _crew = null;
+        }
+    }
+
+    private void Search()
+    {
+        _clock.Start();
+        AddInitialStates();
+        while (_count > 0)
+        {
+            _cursor = 0;
+            _levelBytes = 0;
+            foreach (var w in _workers) w.StartLevel();
+            if (_graph) PrepareEdges();
+            Parallel(_threads, Expand);
+            if (GatherExpansion()) break;
+            long candidates = 0;
+            foreach (var w in _workers) foreach (var b in w.Parts) candidates += b.Count;
+            Set?.Reserve(candidates);
+            Parallel(_parts, Insert);
+            Commit();
+            if (_graph) ResolveEdges();
+            NoteLevelBytes();
+            (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
+            (_bits, _nextBits) = (_nextBits, _bits);
+            (_count, _nextCount) = (_nextCount, 0);
+            if (Bound != Bound.None) break;
+            if (_options.StopWhenAllViolated && (Decided | Reached) == _all) { StoppedEarly = _count > 0; break; }
+            // --first: the first violations BFS meets are shortest ones for their properties; stop after their level.
+            if (_options.StopAtFirstViolation && (Decided & (_always | _eventually)) != 0) { StoppedEarly = StoppedAtFirst = _count > 0; break; }
+            if (_count > 0) Depth++;
+            ReportProgress();
+        }
+        _clock.Stop();
+    }
+
+    private void AddInitialStates()
+    {
+        var initial = new List<TState>();
+        try { _spec.Initial(initial); }
+        catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
+        if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
+        for (int i = 0; i < initial.Count; i++)
+        {
+            var s = initial[i];
+            ulong fp = Fingerprint.Of(s);
+            if (Set is not null)
+            {
+                if (!Set.Add(fp)) continue;
+                if (_graph) Set.IdAt(Set.Find(fp)) = States;
+            }
+            else if (!Bitstate!.Add(fp)) continue;
+            Number(s, Judge(s), Root, (byte)i, 0);
+        }
+        (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
+        (_bits, _nextBits) = (_nextBits, _bits);
+        (_count, _nextCount) = (_nextCount, 0);
+    }
+
+    // Pending is judged on every state only when cycles are searched; otherwise on terminal states alone.
+    private ulong Judge(in TState s) =>
+        (_spec.Violated(s) & _always) | (_spec.Reached(s) & _sometimes) | (_pendingAll ? _spec.Pending(s) & _eventually : 0);
+
+    /// <summary>Gives the next id to a new state: parent link, witnesses, entry, next frontier.</summary>
+    private void Number(in TState s, ulong bits, uint parent, byte choice, ulong parentBits)
+    {
+        uint id = States++;
+        Parent.Add(parent);
+        Choice.Add(choice);
+        PendingOf?.Add(bits & _eventually);
+        for (ulong bad = bits & _always & ~Decided; bad != 0; bad &= bad - 1)
+        {
+            Witness[BitOperations.TrailingZeroCount(bad)] = id;
+            Decided |= bad & (~bad + 1);
+        }
+        for (ulong hit = bits & _sometimes & ~Reached; hit != 0; hit &= hit - 1)
+        {
+            Witness[BitOperations.TrailingZeroCount(hit)] = id;
+            Reached |= hit & (~hit + 1);
+        }
+        ulong entered = bits & _eventually & ~parentBits;
+        if (entered != 0) Entries?.Add(s, id, entered);
+        if (_nextCount == _nextFrontier.Length)
+        {
+            Array.Resize(ref _nextFrontier, _nextCount * 2);
+            Array.Resize(ref _nextBits, _nextCount * 2);
+        }
+        _nextFrontier[_nextCount] = s;
+        _nextBits[_nextCount++] = bits;
+    }
+
+    // ---- phase 1: expand ---------------------------------------------------------------
+
+    private void Expand(int wi)
+    {
+        var w = _workers[wi];
+        Span<TAction> actions = w.Actions;
+        while (Volatile.Read(ref _abort) == 0)
+        {
+            long start = Interlocked.Add(ref _cursor, ChunkStates) - ChunkStates;
+            if (start >= _count) break;
+            int end = (int)Math.Min(start + ChunkStates, _count);
+            long before = w.CandidateCount;
+            var edges = _graph ? _chunkEdges[(int)(start / ChunkStates)] : null;
+            for (int i = (int)start; i < end; i++) ExpandState(w, i, actions, edges);
+            long bytes = Interlocked.Add(ref _levelBytes, (w.CandidateCount - before) * (_stateBytes + 2 * sizeof(ulong)));
+            long ticks = _clock.ElapsedTicks;
+            if (ticks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
+            else if (StoreBytes + FrontierBytes + bytes > _options.MaxMemory) Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
+            if (wi == 0) ReportProgress();
+        }
+    }
+
+    private void ExpandState(Worker w, int i, Span<TAction> actions, List<ulong>? edges)
+    {
+        uint id = _levelStart + (uint)i;
+        ref readonly TState s = ref _frontier[i];
+        int n;
+        try { n = _spec.Enabled(s, actions); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            w.Crash(id, -1, e); // a state whose steps cannot even be listed is not a terminal one
+            return;
+        }
+        if (n == 0)
+        {
+            for (ulong owed = (_pendingAll ? _bits[i] : _spec.Pending(s)) & _eventually; owed != 0; owed &= owed - 1)
+            {
+                int p = BitOperations.TrailingZeroCount(owed);
+                w.Terminal[p] = Math.Min(w.Terminal[p], id);
+            }
+            return;
+        }
+        if (Depth >= _options.MaxDepth) { w.DepthBound = true; return; }
+        var succ = w.Successors;
+        var fps = w.Fingerprints;
+        for (int k = 0; k < n; k++)
+        {
+            try { succ[k] = _spec.Next(s, actions[k]); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                w.Crash(id, k, e); // a crash has no successor: the kernel is gone
+                fps[k] = 0;
+                continue;
+            }
+            ulong fp = fps[k] = Fingerprint.Of(succ[k]);
+            Set?.Prefetch(fp);
+        }
+        int degree = 0;
+        for (int k = 0; k < n; k++)
+        {
+            ulong fp = fps[k];
+            if (fp == 0) continue;
+            w.Transitions++;
+            if (edges is not null) { edges.Add(fp); degree++; }
+            if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
+            // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
+            if (!w.Seen.Add(fp)) continue;
+            w.Parts[Partition(fp)].Add(((ulong)id << 8) | (uint)k, fp, succ[k]);
+            w.CandidateCount++;
+        }
+        if (_graph) _outDegree[i] = degree;
+    }
+
+    private int Partition(ulong fp) => (int)(((fp >> 32) * (ulong)_parts) >> 32);
+
+    /// <summary>Folds the workers' findings of the expand phase; true when a bound stops the search before this level is added.</summary>
+    private bool GatherExpansion()
+    {
+        foreach (var w in _workers)
+        {
+            Transitions += w.Transitions;
+            if (w.DepthBound) Bound = Bound.Depth;
+            for (int p = 0; p < w.Terminal.Length; p++)
+                if (w.Terminal[p] != long.MaxValue && (Witness[p] < 0 || w.Terminal[p] < Witness[p]) && (Decided & (1UL << p)) == 0)
+                    Witness[p] = w.Terminal[p];
+        }
+        for (int p = 0; p < Witness.Length; p++)
+            if (((_eventually >> p) & 1) != 0 && Witness[p] >= 0) Decided |= 1UL << p;
+        // The first crash in BFS order: the smallest (state, step); the first crash BFS meets is a shortest one.
+        Worker? first = null;
+        foreach (var w in _workers)
+            if (w.CrashKey < (first?.CrashKey ?? long.MaxValue)) first = w;
+        if (first is not null && Crashed is null)
+        {
+            Crashed = ((uint)(first.CrashKey >> 8), (int)(first.CrashKey & 0xff) - 1, first.CrashError!);
+            Decided |= 1UL << _crashBit;
+        }
+        if (_abort == 0) return false;
+        Bound = (Bound)_abort;
+        return true;
+    }
+
+    // ---- phase 2: insert ---------------------------------------------------------------
+
+    private void Insert(int p)
+    {
+        var fresh = _fresh[p];
+        fresh.Clear();
+        Span<int> pos = stackalloc int[_workers.Length];
+        pos.Clear();
+        while (true)
+        {
+            int best = -1;
+            ulong key = ulong.MaxValue;
+            for (int w = 0; w < _workers.Length; w++)
+            {
+                var b = _workers[w].Parts[p];
+                if (pos[w] < b.Count && b.Keys[pos[w]] < key) { key = b.Keys[pos[w]]; best = w; }
+            }
+            if (best < 0) break;
+            var c = _workers[best].Parts[p];
+            int i = pos[best]++;
+            ulong fp = c.Fingerprints[i];
+            long slot;
+            if (Set is not null) { slot = Set.TryAddShared(fp); if (slot < 0) continue; }
+            else { if (!Bitstate!.Add(fp)) continue; slot = -1; }
+            fresh.Add(key, Judge(c.States[i]), slot, ((long)best << 32) | (uint)i);
+        }
+    }
+
+    // ---- phase 3: commit ---------------------------------------------------------------
+
+    private void Commit()
+    {
+        uint first = States;
+        long total = 0;
+        foreach (var f in _fresh) total += f.Count;
+        long kept = Math.Min(total, _options.MaxStates - first);
+        if (kept < total) Bound = Bound.States;
+        Parent.Extend(kept);
+        Choice.Extend(kept);
+        PendingOf?.Extend(kept);
+        if (_nextFrontier.Length < kept)
+        {
+            _nextFrontier = new TState[Math.Max(kept, _nextFrontier.Length * 2)];
+            _nextBits = new ulong[_nextFrontier.Length];
+        }
+        if (_entered.Length < kept) _entered = new ulong[_nextFrontier.Length];
+        Parallel(_parts, p => Place(p, first, kept));
+        _nextCount = (int)kept;
+        States = first + (uint)kept;
+        // Witnesses: the smallest id in each partition, then across them (ids are in BFS order).
+        for (int p = 0; p < Witness.Length; p++)
+        {
+            long best = long.MaxValue;
+            foreach (var f in _fresh) best = Math.Min(best, f.Witness[p]);
+            if (best == long.MaxValue) continue;
+            ulong bit = 1UL << p;
+            if ((_always & bit & ~Decided) != 0) { Witness[p] = best; Decided |= bit; }
+            else if ((_sometimes & bit & ~Reached) != 0) { Witness[p] = best; Reached |= bit; }
+        }
+        if (Entries is not null)
+            for (int r = 0; r < kept; r++)
+                if (_entered[r] != 0) Entries.Add(_nextFrontier[r], first + (uint)r, _entered[r]);
+        Set?.Added(total);
+        _levelStart = first; // the next frontier's ids start where this level's new states did
+    }
+
+    /// <summary>
+    /// Writes partition <paramref name="p"/>'s new states at their ids: a state's rank in the
+    /// level is its position in its partition plus the states of the other partitions with a
+    /// smaller (parent, step) — a walk with one cursor per other partition.
+    /// </summary>
+    private void Place(int p, uint first, long kept)
+    {
+        var f = _fresh[p];
+        Array.Fill(f.Witness, long.MaxValue);
+        Span<int> cursor = stackalloc int[_parts];
+        cursor.Clear();
+        for (int i = 0; i < f.Count; i++)
+        {
+            ulong key = f.Keys[i];
+            long rank = i;
+            for (int q = 0; q < _parts; q++)
+            {
+                if (q == p) continue;
+                var g = _fresh[q];
+                while (cursor[q] < g.Count && g.Keys[cursor[q]] < key) cursor[q]++;
+                rank += cursor[q];
+            }
+            if (rank >= kept) break; // ranks only grow with i
+            uint id = first + (uint)rank;
+            uint parent = (uint)(key >> 8);
+            ulong bits = f.Bits[i];
+            Parent.At(id) = parent;
+            Choice.At(id) = (byte)key;
+            if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
+            if (_graph) Set!.IdAt(f.Slots[i]) = id;
+            long at = f.Refs[i];
+            _nextFrontier[rank] = _workers[at >> 32].Parts[p].States[(int)at];
+            _nextBits[rank] = bits;
+            _entered[rank] = bits & _eventually & ~_bits[parent - _levelStart];
+            for (ulong b = bits & (_always | _sometimes); b != 0; b &= b - 1)
+            {
+                int prop = BitOperations.TrailingZeroCount(b);
+                f.Witness[prop] = Math.Min(f.Witness[prop], id);
+            }
+        }
+    }
+
+    // ---- graph mode --------------------------------------------------------------------
+
+    private void PrepareEdges()
+    {
+        int chunks = (_count + ChunkStates - 1) / ChunkStates;
+        while (_chunkEdges.Count < chunks) _chunkEdges.Add(new List<ulong>());
+        for (int c = 0; c < chunks; c++) _chunkEdges[c].Clear();
+        if (_outDegree.Length < _count) _outDegree = new int[_frontier.Length];
+        Array.Clear(_outDegree, 0, _count);
+    }
+
+    /// <summary>The level's edges, in id order, now that every successor has an id.</summary>
+    private void ResolveEdges()
+    {
+        int c = 0, e = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (i > 0 && i % ChunkStates == 0) { c++; e = 0; }
+            EdgeStart!.Add((uint)Edges!.Count);
+            var chunk = _chunkEdges[c];
+            for (int d = 0; d < _outDegree[i]; d++)
+            {
+                long slot = Set!.Find(chunk[e++]);
+                Edges.Add(Set.IdAt(slot));
+            }
+        }
+    }
+
+    // ---- running -----------------------------------------------------------------------
+
+    private void Parallel(int bodies, Action<int> body) => _crew!.Run(bodies, body);
+
+    private void NoteLevelBytes()
+    {
+        long bytes = FrontierBytes;
+        foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
+        foreach (var f in _fresh) bytes += f.Bytes;
+        foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
+        PeakLevelBytes = Math.Max(PeakLevelBytes, bytes);
+    }
+
+    private void ReportProgress()
+    {
+        if (_options.Progress is not { } progress) return;
+        long ticks = _clock.ElapsedTicks;
+        if (ticks - Volatile.Read(ref _lastProgress) < Stopwatch.Frequency) return;
+        Volatile.Write(ref _lastProgress, ticks);
+        progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + FrontierBytes + Volatile.Read(ref _levelBytes), _clock.Elapsed));
+    }
+
+    /// <summary>One thread's part of a level: its candidates per partition and what it found.</summary>
+    private sealed class Worker
+    {
+        public readonly Candidates[] Parts;
+        public readonly FingerprintSet Seen = new(1 << 12);
+        public readonly long[] Terminal;
+        public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
+        public readonly TState[] Successors = new TState[SpecLimits.MaxEnabled];
+        public readonly ulong[] Fingerprints = new ulong[SpecLimits.MaxEnabled];
+        public long Transitions, CandidateCount, CrashKey;
+        public Exception? CrashError;
+        public bool DepthBound;
+
+        public Worker(int parts, int props)
+        {
+            Parts = new Candidates[parts];
+            for (int p = 0; p < parts; p++) Parts[p] = new Candidates();
+            Terminal = new long[props];
+        }
+
+        public void StartLevel()
+        {
+            foreach (var b in Parts) b.Clear();
+            Seen.Clear();
+            Array.Fill(Terminal, long.MaxValue);
+            Transitions = CandidateCount = 0;
+            CrashKey = long.MaxValue;
+            CrashError = null;
+            DepthBound = false;
+        }
+
+        /// <summary>Keeps the first crash in BFS order: the smallest (state, step), step -1 for listing the steps.</summary>
+        public void Crash(uint id, int k, Exception e)
+        {
+            long key = ((long)id << 8) | (long)(k + 1);
+            if (key < CrashKey) { CrashKey = key; CrashError = e; }
+        }
+
+        public long Bytes(int stateBytes)
+        {
+            long b = 0;
+            foreach (var p in Parts) b += p.Bytes(stateBytes);
+            return b + Seen.Bytes;
+        }
+    }
+
+    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
+    private sealed class Candidates
+    {
+        public ulong[] Keys = new ulong[64], Fingerprints = new ulong[64];
+        public TState[] States = new TState[64];
+        public int Count;
+
+        public void Clear() => Count = 0;
+
+        public void Add(ulong key, ulong fp, in TState s)
+        {
+            if (Count == Keys.Length)
+            {
+                Array.Resize(ref Keys, Count * 2);
+                Array.Resize(ref Fingerprints, Count * 2);
+                Array.Resize(ref States, Count * 2);
+            }
+            Keys[Count] = key;
+            Fingerprints[Count] = fp;
+            States[Count++] = s;
+        }
+
+        public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
+    }
+
+    /// <summary>
+    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
+    /// where the state lies (worker, position) — it is copied once more only into the next frontier.
+    /// </summary>
+    private sealed class Fresh
+    {
+        public ulong[] Keys = new ulong[64], Bits = new ulong[64];
+        public long[] Slots = new long[64], Refs = new long[64];
+        public int Count;
+        /// <summary>Per property, the smallest id of this partition's new states that violates or reaches it.</summary>
+        public long[] Witness = new long[64];
+
+        public void Clear() => Count = 0;
+
+        public void Add(ulong key, ulong bits, long slot, long at)
+        {
+            if (Count == Keys.Length)
+            {
+                Array.Resize(ref Keys, Count * 2);
+                Array.Resize(ref Bits, Count * 2);
+                Array.Resize(ref Slots, Count * 2);
+                Array.Resize(ref Refs, Count * 2);
+            }
+            Keys[Count] = key;
+            Bits[Count] = bits;
+            Slots[Count] = slot;
+            Refs[Count++] = at;
+        }
+
+        public long Bytes => (long)Keys.Length * 4 * sizeof(ulong);
+    }
+}
+
+/// <summary>The states where an eventually-obligation became pending, kept whole so that a cycle search can start there.</summary>
+internal sealed class PendingEntries<TState> where TState : unmanaged
+{
+    public ChunkedList<TState> States { get; } = new();
+    public ChunkedList<uint> Ids { get; } = new();
+    public ChunkedList<ulong> Bits { get; } = new();
+    public long Count => Ids.Count;
+    public long Bytes => States.Bytes + Ids.Bytes + Bits.Bytes;
+
+    public void Add(in TState s, uint id, ulong bits)
+    {
+        States.Add(s);
+        Ids.Add(id);
+        Bits.Add(bits);
+    }
+}
