@@ -44,6 +44,7 @@ internal static class Limits
         BitstateBytes = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20,
         Progress = ProgressLine.Reporter(what ?? a.Command),
         MaxStates = a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
+        ExpectedStates = a.Value("--max-states") is null ? null : a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
         MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
         TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),
         MaxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20,

@@ -38,6 +38,10 @@ public sealed class FingerprintSet
     }
 
     public long Count { get; private set; }
+
+    /// <summary>The capacity that holds <paramref name="states"/> below the grow threshold, within <paramref name="maxBytes"/>; the default when null.</summary>
+    public static long CapacityFor(long? states, long maxBytes) =>
+        states is { } n ? Math.Clamp((long)(n / MaxLoad) + 1, 1 << 16, Math.Min(Array.MaxLength, Math.Max(1 << 16, maxBytes / sizeof(ulong)))) : 1 << 16;
     public long Capacity => _slots.Length;
     public long Bytes => (long)_slots.Length * (sizeof(ulong) + (_ids is null ? 0 : sizeof(uint)));
 
@@ -125,26 +129,50 @@ public sealed class FingerprintSet
     /// <summary>Runs the ranges of a resize in parallel (each re-inserted with compare-and-swap), and how many; null: one thread.</summary>
     internal Crew? GrowCrew { get; set; }
 
+    /// <summary>
+    /// A resize, in parallel without atomics. The fingerprints are cut into ranges by their high
+    /// bits; a range's homes form one stretch of the old table and one of the new, so each thread
+    /// streams its stretch of the old table into its own stretch of the new one with plain
+    /// stores. A probe that would run into the next stretch (a cluster across the cut, or the
+    /// wrap at the end) is deferred and inserted after the threads are done.
+    /// </summary>
     private void Grow(long toHold)
     {
         long n = Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
         var old = _slots;
         var oldIds = _ids;
+        long m = old.Length;
         var bigger = Allocate(n);
         var ids = oldIds is null ? null : new uint[n];
-        int parts = old.Length < 1 << 16 || GrowCrew is null ? 1 : GrowCrew.Threads;
-        void Move(long from, long to)
+        int parts = m < 1 << 16 || GrowCrew is null ? 1 : GrowCrew.Threads;
+        var deferred = new List<(ulong Fp, uint Id)>[parts];
+        long Cut(long size, int p) => (long)((UInt128)(ulong)size * (ulong)p / (ulong)parts);
+        void Move(int p)
         {
-            for (long k = from; k < to; k++)
+            var later = deferred[p] = new List<(ulong, uint)>();
+            long end = Cut(m, p + 1), limit = Cut(n, p + 1);
+            for (long k = Cut(m, p); ; k++)
             {
-                ulong fp = old[k];
-                if (fp == 0) continue;
-                long i = parts == 1 ? Insert(bigger, fp) : InsertShared(bigger, fp);
-                if (ids is not null) ids[i] = oldIds![k];
+                long at = k < m ? k : k - m; // past the end: the clusters that wrapped to the start
+                if (k >= end && (parts == 1 || k - m >= end || old[at] == 0)) break;
+                ulong fp = old[at];
+                if (fp == 0 || Home(fp, parts) != p) continue;
+                uint id = oldIds is null ? 0 : oldIds[at];
+                long i = Home(fp, n);
+                while (i < limit && bigger[i] != 0) i++;
+                if (i == limit) { later.Add((fp, id)); continue; }
+                bigger[i] = fp;
+                if (ids is not null) ids[i] = id;
             }
         }
-        if (parts == 1) Move(0, old.Length);
-        else GrowCrew!.Run(parts, p => Move(old.Length * p / parts, old.Length * (p + 1) / parts));
+        if (parts == 1) Move(0);
+        else GrowCrew!.Run(parts, Move);
+        foreach (var later in deferred)
+            foreach (var (fp, id) in later)
+            {
+                long i = Insert(bigger, fp);
+                if (ids is not null) ids[i] = id;
+            }
         _slots = bigger;
         _ids = ids;
         _limit = (long)(n * MaxLoad);

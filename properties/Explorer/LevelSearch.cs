@@ -29,6 +29,8 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
 {
     public const uint Root = uint.MaxValue;
     private const int ChunkStates = 256;
+    /// <summary>Frontier states whose successors are made (and their slots prefetched) before any is probed.</summary>
+    private const int BatchStates = 16;
 
     private readonly ISpec<TState, TAction> _spec;
     private readonly ExploreOptions _options;
@@ -96,7 +98,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         _graph = graph;
         _threads = Math.Max(1, options.Threads);
         if (options.BitstateBytes > 0) Bitstate = new BitstateSet(options.BitstateBytes);
-        else Set = new FingerprintSet(withIds: graph);
+        else Set = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2), withIds: graph);
         _parts = Bitstate is null ? _threads : 1;
         if (graph) { EdgeStart = new(); Edges = new(); PendingOf = new(); }
         if (entries) Entries = new();
@@ -160,6 +162,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         _clock.Stop();
     }
 
+
     private void AddInitialStates()
     {
         var initial = new List<TState>();
@@ -220,7 +223,6 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private void Expand(int wi)
     {
         var w = _workers[wi];
-        Span<TAction> actions = w.Actions;
         while (Volatile.Read(ref _abort) == 0)
         {
             long start = Interlocked.Add(ref _cursor, ChunkStates) - ChunkStates;
@@ -228,7 +230,12 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             int end = (int)Math.Min(start + ChunkStates, _count);
             long before = w.CandidateCount;
             var edges = _graph ? _chunkEdges[(int)(start / ChunkStates)] : null;
-            for (int i = (int)start; i < end; i++) ExpandState(w, i, actions, edges);
+            for (int i = (int)start; i < end; i += BatchStates)
+            {
+                int batchEnd = Math.Min(i + BatchStates, end);
+                Successors(w, i, batchEnd);
+                Sieve(w, edges);
+            }
             long bytes = Interlocked.Add(ref _levelBytes, (w.CandidateCount - before) * (_stateBytes + 2 * sizeof(ulong)));
             long ticks = _clock.ElapsedTicks;
             if (ticks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
@@ -237,55 +244,73 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         }
     }
 
-    private void ExpandState(Worker w, int i, Span<TAction> actions, List<ulong>? edges)
+    /// <summary>
+    /// First pass over a batch of frontier states: every successor, its fingerprint and key, and
+    /// a prefetch of its home slots; the probes come in <see cref="Sieve"/>, after the batch, so
+    /// that the cache misses of a batch overlap instead of following one another.
+    /// </summary>
+    private void Successors(Worker w, int from, int to)
     {
-        uint id = _levelStart + (uint)i;
-        ref readonly TState s = ref _frontier[i];
-        int n;
-        try { n = _spec.Enabled(s, actions); }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        Span<TAction> actions = w.Actions;
+        w.BatchCount = 0;
+        for (int i = from; i < to; i++)
         {
-            w.Crash(id, -1, e); // a state whose steps cannot even be listed is not a terminal one
-            return;
-        }
-        if (n == 0)
-        {
-            for (ulong owed = (_pendingAll ? _bits[i] : _spec.Pending(s)) & _eventually; owed != 0; owed &= owed - 1)
-            {
-                int p = BitOperations.TrailingZeroCount(owed);
-                w.Terminal[p] = Math.Min(w.Terminal[p], id);
-            }
-            return;
-        }
-        if (Depth >= _options.MaxDepth) { w.DepthBound = true; return; }
-        var succ = w.Successors;
-        var fps = w.Fingerprints;
-        for (int k = 0; k < n; k++)
-        {
-            try { succ[k] = _spec.Next(s, actions[k]); }
+            uint id = _levelStart + (uint)i;
+            ref readonly TState s = ref _frontier[i];
+            int n;
+            try { n = _spec.Enabled(s, actions); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                w.Crash(id, k, e); // a crash has no successor: the kernel is gone
-                fps[k] = 0;
+                w.Crash(id, -1, e); // a state whose steps cannot even be listed is not a terminal one
                 continue;
             }
-            ulong fp = fps[k] = Fingerprint.Of(succ[k]);
-            Set?.Prefetch(fp);
+            if (n == 0)
+            {
+                for (ulong owed = (_pendingAll ? _bits[i] : _spec.Pending(s)) & _eventually; owed != 0; owed &= owed - 1)
+                {
+                    int p = BitOperations.TrailingZeroCount(owed);
+                    w.Terminal[p] = Math.Min(w.Terminal[p], id);
+                }
+                continue;
+            }
+            if (Depth >= _options.MaxDepth) { w.DepthBound = true; continue; }
+            w.EnsureBatch(n);
+            int degree = 0;
+            for (int k = 0; k < n; k++)
+            {
+                int b = w.BatchCount;
+                try { w.Batch[b] = _spec.Next(s, actions[k]); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    w.Crash(id, k, e); // a crash has no successor: the kernel is gone
+                    continue;
+                }
+                ulong fp = Fingerprint.Of(w.Batch[b]);
+                w.BatchFingerprints[b] = fp;
+                w.BatchKeys[b] = ((ulong)id << 8) | (uint)k;
+                w.BatchCount++;
+                degree++;
+                Set?.Prefetch(fp);
+                w.Seen.Prefetch(fp);
+            }
+            if (_graph) _outDegree[i] = degree;
         }
-        int degree = 0;
-        for (int k = 0; k < n; k++)
+    }
+
+    /// <summary>Second pass: keeps the batch's successors that are in no earlier level and new to this worker.</summary>
+    private void Sieve(Worker w, List<ulong>? edges)
+    {
+        w.Transitions += w.BatchCount;
+        for (int b = 0; b < w.BatchCount; b++)
         {
-            ulong fp = fps[k];
-            if (fp == 0) continue;
-            w.Transitions++;
-            if (edges is not null) { edges.Add(fp); degree++; }
+            ulong fp = w.BatchFingerprints[b];
+            edges?.Add(fp);
             if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
             if (!w.Seen.Add(fp)) continue;
-            w.Parts[Partition(fp)].Add(((ulong)id << 8) | (uint)k, fp, succ[k]);
+            w.Parts[Partition(fp)].Add(w.BatchKeys[b], fp, w.Batch[b]);
             w.CandidateCount++;
         }
-        if (_graph) _outDegree[i] = degree;
     }
 
     private int Partition(ulong fp) => (int)(((fp >> 32) * (ulong)_parts) >> 32);
@@ -338,6 +363,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             var c = _workers[best].Parts[p];
             int i = pos[best]++;
             ulong fp = c.Fingerprints[i];
+            if (i + 8 < c.Count) Set?.Prefetch(c.Fingerprints[i + 8]);
             long slot;
             if (Set is not null) { slot = Set.TryAddShared(fp); if (slot < 0) continue; }
             else { if (!Bitstate!.Add(fp)) continue; slot = -1; }
@@ -482,8 +508,19 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         public readonly FingerprintSet Seen = new(1 << 12);
         public readonly long[] Terminal;
         public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
-        public readonly TState[] Successors = new TState[SpecLimits.MaxEnabled];
-        public readonly ulong[] Fingerprints = new ulong[SpecLimits.MaxEnabled];
+        // The successors of a batch of frontier states, between the two passes.
+        public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
+        public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
+        public int BatchCount;
+
+        public void EnsureBatch(int more)
+        {
+            if (BatchCount + more <= Batch.Length) return;
+            int n = Math.Max(Batch.Length * 2, BatchCount + more);
+            Array.Resize(ref Batch, n);
+            Array.Resize(ref BatchFingerprints, n);
+            Array.Resize(ref BatchKeys, n);
+        }
         public long Transitions, CandidateCount, CrashKey;
         public Exception? CrashError;
         public bool DepthBound;

@@ -11,6 +11,11 @@ public sealed record ExploreOptions
     public TimeSpan? TimeLimit { get; init; }
     /// <summary>How eventually-properties are judged on cycles (they are always judged on terminal states).</summary>
     public Liveness Liveness { get; init; } = Liveness.Search;
+    /// <summary>
+    /// Size the visited set for this many states from the start (the CLI takes it from an explicit
+    /// --max-states): no resize during the run, each of which touches fresh memory for the whole table.
+    /// </summary>
+    public long? ExpectedStates { get; init; }
     /// <summary>Threads of the search; the result is the same at any count.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Stop as soon as every property is decided (an audit needs no more).</summary>

@@ -113,6 +113,26 @@ public class ParallelSearchTests
     }
 
     [Fact]
+    public void A_resize_split_across_threads_keeps_every_fingerprint_and_its_id()
+    {
+        using var crew = new Crew(3);
+        var set = new FingerprintSet(1 << 16, withIds: true) { GrowCrew = crew };
+        var rng = new Random(11);
+        var ids = new Dictionary<ulong, uint>();
+        for (uint i = 0; i < 400_000; i++)
+        {
+            // Clusters across the cuts and the wrap at the end are what the deferred inserts are for.
+            ulong fp = rng.Next(8) == 0 ? ulong.MaxValue - (ulong)rng.Next(64) : ((ulong)rng.NextInt64() << 1) ^ (ulong)rng.NextInt64() | 1;
+            if (!set.Add(fp)) continue;
+            set.IdAt(set.Find(fp)) = i;
+            ids[fp] = i;
+        }
+        Assert.True(set.Capacity > 1 << 18, "the set never grew past the size where a resize is split");
+        Assert.Equal(ids.Count, set.Count);
+        foreach (var (fp, id) in ids) Assert.Equal(id, set.IdAt(set.Find(fp)));
+    }
+
+    [Fact]
     public void Shared_adds_from_several_threads_keep_each_fingerprint_once()
     {
         var set = new FingerprintSet(1 << 16);
