@@ -26,15 +26,20 @@ internal static class Bench
         o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");
         foreach (var m in Mechanisms.All.Where(m => m.Model.Explorable))
         {
-            if (!Configuration(o, m, m.BenchBounds, runs, threads)) return 1;
-            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, 1, threads)) return 1;
+            if (!Configuration(o, m, m.BenchBounds, runs, threads, sized: false)) return 1;
+            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, 1, threads, sized: true)) return 1;
         }
         if (!a.Flag("--explorer-only"))
             foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
         return 0;
     }
 
-    private static bool Configuration(TextWriter o, MechanismEntry m, string boundsText, int runs, int threads)
+    /// <summary>
+    /// The rows of one configuration. <paramref name="sized"/> adds a row with the visited set sized
+    /// up front (what --max-states does) from the state count of the first row: a large space
+    /// otherwise pays for every resize of its table in fresh memory.
+    /// </summary>
+    private static bool Configuration(TextWriter o, MechanismEntry m, string boundsText, int runs, int threads, bool sized)
     {
         var bounds = m.Model.ParseBounds(boundsText);
         if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) return true;
@@ -46,16 +51,20 @@ internal static class Bench
             ("safety", 1, new() { Liveness = Liveness.None, Threads = 1 }, spec),
         };
         if (threads > 1) rows.Add(("safety", threads, new() { Liveness = Liveness.None, Threads = threads }, spec));
+        if (sized) rows.Add(("safety, set sized up front", threads, new() { Liveness = Liveness.None, Threads = threads, ExpectedStates = 0 }, spec));
         if (liveness)
         {
             rows.Add(("liveness, cycle search", threads, new() { Liveness = Liveness.Search, Threads = threads }, spec));
+            if (sized) rows.Add(("liveness, cycle search, set sized", threads, new() { Liveness = Liveness.Search, Threads = threads, ExpectedStates = 0 }, spec));
             rows.Add(("liveness, graph kept", threads, new() { Liveness = Liveness.Graph, Threads = threads }, spec));
         }
         if (m.BenchMutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is { } bad)
             rows.Add(($"--first on {name}", threads, new() { StopAtFirstViolation = true, Threads = threads }, bad));
         double? oneThread = null;
-        foreach (var (mode, n, options, s) in rows)
+        long firstStates = 0;
+        foreach (var (mode, n, rowOptions, s) in rows)
         {
+            var options = rowOptions.ExpectedStates is null ? rowOptions : rowOptions with { ExpectedStates = firstStates };
             ExploreReport? best = null;
             for (int i = 0; i < runs; i++)
             {
@@ -70,6 +79,7 @@ internal static class Bench
                 if (best is null || r.Seconds < best.Seconds) best = r;
             }
             var b = best!;
+            if (firstStates == 0) firstStates = b.States;
             string note = b.Bound != Bound.None ? $"  BOUND HIT: {b.Bound}" : "";
             if (mode == "safety" && n == 1) oneThread = b.Seconds;
             else if (mode == "safety" && oneThread is { } t1) note += string.Format(C, "  {0:F2}x the one-thread rate", t1 / b.Seconds);

@@ -13,12 +13,13 @@ internal static class Report
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
     public static string Statistics(ExploreReport r) => string.Format(C,
-        "{0:N0} distinct states, {1:N0} transitions, depth {2}, {3:F2} s, {4:N0} states/s, {5:F1} bytes/state stored{6} (+{7:N1} MB peak queue){8}",
+        "{0:N0} distinct states, {1:N0} transitions, depth {2}, {3:F2} s on {9} thread{10}, {4:N0} states/s, {5:F1} bytes/state stored{6} (+{7:N1} MB peak frontier and buffers){8}",
         r.States, r.Transitions, r.Depth, r.Seconds, r.StatesPerSecond, r.BytesPerState,
-        r.Graph ? " incl. graph" : r.MissProbability is { } miss ? string.Create(CultureInfo.InvariantCulture, $" (bitstate, lossy: miss probability {miss:G3})") : "", r.PeakFrontierBytes / 1e6,
+        r.Graph ? " incl. graph" : r.CycleSearch ? " incl. cycle-search entries" : r.MissProbability is { } miss ? string.Create(CultureInfo.InvariantCulture, $" (bitstate, lossy: miss probability {miss:G3})") : "", r.PeakFrontierBytes / 1e6,
         r.Bound != Bound.None ? $" — BOUND HIT: {r.Bound.ToString().ToLowerInvariant()}" :
         r.StoppedAtFirst ? " — stopped at the first violation (--first)" :
-        r.StoppedEarly ? " — stopped once every property was decided" : "");
+        r.StoppedEarly ? " — stopped once every property was decided" : "",
+        r.Threads, r.Threads == 1 ? "" : "s");
 
     public static string Table(ExploreReport r)
     {
