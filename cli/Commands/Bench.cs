@@ -83,6 +83,8 @@ internal static class Bench
             string note = b.Bound != Bound.None ? $"  BOUND HIT: {b.Bound}" : "";
             if (mode == "safety" && n == 1) oneThread = b.Seconds;
             else if (mode == "safety" && oneThread is { } t1) note += string.Format(C, "  {0:F2}x the one-thread rate", t1 / b.Seconds);
+            if (options.Liveness != Liveness.None && !options.StopAtFirstViolation && b.CycleSeconds > 0)
+                note += string.Format(C, "  cycles: {0:F2} s", b.CycleSeconds);
             if (options.StopAtFirstViolation)
             {
                 var v = b.Outcomes.First(x => x.Verdict == Verdict.Violated);

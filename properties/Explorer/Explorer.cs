@@ -126,6 +126,7 @@ public static class Explorer
             MissProbability = bfs.Bitstate?.MissProbability,
             Threads = Math.Max(1, options.Threads),
             CycleSearch = search,
+            CycleSeconds = clock.Elapsed.TotalSeconds,
         };
     }
 

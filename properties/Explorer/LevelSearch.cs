@@ -70,7 +70,11 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private int _abort; // a Bound, set by a worker that hit the time or memory bound
 
     // The level being expanded and the one being built: states and their judged bits.
-    private TState[] _frontier = new TState[ChunkStates], _nextFrontier = new TState[ChunkStates];
+    // A frontier state is not copied out of the buffer it was inserted from: the frontier is a list of
+    // references (worker, partition, index) into the previous level's candidate buffers, which are
+    // kept for one more level (two generations per worker; _gen is the current frontier's).
+    private long[] _frontier = new long[ChunkStates], _nextFrontier = new long[ChunkStates];
+    private int _gen;
     private ulong[] _bits = new ulong[ChunkStates], _nextBits = new ulong[ChunkStates];
     private int _count, _nextCount;
     private uint _levelStart;
@@ -115,7 +119,11 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     public long StoreBytes => (Set?.Bytes ?? Bitstate!.Bytes) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
                               + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0);
 
-    private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * (_stateBytes + sizeof(ulong));
+    private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong);
+
+    private static long Ref(int worker, int part, int index) => ((long)worker << 40) | ((long)part << 32) | (uint)index;
+
+    private ref TState StateAt(long r, int gen) => ref _workers[r >> 40].Parts[gen][(int)(r >> 32) & 0xff].States[(int)r];
 
     public void Run()
     {
@@ -138,12 +146,12 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         {
             _cursor = 0;
             _levelBytes = 0;
-            foreach (var w in _workers) w.StartLevel();
+            foreach (var w in _workers) w.StartLevel(1 - _gen);
             if (_graph) PrepareEdges();
             Parallel(_threads, Expand);
             if (GatherExpansion()) break;
             long candidates = 0;
-            foreach (var w in _workers) foreach (var b in w.Parts) candidates += b.Count;
+            foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
             Set?.Reserve(candidates);
             Parallel(_parts, Insert);
             Commit();
@@ -152,6 +160,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
             (_bits, _nextBits) = (_nextBits, _bits);
             (_count, _nextCount) = (_nextCount, 0);
+            _gen = 1 - _gen;
             if (Bound != Bound.None) break;
             if (_options.StopWhenAllViolated && (Decided | Reached) == _all) { StoppedEarly = _count > 0; break; }
             // --first: the first violations BFS meets are shortest ones for their properties; stop after their level.
@@ -179,11 +188,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
                 if (_graph) Set.IdAt(Set.Find(fp)) = States;
             }
             else if (!Bitstate!.Add(fp)) continue;
-            Number(s, Judge(s), Root, (byte)i, 0);
+            var buffer = _workers[0].Parts[1][0];
+            buffer.Add((ulong)i, fp, s);
+            Number(Ref(0, 0, buffer.Count - 1), Judge(s), Root, (byte)i, 0);
         }
         (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
         (_bits, _nextBits) = (_nextBits, _bits);
         (_count, _nextCount) = (_nextCount, 0);
+        _gen = 1;
     }
 
     // Pending is judged on every state only when cycles are searched; otherwise on terminal states alone.
@@ -191,7 +203,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         (_spec.Violated(s) & _always) | (_spec.Reached(s) & _sometimes) | (_pendingAll ? _spec.Pending(s) & _eventually : 0);
 
     /// <summary>Gives the next id to a new state: parent link, witnesses, entry, next frontier.</summary>
-    private void Number(in TState s, ulong bits, uint parent, byte choice, ulong parentBits)
+    private void Number(long at, ulong bits, uint parent, byte choice, ulong parentBits)
     {
         uint id = States++;
         Parent.Add(parent);
@@ -208,13 +220,13 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Reached |= hit & (~hit + 1);
         }
         ulong entered = bits & _eventually & ~parentBits;
-        if (entered != 0) Entries?.Add(s, id, entered);
+        if (entered != 0) Entries?.Add(StateAt(at, 1), id, entered);
         if (_nextCount == _nextFrontier.Length)
         {
             Array.Resize(ref _nextFrontier, _nextCount * 2);
             Array.Resize(ref _nextBits, _nextCount * 2);
         }
-        _nextFrontier[_nextCount] = s;
+        _nextFrontier[_nextCount] = at;
         _nextBits[_nextCount++] = bits;
     }
 
@@ -256,7 +268,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         for (int i = from; i < to; i++)
         {
             uint id = _levelStart + (uint)i;
-            ref readonly TState s = ref _frontier[i];
+            ref readonly TState s = ref StateAt(_frontier[i], _gen);
             int n;
             try { n = _spec.Enabled(s, actions); }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -308,7 +320,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
             if (!w.Seen.Add(fp)) continue;
-            w.Parts[Partition(fp)].Add(w.BatchKeys[b], fp, w.Batch[b]);
+            w.Next[Partition(fp)].Add(w.BatchKeys[b], fp, w.Batch[b]);
             w.CandidateCount++;
         }
     }
@@ -356,11 +368,11 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             ulong key = ulong.MaxValue;
             for (int w = 0; w < _workers.Length; w++)
             {
-                var b = _workers[w].Parts[p];
+                var b = _workers[w].Parts[1 - _gen][p];
                 if (pos[w] < b.Count && b.Keys[pos[w]] < key) { key = b.Keys[pos[w]]; best = w; }
             }
             if (best < 0) break;
-            var c = _workers[best].Parts[p];
+            var c = _workers[best].Parts[1 - _gen][p];
             int i = pos[best]++;
             ulong fp = c.Fingerprints[i];
             if (i + 8 < c.Count) Set?.Prefetch(c.Fingerprints[i + 8]);
@@ -385,7 +397,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         PendingOf?.Extend(kept);
         if (_nextFrontier.Length < kept)
         {
-            _nextFrontier = new TState[Math.Max(kept, _nextFrontier.Length * 2)];
+            _nextFrontier = new long[Math.Max(kept, _nextFrontier.Length * 2)];
             _nextBits = new ulong[_nextFrontier.Length];
         }
         if (_entered.Length < kept) _entered = new ulong[_nextFrontier.Length];
@@ -404,7 +416,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         }
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
-                if (_entered[r] != 0) Entries.Add(_nextFrontier[r], first + (uint)r, _entered[r]);
+                if (_entered[r] != 0) Entries.Add(StateAt(_nextFrontier[r], 1 - _gen), first + (uint)r, _entered[r]);
         Set?.Added(total);
         _levelStart = first; // the next frontier's ids start where this level's new states did
     }
@@ -440,7 +452,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
             if (_graph) Set!.IdAt(f.Slots[i]) = id;
             long at = f.Refs[i];
-            _nextFrontier[rank] = _workers[at >> 32].Parts[p].States[(int)at];
+            _nextFrontier[rank] = Ref((int)(at >> 32), p, (int)at);
             _nextBits[rank] = bits;
             _entered[rank] = bits & _eventually & ~_bits[parent - _levelStart];
             for (ulong b = bits & (_always | _sometimes); b != 0; b &= b - 1)
@@ -504,7 +516,10 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     /// <summary>One thread's part of a level: its candidates per partition and what it found.</summary>
     private sealed class Worker
     {
-        public readonly Candidates[] Parts;
+        /// <summary>Per generation, per partition: this level's candidates, and the last level's (whose new states are the frontier).</summary>
+        public readonly Candidates[][] Parts;
+        /// <summary>The generation being filled in this level.</summary>
+        public Candidates[] Next;
         public readonly FingerprintSet Seen = new(1 << 12);
         public readonly long[] Terminal;
         public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
@@ -527,14 +542,20 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
 
         public Worker(int parts, int props)
         {
-            Parts = new Candidates[parts];
-            for (int p = 0; p < parts; p++) Parts[p] = new Candidates();
+            Parts = new Candidates[2][];
+            for (int g = 0; g < 2; g++)
+            {
+                Parts[g] = new Candidates[parts];
+                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates();
+            }
+            Next = Parts[0];
             Terminal = new long[props];
         }
 
-        public void StartLevel()
+        public void StartLevel(int gen)
         {
-            foreach (var b in Parts) b.Clear();
+            Next = Parts[gen];
+            foreach (var b in Next) b.Clear();
             Seen.Clear();
             Array.Fill(Terminal, long.MaxValue);
             Transitions = CandidateCount = 0;
@@ -553,7 +574,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         public long Bytes(int stateBytes)
         {
             long b = 0;
-            foreach (var p in Parts) b += p.Bytes(stateBytes);
+            foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
             return b + Seen.Bytes;
         }
     }

@@ -99,6 +99,8 @@ public sealed record ExploreReport(
     public int Threads { get; init; } = 1;
     /// <summary>Cycles were searched for without a stored graph (the entries to the pending states are in the store).</summary>
     public bool CycleSearch { get; init; }
+    /// <summary>Of <see cref="Seconds"/>, the time spent looking for pending cycles after the BFS.</summary>
+    public double CycleSeconds { get; init; }
     /// <summary>Bitstate runs: the chance, at the end, that a state was wrongly taken as visited.</summary>
     public double? MissProbability { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
