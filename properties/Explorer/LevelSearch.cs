@@ -11,16 +11,16 @@ namespace Multikernel.Properties.Explorer;
 /// <list type="number">
 /// <item><b>Expand</b> (parallel): workers claim chunks of the frontier in order, run every
 /// enabled step, fingerprint the successors (prefetching their home slots), and keep those
-/// not in the visited set as candidates, sorted by fingerprint range into one buffer per
-/// partition. The set is only read in this phase.</item>
+/// in no earlier level and new to the worker as candidates, sorted by fingerprint range into
+/// one buffer per partition. The visited set is only read in this phase.</item>
 /// <item><b>Insert</b> (parallel by partition): a partition merges its workers' buffers in
 /// (parent id, step) order, which is the order the sequential BFS would meet them, and
 /// inserts each fingerprint with a compare-and-swap. A fingerprint belongs to one partition,
 /// so the first candidate inserted — the winner — is the one with the smallest (parent, step),
 /// whichever thread ran it. The properties are judged on each new state here.</item>
-/// <item><b>Commit</b> (one thread): the partitions' new states are merged in (parent, step)
-/// order and numbered. The ids, parent links, witnesses and next frontier are those of the
-/// sequential BFS, so counts and counterexamples are the same at any thread count.</item>
+/// <item><b>Commit</b> (parallel by partition): a new state's id is its rank in (parent, step)
+/// order across the partitions. The ids, parent links, witnesses and next frontier are those
+/// of the sequential BFS, so counts and counterexamples are the same at any thread count.</item>
 /// </list>
 /// Bitstate insertion is order-dependent (bits of different states overlap), so in that
 /// mode the insert phase is one partition.
@@ -157,10 +157,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Commit();
             if (_graph) ResolveEdges();
             NoteLevelBytes();
-            (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
-            (_bits, _nextBits) = (_nextBits, _bits);
-            (_count, _nextCount) = (_nextCount, 0);
-            _gen = 1 - _gen;
+            NextLevel();
             if (Bound != Bound.None) break;
             if (_options.StopWhenAllViolated && (Decided | Reached) == _all) { StoppedEarly = _count > 0; break; }
             // --first: the first violations BFS meets are shortest ones for their properties; stop after their level.
@@ -171,64 +168,41 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         _clock.Stop();
     }
 
-
+    /// <summary>The initial states are level 0: inserted and numbered as any level's new states are, with the root as parent.</summary>
     private void AddInitialStates()
     {
         var initial = new List<TState>();
         try { _spec.Initial(initial); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
+        Set?.Reserve(initial.Count);
+        var buffer = _workers[0].Parts[1][0];
         for (int i = 0; i < initial.Count; i++)
         {
             var s = initial[i];
             ulong fp = Fingerprint.Of(s);
-            if (Set is not null)
-            {
-                if (!Set.Add(fp)) continue;
-                if (_graph) Set.IdAt(Set.Find(fp)) = States;
-            }
-            else if (!Bitstate!.Add(fp)) continue;
-            var buffer = _workers[0].Parts[1][0];
-            buffer.Add((ulong)i, fp, s);
-            Number(Ref(0, 0, buffer.Count - 1), Judge(s), Root, (byte)i, 0);
+            long slot = -1;
+            if (Set is not null ? (slot = Set.TryAddShared(fp)) < 0 : !Bitstate!.Add(fp)) continue;
+            ulong key = ((ulong)Root << 8) | (uint)i;
+            buffer.Add(key, fp, s);
+            _fresh[0].Add(key, Judge(s), slot, buffer.Count - 1);
         }
+        Commit(); // into generation 1 - _gen = 1
+        NextLevel();
+    }
+
+    /// <summary>The level just numbered becomes the frontier.</summary>
+    private void NextLevel()
+    {
         (_frontier, _nextFrontier) = (_nextFrontier, _frontier);
         (_bits, _nextBits) = (_nextBits, _bits);
         (_count, _nextCount) = (_nextCount, 0);
-        _gen = 1;
+        _gen = 1 - _gen;
     }
 
     // Pending is judged on every state only when cycles are searched; otherwise on terminal states alone.
     private ulong Judge(in TState s) =>
         (_spec.Violated(s) & _always) | (_spec.Reached(s) & _sometimes) | (_pendingAll ? _spec.Pending(s) & _eventually : 0);
-
-    /// <summary>Gives the next id to a new state: parent link, witnesses, entry, next frontier.</summary>
-    private void Number(long at, ulong bits, uint parent, byte choice, ulong parentBits)
-    {
-        uint id = States++;
-        Parent.Add(parent);
-        Choice.Add(choice);
-        PendingOf?.Add(bits & _eventually);
-        for (ulong bad = bits & _always & ~Decided; bad != 0; bad &= bad - 1)
-        {
-            Witness[BitOperations.TrailingZeroCount(bad)] = id;
-            Decided |= bad & (~bad + 1);
-        }
-        for (ulong hit = bits & _sometimes & ~Reached; hit != 0; hit &= hit - 1)
-        {
-            Witness[BitOperations.TrailingZeroCount(hit)] = id;
-            Reached |= hit & (~hit + 1);
-        }
-        ulong entered = bits & _eventually & ~parentBits;
-        if (entered != 0) Entries?.Add(StateAt(at, 1), id, entered);
-        if (_nextCount == _nextFrontier.Length)
-        {
-            Array.Resize(ref _nextFrontier, _nextCount * 2);
-            Array.Resize(ref _nextBits, _nextCount * 2);
-        }
-        _nextFrontier[_nextCount] = at;
-        _nextBits[_nextCount++] = bits;
-    }
 
     // ---- phase 1: expand ---------------------------------------------------------------
 
@@ -454,7 +428,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             long at = f.Refs[i];
             _nextFrontier[rank] = Ref((int)(at >> 32), p, (int)at);
             _nextBits[rank] = bits;
-            _entered[rank] = bits & _eventually & ~_bits[parent - _levelStart];
+            _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
             for (ulong b = bits & (_always | _sometimes); b != 0; b &= b - 1)
             {
                 int prop = BitOperations.TrailingZeroCount(b);
