@@ -169,6 +169,30 @@ public class CliTests
         Assert.Contains("VIOLATED", o2);
     }
 
+    [Fact]
+    public void Threads_change_nothing_but_the_timing_and_the_liveness_modes_say_what_they_keep()
+    {
+        static string Verdicts(string output) => string.Join('\n', output.Split('\n').Where(l => !l.Contains("distinct states", StringComparison.Ordinal)));
+        var (one, o1, _) = Run("audit", "ipi/ipi-v2", "--threads", "1");
+        var (three, o3, _) = Run("audit", "ipi/ipi-v2", "--threads", "3");
+        Assert.Equal(1, one);
+        Assert.Equal(one, three);
+        Assert.Equal(Verdicts(o1), Verdicts(o3));
+        Assert.Contains("on 3 threads", o3);
+        var (search, os, _) = Run("explore", "ipi", "--design", "reference");
+        Assert.Equal(0, search);
+        Assert.Contains("incl. cycle-search entries", os);
+        var (graph, og, _) = Run("explore", "ipi", "--design", "reference", "--graph");
+        Assert.Equal(0, graph);
+        Assert.Contains("incl. graph", og);
+        var (safety, oSafety, _) = Run("explore", "ipi", "--design", "reference", "--safety-only");
+        Assert.Equal(3, safety);
+        Assert.Contains("cycles not checked (--safety-only)", oSafety);
+        var (both, _, err) = Run("explore", "ipi", "--graph", "--safety-only");
+        Assert.Equal(2, both);
+        Assert.Contains("--safety-only and --graph contradict each other", err);
+    }
+
     [Theory]
     [InlineData("--max-states", "500", "BOUND HIT: states", "state bound 500 hit")]
     [InlineData("--max-memory", "1", "BOUND HIT: memory", "memory bound 1 MiB hit")]
