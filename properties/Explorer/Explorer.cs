@@ -66,8 +66,8 @@ public static class Explorer
                         ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
                 else
                 {
-                    lasso = PendingCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p);
-                    cycleBytes = PendingCycles.ColourBytes(bfs.Set!.Capacity);
+                    lasso = PendingCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
+                    cycleBytes = Math.Max(cycleBytes, bytes);
                 }
                 if (lasso is { } found) cycles[p] = found;
             }

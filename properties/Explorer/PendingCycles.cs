@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Properties.Explorer;
@@ -25,14 +26,26 @@ internal static class PendingCycles
     /// <summary>The colours' cost for a visited set of <paramref name="capacity"/> slots.</summary>
     public static long ColourBytes(long capacity) => 2 * ((capacity + 63) >> 6) * sizeof(ulong);
 
+    /// <param name="bytes">The colours plus the peak of the DFS stack (its states and their steps).</param>
     public static Lasso? Find<TState, TAction>(ISpec<TState, TAction> spec, FingerprintSet visited,
-        PendingEntries<TState> entries, ulong bit) where TState : unmanaged where TAction : unmanaged
+        PendingEntries<TState> entries, ulong bit, out long bytes) where TState : unmanaged where TAction : unmanaged
+    {
+        int peak = 0, steps = 0;
+        try { return Search(spec, visited, entries, bit, ref peak, ref steps); }
+        finally
+        {
+            bytes = ColourBytes(visited.Capacity) + (long)peak * Unsafe.SizeOf<Frame<TState>>() + (long)steps * Unsafe.SizeOf<TAction>();
+        }
+    }
+
+    private static Lasso? Search<TState, TAction>(ISpec<TState, TAction> spec, FingerprintSet visited,
+        PendingEntries<TState> entries, ulong bit, ref int peak, ref int steps) where TState : unmanaged where TAction : unmanaged
     {
         var grey = new ulong[(visited.Capacity + 63) >> 6];
         var black = new ulong[grey.Length];
         var stack = new List<Frame<TState>>();
         var actions = new TAction[SpecLimits.MaxEnabled * 4];
-        int actionTop = 0;
+        int actionTop = 0, peakLocal = 0;
 
         bool Has(ulong[] bits, long slot) => (bits[slot >> 6] & (1UL << (int)(slot & 63))) != 0;
         void Set(ulong[] bits, long slot) => bits[slot >> 6] |= 1UL << (int)(slot & 63);
@@ -48,6 +61,7 @@ internal static class PendingCycles
             catch (Exception e) when (e is not OutOfMemoryException) { n = 0; } // the BFS reports the crash
             stack.Add(new Frame<TState>(s, slot, actionTop, n));
             actionTop += n;
+            if (stack.Count > peakLocal) peakLocal = stack.Count;
         }
 
         for (long e = 0; e < entries.Count; e++)
@@ -83,9 +97,11 @@ internal static class PendingCycles
                 for (int i = 0; i < from; i++) stem.Add(stack[i].Next - 1);
                 var loop = new List<int>(stack.Count - from);
                 for (int i = from; i < stack.Count; i++) loop.Add(stack[i].Next - 1);
+                (peak, steps) = (peakLocal, actions.Length);
                 return new Lasso(entries.Ids[e], stem, loop);
             }
         }
+        (peak, steps) = (peakLocal, actions.Length);
         return null;
     }
 
