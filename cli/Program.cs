@@ -25,7 +25,9 @@ public static class Program
           flags FILE             VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit,
                                  proved with Z3; --config CONFIG_NAME=y|m|n|N (repeatable), --bits 32|64,
                                  --arch x86_64|x86|arm64|arm|powerpc|riscv|s390|parisc|sparc64, --sweep
-          bench                  explorer speed and memory; the implementations' own benchmarks
+          bench                  explorer speed and memory (1 and N threads, liveness, --first; the large IPI
+                                 configuration too: --no-large, --large-runs N; --runs N; --explorer-only);
+                                 the implementations' own benchmarks
                                  (--runs N, --messages-per-run N)
           restore IMAGE          restore a checkpoint image into a fresh simulated address space (--files A,B: the
                                  files a file mapping may name); a bad image: one line, exit 2

@@ -16,18 +16,19 @@ internal static class Bench
 
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("bench", argv, ["--runs", "--messages-per-run", "--threads"], ["--no-large", "--explorer-only"]);
+        var a = new Args("bench", argv, ["--runs", "--large-runs", "--messages-per-run", "--threads"], ["--no-large", "--explorer-only"]);
         a.NoMorePositionals(0);
         int runs = a.Int("--runs", 3, 1, 20);
         int threads = a.Int("--threads", Environment.ProcessorCount, 1, 256);
+        int largeRuns = a.Int("--large-runs", 1, 1, 20);
         var settings = new BenchSettings(runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
-        o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs (the large configuration: one run)");
+        o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs, interleaved (the large configuration: --large-runs, default 1)");
         o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; N = {threads} threads");
         o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");
         foreach (var m in Mechanisms.All.Where(m => m.Model.Explorable))
         {
             if (!Configuration(o, m, m.BenchBounds, runs, threads, sized: false)) return 1;
-            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, 1, threads, sized: true)) return 1;
+            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
         }
         if (!a.Flag("--explorer-only"))
             foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
@@ -60,14 +61,15 @@ internal static class Bench
         }
         if (m.BenchMutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is { } bad)
             rows.Add(($"--first on {name}", threads, new() { StopAtFirstViolation = true, Threads = threads }, bad));
-        double? oneThread = null;
+        // Runs interleave the rows (1, 2, …, 1, 2, …), so that a machine that slows down for a while
+        // does not skew one row against another; the best run of each row is shown.
+        var best = new ExploreReport?[rows.Count];
         long firstStates = 0;
-        foreach (var (mode, n, rowOptions, s) in rows)
-        {
-            var options = rowOptions.ExpectedStates is null ? rowOptions : rowOptions with { ExpectedStates = firstStates };
-            ExploreReport? best = null;
-            for (int i = 0; i < runs; i++)
+        for (int i = 0; i < runs; i++)
+            for (int row = 0; row < rows.Count; row++)
             {
+                var (_, _, rowOptions, s) = rows[row];
+                var options = rowOptions.ExpectedStates is null ? rowOptions : rowOptions with { ExpectedStates = firstStates };
                 GC.Collect();
                 var r = Explorer.Run(s, options with { StopWhenAllViolated = false });
                 bool first = options.StopAtFirstViolation;
@@ -76,10 +78,14 @@ internal static class Bench
                     o.WriteLine(first ? $"    {s.Name}: no violation found: not a benchmark of --first" : $"    {s.Name} violates a property: not a benchmark");
                     return false;
                 }
-                if (best is null || r.Seconds < best.Seconds) best = r;
+                if (firstStates == 0) firstStates = r.States;
+                if (best[row] is not { } b || r.Seconds < b.Seconds) best[row] = r;
             }
-            var b = best!;
-            if (firstStates == 0) firstStates = b.States;
+        double? oneThread = null;
+        for (int row = 0; row < rows.Count; row++)
+        {
+            var (mode, n, options, _) = rows[row];
+            var b = best[row]!;
             string note = b.Bound != Bound.None ? $"  BOUND HIT: {b.Bound}" : "";
             if (mode == "safety" && n == 1) oneThread = b.Seconds;
             else if (mode == "safety" && oneThread is { } t1) note += string.Format(C, "  {0:F2}x the one-thread rate", t1 / b.Seconds);
