@@ -556,8 +556,9 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
     private sealed class Candidates
     {
-        public ulong[] Keys = new ulong[64], Fingerprints = new ulong[64];
-        public TState[] States = new TState[64];
+        // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
+        public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
+        public TState[] States = new TState[4];
         public int Count;
 
         public void Clear() => Count = 0;
