@@ -38,20 +38,25 @@ internal static class Limits
         catch (BoundsException e) { throw new UsageException($"{a.Command}: {e.Message}"); }
     }
 
-    public static ExploreOptions Explore(Args a, bool stopWhenAllDecided, string? what = null) => new()
+    public static ExploreOptions Explore(Args a, bool stopWhenAllDecided, string? what = null)
     {
-        StopAtFirstViolation = a.Flag("--first"),
-        BitstateBytes = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20,
-        Progress = ProgressLine.Reporter(what ?? a.Command),
-        MaxStates = a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
-        ExpectedStates = a.Value("--max-states") is null ? null : a.Long("--max-states", 100_000_000, 1, uint.MaxValue - 1),
-        MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
-        TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),
-        MaxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20,
-        Liveness = a.Flag("--safety-only")
-            ? (a.Flag("--graph") ? throw new UsageException($"{a.Command}: --safety-only and --graph contradict each other") : Liveness.None)
-            : a.Flag("--graph") ? Liveness.Graph : Liveness.Search,
-        Threads = a.Int("--threads", Environment.ProcessorCount, 1, 256),
-        StopWhenAllViolated = stopWhenAllDecided,
-    };
+        if (a.Flag("--safety-only") && a.Flag("--graph"))
+            throw new UsageException($"{a.Command}: --safety-only and --graph contradict each other");
+        // An explicit --max-states also sizes the visited set for that many states up front.
+        long? maxStates = a.Value("--max-states") is null ? null : a.Long("--max-states", 0, 1, uint.MaxValue - 1);
+        return new()
+        {
+            StopAtFirstViolation = a.Flag("--first"),
+            BitstateBytes = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20,
+            Progress = ProgressLine.Reporter(what ?? a.Command),
+            MaxStates = maxStates ?? 100_000_000,
+            ExpectedStates = maxStates,
+            MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
+            TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),
+            MaxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20,
+            Liveness = a.Flag("--safety-only") ? Liveness.None : a.Flag("--graph") ? Liveness.Graph : Liveness.Search,
+            Threads = a.Int("--threads", Environment.ProcessorCount, 1, 256),
+            StopWhenAllViolated = stopWhenAllDecided,
+        };
+    }
 }

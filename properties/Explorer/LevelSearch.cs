@@ -185,7 +185,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (Set is not null ? (slot = Set.TryAddShared(fp)) < 0 : !Bitstate!.Add(fp)) continue;
             ulong key = ((ulong)Root << 8) | (uint)i;
             buffer.Add(key, fp, s);
-            _fresh[0].Add(key, Judge(s), slot, buffer.Count - 1);
+            _fresh[0].Add(key, Judge(s), slot, Ref(0, 0, buffer.Count - 1));
         }
         Commit(); // into generation 1 - _gen = 1
         NextLevel();
@@ -308,12 +308,17 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         {
             Transitions += w.Transitions;
             if (w.DepthBound) Bound = Bound.Depth;
-            for (int p = 0; p < w.Terminal.Length; p++)
-                if (w.Terminal[p] != long.MaxValue && (Witness[p] < 0 || w.Terminal[p] < Witness[p]) && (Decided & (1UL << p)) == 0)
-                    Witness[p] = w.Terminal[p];
         }
-        for (int p = 0; p < Witness.Length; p++)
-            if (((_eventually >> p) & 1) != 0 && Witness[p] >= 0) Decided |= 1UL << p;
+        // A terminal state owing an obligation: the smallest id across the workers is BFS's first.
+        for (ulong open = _eventually & ~Decided; open != 0; open &= open - 1)
+        {
+            int p = BitOperations.TrailingZeroCount(open);
+            long earliest = long.MaxValue;
+            foreach (var w in _workers) earliest = Math.Min(earliest, w.Terminal[p]);
+            if (earliest == long.MaxValue) continue;
+            Witness[p] = earliest;
+            Decided |= 1UL << p;
+        }
         // The first crash in BFS order: the smallest (state, step); the first crash BFS meets is a shortest one.
         Worker? first = null;
         foreach (var w in _workers)
@@ -334,26 +339,25 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     {
         var fresh = _fresh[p];
         fresh.Clear();
-        Span<int> pos = stackalloc int[_workers.Length];
+        var lists = new Candidates[_workers.Length];
+        for (int w = 0; w < lists.Length; w++) lists[w] = _workers[w].Parts[1 - _gen][p];
+        Span<int> pos = stackalloc int[lists.Length];
         pos.Clear();
         while (true)
         {
             int best = -1;
             ulong key = ulong.MaxValue;
-            for (int w = 0; w < _workers.Length; w++)
-            {
-                var b = _workers[w].Parts[1 - _gen][p];
-                if (pos[w] < b.Count && b.Keys[pos[w]] < key) { key = b.Keys[pos[w]]; best = w; }
-            }
+            for (int w = 0; w < lists.Length; w++)
+                if (pos[w] < lists[w].Count && lists[w].Keys[pos[w]] < key) { key = lists[w].Keys[pos[w]]; best = w; }
             if (best < 0) break;
-            var c = _workers[best].Parts[1 - _gen][p];
+            var c = lists[best];
             int i = pos[best]++;
             ulong fp = c.Fingerprints[i];
             if (i + 8 < c.Count) Set?.Prefetch(c.Fingerprints[i + 8]);
             long slot;
             if (Set is not null) { slot = Set.TryAddShared(fp); if (slot < 0) continue; }
             else { if (!Bitstate!.Add(fp)) continue; slot = -1; }
-            fresh.Add(key, Judge(c.States[i]), slot, ((long)best << 32) | (uint)i);
+            fresh.Add(key, Judge(c.States[i]), slot, Ref(best, p, i));
         }
     }
 
@@ -425,8 +429,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Choice.At(id) = (byte)key;
             if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
             if (_graph) Set!.IdAt(f.Slots[i]) = id;
-            long at = f.Refs[i];
-            _nextFrontier[rank] = Ref((int)(at >> 32), p, (int)at);
+            _nextFrontier[rank] = f.Refs[i];
             _nextBits[rank] = bits;
             _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
             for (ulong b = bits & (_always | _sometimes); b != 0; b &= b - 1)
@@ -581,7 +584,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
 
     /// <summary>
     /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
-    /// where the state lies (worker, position) — it is copied once more only into the next frontier.
+    /// where the state lies (<see cref="Ref"/>): it is not copied again.
     /// </summary>
     private sealed class Fresh
     {

@@ -9,8 +9,20 @@ namespace Multikernel.Tests.Cli;
 /// 0-3, and an error is one line. Each case is generated here, small enough to keep. Memory is
 /// bounded by a linear function of the input (allocated bytes are measured, not time).
 /// </summary>
-public class HostileInputTests
+public sealed class HostileInputTests : IDisposable
 {
+    // Every file a test writes goes here, and goes away with the test (some are tens of MB).
+    private readonly string _dir = Directory.CreateTempSubdirectory("mk-hostile").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string TempFile(string name, string text)
+    {
+        string file = Path.Combine(_dir, name);
+        File.WriteAllText(file, text);
+        return file;
+    }
+
     private static (int Code, string Out, string Err, long Allocated) RunMeasured(params string[] args)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -55,12 +67,7 @@ public class HostileInputTests
         Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
     }
 
-    private static string Header(string body)
-    {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-hostile").FullName, "mm.h");
-        File.WriteAllText(file, body);
-        return file;
-    }
+    private string Header(string body) => TempFile("mm.h", body);
 
     public static TheoryData<string, string> DeepHeaders()
     {
@@ -187,18 +194,13 @@ public class HostileInputTests
     [Fact]
     public void A_directory_output_path_gets_the_files_inside_it_and_json_and_dot_may_not_collide()
     {
-        string dir = Directory.CreateTempSubdirectory("mk-out").FullName;
-        try
-        {
-            var (code, _, _) = Run("audit", "ipi/ipi-v2", "--json", dir);
-            Assert.Equal(1, code);
-            Assert.Contains(Directory.GetFiles(dir), f => f.EndsWith("trace.intact.itf.json", StringComparison.Ordinal));
-            var (same, o, e) = Run("audit", "ipi/ipi-v2", "--json", Path.Combine(dir, "x"), "--dot", Path.Combine(dir, "x"));
-            Assert.Equal(2, same);
-            Assert.Empty(o);
-            Assert.Contains("name the same file", e);
-        }
-        finally { Directory.Delete(dir, true); }
+        var (code, _, _) = Run("audit", "ipi/ipi-v2", "--json", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains(Directory.GetFiles(_dir), f => f.EndsWith("trace.intact.itf.json", StringComparison.Ordinal));
+        var (same, o, e) = Run("audit", "ipi/ipi-v2", "--json", Path.Combine(_dir, "x"), "--dot", Path.Combine(_dir, "x"));
+        Assert.Equal(2, same);
+        Assert.Empty(o);
+        Assert.Contains("name the same file", e);
     }
 
     [Theory]
@@ -218,33 +220,33 @@ public class HostileInputTests
     [Fact]
     public void A_trace_of_a_million_steps_is_refused_before_it_is_replayed()
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-trace").FullName, "t.json");
         var sb = new StringBuilder("{\"#meta\": {\"source\": \"ipi/ipi-v2\", \"design\": \"ipi-v2\", \"bounds\": \"senders=2\", \"property\": \"intact\", \"initial\": 0, \"choices\": [");
         sb.AppendJoin(',', Enumerable.Repeat("0", 1_000_000));
         sb.Append("]}, \"states\": []}");
-        File.WriteAllText(file, sb.ToString());
-        var (code, o, e, allocated) = RunMeasured("replay", file);
-        OneLineError(code, o, e, "more than 10000 steps");
-        Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
+        RefusedTrace(sb.ToString(), "more than 10000 steps");
     }
 
     [Fact]
     public void A_trace_of_too_many_json_values_is_refused_by_a_streaming_count()
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-trace").FullName, "t.json");
         var sb = new StringBuilder("{\"states\": [");
         sb.AppendJoin(',', Enumerable.Repeat("{}", 5_000_000));
         sb.Append("]}");
-        File.WriteAllText(file, sb.ToString());
-        var (code, o, e, allocated) = RunMeasured("replay", file);
-        OneLineError(code, o, e, "JSON values");
+        RefusedTrace(sb.ToString(), "JSON values");
+    }
+
+    /// <summary>replay refuses the trace in one line, having allocated far less than the file would take parsed.</summary>
+    private void RefusedTrace(string json, string mentions)
+    {
+        var (code, o, e, allocated) = RunMeasured("replay", TempFile("t.json", json));
+        OneLineError(code, o, e, mentions);
         Assert.True(allocated < 200L << 20, $"{allocated:N0} bytes allocated");
     }
 
     [Fact]
     public void Checkpoint_refuses_more_pages_than_it_builds_in_memory()
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("mk-ckpt").FullName, "big.img");
+        string file = Path.Combine(_dir, "big.img");
         var (code, o, e, allocated) = RunMeasured("checkpoint", "--vmas", "0x0-0x2000000:anon,0x2000000-0x4000000:anon,0x4000000-0x4001000:anon", "--out", file);
         OneLineError(code, o, e, "at most 16384 pages in all");
         Assert.False(File.Exists(file)); // no partial effect
