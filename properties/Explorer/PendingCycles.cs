@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Properties.Explorer;
@@ -30,22 +31,20 @@ internal static class PendingCycles
     public static Lasso? Find<TState, TAction>(ISpec<TState, TAction> spec, FingerprintSet visited,
         PendingEntries<TState> entries, ulong bit, out long bytes) where TState : unmanaged where TAction : unmanaged
     {
-        int peak = 0, steps = 0;
-        try { return Search(spec, visited, entries, bit, ref peak, ref steps); }
-        finally
-        {
-            bytes = ColourBytes(visited.Capacity) + (long)peak * Unsafe.SizeOf<Frame<TState>>() + (long)steps * Unsafe.SizeOf<TAction>();
-        }
+        var (lasso, frames, steps) = Search(spec, visited, entries, bit);
+        bytes = ColourBytes(visited.Capacity) + (long)frames * Unsafe.SizeOf<Frame<TState>>() + (long)steps * Unsafe.SizeOf<TAction>();
+        return lasso;
     }
 
-    private static Lasso? Search<TState, TAction>(ISpec<TState, TAction> spec, FingerprintSet visited,
-        PendingEntries<TState> entries, ulong bit, ref int peak, ref int steps) where TState : unmanaged where TAction : unmanaged
+    /// <summary>The lasso if any, and the peak of the stack: frames, and steps held for them.</summary>
+    private static (Lasso? Lasso, int Frames, int Steps) Search<TState, TAction>(ISpec<TState, TAction> spec, FingerprintSet visited,
+        PendingEntries<TState> entries, ulong bit) where TState : unmanaged where TAction : unmanaged
     {
         var grey = new ulong[(visited.Capacity + 63) >> 6];
         var black = new ulong[grey.Length];
         var stack = new List<Frame<TState>>();
         var actions = new TAction[SpecLimits.MaxEnabled * 4];
-        int actionTop = 0, peakLocal = 0;
+        int actionTop = 0, peak = 0;
 
         bool Has(ulong[] bits, long slot) => (bits[slot >> 6] & (1UL << (int)(slot & 63))) != 0;
         void Set(ulong[] bits, long slot) => bits[slot >> 6] |= 1UL << (int)(slot & 63);
@@ -59,9 +58,9 @@ internal static class PendingCycles
             int n;
             try { n = spec.Enabled(s, actions.AsSpan(actionTop, SpecLimits.MaxEnabled)); }
             catch (Exception e) when (e is not OutOfMemoryException) { n = 0; } // the BFS reports the crash
-            stack.Add(new Frame<TState>(s, slot, actionTop, n));
+            stack.Add(new Frame<TState> { State = s, Slot = slot, Actions = actionTop, Count = n });
             actionTop += n;
-            if (stack.Count > peakLocal) peakLocal = stack.Count;
+            peak = Math.Max(peak, stack.Count);
         }
 
         for (long e = 0; e < entries.Count; e++)
@@ -73,18 +72,18 @@ internal static class PendingCycles
             Push(root, rootSlot);
             while (stack.Count > 0)
             {
-                var top = stack[^1];
+                // In place: a frame holds a whole state, so it is not copied out and back per step.
+                ref var top = ref CollectionsMarshal.AsSpan(stack)[^1];
                 if (top.Next == top.Count)
                 {
-                    stack.RemoveAt(stack.Count - 1);
                     actionTop = top.Actions;
                     Clear(grey, top.Slot);
                     Set(black, top.Slot);
+                    stack.RemoveAt(stack.Count - 1);
                     continue;
                 }
-                stack[^1] = top with { Next = top.Next + 1 };
                 TState t;
-                try { t = spec.Next(top.State, actions[top.Actions + top.Next]); }
+                try { t = spec.Next(top.State, actions[top.Actions + top.Next++]); }
                 catch (Exception ex) when (ex is not OutOfMemoryException) { continue; } // a crash has no successor
                 if ((spec.Pending(t) & bit) == 0) continue;
                 long slot = visited.Find(Fingerprint.Of(t));
@@ -97,13 +96,17 @@ internal static class PendingCycles
                 for (int i = 0; i < from; i++) stem.Add(stack[i].Next - 1);
                 var loop = new List<int>(stack.Count - from);
                 for (int i = from; i < stack.Count; i++) loop.Add(stack[i].Next - 1);
-                (peak, steps) = (peakLocal, actions.Length);
-                return new Lasso(entries.Ids[e], stem, loop);
+                return (new Lasso(entries.Ids[e], stem, loop), peak, actions.Length);
             }
         }
-        (peak, steps) = (peakLocal, actions.Length);
-        return null;
+        return (null, peak, actions.Length);
     }
 
-    private readonly record struct Frame<TState>(TState State, long Slot, int Actions, int Count, int Next = 0);
+    /// <summary>A state on the DFS stack: its slot, where its steps lie on the action stack, how many, and the next to take.</summary>
+    private struct Frame<TState>
+    {
+        public TState State;
+        public long Slot;
+        public int Actions, Count, Next;
+    }
 }
