@@ -67,6 +67,8 @@ public class BalloonDesign : IDesign
 
     public string Name { get; }
     public string Summary { get; }
+    /// <summary>The defects this design has as posted, each tied to the property its audit violates (none unless the design declares them).</summary>
+    public virtual IReadOnlyList<Finding> Findings => [];
     /// <summary>conf_sem orders the reset and the target update against inflation and deflation.</summary>
     public bool Serialised { get; }
     /// <summary>BATCHED_LOCK / BATCHED_UNLOCK of a request's pages in one command (with bounds batch=yes).</summary>

@@ -7,6 +7,8 @@ public interface IDesign
     string Name { get; }
     /// <summary>One line: what the design is and where it comes from.</summary>
     string Summary { get; }
+    /// <summary>The defects this design has as posted, each tied to the property its audit violates (the seeds declare them; the reference and mutants none).</summary>
+    IReadOnlyList<Finding> Findings => [];
 }
 
 /// <summary>Where a design comes from.</summary>

@@ -20,6 +20,8 @@ public abstract class IpiDesign : IDesign
     public abstract string Name { get; }
     /// <summary>One line: what the design is and where it comes from.</summary>
     public abstract string Summary { get; }
+    /// <summary>The defects this design has as posted, each tied to the property its audit violates (none unless the design declares them).</summary>
+    public virtual IReadOnlyList<Finding> Findings => [];
 
     /// <summary>Slots of the receiving CPU's mailbox in shared memory.</summary>
     public virtual int Slots(IpiBounds b) => 1;

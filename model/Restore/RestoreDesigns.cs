@@ -14,6 +14,9 @@ public sealed record RestoreDesign(string Name, string Summary, bool ValidatesBe
 
     /// <summary>vm_flags bits the design does not carry into mmap (a mutant's defect; none in the catalogue).</summary>
     public ulong Untranslated { get; init; }
+
+    /// <summary>The defects this design has as posted, each tied to the property its audit violates.</summary>
+    public IReadOnlyList<Finding> Findings { get; init; } = [];
 }
 
 public static class RestoreDesigns

@@ -36,6 +36,8 @@ public class UffdDesign : IDesign
 
     public string Name { get; }
     public string Summary { get; }
+    /// <summary>The defects this design has as posted, each tied to the property its audit violates (none unless the design declares them).</summary>
+    public virtual IReadOnlyList<Finding> Findings => [];
     /// <summary>#define VM_UFFD_MINOR: the seed's 0x2000, or a bit of its own.</summary>
     public ulong VmUffdMinor { get; }
     /// <summary>Minor mode on shmem (mainline since 5.14); the seed has it on hugetlbfs only.</summary>
