@@ -18,33 +18,47 @@ internal sealed class JUnit
     private readonly string _path;
     private readonly List<XElement> _suites = new();
 
-    private JUnit(string path) => _path = path;
+    private readonly string _command;
+
+    private JUnit(string path, string command) { _path = path; _command = command; }
 
     /// <summary>Checks the path before any work, so a bad one never costs a verdict.</summary>
-    public static JUnit Open(string file)
+    public static JUnit Open(string file, string command = "check")
     {
-        if (file.Length == 0) throw new UsageException("check: --junit needs a file name");
+        if (file.Length == 0) throw new UsageException($"{command}: --junit needs a file name");
         string full;
         try { full = Path.GetFullPath(file); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        { throw new UsageException($"check: --junit '{file}': {e.Message}"); }
-        if (Directory.Exists(full)) full = Path.Combine(full, "multikernel-check.xml");
+        { throw new UsageException($"{command}: --junit '{file}': {e.Message}"); }
+        if (Directory.Exists(full)) full = Path.Combine(full, $"multikernel-{command}.xml");
         else if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
-            throw new UsageException($"check: --junit '{file}': directory {dir} does not exist");
-        return new JUnit(full);
+            throw new UsageException($"{command}: --junit '{file}': directory {dir} does not exist");
+        return new JUnit(full, command);
     }
 
     private static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);
 
-    public void Exploration(string spec, string bounds, ExploreReport r)
+    /// <summary>One exploration's properties; for an audit, each violation carries the design's findings (seed line, consequence, preconditions) under its bounds text.</summary>
+    public void Exploration(string spec, string bounds, ExploreReport r, (IDesign Design, string Bounds)? audit = null)
     {
         var cases = r.Outcomes.Select(o =>
         {
             var tc = Case($"{o.Property.Name}", $"specification.{spec}", r.Seconds / r.Outcomes.Count);
+            var findings = audit is not { } au || o.Verdict != Verdict.Violated ? [] : Findings.Of(au.Design, o.Property.Name, au.Bounds);
             if (o.Verdict == Verdict.Violated)
                 tc.Add(new XElement("failure", new XAttribute("message", o.Trace is null ? $"{o.Property.Name}: {o.Reason}" : $"{o.Property.Name} violated in {o.Trace.Length} steps{(o.Trace.Why is { } w ? ": " + w : "")}"),
                     new XAttribute("type", "violation"),
                     o.Trace is null ? o.Property.Statement : TraceText.Format(o.Trace, $"bounds: {bounds}")));
+            if (audit is not null && o.Verdict == Verdict.Violated)
+                tc.Add(new XElement("properties", findings.Count == 0
+                    ? [Prop("consequence", "unclassified")]
+                    : findings.SelectMany(f => new[]
+                    {
+                        Prop("seed", $"{f.Function}: {f.Line}"),
+                        Prop("consequence", Finding.Show(f.Consequence)),
+                        Prop("effect", f.Effect),
+                        Prop("needs", f.NeedsText),
+                    })));
             else if (o.Verdict == Verdict.Unknown)
                 tc.Add(new XElement("error", new XAttribute("message", $"no verdict: {o.Reason}"), new XAttribute("type", "no-verdict")));
             tc.Add(new XElement("system-out", $"{o.Property.Statement}\nfrom: {o.Property.Source}"));
@@ -98,14 +112,14 @@ internal sealed class JUnit
     public string Save()
     {
         var root = new XElement("testsuites",
-            new XAttribute("name", "multikernel check"),
+            new XAttribute("name", $"multikernel {_command}"),
             new XAttribute("tests", _suites.Sum(s => (int)s.Attribute("tests")!)),
             new XAttribute("failures", _suites.Sum(s => (int)s.Attribute("failures")!)),
             new XAttribute("errors", _suites.Sum(s => (int)s.Attribute("errors")!)),
             _suites);
         try { new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(_path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new UsageException($"check: --junit: cannot write '{_path}': {e.Message}"); }
+        { throw new UsageException($"{_command}: --junit: cannot write '{_path}': {e.Message}"); }
         return _path;
     }
 

@@ -53,7 +53,8 @@ internal static class Report
     {
         var (valued, flags) = Limits.BoundOptions(m.Model);
         string[] artifact = command == "audit" && m.Artifact is { } art ? [art.Option] : [];
-        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load", .. artifact], [.. Limits.Flags, .. flags]);
+        string[] junit = command == "audit" ? ["--junit"] : [];
+        return new Args(command, argv, [.. Limits.Valued, .. valued, .. extraValued, "--json", "--dot", "--load", .. artifact, .. junit], [.. Limits.Flags, .. flags]);
     }
 
     /// <summary>audit DESIGN: every property of the design's mechanism, each violation with its shortest trace.</summary>
@@ -68,22 +69,83 @@ internal static class Report
         a.NoMorePositionals(1);
         var bounds = Limits.Bounds(a, m.Model);
         var files = TraceFiles.Plan(a);
+        var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit") : null;
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
+        string boundsText = bounds.ToString()!;
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
+        o.WriteLine($"  memory model: {MemoryModel}");
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
+        o.Write(FindingsSection(r, design, boundsText));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
         {
             o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, $"design: {m.Model.Qualified(design)}, bounds: {BoundsText.Show(bounds)}"));
+            o.Write(TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText))));
         }
-        files.Write(r, design.Name, bounds.ToString()!, o);
+        files.Write(r, design, boundsText, o);
         if (m.Artifact is { } artifact && a.Value(artifact.Option) is { } target) WriteArtifacts(artifact, target, spec, r, o);
+        if (junit is not null)
+        {
+            junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
+            o.WriteLine($"wrote {junit.Save()}");
+        }
         return (int)Exit(r);
+    }
+
+    /// <summary>What every specification assumes of memory today; the README says what that cannot see.</summary>
+    public const string MemoryModel = "sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible)";
+
+    /// <summary>The line under a trace's title: design and bounds, then each finding's seed line, consequence and preconditions.</summary>
+    private static string TraceHeader(string design, IBounds bounds, IReadOnlyList<Finding> findings)
+    {
+        var sb = new StringBuilder($"design: {design}, bounds: {BoundsText.Show(bounds)}");
+        foreach (var f in findings)
+        {
+            sb.Append(C, $"\n  seed:  {f.Function}: {f.Line}");
+            sb.Append(C, $"\n  consequence: {Finding.Show(f.Consequence)}: {f.Effect}");
+            sb.Append(C, $"\n  needs: {Needs(f)}");
+        }
+        if (findings.Count == 0) sb.Append("\n  consequence: unclassified (the design declares no finding for this violation)");
+        return sb.ToString();
+    }
+
+    private static string Needs(Finding f) => f.Needs.Length == 0
+        ? "nothing beyond a real machine, a conforming peer and the callers as posted"
+        : string.Join("; ", f.Needs.Select(n => $"{n.Name} ({n.Meaning})"));
+
+    /// <summary>
+    /// The violations as findings, grouped by what they need, so the reader sees first what breaks on a
+    /// real machine with a conforming peer. A violation without a declared finding is "unclassified".
+    /// </summary>
+    public static string FindingsSection(ExploreReport r, IDesign design, string bounds)
+    {
+        var violated = r.Outcomes.Where(x => x.Verdict == Verdict.Violated).ToList();
+        if (violated.Count == 0) return "";
+        var rows = new List<(string Group, int Rank, string Property, Finding? Finding)>();
+        foreach (var v in violated)
+        {
+            var fs = Findings.Of(design, v.Property.Name, bounds);
+            if (fs.Count == 0) rows.Add(("unclassified: the design declares no finding for these (consequence unknown)", 2, v.Property.Name, null));
+            foreach (var f in fs)
+                rows.Add((f.Needs.Length == 0 ? "on a real machine, with a conforming peer and the callers as posted" : "needs " + Needs(f), f.Needs.Length == 0 ? 0 : 1, v.Property.Name, f));
+        }
+        var sb = new StringBuilder();
+        sb.AppendLine();
+        sb.AppendLine(C, $"findings: {violated.Count} violation{(violated.Count == 1 ? "" : "s")}, by what they need");
+        int w = rows.Max(x => x.Property.Length);
+        foreach (var g in rows.GroupBy(x => (x.Rank, x.Group)).OrderBy(g => g.Key.Rank).ThenBy(g => g.Key.Group, StringComparer.Ordinal))
+        {
+            sb.AppendLine(C, $"  {g.Key.Group}:");
+            foreach (var x in g.OrderBy(x => x.Finding is { } f ? (int)f.Consequence : 99))
+                sb.AppendLine(x.Finding is { } f
+                    ? $"    {x.Property.PadRight(w)}  {Finding.Show(f.Consequence),-10}  {f.Function}: {f.Effect}"
+                    : $"    {x.Property.PadRight(w)}  ?");
+        }
+        return sb.ToString();
     }
 
     /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>
@@ -122,10 +184,10 @@ internal static class Report
         var spec = Spec(m, design, bounds, "explore");
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
-        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)})");
+        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
-        files.Write(r, design.Name, bounds.ToString()!, o);
+        files.Write(r, design, bounds.ToString()!, o);
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
         return (int)Exit(r);
     }
@@ -148,14 +210,14 @@ internal static class Report
 /// </summary>
 internal sealed class TraceFiles
 {
-    private readonly List<(string Option, string Path, Func<Trace, string, string, string> Render)> _targets = new();
+    private readonly List<(string Option, string Path, Func<Trace, IDesign, string, string> Render)> _targets = new();
 
     public static TraceFiles Plan(Args a)
     {
         var f = new TraceFiles();
-        foreach (var (option, render) in new (string, Func<Trace, string, string, string>)[]
+        foreach (var (option, render) in new (string, Func<Trace, IDesign, string, string>)[]
                  {
-                     ("--json", (t, d, b) => Itf.Write(t, d, b)),
+                     ("--json", (t, d, b) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b))),
                      ("--dot", (t, _, _) => Dot.Write(t)),
                  })
         {
@@ -174,7 +236,7 @@ internal sealed class TraceFiles
         return f;
     }
 
-    public void Write(ExploreReport r, string design, string bounds, TextWriter log)
+    public void Write(ExploreReport r, IDesign design, string bounds, TextWriter log)
     {
         var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
         foreach (var (option, file, render) in _targets)

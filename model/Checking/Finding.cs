@@ -21,7 +21,7 @@ public enum Consequence
 /// </summary>
 /// <param name="Name">Short, stable, shown in the audit's group heading: "hostile-host", "no-caller-yet".</param>
 /// <param name="Meaning">One sentence: what must be true for the finding to happen.</param>
-/// <param name="Bound">The exploration bound that lets the model take the steps this needs (off by default), or null when nothing in the model gates it.</param>
+/// <param name="Bound">The yes/no exploration bound that lets the model take the steps this needs (off by default), or null when nothing in the model gates it.</param>
 public sealed record Precondition(string Name, string Meaning, string? Bound = null)
 {
     /// <summary>Whether the bound this precondition needs is on in <paramref name="bounds"/> (always true without a bound).</summary>
@@ -63,4 +63,12 @@ public sealed record Finding(string Property, string Function, string Line, Cons
 
     /// <summary>The group an audit files this finding under: its preconditions' names, or "none".</summary>
     public string NeedsText => Needs.Length == 0 ? "none" : string.Join(", ", Needs.Select(n => n.Name));
+}
+
+/// <summary>Reading a design's findings for an audit.</summary>
+public static class Findings
+{
+    /// <summary>The findings of <paramref name="design"/> that explain a violation of <paramref name="property"/> under <paramref name="bounds"/>.</summary>
+    public static IReadOnlyList<Finding> Of(IDesign design, string property, string bounds) =>
+        design.Findings.Where(f => f.Property == property && f.Applies(bounds)).ToArray();
 }

@@ -16,7 +16,7 @@ public static class Itf
 {
     private const long MaxSafeJsonInt = (1L << 53) - 1;
 
-    public static string Write(Trace t, string design, string bounds)
+    public static string Write(Trace t, string design, string bounds, IReadOnlyList<Finding>? findings = null)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -32,6 +32,7 @@ public static class Itf
             w.WriteString("property", t.Property.Name);
             w.WriteString("statement", t.Property.Statement);
             w.WriteString("cites", t.Property.Source);
+            if (findings is { Count: > 0 }) WriteFindings(w, findings);
             w.WriteNumber("initial", t.InitialIndex);
             w.WriteStartArray("choices");
             foreach (int c in t.Choices) w.WriteNumberValue(c);
@@ -63,6 +64,32 @@ public static class Itf
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+    }
+
+    /// <summary>What the design declares this violation to be: where in the seed, what it costs, what it needs.</summary>
+    private static void WriteFindings(Utf8JsonWriter w, IReadOnlyList<Finding> findings)
+    {
+        w.WriteStartArray("findings");
+        foreach (var f in findings)
+        {
+            w.WriteStartObject();
+            w.WriteString("function", f.Function);
+            w.WriteString("line", f.Line);
+            w.WriteString("consequence", Finding.Show(f.Consequence));
+            w.WriteString("effect", f.Effect);
+            w.WriteStartArray("needs");
+            foreach (var n in f.Needs)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", n.Name);
+                w.WriteString("meaning", n.Meaning);
+                if (n.Bound is { } b) w.WriteString("bound", b);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteValue(Utf8JsonWriter w, TraceValue v)

@@ -1,0 +1,107 @@
+using Multikernel.Cli.Commands;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using Xunit;
+
+namespace Multikernel.Tests.Engine;
+
+/// <summary>
+/// A seed's audit is read by a kernel developer deciding what to fix, so every violation it prints
+/// must be a finding the design declares (seed function and line, consequence, preconditions), and
+/// every finding it declares must be reproduced: at the default bounds, and with each precondition's
+/// bound turned on. A violation nobody declared, or a declared finding the model no longer reaches,
+/// fails here.
+/// </summary>
+public class FindingsTests
+{
+    public static TheoryData<string, string> SeedRuns()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var m in Mechanisms.All)
+        {
+            if (!m.Model.Explorable) continue;
+            foreach (var d in m.Model.Designs.Of(DesignOrigin.Seed))
+            {
+                data.Add(m.Model.Qualified(d), "");
+                foreach (var bound in d.Findings.SelectMany(f => f.Needs).Select(n => n.Bound).OfType<string>().Distinct().Order(StringComparer.Ordinal))
+                    data.Add(m.Model.Qualified(d), $"{bound}=yes");
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedRuns))]
+    public void A_seed_audit_violates_exactly_the_properties_of_its_findings(string design, string bounds)
+    {
+        var (m, d) = Mechanisms.Resolve(design, "test");
+        var b = m.Model.ParseBounds(bounds);
+        string text = b.ToString()!;
+        var r = Explorer.Run(m.Model.Specification(d, b)!, new ExploreOptions());
+        Assert.Equal(Bound.None, r.Bound);
+        var violated = r.Outcomes.Where(o => o.Verdict == Verdict.Violated).Select(o => o.Property.Name).Order(StringComparer.Ordinal).ToArray();
+        var declared = d.Findings.Where(f => f.Applies(text)).Select(f => f.Property).Distinct().Order(StringComparer.Ordinal).ToArray();
+        Assert.True(violated.SequenceEqual(declared),
+            $"{design} ({text}): violated [{string.Join(", ", violated)}] but the findings that apply are [{string.Join(", ", declared)}]");
+        Assert.DoesNotContain("unclassified", Report.FindingsSection(r, d, text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_finding_names_its_seed_function_line_effect_and_a_property_of_its_mechanism()
+    {
+        foreach (var m in Mechanisms.All)
+            foreach (var d in m.Model.Designs.All)
+            {
+                var origin = m.Model.Designs.OriginOf(d);
+                if (origin != DesignOrigin.Seed) { Assert.Empty(d.Findings); continue; }
+                Assert.NotEmpty(d.Findings);
+                var names = m.Model.Specification(d, m.Model.ParseBounds(""))!.Properties.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var f in d.Findings)
+                {
+                    string where = $"{m.Model.Qualified(d)} {f.Property}";
+                    Assert.True(names.Contains(f.Property), $"{where}: no such property");
+                    Assert.Matches(@"^00[0-4] [A-Za-z_][A-Za-z0-9_]*\(\)", f.Function);
+                    Assert.False(string.IsNullOrWhiteSpace(f.Line), $"{where}: no seed line");
+                    Assert.False(string.IsNullOrWhiteSpace(f.Effect), $"{where}: no effect");
+                    foreach (var n in f.Needs)
+                    {
+                        Assert.Matches("^[a-z0-9][a-z0-9-]*$", n.Name);
+                        Assert.False(string.IsNullOrWhiteSpace(n.Meaning), $"{where}: {n.Name} says nothing");
+                        if (n.Bound is { } bound)
+                        {
+                            Assert.False(n.EnabledBy(m.Model.ParseBounds("").ToString()!), $"{where}: {bound} must be off by default");
+                            Assert.True(n.EnabledBy(m.Model.ParseBounds($"{bound}=yes").ToString()!), $"{where}: {bound}=yes does not turn it on");
+                        }
+                    }
+                }
+            }
+    }
+
+    [Fact]
+    public void The_findings_section_puts_what_breaks_a_real_machine_first_and_shows_the_undeclared()
+    {
+        var needsHost = new Precondition("hostile-host", "the host answers what no conforming host does", "hostile");
+        var design = new Declared([
+            new Finding("b", "002 f()", "x = y;", Consequence.Leak, "the page is never freed", needsHost),
+            new Finding("a", "002 g()", "z = 0;", Consequence.KernelBug, "BUG_ON fires"),
+        ]);
+        var outcomes = new[] { "a", "b", "c" }.Select(n => new PropertyOutcome(new Property(n, PropertyKind.Always, "", ""), Verdict.Violated, null, "r")).ToList();
+        var r = new ExploreReport("x", outcomes, 1, 0, 0, 0, 0, 0, false, Bound.None, false);
+        string text = Report.FindingsSection(r, design, "hostile=yes");
+        int real = text.IndexOf("on a real machine", StringComparison.Ordinal);
+        int host = text.IndexOf("needs hostile-host", StringComparison.Ordinal);
+        int none = text.IndexOf("unclassified", StringComparison.Ordinal);
+        Assert.True(real >= 0 && real < host && host < none, text);
+        Assert.Contains("BUG", text, StringComparison.Ordinal);
+        // Without its bound, the host's finding does not explain b: b is unclassified.
+        Assert.Matches(@"unclassified[^\n]*\n\s+b\s+\?\n\s+c\s+\?", Report.FindingsSection(r, design, "hostile=no"));
+    }
+
+    private sealed class Declared(IReadOnlyList<Finding> findings) : IDesign
+    {
+        public string Name => "declared";
+        public string Summary => "";
+        public IReadOnlyList<Finding> Findings => findings;
+    }
+}
