@@ -98,6 +98,36 @@ public class FindingsTests
         Assert.Matches(@"unclassified[^\n]*\n\s+b\s+\?\n\s+c\s+\?", Report.FindingsSection(r, design, "hostile=no"));
     }
 
+    [Fact]
+    public void The_audit_text_its_json_and_its_junit_carry_each_finding()
+    {
+        string dir = Directory.CreateTempSubdirectory("mk-findings-").FullName;
+        try
+        {
+            var design = Mechanisms.Resolve("restore/restore-v6", "test").Design;
+            var f = design.Findings[0];
+            var (code, text, _) = Cli.CliRun.Run("audit", "restore/restore-v6", "--json", dir, "--junit", Path.Combine(dir, "audit.xml"));
+            Assert.Equal(1, code);
+            Assert.Contains("findings: ", text, StringComparison.Ordinal);
+            Assert.Contains($"  seed:  {f.Function}: {f.Line}", text, StringComparison.Ordinal);
+            Assert.Contains($"  consequence: {Finding.Show(f.Consequence)}: {f.Effect}", text, StringComparison.Ordinal);
+            string json = File.ReadAllText(Path.Combine(dir, $"trace.{f.Property}.itf.json"));
+            using (var doc = System.Text.Json.JsonDocument.Parse(json))
+            {
+                var j = doc.RootElement.GetProperty("#meta").GetProperty("findings")[0];
+                Assert.Equal(f.Function, j.GetProperty("function").GetString());
+                Assert.Equal(Finding.Show(f.Consequence), j.GetProperty("consequence").GetString());
+                Assert.Equal(f.Needs.Length, j.GetProperty("needs").GetArrayLength());
+            }
+            var xml = System.Xml.Linq.XDocument.Load(Path.Combine(dir, "audit.xml"));
+            var tc = xml.Descendants("testcase").Single(t => (string?)t.Attribute("name") == f.Property);
+            Assert.NotNull(tc.Element("failure"));
+            Assert.Contains(tc.Descendants("property"), p => (string?)p.Attribute("name") == "consequence" && (string?)p.Attribute("value") == Finding.Show(f.Consequence));
+            Assert.Contains(tc.Descendants("property"), p => (string?)p.Attribute("name") == "needs" && (string?)p.Attribute("value") == f.NeedsText);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     private sealed class Declared(IReadOnlyList<Finding> findings) : IDesign
     {
         public string Name => "declared";
