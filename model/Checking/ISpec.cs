@@ -44,6 +44,12 @@ public interface ISpec<TState, TAction> : ISpecHandle
     /// </summary>
     string? Explain(in TState before, TAction? last, in TState after, int property) => null;
 
+    /// <summary>
+    /// Which of <see cref="ISpecHandle.FairActors"/> takes <paramref name="action"/> (its index), or -1 for an
+    /// actor owed nothing: a hostile host, an injected fault, the environment's choices.
+    /// </summary>
+    int Actor(in TAction action) => -1;
+
     TResult ISpecHandle.Accept<TResult>(ISpecVisitor<TResult> visitor) => visitor.Visit(this);
 }
 
@@ -55,6 +61,13 @@ public interface ISpecHandle
 
     /// <summary>The properties, in a fixed order; bit i of the spec's masks is property i.</summary>
     IReadOnlyList<Property> Properties { get; }
+
+    /// <summary>
+    /// The actors owed weak fairness, by name ("guest thread", "timer"): an eventually-property fails
+    /// only on a cycle in which each of them takes a step or is disabled somewhere, since the kernel
+    /// schedules CPUs, kernel threads and timers eventually. Empty: no fairness, any pending cycle fails.
+    /// </summary>
+    IReadOnlyList<string> FairActors => [];
 
     /// <summary>Calls <paramref name="visitor"/> with the typed specification.</summary>
     TResult Accept<TResult>(ISpecVisitor<TResult> visitor);

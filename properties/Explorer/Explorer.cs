@@ -13,7 +13,9 @@ namespace Multikernel.Properties.Explorer;
 /// Eventually-properties are judged on terminal states and on cycles: by a depth-first
 /// search over the pending states that re-generates their steps (<see cref="PendingCycles"/>),
 /// or, with the graph kept, by Tarjan's SCC over the stored edges (<see cref="Cycles"/>).
-/// No fairness is assumed: any such cycle is a violation. Sometimes-properties are
+/// A cycle counts under the weak fairness the spec declares (<see cref="ISpecHandle.FairActors"/>,
+/// <see cref="FairCycles"/>): each fair actor runs in it or is disabled on it; a spec that declares
+/// none is judged on any cycle. Sometimes-properties are
 /// judged "never reached" when a complete exploration meets no state satisfying them.
 /// A step that throws is a violation of <see cref="NoCrash"/>, with its trace.
 /// </summary>
@@ -48,8 +50,11 @@ public static class Explorer
         bool bitstate = options.BitstateBytes > 0;
         bool graph = !bitstate && options.Liveness == Liveness.Graph;
         bool search = !bitstate && options.Liveness == Liveness.Search && eventually != 0;
+        // Fairness is judged on re-generated steps, from the entries, in either mode.
+        bool fair = spec.FairActors.Count > 0;
+        bool entries = search || (graph && fair && eventually != 0);
 
-        var bfs = new LevelSearch<TState, TAction>(spec, options, props, graph, search);
+        var bfs = new LevelSearch<TState, TAction>(spec, options, props, graph, entries);
         bfs.Run();
         bool complete = bfs.Bound == Bound.None && !bfs.StoppedEarly;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -61,7 +66,12 @@ public static class Explorer
             {
                 int p = System.Numerics.BitOperations.TrailingZeroCount(open);
                 PendingCycles.Lasso? lasso;
-                if (graph)
+                if (fair)
+                {
+                    lasso = FairCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
+                    cycleBytes = Math.Max(cycleBytes, bytes);
+                }
+                else if (graph)
                     lasso = Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p) is { } l
                         ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
                 else
@@ -104,7 +114,7 @@ public static class Explorer
             {
                 var path = PathTo(parent, choice, lasso.Entry, out int init);
                 path.AddRange(lasso.Stem);
-                outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, lasso.Loop, p)));
+                outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, lasso.Loop, p) with { FairTo = fair ? spec.FairActors : null }));
             }
             else if (witness[p] >= 0)
                 outcomes.Add(new(prop, Verdict.Violated, Rebuild(spec, prop, p, parent, choice, (uint)witness[p])));

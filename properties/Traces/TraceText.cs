@@ -28,7 +28,8 @@ public static class TraceText
             sb.AppendLine($"  -> {t.Why}");
         else if (p.Kind == PropertyKind.Eventually)
             sb.AppendLine(t.LoopIndex is int li && li < t.Length
-                ? $"  -> back to state {li}: the cycle repeats forever with the obligation pending"
+                ? $"  -> back to state {li}: the cycle repeats forever with the obligation pending" +
+                  (t.FairTo is { Count: > 0 } fair ? $"\n     (a fair cycle: {string.Join(", ", fair)} each take a step in it or are disabled on it)" : "")
                 : "  -> no step is enabled: the obligation stays pending forever");
         else
             sb.AppendLine($"  -> {p.Name} is false in state {t.Length}");
