@@ -15,8 +15,10 @@ public static class Program
 
           check                  the main job: every mechanism's reference design, its properties over every
                                  interleaving, its implementation against the specification, its Z3 proofs
-          audit DESIGN           a design's properties; each violation with its shortest trace. DESIGN is
-                                 mechanism/name (ipi/ipi-v2, uffd/uffd-v5) or a name only one mechanism has
+          audit DESIGN           a design's properties; each violation with its shortest trace and its finding
+                                 (seed line, consequence, preconditions), grouped by what it needs. DESIGN is
+                                 mechanism/name (ipi/ipi-v2, uffd/uffd-v5) or a name only one mechanism has;
+                                 --junit FILE (JUnit XML with the findings)
           explore MECHANISM [--design D]   statistics and verdict of one exploration (default: the reference)
           prove [--design D]     Z3 obligations: proved / refuted (values) / unknown; a design the proofs do
                                  not encode is "not proved" (exit 3)
@@ -47,7 +49,9 @@ public static class Program
                   --bitstate MIB (lossy visited set of that size, safety only: "probably holds", never "holds")
                   --threads N (default: all cores; the result is the same at any count)
                   eventually-properties on cycles: by a search over the pending states (default, no stored graph);
-                  --graph (keep every edge, Tarjan's SCC); --safety-only (judged on terminal states only)
+                  --graph (keep every edge, Tarjan's SCC); --safety-only (judged on terminal states only);
+                  under the weak fairness each spec declares (balloon: the guest thread and the timer; ipi, uffd:
+                  none yet), a cycle fails only if each fair actor runs in it or is disabled on it; --unfair: any cycle
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it

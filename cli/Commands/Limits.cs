@@ -7,7 +7,7 @@ namespace Multikernel.Cli.Commands;
 internal static class Limits
 {
     public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory", "--bitstate", "--threads"];
-    public static readonly string[] Flags = ["--safety-only", "--graph", "--first"];
+    public static readonly string[] Flags = ["--safety-only", "--graph", "--first", "--unfair"];
 
     /// <summary>The options of a mechanism's bounds: --senders N, … (valued) and --no-destroy, … (flags).</summary>
     public static (string[] Valued, string[] Flags) BoundOptions(Mechanism m) =>
@@ -42,6 +42,8 @@ internal static class Limits
     {
         if (a.Flag("--safety-only") && a.Flag("--graph"))
             throw new UsageException($"{a.Command}: --safety-only and --graph contradict each other");
+        if (a.Flag("--safety-only") && a.Flag("--unfair"))
+            throw new UsageException($"{a.Command}: --unfair is about cycles, which --safety-only does not search");
         // An explicit --max-states also sizes the visited set for that many states up front.
         long? maxStates = a.Value("--max-states") is null ? null : a.Long("--max-states", 0, 1, uint.MaxValue - 1);
         return new()
@@ -57,6 +59,7 @@ internal static class Limits
             Liveness = a.Flag("--safety-only") ? Liveness.None : a.Flag("--graph") ? Liveness.Graph : Liveness.Search,
             Threads = a.Int("--threads", Environment.ProcessorCount, 1, 256),
             StopWhenAllViolated = stopWhenAllDecided,
+            Unfair = a.Flag("--unfair"),
         };
     }
 }

@@ -76,7 +76,7 @@ internal static class Report
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
         o.WriteLine($"  memory model: {MemoryModel}");
-        if (Fairness(spec) is { } fairness) o.WriteLine($"  liveness: {fairness}");
+        if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
@@ -101,9 +101,10 @@ internal static class Report
     public const string MemoryModel = "sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible)";
 
     /// <summary>The fairness eventually-properties are judged under; null for a spec without them.</summary>
-    public static string? Fairness(ISpecHandle spec) =>
+    public static string? Fairness(ISpecHandle spec, bool unfair = false) =>
         !spec.Properties.Any(p => p.Kind == PropertyKind.Eventually) ? null
         : spec.FairActors.Count == 0 ? "no fairness declared: any cycle with the obligation pending fails"
+        : unfair ? $"no fairness (--unfair): any cycle with the obligation pending fails, even one that never runs {string.Join(" or ", spec.FairActors)}"
         : $"weak fairness for {string.Join(" and ", spec.FairActors)} (each runs or is disabled on any cycle that fails; every other actor is owed nothing)";
 
     /// <summary>The line under a trace's title: design and bounds, then each finding's seed line, consequence and preconditions.</summary>
@@ -192,7 +193,7 @@ internal static class Report
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
         o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
-        if (Fairness(spec) is { } fairness) o.WriteLine($"  liveness: {fairness}");
+        if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
         files.Write(r, design, bounds.ToString()!, o);

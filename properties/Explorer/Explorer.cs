@@ -51,10 +51,10 @@ public static class Explorer
         bool graph = !bitstate && options.Liveness == Liveness.Graph;
         bool search = !bitstate && options.Liveness == Liveness.Search && eventually != 0;
         // Fairness is judged on re-generated steps, from the entries, in either mode.
-        bool fair = spec.FairActors.Count > 0;
-        bool entries = search || (graph && fair && eventually != 0);
+        bool fair = spec.FairActors.Count > 0 && !options.Unfair;
+        if (spec.FairActors.Count > 64) throw new ArgumentException($"{spec.Name}: at most 64 fair actors");
 
-        var bfs = new LevelSearch<TState, TAction>(spec, options, props, graph, entries);
+        var bfs = new LevelSearch<TState, TAction>(spec, options, props, graph, search);
         bfs.Run();
         bool complete = bfs.Bound == Bound.None && !bfs.StoppedEarly;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -66,14 +66,15 @@ public static class Explorer
             {
                 int p = System.Numerics.BitOperations.TrailingZeroCount(open);
                 PendingCycles.Lasso? lasso;
-                if (fair)
+                if (graph)
+                    lasso = Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p,
+                                bfs.EdgeActor, bfs.EnabledOf, fair ? FairMask(spec.FairActors.Count) : 0) is { } l
+                        ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
+                else if (fair)
                 {
                     lasso = FairCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
                     cycleBytes = Math.Max(cycleBytes, bytes);
                 }
-                else if (graph)
-                    lasso = Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p) is { } l
-                        ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
                 else
                 {
                     lasso = PendingCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
@@ -139,6 +140,8 @@ public static class Explorer
             CycleSeconds = clock.Elapsed.TotalSeconds,
         };
     }
+
+    private static ulong FairMask(int actors) => actors == 64 ? ulong.MaxValue : (1UL << actors) - 1;
 
     private static string NotDecided(Bound bound, ExploreOptions o, bool first = false) => first ? "not decided: stopped at the first violation (--first)" : bound switch
     {

@@ -36,7 +36,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private readonly ExploreOptions _options;
     private readonly ulong _always, _eventually, _sometimes, _all;
     private readonly int _threads, _parts;
-    private readonly bool _graph, _pendingAll;
+    private readonly bool _graph, _pendingAll, _fair;
     private readonly int _stateBytes = Unsafe.SizeOf<TState>();
 
     public FingerprintSet? Set { get; }
@@ -46,6 +46,9 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     public ChunkedList<uint>? EdgeStart { get; }
     public ChunkedList<uint>? Edges { get; }
     public ChunkedList<ulong>? PendingOf { get; }
+    /// <summary>Graph mode with fairness: each edge's actor plus one (0: an actor owed nothing), and each state's enabled fair actors.</summary>
+    public ChunkedList<byte>? EdgeActor { get; }
+    public ChunkedList<ulong>? EnabledOf { get; }
     /// <summary>States where an obligation became pending (pending, and not in the parent): where a cycle search starts.</summary>
     public PendingEntries<TState>? Entries { get; }
 
@@ -83,7 +86,9 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private readonly Fresh[] _fresh;
     // Graph mode: every successor's fingerprint per chunk, resolved to ids once the level is numbered.
     private readonly List<List<ulong>> _chunkEdges = new();
+    private readonly List<List<byte>> _chunkActors = new();
     private int[] _outDegree = new int[ChunkStates];
+    private ulong[] _enabledActors = new ulong[ChunkStates];
     private ulong[] _entered = new ulong[ChunkStates];
 
     public LevelSearch(ISpec<TState, TAction> spec, ExploreOptions options, IReadOnlyList<Property> props, bool graph, bool entries)
@@ -105,6 +110,8 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         else Set = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2), withIds: graph);
         _parts = Bitstate is null ? _threads : 1;
         if (graph) { EdgeStart = new(); Edges = new(); PendingOf = new(); }
+        _fair = graph && spec.FairActors.Count > 0 && !options.Unfair;
+        if (_fair) { EdgeActor = new(); EnabledOf = new(); }
         if (entries) Entries = new();
         _pendingAll = graph || entries;
         Witness = new long[props.Count];
@@ -117,7 +124,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     }
 
     public long StoreBytes => (Set?.Bytes ?? Bitstate!.Bytes) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
-                              + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0);
+                              + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0) + (EdgeActor?.Bytes ?? 0) + (EnabledOf?.Bytes ?? 0);
 
     private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong);
 
@@ -216,11 +223,12 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             int end = (int)Math.Min(start + ChunkStates, _count);
             long before = w.CandidateCount;
             var edges = _graph ? _chunkEdges[(int)(start / ChunkStates)] : null;
+            var actors = _fair ? _chunkActors[(int)(start / ChunkStates)] : null;
             for (int i = (int)start; i < end; i += BatchStates)
             {
                 int batchEnd = Math.Min(i + BatchStates, end);
                 Successors(w, i, batchEnd);
-                Sieve(w, edges);
+                Sieve(w, edges, actors);
             }
             long bytes = Interlocked.Add(ref _levelBytes, (w.CandidateCount - before) * (_stateBytes + 2 * sizeof(ulong)));
             long ticks = _clock.ElapsedTicks;
@@ -262,6 +270,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (Depth >= _options.MaxDepth) { w.DepthBound = true; continue; }
             w.EnsureBatch(n);
             int degree = 0;
+            ulong enabled = 0;
             for (int k = 0; k < n; k++)
             {
                 int b = w.BatchCount;
@@ -274,23 +283,31 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
                 ulong fp = Fingerprint.Of(w.Batch[b]);
                 w.BatchFingerprints[b] = fp;
                 w.BatchKeys[b] = ((ulong)id << 8) | (uint)k;
+                if (_fair)
+                {
+                    int actor = _spec.Actor(actions[k]);
+                    w.BatchActors[b] = (byte)(actor + 1);
+                    if (actor >= 0) enabled |= 1UL << actor;
+                }
                 w.BatchCount++;
                 degree++;
                 Set?.Prefetch(fp);
                 w.Seen.Prefetch(fp);
             }
             if (_graph) _outDegree[i] = degree;
+            if (_fair) _enabledActors[i] = enabled;
         }
     }
 
     /// <summary>Second pass: keeps the batch's successors that are in no earlier level and new to this worker.</summary>
-    private void Sieve(Worker w, List<ulong>? edges)
+    private void Sieve(Worker w, List<ulong>? edges, List<byte>? actors)
     {
         w.Transitions += w.BatchCount;
         for (int b = 0; b < w.BatchCount; b++)
         {
             ulong fp = w.BatchFingerprints[b];
             edges?.Add(fp);
+            actors?.Add(w.BatchActors[b]);
             if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
             if (!w.Seen.Add(fp)) continue;
@@ -447,6 +464,13 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         int chunks = (_count + ChunkStates - 1) / ChunkStates;
         while (_chunkEdges.Count < chunks) _chunkEdges.Add(new List<ulong>());
         for (int c = 0; c < chunks; c++) _chunkEdges[c].Clear();
+        if (_fair)
+        {
+            while (_chunkActors.Count < chunks) _chunkActors.Add(new List<byte>());
+            for (int c = 0; c < chunks; c++) _chunkActors[c].Clear();
+            if (_enabledActors.Length < _count) _enabledActors = new ulong[_frontier.Length];
+            Array.Clear(_enabledActors, 0, _count);
+        }
         if (_outDegree.Length < _count) _outDegree = new int[_frontier.Length];
         Array.Clear(_outDegree, 0, _count);
     }
@@ -460,8 +484,10 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (i > 0 && i % ChunkStates == 0) { c++; e = 0; }
             EdgeStart!.Add((uint)Edges!.Count);
             var chunk = _chunkEdges[c];
+            if (_fair) EnabledOf!.Add(_enabledActors[i]);
             for (int d = 0; d < _outDegree[i]; d++)
             {
+                if (_fair) EdgeActor!.Add(_chunkActors[c][e]);
                 long slot = Set!.Find(chunk[e++]);
                 Edges.Add(Set.IdAt(slot));
             }
@@ -478,6 +504,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
         foreach (var f in _fresh) bytes += f.Bytes;
         foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
+        foreach (var c in _chunkActors) bytes += c.Capacity;
         PeakLevelBytes = Math.Max(PeakLevelBytes, bytes);
     }
 
@@ -503,6 +530,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         // The successors of a batch of frontier states, between the two passes.
         public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
         public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
+        public byte[] BatchActors = new byte[4 * SpecLimits.MaxEnabled];
         public int BatchCount;
 
         public void EnsureBatch(int more)
@@ -512,6 +540,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Array.Resize(ref Batch, n);
             Array.Resize(ref BatchFingerprints, n);
             Array.Resize(ref BatchKeys, n);
+            Array.Resize(ref BatchActors, n);
         }
         public long Transitions, CandidateCount, CrashKey;
         public Exception? CrashError;

@@ -53,14 +53,44 @@ public class FairnessTests
         for (int seed = 0; seed < 400; seed++)
         {
             var spec = new LabelledGraph(seed);
-            var o = Judge(spec, threads: 1 + seed % 2);
             bool expected = spec.StuckReachable() || spec.FairSetExists();
-            Assert.True(expected == (o.Verdict == Verdict.Violated), $"seed {seed}: brute force says {(expected ? "violated" : "holds")}, the search {o.Verdict}");
-            if (o.Verdict == Verdict.Holds) { holds++; if (spec.AnyPendingCycle()) unfairOnly++; continue; }
+            foreach (var mode in new[] { Liveness.Search, Liveness.Graph })
+            {
+                var o = Judge(spec, mode, threads: 1 + seed % 2);
+                Assert.True(expected == (o.Verdict == Verdict.Violated), $"seed {seed}, {mode}: brute force says {(expected ? "violated" : "holds")}, the search {o.Verdict}");
+                if (o.Trace is { LoopIndex: int li } t && li < t.Length) Assert.True(spec.LoopIsFair(t, li), $"seed {seed}, {mode}: the lasso's loop is not fair");
+            }
+            if (!expected) { holds++; if (spec.AnyPendingCycle()) unfairOnly++; continue; }
             violated++;
-            if (o.Trace!.LoopIndex is int li && li < o.Trace.Length) Assert.True(spec.LoopIsFair(o.Trace, li), $"seed {seed}: the lasso's loop is not fair");
         }
         Assert.True(violated > 80 && holds > 80 && unfairOnly > 20, $"violated {violated}, holds {holds} ({unfairOnly} with only unfair cycles): not a varied sample");
+    }
+
+    [Theory]
+    [InlineData(Liveness.Search)]
+    [InlineData(Liveness.Graph)]
+    public void Unfair_judges_on_any_cycle_and_finds_the_starving_lasso(Liveness liveness)
+    {
+        var o = Explorer.Run(new SpinAndTimer(fair: FairTo.Both), new ExploreOptions { StopWhenAllViolated = false, Liveness = liveness, Unfair = true }).Outcomes[0];
+        Assert.Equal(Verdict.Violated, o.Verdict);
+        Assert.Null(o.Trace!.FairTo);
+    }
+
+    /// <summary>
+    /// The balloon seed's reaches-target, with the environment outside the protocol off: the only
+    /// cycles that keep the balloon off its target starve the poll timer, which the kernel fires.
+    /// </summary>
+    [Theory]
+    [InlineData(Liveness.Search)]
+    [InlineData(Liveness.Graph)]
+    public void The_balloon_seed_reaches_its_target_under_fairness_and_not_without(Liveness liveness)
+    {
+        var (m, d) = Multikernel.Cli.Registry.Mechanisms.Resolve("balloon/balloon-rfc", "test");
+        var spec = m.Model.Specification(d, m.Model.ParseBounds("high-pfn=no huge-target=no"))!;
+        Verdict Of(bool unfair) => Explorer.Run(spec, new ExploreOptions { Liveness = liveness, Unfair = unfair, StopWhenAllViolated = false })
+            .Outcomes.Single(o => o.Property.Name == "reaches-target").Verdict;
+        Assert.Equal(Verdict.Holds, Of(unfair: false));
+        Assert.Equal(Verdict.Violated, Of(unfair: true));
     }
 
     public enum FairTo { None, SpinOnly, Both }
