@@ -8,7 +8,8 @@ namespace Multikernel.Cli.Commands;
 /// <summary>
 /// prove [--design D]: every Z3 obligation of a design (default: every mechanism's reference),
 /// with proved / refuted (values) / unknown and its time. A proof speaks only of the design it
-/// encodes: a design the encoding does not describe gets "no encoding: not proved", exit 3.
+/// encodes: a design the encoding does not describe gets "no encoding: not proved", exit 3, and
+/// one that runs steps the obligations depend on but the encoding does not describe "proves only", exit 3.
 /// </summary>
 internal static class ProveCommand
 {
@@ -36,9 +37,15 @@ internal static class ProveCommand
                 continue;
             }
             o.WriteLine($"  {title}:");
+            if (ProofScope.Of(obligations) is { } scope) o.WriteLine($"  scope: {scope}");
             var results = obligations.Select(ob => Prover.Prove(ob, timeout)).ToList();
             Print(results, o);
             exit = ExitCodes.Worst(exit, Exit(results));
+            if (ProofScope.Outside(obligations) is { } outside && Exit(results) != ExitCode.Violated)
+            {
+                o.WriteLine($"  proves only the scope above, not the design: {outside} (exit 3)");
+                exit = ExitCodes.Worst(exit, ExitCode.NoVerdict);
+            }
         }
         return (int)exit;
     }

@@ -52,11 +52,34 @@ public static class RingProofs
     /// The obligations of a design, when it declares that it runs the encoded ring operations
     /// (<see cref="RingDesign.EncodedRing"/>); null for any other design: not proved.
     /// </summary>
-    public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) =>
-        design is RingDesign { EncodedRing: { } defects } ? For(defects) : null;
+    public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design)
+    {
+        if (design is not RingDesign { EncodedRing: { } defects }) return null;
+        var outside = defects & Unencoded;
+        var obligations = For(defects);
+        if (outside == RingDesign.Defect.None) return obligations;
+        string why = $"the design's {outside} ({Describe(outside)}) is outside the encoding: the ring's index arithmetic says nothing of it";
+        return obligations.Select(o => o with { Outside = why }).ToArray();
+    }
+
+    /// <summary>What the encoding covers: the index arithmetic of the ring, not the order of the steps, nor unregister or the area's lifetime.</summary>
+    public const string Scope = "ring index arithmetic: the claim, publish and drain of head/tail and the slot states, for every 32-bit head and tail and every ring size up to MK_IPI_RING (not the order of fill and publish, unregister, or the area's lifetime)";
+
+    /// <summary>The reference's safeguards that the encoding does not describe: a design without them is not proved by the ring obligations.</summary>
+    private const RingDesign.Defect Unencoded = RingDesign.Defect.EarlyPublish | RingDesign.Defect.NoSync | RingDesign.Defect.NoRcu;
+
+    private static string Describe(RingDesign.Defect d) => string.Join(", ", new[]
+    {
+        (RingDesign.Defect.EarlyPublish, "the slot is published before it is filled"),
+        (RingDesign.Defect.NoSync, "unregister does not wait with irq_work_sync"),
+        (RingDesign.Defect.NoRcu, "destroy frees the area without synchronize_rcu"),
+    }.Where(x => (d & x.Item1) != 0).Select(x => x.Item2));
 
     /// <summary>The obligations for the reference design, or for the reference with defects (which should fail some).</summary>
     public static IReadOnlyList<Obligation> For(RingDesign.Defect m = RingDesign.Defect.None) =>
+        Obligations(m).Select(o => o with { Scope = Scope }).ToArray();
+
+    private static IReadOnlyList<Obligation> Obligations(RingDesign.Defect m) =>
     [
         new("ring.init", "the empty ring (head = tail = 0) satisfies head - tail <= ring", RingSource,
             z => State(z, m, (r, h, t) => r.Invariant(z.Num(0, Width), z.Num(0, Width)))),

@@ -13,7 +13,30 @@ public sealed record Goal(BoolTerm Claim, IReadOnlyList<(string Name, BitVec Ter
 }
 
 /// <summary>An invariant stated over all states: its name, the invariant in words, the seed line it protects.</summary>
-public sealed record Obligation(string Name, string Statement, string Source, Func<Z3Context, Goal> Build);
+public sealed record Obligation(string Name, string Statement, string Source, Func<Z3Context, Goal> Build)
+{
+    /// <summary>What the encoding this obligation belongs to covers, in words ("ring index arithmetic: claim, publish and drain of head/tail").</summary>
+    public string Scope { get; init; } = "";
+
+    /// <summary>
+    /// Set when the design runs steps the obligation depends on that the encoding does not describe
+    /// (a publish moved before the fill): the obligation still holds of the encoded steps, but the design
+    /// is not proved, only "proves only" the scope.
+    /// </summary>
+    public string? Outside { get; init; }
+}
+
+/// <summary>What a set of proof results says of a design: proved only when nothing it depends on is outside the encoding.</summary>
+public static class ProofScope
+{
+    /// <summary>The scope of a set of obligations (one line), or null when they do not state it.</summary>
+    public static string? Of(IReadOnlyList<Obligation> obligations) =>
+        obligations.Select(o => o.Scope).Where(s => s.Length > 0).Distinct().ToArray() is { Length: > 0 } scopes ? string.Join("; ", scopes) : null;
+
+    /// <summary>Why the design is not proved although its obligations may be: the steps outside the encoding; null when there are none.</summary>
+    public static string? Outside(IReadOnlyList<Obligation> obligations) =>
+        obligations.Select(o => o.Outside).OfType<string>().Distinct().ToArray() is { Length: > 0 } outside ? string.Join("; ", outside) : null;
+}
 
 /// <summary>
 /// A mechanism's proofs: the obligations of a design, encoded for Z3, or null when the encoding
