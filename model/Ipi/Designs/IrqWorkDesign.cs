@@ -15,27 +15,35 @@ public abstract class IrqWorkDesign : IpiDesign
 
     public override ulong StoredType(ulong type) => (uint)type; // struct mk_ipi_data: unsigned int type
 
-    /// <summary>multikernel_interrupt_handler(): one step, as it runs under raw_spin_lock(&amp;mk_handlers_lock).</summary>
-    public override void Interrupt(ref IpiState s, IpiKernel k)
+    public override void Interrupt(ref IpiState s, IpiKernel k) => Interrupt(ref s, k, 0);
+
+    /// <summary>
+    /// multikernel_interrupt_handler() on receiving CPU <paramref name="cpu"/>: one step, as it runs
+    /// under raw_spin_lock(&amp;mk_handlers_lock). It reads cpu_data[cpu], the slot of the CPU it runs on.
+    /// </summary>
+    public override void Interrupt(ref IpiState s, IpiKernel k, int cpu)
     {
-        s.IpiPending = 0;
-        var data = k.Slot(ref s, 0);
-        if (!Valid(data)) { k.Drop(ref s, 0); return; }
+        s.IpiPending &= (byte)~(1 << cpu);
+        int slot = cpu;
+        var data = k.Slot(ref s, slot);
+        if (!Valid(data)) { k.Drop(ref s, slot); return; }
         bool ownQueued = false;
-        int own = data.Live != 0 ? k.Bounds.Intended(data.Live) : -1;
         // mk_handlers is a LIFO list: the handler registered last comes first.
         for (int h = k.Bounds.Handlers - 1; h >= 0; h--)
         {
             if ((s.Handlers[h].Flags & MkIpiHandler.Linked) == 0 || !Matches(h, data)) continue;
-            k.QueueWork(ref s, h, 0);
-            ownQueued |= h == own;
+            k.QueueWork(ref s, h, slot, cpu);
+            ownQueued |= data.Live != 0 && k.Owed(h, data.Live);
         }
-        if (!ownQueued) k.Taken(ref s, 0);
+        if (!ownQueued) k.Taken(ref s, slot);
     }
 
     public override int WorkItems(IpiBounds b) => b.Handlers;
     public override bool WorkEnabled(in IpiState s, int work) => (s.Handlers[work].Flags & MkIpiHandler.WorkPending) != 0;
     public override string WorkLine(in IpiState s, int work) => $"handler_work(): handler{work}->callback(handler{work}->saved_data, ctx)";
+
+    /// <summary>The receiving CPU whose irq_work list holds work item <paramref name="work"/> (for traces).</summary>
+    public override int WorkCpu(in IpiState s, int work) => s.Handlers[work].WorkCpu;
 
     /// <summary>handler_work(): the callback reads the slot saved_data points to, as it is now.</summary>
     public override void RunWork(ref IpiState s, int work, IpiKernel k)
@@ -50,7 +58,7 @@ public abstract class IrqWorkDesign : IpiDesign
 
     public override void RenderHandler(in MkIpiHandler h, List<(string, Checking.TraceValue)> fields)
     {
-        fields.Add(("work_pending", Checking.TraceValue.Of((h.Flags & MkIpiHandler.WorkPending) != 0)));
+        fields.Add(("work_pending", Checking.TraceValue.Of((h.Flags & MkIpiHandler.WorkPending) == 0 ? "no" : $"on CPU{h.WorkCpu}")));
         fields.Add(("saved_data", Checking.TraceValue.Of(h.SavedData == 0 ? "NULL" : $"slot{h.SavedData - 1}")));
     }
 
