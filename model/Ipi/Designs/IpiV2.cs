@@ -11,7 +11,7 @@ namespace Multikernel.Model.Ipi.Designs;
 public sealed class IpiV2 : IrqWorkDesign
 {
     public override string Name => "ipi-v2";
-    public override string Summary => "RFC v2 (seed 000): per-instance area, memset + fill, handlers filtered by unsigned int type";
+    public override string Summary => "RFC v2 (seed 000): per-instance area, memset + fill, handlers filtered by unsigned int type; one receiving CPU per instance (cpumask_first), so receivers= does not widen it";
 
     public override IReadOnlyList<string> SendSteps =>
     [

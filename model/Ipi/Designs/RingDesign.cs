@@ -3,7 +3,7 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Model.Ipi.Designs;
 
 /// <summary>
-/// The project's reference design, as mainline's later revisions shaped it: a ring
+/// The project's reference design, as later multikernel revisions (outside mainline) shaped it: a ring
 /// of slots per target CPU with a cmpxchg-claimed head, fill, a release-store that
 /// publishes, -ENOSPC when full; the receiver's irq_work drains the ring into a
 /// private copy, frees the slot and advances tail, then calls the handlers whose
@@ -57,7 +57,7 @@ public class RingDesign : IpiDesign
 
     public override string Name => _name;
     public override string Summary => Defects == Defect.None
-        ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync"
+        ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync (one ring explored: rings of different CPUs share only the handler list)"
         : $"reference with a deliberate defect: {Defects}";
 
     /// <summary>The safeguards this design removes (none for the reference).</summary>
