@@ -35,6 +35,12 @@ public sealed record IpiBounds : IBounds
     public int Receivers { get; init; } = 2;
     public bool Unregister { get; init; } = true;
     public bool Destroy { get; init; } = true;
+    /// <summary>
+    /// A peer kernel that writes the shared region out of protocol: once, while a send is in
+    /// flight, it sets slot0's data_size above MK_MAX_DATA_SIZE. Off by default: a conforming
+    /// peer never does this (the seeds' findings that need it name this bound).
+    /// </summary>
+    public bool HostilePeer { get; init; }
 
     public static IpiBounds Default { get; } = new();
 
@@ -77,6 +83,7 @@ public sealed record IpiBounds : IBounds
         new("receivers", $"receiving CPUs of the target, 1..{MaxReceivers} (RFC v1 addresses CPUs; designs with one receiving CPU per target use 1)"),
         new("unregister", "an unregister of handler0 races with the sends", "--no-unregister", "no"),
         new("destroy", "a destroy of the target instance races with the sends", "--no-destroy", "no"),
+        new("hostile-peer", "a peer kernel writes slot0's data_size out of protocol (off by default)", "--hostile-peer", "yes"),
     ];
 
     /// <summary>Reads what <see cref="ToString"/> writes; keys left out keep their defaults. Throws <see cref="BoundsException"/>.</summary>
@@ -94,6 +101,7 @@ public sealed record IpiBounds : IBounds
                 "receivers" => b with { Receivers = BoundsText.Int(key, value, 1, MaxReceivers) },
                 "unregister" => b with { Unregister = BoundsText.YesNo(key, value) },
                 "destroy" => b with { Destroy = BoundsText.YesNo(key, value) },
+                "hostile-peer" => b with { HostilePeer = BoundsText.YesNo(key, value) },
                 _ => throw BoundsText.Unknown(key, Options),
             };
         }
@@ -102,5 +110,5 @@ public sealed record IpiBounds : IBounds
     }
 
     public override string ToString() =>
-        $"senders={Senders} messages={Messages} ring={Ring} handlers={Handlers} receivers={Receivers} unregister={(Unregister ? "yes" : "no")} destroy={(Destroy ? "yes" : "no")}";
+        $"senders={Senders} messages={Messages} ring={Ring} handlers={Handlers} receivers={Receivers} unregister={(Unregister ? "yes" : "no")} destroy={(Destroy ? "yes" : "no")}{(HostilePeer ? " hostile-peer=yes" : "")}";
 }

@@ -100,6 +100,21 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         d = default;
     }
 
+    /// <summary>
+    /// The hostile peer (bound hostile-peer, off by default): it writes data_size = MK_MAX_DATA_SIZE + 1
+    /// into <paramref name="slot"/>. The message it destroys is nobody's loss to blame on the design:
+    /// it is spoiled (no delivery owed, no intact check on it).
+    /// </summary>
+    public void PeerWrite(ref IpiState s, int slot)
+    {
+        ref var d = ref Slot(ref s, slot);
+        if (d.Live != 0) s.Spoiled |= (ushort)(1 << (d.Live - 1));
+        d.Live = 0;
+        d.DataSize = IpiConstants.MkMaxDataSize + 1;
+        d.Forged = 1;
+        s.PeerDone = 1;
+    }
+
     /// <summary>target->data_size = data_size; target->sender_cpu = cpu; target->type = type (as the design stores it).</summary>
     public void WriteHeader(ref IpiState s, int cpu, int slot)
     {
@@ -107,6 +122,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         BeforeWrite(ref s, cpu, ref d);
         var m = MessageOf(s, cpu);
         d.DataSize = (ushort)m.Size;
+        d.Forged = 0;
         d.SenderCpu = (byte)(cpu + 1);
         d.Type = design.StoredType(m.Type);
     }
@@ -123,7 +139,10 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     public void Complete(ref IpiState s, int cpu, int slot)
     {
         ref var d = ref Slot(ref s, slot);
-        if (!Unsafe.AreSame(ref d, ref _outside)) d.Live = (byte)MessageId(s, cpu);
+        if (Unsafe.AreSame(ref d, ref _outside)) return;
+        // The peer rewrote data_size mid-send: the message is spoiled, not complete.
+        if (d.Forged != 0) s.Spoiled |= (ushort)(1 << (MessageId(s, cpu) - 1));
+        else d.Live = (byte)MessageId(s, cpu);
     }
 
     /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the (first) receiver's pending bit.</summary>
@@ -160,7 +179,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         ref var d = ref Slot(ref s, slot);
         s.Copy = d;
         s.Copy.Live = 0;
-        if (Identify(s.Copy) == 0)
+        if (d.Forged == 0 && Identify(s.Copy) == 0)
             Break(ref s, IpiInvariant.Intact, $"the receiver copies slot{slot}, which holds no whole message (sender_cpu {ShownCpu(d.SenderCpu)}, type 0x{d.Type:x}, data_size {d.DataSize}, buffer {(d.Payload == 0 ? "zeroes" : $"m{d.Payload}'s bytes")})");
         d.Live = 0;
     }
@@ -203,6 +222,13 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     {
         if ((s.Handlers[h].Flags & MkIpiHandler.Unregistered) != 0)
             Break(ref s, IpiInvariant.UnregisterFinal, $"handler{h}'s callback runs after multikernel_unregister_handler(handler{h}) returned");
+        if (view.Forged != 0)
+        {
+            // Written by the hostile peer: no message of ours to judge, but its size must have been checked.
+            if (view.DataSize > IpiConstants.MkMaxDataSize)
+                Break(ref s, IpiInvariant.SizeChecked, $"handler{h}'s callback is handed data_size {view.DataSize} (buffer[] holds {IpiConstants.MkMaxDataSize}), written by the hostile peer");
+            return;
+        }
         int id = Identify(view);
         if (id == 0 || (dispatched >= 0 && id != dispatched))
         {

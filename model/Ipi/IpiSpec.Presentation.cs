@@ -18,6 +18,7 @@ public sealed partial class IpiSpec
         IpiActor.Work => $"CPU{Design.WorkCpu(s, a.Index)} irq_work: {Design.WorkLine(s, a.Index)}",
         IpiActor.Unregister => $"CPU{Receivers + Bounds.Senders} multikernel_unregister_handler(handler0): {Line(Design.UnregisterSteps, s.UnregisterPc)}",
         IpiActor.Destroy => $"CPU{Receivers + Bounds.Senders + 1} destroy instance: {Line(Design.DestroySteps, s.DestroyPc)}",
+        IpiActor.Peer => $"hostile peer (--hostile-peer, out of protocol): slot0->data_size = {IpiConstants.MkMaxDataSize + 1}",
         _ => $"{_k.SenderName(a.Index)} send {Msg(_k.MessageId(s, a.Index))}{(Receivers > 1 ? $" to CPU{_k.Target(s, a.Index)}" : "")}: {Line(Design.SendSteps, s.Senders[a.Index].Pc)}",
     };
 
@@ -59,6 +60,11 @@ public sealed partial class IpiSpec
                 : s.UnregisterPc >= Design.UnregisterSteps.Count ? "returned" : $"at step {s.UnregisterPc + 1}")));
         if (Bounds.Destroy && Design.HasInstances)
             into.Add(new("area", TraceValue.Of(s.Area switch { 0 => "live", 1 => "unpublished", _ => "freed" })));
+        if (Bounds.HostilePeer)
+        {
+            into.Add(new("hostile_peer", TraceValue.Of(s.PeerDone != 0 ? "has written slot0" : "not yet")));
+            into.Add(new("spoiled_by_peer", TraceValue.Of(IpiPresentation.Ids(s.Spoiled))));
+        }
         into.Add(new("accepted", TraceValue.Of(IpiPresentation.Ids(s.Accepted))));
         into.Add(new("rejected", TraceValue.Of(IpiPresentation.Ids(s.Rejected))));
         var delivered = new List<string>();
@@ -97,7 +103,7 @@ public static class IpiPresentation
         fields.Add(("type", TraceValue.Of(d.Type)));
         fields.Add(("data_size", TraceValue.Of(d.DataSize)));
         fields.Add(("buffer", TraceValue.Of(d.Payload == 0 ? "zeroes" : $"m{d.Payload}'s bytes")));
-        fields.Add(("holds", TraceValue.Of(k.Identify(d) is int id && id != 0 ? $"m{id}" : "no whole message")));
+        fields.Add(("holds", TraceValue.Of(d.Forged != 0 ? "data_size forged by the peer" : k.Identify(d) is int id && id != 0 ? $"m{id}" : "no whole message")));
         return TraceValue.Record(fields.ToArray());
     }
 

@@ -15,6 +15,8 @@ public enum IpiActor : byte
     Unregister,
     /// <summary>A CPU destroying the target instance.</summary>
     Destroy,
+    /// <summary>The hostile peer kernel writing shared memory out of protocol (bound hostile-peer).</summary>
+    Peer,
 }
 
 /// <summary>One step of one actor.</summary>
@@ -70,6 +72,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     private bool Applies(IpiInvariant i) => i switch
     {
         IpiInvariant.HandlerType => Design.HandlerTypes,
+        IpiInvariant.SizeChecked => Bounds.HostilePeer,
         IpiInvariant.UnregisterReturns => Bounds.Unregister,
         IpiInvariant.DestroyInFlight => Bounds.Destroy && Design.HasInstances,
         _ => true,
@@ -113,6 +116,8 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         bool sending = Sending(s);
         if (Bounds.Unregister && (sending || s.UnregisterPc > 0) && Design.UnregisterEnabled(s)) into[n++] = new(IpiActor.Unregister);
         if (Bounds.Destroy && Design.HasInstances && (sending || s.DestroyPc > 0) && Design.DestroyEnabled(s)) into[n++] = new(IpiActor.Destroy);
+        // The hostile peer writes once, into the live region, while a send is in flight.
+        if (Bounds.HostilePeer && s.PeerDone == 0 && sending && ReceiverAlive(s)) into[n++] = new(IpiActor.Peer);
         return n;
     }
 
@@ -132,6 +137,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             case IpiActor.Work: Design.RunWork(ref t, a.Index, _k); break;
             case IpiActor.Unregister: Design.Unregister(ref t, _k); break;
             case IpiActor.Destroy: Design.Destroy(ref t, _k); break;
+            case IpiActor.Peer: _k.PeerWrite(ref t, 0); break;
         }
         return t;
     }
@@ -153,7 +159,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         if (!ReceiverAlive(s)) return (0, -1);
         for (int id = 1; id <= Bounds.MessageCount; id++)
         {
-            if ((s.Accepted & (1 << (id - 1))) == 0) continue;
+            if ((s.Accepted & ~s.Spoiled & (1 << (id - 1))) == 0) continue;
             for (int h = 0; h < Bounds.Handlers; h++)
                 if (_k.Owed(h, id) && s.DeliveredCount(h, id) == 0 && (s.Handlers[h].Flags & MkIpiHandler.Linked) != 0) return (id, h);
         }

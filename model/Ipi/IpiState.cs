@@ -18,6 +18,8 @@ public struct MkIpiData
     public byte Payload;
     /// <summary>Ghost: the message whose complete copy is here and not yet taken by the receiver.</summary>
     public byte Live;
+    /// <summary>Ghost: data_size was last written by a hostile peer, not by a sender.</summary>
+    public byte Forged;
 }
 
 /// <summary>A sending CPU inside multikernel_send_ipi_data.</summary>
@@ -104,6 +106,10 @@ public struct IpiState
     public ulong Delivered;
     /// <summary>Bit i: event-invariant i was broken on the way here.</summary>
     public ushort Broken;
+    /// <summary>The hostile peer has written (it writes once).</summary>
+    public byte PeerDone;
+    /// <summary>Ghost, bit id-1: the message was destroyed by the hostile peer's write; nothing owes its delivery.</summary>
+    public ushort Spoiled;
 
 
     public const int MaxIds = IpiBounds.MaxSenders * IpiBounds.MaxMessages;

@@ -124,18 +124,42 @@ public class SeedAuditTests
         protected override bool Matches(int h, in MkIpiData data) => h == 0;
     }
 
-    [Fact]
-    public void Every_violation_of_a_seed_is_a_declared_finding_and_every_finding_is_violated()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_violation_of_a_seed_is_a_declared_finding_and_every_finding_is_violated(bool hostilePeer)
     {
-        foreach (var (r, design) in new[] { (V1.Value, "ipi-v1"), (V2.Value, "ipi-v2") })
+        var bounds = IpiBounds.Default with { HostilePeer = hostilePeer };
+        foreach (var design in new[] { "ipi-v1", "ipi-v2" })
         {
+            var r = hostilePeer ? Audit(design, bounds) : design == "ipi-v1" ? V1.Value : V2.Value;
             var d = IpiDesigns.Find(design)!;
-            string bounds = IpiBounds.Default.ToString();
             var violated = r.Outcomes.Where(o => o.Verdict == Verdict.Violated).Select(o => o.Property.Name).Order().ToArray();
-            var declared = d.Findings.Where(f => f.Applies(bounds)).Select(f => f.Property).Order().ToArray();
+            var declared = d.Findings.Where(f => f.Applies(bounds.ToString())).Select(f => f.Property).Distinct().Order().ToArray();
             Assert.Equal(declared, violated);
             Assert.All(d.Findings, f => Assert.StartsWith(design == "ipi-v1" ? "001 " : "000 ", f.Function));
         }
+    }
+
+    [Fact]
+    public void The_hostile_peer_is_off_by_default_named_in_the_trace_and_the_reference_checks_the_size()
+    {
+        Assert.False(IpiBounds.Default.HostilePeer);
+        Assert.DoesNotContain(V2.Value.Outcomes, o => o.Property.Name == IpiInvariants.Name(IpiInvariant.SizeChecked));
+        var peer = IpiBounds.Default with { HostilePeer = true };
+        Assert.Equal(peer, IpiBounds.Parse(peer.ToString()));
+        var t = Violation(Audit("ipi-v2", peer), IpiInvariant.SizeChecked);
+        // v2 checks data_size in the interrupt; the peer rewrites it before the irq_work's callback reads it.
+        int check = t.States.ToList().FindIndex(s => s.Step?.Contains("interrupt") == true);
+        int write = t.States.ToList().FindIndex(s => s.Step?.StartsWith("hostile peer", StringComparison.Ordinal) == true);
+        Assert.True(check >= 0 && write > check, "the peer writes after the interrupt's check");
+        Assert.Contains("callback", t.States[^1].Step);
+        var f = IpiDesigns.Find("ipi-v2")!.Findings.Single(x => x.Property == "size-checked");
+        Assert.Equal("hostile-peer", f.NeedsText);
+        Assert.False(f.Applies(IpiBounds.Default.ToString()));
+        var reference = Explorer.Run(new IpiSpec(IpiDesigns.Reference, peer), new ExploreOptions());
+        Assert.All(reference.Outcomes, o => Assert.NotEqual(Verdict.Violated, o.Verdict));
+        Assert.Equal(Verdict.Holds, VerdictOf(reference, IpiInvariant.SizeChecked));
     }
 
     [Fact]

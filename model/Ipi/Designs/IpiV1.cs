@@ -69,5 +69,8 @@ public sealed class IpiV1 : IrqWorkDesign
         new(IpiInvariants.Name(IpiInvariant.NoDuplicate), "001 multikernel_interrupt_handler()",
             "data = &mk_shared_mem->cpu_data[current_cpu]; … handler->saved_data = data; (the slot is never marked consumed)", Consequence.LostData,
             "Every IPI dispatches whatever the slot holds: when a send overwrites a slot whose IPI is still pending, that IPI and the new send's own IPI both dispatch the newer message, and each handler runs twice for it (the older message is lost)."),
+        new(IpiInvariants.Name(IpiInvariant.SizeChecked), "001 multikernel_interrupt_handler()",
+            "data = &mk_shared_mem->cpu_data[current_cpu]; … handler->saved_data = data; (data_size is never checked)", Consequence.SpecOnly,
+            "Whatever data_size a peer writes reaches every callback. The series' own consumer, mk_receive_pfn(), checks data_size == sizeof(unsigned long) and is safe; a callback that trusts data_size reads past the slot.", IpiPreconditions.HostilePeer),
     ];
 }

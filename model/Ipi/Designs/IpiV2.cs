@@ -67,13 +67,6 @@ public sealed class IpiV2 : IrqWorkDesign
     private const string Send = "000 multikernel_send_ipi_data()";
     private const string Overwrite = "memset(target, 0, sizeof(*target)); target->data_size = data_size; … memcpy(target->buffer, data, data_size); (nothing checks that the receiver has read the slot)";
 
-    /// <summary>mk_instance_ipi_destroy() is static in the seed and nothing in the posted series calls it.</summary>
-    public static readonly Precondition NoDestroyCaller = new("no-caller-yet",
-        "mk_instance_ipi_destroy() is static and nothing in the posted series calls it: a later patch that destroys an instance while a CPU is inside multikernel_send_ipi_data() for it reaches this", Bound: "destroy");
-    /// <summary>The only caller in the series passes a 32-bit type.</summary>
-    public static readonly Precondition WideType = new("type-above-32-bits",
-        "a caller passes multikernel_send_ipi_data() a type of 2^32 or more, which its unsigned long parameter accepts; the series' own caller, mk_send_pfn(), passes MK_PFN_IPI_TYPE 0x80000001");
-
     public override IReadOnlyList<Finding> Findings { get; } =
     [
         new(IpiInvariants.Name(IpiInvariant.NoOverwrite), Send, Overwrite, Consequence.LostData,
@@ -85,7 +78,7 @@ public sealed class IpiV2 : IrqWorkDesign
             "multikernel_send_ipi_data() accepts data_size 0 (it copies only if data_size > 0) and returns 0, but the receiver returns before the handler walk for data_size 0: a zero-length message (a doorbell) never runs its handler."),
         new(IpiInvariants.Name(IpiInvariant.HandlerType), "000 multikernel_send_ipi_data()",
             "int multikernel_send_ipi_data(…, unsigned long type) … target->type = type; (struct mk_ipi_data: unsigned int type)", Consequence.LostData,
-            "The 64-bit type is truncated to 32 bits in the slot, and the receiver compares handler->ipi_type == data->type: a message of type 2^32 + t runs the handler registered for t.", WideType),
+            "The 64-bit type is truncated to 32 bits in the slot, and the receiver compares handler->ipi_type == data->type: a message of type 2^32 + t runs the handler registered for t.", IpiPreconditions.WideType),
         new(IpiInvariants.Name(IpiInvariant.Intact), "000 handler_work()",
             "handler->callback(handler->saved_data, handler->context); (saved_data points into shared memory)", Consequence.LostData,
             "The callback runs later, in irq_work, on the slot itself; a send to the instance in between memsets and refills it, so the callback reads zeroes, a torn header or a newer message as if it were the one dispatched."),
@@ -95,6 +88,9 @@ public sealed class IpiV2 : IrqWorkDesign
         new(IpiInvariants.Name(IpiInvariant.NoUseAfterFree), Send,
             "ipi_data = mk_instance_ipi_get(instance_id); … target = &ipi_data->shared_mem->cpu_data[cpu]; memset(target, …) (no reference held) vs mk_instance_ipi_destroy(): multikernel_free_ipi_buffer(…); kfree(ipi_data)",
             Consequence.Corruption,
-            "The sender keeps ipi_data and shared_mem after dropping mk_ipi_map_lock; a destroy in between memunmaps and frees the buffer back to the instance pool and kfrees ipi_data, and the sender then reads freed ipi_data and writes into freed memory.", NoDestroyCaller),
+            "The sender keeps ipi_data and shared_mem after dropping mk_ipi_map_lock; a destroy in between memunmaps and frees the buffer back to the instance pool and kfrees ipi_data, and the sender then reads freed ipi_data and writes into freed memory.", IpiPreconditions.NoDestroyCaller),
+        new(IpiInvariants.Name(IpiInvariant.SizeChecked), "000 handler_work()",
+            "handler->callback(handler->saved_data, handler->context); (the data_size check, if (data->data_size == 0 || data->data_size > MK_MAX_DATA_SIZE), ran earlier, in the interrupt, on shared memory)", Consequence.SpecOnly,
+            "A peer that rewrites data_size between the interrupt's check and the irq_work hands the callback a size beyond buffer[]. The series' own consumer, mk_receive_pfn(), checks data_size == sizeof(unsigned long) again and is safe; a callback that trusts data_size reads past the slot.", IpiPreconditions.HostilePeer),
     ];
 }
