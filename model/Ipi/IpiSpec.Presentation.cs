@@ -82,7 +82,7 @@ public sealed partial class IpiSpec
         {
             var (id, h) = OwedMessage(after);
             if (id == 0) return null;
-            string type = Design.HandlerTypes ? $" (ipi_type {IpiBounds.HandlerType(h)})" : " (v1: every handler gets every message)";
+            string type = Design.HandlerTypes ? $" (ipi_type {IpiBounds.HandlerType(h)})" : " (handlers have no type: every registered handler is owed every message)";
             return $"m{id} was accepted (send returned 0) and never delivered to handler{h}{type}, which is still registered";
         }
         if (last is not { } a || p.Kind != PropertyKind.Always) return null;
