@@ -88,7 +88,7 @@ public sealed class IpiV2 : IrqWorkDesign
         new(IpiInvariants.Name(IpiInvariant.NoUseAfterFree), Send,
             "ipi_data = mk_instance_ipi_get(instance_id); … target = &ipi_data->shared_mem->cpu_data[cpu]; memset(target, …) (no reference held) vs mk_instance_ipi_destroy(): multikernel_free_ipi_buffer(…); kfree(ipi_data)",
             Consequence.Corruption,
-            "The sender keeps ipi_data and shared_mem after dropping mk_ipi_map_lock; a destroy in between memunmaps and frees the buffer back to the instance pool and kfrees ipi_data, and the sender then reads freed ipi_data and writes into freed memory.", IpiPreconditions.NoDestroyCaller),
+            "The sender keeps ipi_data after dropping mk_ipi_map_lock; a destroy in between memunmaps the buffer, frees it back to the instance pool and kfrees ipi_data. The sender may re-read ipi_data->shared_mem from the freed ipi_data, and its memset and copy land in memory the pool may have handed out again (or fault, where memremap() had created a mapping).", IpiPreconditions.NoDestroyCaller),
         new(IpiInvariants.Name(IpiInvariant.SizeChecked), "000 handler_work()",
             "handler->callback(handler->saved_data, handler->context); (the data_size check, if (data->data_size == 0 || data->data_size > MK_MAX_DATA_SIZE), ran earlier, in the interrupt, on shared memory)", Consequence.SpecOnly,
             "A peer that rewrites data_size between the interrupt's check and the irq_work hands the callback a size beyond buffer[]. The series' own consumer, mk_receive_pfn(), checks data_size == sizeof(unsigned long) again and is safe; a callback that trusts data_size reads past the slot.", IpiPreconditions.HostilePeer),
