@@ -26,8 +26,11 @@ public readonly record struct IpiAction(IpiActor Actor, byte Index = 0);
 /// The multikernel IPI mechanism as a state machine over a design and bounds.
 /// Actors: sender CPUs 1..n in multikernel_send_ipi_data(), the receiving CPU 0
 /// (interrupt handler and irq_work), a CPU calling multikernel_unregister_handler()
-/// on handler 0, and a CPU destroying the target instance. Presentation (how a step
-/// and a state read in a trace) is in IpiSpec.Presentation.cs.
+/// on handler 0, and a CPU destroying the target instance (and, with the bound
+/// hostile-peer, a peer kernel writing the region out of protocol). The model is
+/// sequentially consistent: a step is one shared-memory access, seen by every CPU at
+/// once, so missing barriers and reordered stores are out of its sight (README; issue 21).
+/// Presentation (how a step and a state read in a trace) is in IpiSpec.Presentation.cs.
 /// </summary>
 public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
 {
