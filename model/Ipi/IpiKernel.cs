@@ -207,7 +207,15 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
             if (hd.Dispatched != 0 && was != slot && was >= 0 && Identify(Slot(ref s, was)) == hd.Dispatched)
                 Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work is still pending on CPU{hd.WorkCpu} for m{hd.Dispatched} in slot{was}; CPU{cpu} sets saved_data = slot{slot} and irq_work_queue() returns false: the one callback reads slot{slot}, and m{hd.Dispatched} never reaches handler{h}");
         }
-        else hd.WorkCpu = (byte)cpu;
+        else
+        {
+            // Not pending, so irq_work_queue() succeeds; but if a run has cleared PENDING and its
+            // handler_work() has not yet loaded saved_data, that callback now reads the new slot too.
+            int was = hd.SavedData - 1;
+            if ((hd.Flags & MkIpiHandler.Running) != 0 && hd.RunDispatched != 0 && was != slot && was >= 0 && Identify(Slot(ref s, was)) == hd.RunDispatched)
+                Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work on CPU{hd.RunCpu} has cleared PENDING but not yet read saved_data (m{hd.RunDispatched} in slot{was}); CPU{cpu} sets saved_data = slot{slot} and queues it again: both callbacks read slot{slot}, and m{hd.RunDispatched} never reaches handler{h}");
+            hd.WorkCpu = (byte)cpu;
+        }
         hd.SavedData = (byte)(slot + 1);
         hd.Dispatched = (byte)dispatched;
         hd.Flags |= MkIpiHandler.WorkPending;

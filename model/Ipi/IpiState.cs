@@ -49,7 +49,8 @@ public struct SenderCpu
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public struct MkIpiHandler
 {
-    public const byte Linked = 1, WorkPending = 2, Unregistered = 4;
+    /// <summary>Running: irq_work_run() has cleared PENDING (the work is BUSY) and handler_work() has not yet loaded saved_data.</summary>
+    public const byte Linked = 1, WorkPending = 2, Unregistered = 4, Running = 8;
     public byte Flags;
     /// <summary>saved_data: slot index + 1, or 0.</summary>
     public byte SavedData;
@@ -57,6 +58,8 @@ public struct MkIpiHandler
     public byte Dispatched;
     /// <summary>The receiving CPU whose irq_work list holds the pending work (irq_work_queue() queues on the local CPU).</summary>
     public byte WorkCpu;
+    /// <summary>While <see cref="Running"/>: the CPU running it, and (ghost) the message it was dispatched for.</summary>
+    public byte RunCpu, RunDispatched;
 }
 
 [InlineArray(IpiBounds.MaxSlots)] public struct SlotArray { private MkIpiData _e; }

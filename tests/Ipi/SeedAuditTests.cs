@@ -1,5 +1,6 @@
 using Multikernel.Model.Ipi;
 using Multikernel.Properties.Explorer;
+using Multikernel.Model.Checking;
 using Xunit;
 
 namespace Multikernel.Tests.Ipi;
@@ -30,13 +31,13 @@ public class SeedAuditTests
     [Theory]
     [InlineData("ipi-v1", IpiInvariant.NoOverwrite, 3)]
     [InlineData("ipi-v2", IpiInvariant.NoOverwrite, 6)]
-    [InlineData("ipi-v1", IpiInvariant.Delivered, 16)]
-    [InlineData("ipi-v2", IpiInvariant.Delivered, 22)]
+    [InlineData("ipi-v1", IpiInvariant.Delivered, 18)]
+    [InlineData("ipi-v2", IpiInvariant.Delivered, 23)]
     [InlineData("ipi-v1", IpiInvariant.NoCoalescedWork, 8)]
     [InlineData("ipi-v2", IpiInvariant.NoSilentDrop, 6)]
-    [InlineData("ipi-v2", IpiInvariant.HandlerType, 7)]
-    [InlineData("ipi-v1", IpiInvariant.Intact, 6)]
-    [InlineData("ipi-v2", IpiInvariant.Intact, 9)]
+    [InlineData("ipi-v2", IpiInvariant.HandlerType, 8)]
+    [InlineData("ipi-v1", IpiInvariant.Intact, 7)]
+    [InlineData("ipi-v2", IpiInvariant.Intact, 10)]
     [InlineData("ipi-v2", IpiInvariant.NoUseAfterFree, 4)]
     public void Seed_defect_is_found_with_its_shortest_trace(string design, IpiInvariant invariant, int length)
     {
@@ -69,6 +70,39 @@ public class SeedAuditTests
         Assert.Single(t.States, s => s.Step?.StartsWith("CPU1 interrupt", StringComparison.Ordinal) == true);
         Assert.DoesNotContain(t.States, s => s.Step?.Contains("irq_work:") == true);
         Assert.Contains("irq_work_queue() returns false", t.Why);
+    }
+
+    /// <summary>v1 at default bounds with handler0's work between irq_work_run()'s two steps on CPU0: m1 whole in slot0, m2 whole in slot1, CPU1's IPI pending.</summary>
+    private static (IpiSpec Spec, IpiState State) RunningOnCpu0()
+    {
+        var spec = new IpiSpec(IpiDesigns.Find("ipi-v1")!);
+        var init = new List<IpiState>();
+        spec.Initial(init);
+        var s = init[0];
+        s.Slots[0] = new MkIpiData { SenderCpu = 1, DataSize = 16, Type = 1, Payload = 1 };
+        s.Slots[1] = new MkIpiData { SenderCpu = 1, DataSize = 8, Type = 1, Payload = 2 };
+        s.Handlers[0].Flags |= MkIpiHandler.Running;
+        (s.Handlers[0].RunCpu, s.Handlers[0].RunDispatched, s.Handlers[0].SavedData) = (0, 1, 1);
+        s.IpiPending = 0b11;
+        return (spec, s);
+    }
+
+    [Fact]
+    public void A_cpu_inside_its_irq_work_takes_no_interrupt_and_the_callback_loads_saved_data_in_a_step_of_its_own()
+    {
+        var (spec, s) = RunningOnCpu0();
+        var acts = new IpiAction[SpecLimits.MaxEnabled];
+        var enabled = acts.AsSpan(0, spec.Enabled(s, acts)).ToArray();
+        Assert.DoesNotContain(new IpiAction(IpiActor.Interrupt, 0), enabled); // hard interrupt context on CPU0
+        Assert.Contains(new IpiAction(IpiActor.Interrupt, 1), enabled);
+        // CPU1's dispatch finds the work no longer pending: it queues it again and redirects saved_data
+        // while CPU0's handler_work() has not loaded it yet: m1, whole in slot0, reaches no callback.
+        var t = spec.Next(s, new IpiAction(IpiActor.Interrupt, 1));
+        Assert.NotEqual(0UL, spec.Violated(t) & (1UL << spec.Properties.ToList().FindIndex(p => p.Name == "no-coalesced-work")));
+        Assert.NotEqual(0, t.Handlers[0].Flags & MkIpiHandler.WorkPending);
+        var u = spec.Next(t, new IpiAction(IpiActor.Work, 0)); // CPU0's callback now reads slot1
+        Assert.Equal(0, u.Handlers[0].Flags & MkIpiHandler.Running);
+        Assert.NotEqual(0UL, spec.Violated(u) & (1UL << spec.Properties.ToList().FindIndex(p => p.Name == "intact")));
     }
 
     [Fact]
