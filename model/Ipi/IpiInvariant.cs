@@ -28,7 +28,7 @@ public static class IpiInvariants
 
     public static readonly PropertyTable<IpiInvariant> Table = new(
         (IpiInvariant.NoOverwrite, "no-overwrite", Always, "a complete message in shared memory is never overwritten before the receiver has taken it (no lost message; a full mailbox is an error the sender sees)", Catalogue),
-        (IpiInvariant.NoCoalescedWork, "no-coalesced-work", Always, "no message is lost to a coalesced irq_work: while a handler's work is still pending (irq_work_queue() then returns false and does nothing), its saved_data is never redirected away from a message that is still whole and unread in its slot", Catalogue),
+        (IpiInvariant.NoCoalescedWork, "no-coalesced-work", Always, "no message is lost to a handler's one irq_work: while the work is pending (irq_work_queue() then returns false and does nothing), or running but its callback has not yet loaded saved_data, saved_data is never redirected away from the message it was dispatched for while that message is still whole in its slot", Catalogue),
         (IpiInvariant.NoSilentDrop, "no-silent-drop", Always, "the receiver never discards a message whose send returned success", Catalogue),
         (IpiInvariant.HandlerType, "handler-type", Always, "a handler sees only messages of its own type, compared on all 64 bits", Catalogue),
         (IpiInvariant.Intact, "intact", Always, "every message the receiver takes, and every callback reads, is one whole message as it was sent: the one dispatched (no torn or stale read)", Catalogue),

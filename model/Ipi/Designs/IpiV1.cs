@@ -62,7 +62,7 @@ public sealed class IpiV1 : IrqWorkDesign
             "A message whose send returned 0 never reaches a registered handler: its slot was rewritten first (or, with several receiving CPUs, its handler's one irq_work was redirected to another CPU's slot)."),
         new(IpiInvariants.Name(IpiInvariant.NoCoalescedWork), "001 multikernel_interrupt_handler()",
             "handler->saved_data = data; irq_work_queue(&handler->work); (one irq_work and one saved_data per handler, for every CPU)", Consequence.LostData,
-            "IPIs on two CPUs before a handler's work runs: the second sets saved_data = &cpu_data[second CPU] and irq_work_queue() returns false (still pending), so the one callback reads the second CPU's slot and the first CPU's message, whole in its own slot, never reaches the handler."),
+            "IPIs on two CPUs before a handler's work has run: the second sets saved_data = &cpu_data[second CPU] and irq_work_queue() returns false (still pending), so the one callback reads the second CPU's slot and the first CPU's message, whole in its own slot, never reaches the handler. The same happens when the second dispatch comes after the run cleared PENDING but before handler_work() loaded saved_data (then both callbacks read the second slot)."),
         new(IpiInvariants.Name(IpiInvariant.Intact), "001 handler_work()",
             "handler->callback(handler->saved_data, handler->context); (saved_data points into shared memory)", Consequence.LostData,
             "The callback runs later, in irq_work, on the slot itself; a send to that CPU in between rewrites header and buffer under it, so it reads a torn or newer message as if it were the one dispatched."),
