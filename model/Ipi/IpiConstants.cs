@@ -18,7 +18,7 @@ public static class IpiConstants
     public const int MkMaxInstances = 256;
     /// <summary>MK_PFN_IPI_TYPE: the type mk_send_pfn uses.</summary>
     public const uint MkPfnIpiType = 0x80000001U;
-    /// <summary>Slots of the reference design's per-CPU ring in mainline's later revisions.</summary>
+    /// <summary>Slots of the reference design's per-CPU ring, as in later multikernel revisions (multikernel is not in mainline).</summary>
     public const int MkIpiRingMax = 64;
 
     /// <summary>Slot states of the reference ring (the seeds have none).</summary>

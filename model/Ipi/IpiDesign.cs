@@ -20,7 +20,11 @@ public abstract class IpiDesign : IDesign
     public abstract string Name { get; }
     /// <summary>One line: what the design is and where it comes from.</summary>
     public abstract string Summary { get; }
-    /// <summary>The defects this design has as posted, each tied to the property its audit violates (none unless the design declares them).</summary>
+    /// <summary>
+    /// The defects this design has as posted, each tied to the property its audit violates (none
+    /// unless the design declares them). A trace's "from:" line cites the finding's seed function
+    /// and line for its property.
+    /// </summary>
     public virtual IReadOnlyList<Finding> Findings => [];
 
     /// <summary>Slots of the receiving CPU's mailbox in shared memory.</summary>
@@ -29,8 +33,20 @@ public abstract class IpiDesign : IDesign
     public virtual bool HasInstances => true;
     /// <summary>How the 64-bit type argument is stored in the slot (the seeds keep an unsigned int).</summary>
     public virtual ulong StoredType(ulong type) => type;
-    /// <summary>The seed line behind an invariant, for traces; null when the design has nothing to cite.</summary>
-    public virtual string? Cites(IpiInvariant invariant) => null;
+    /// <summary>
+    /// Receiving CPUs the design has among <see cref="IpiBounds.Receivers"/>: 1 unless the design
+    /// lets several CPUs of the target receive into state they share (RFC v1: any CPU, one global
+    /// handler list). A design with one receiving CPU per target (RFC v2's cpumask_first(), the
+    /// reference's per-CPU rings, which share nothing but the handler list) keeps 1.
+    /// </summary>
+    public virtual int Receivers(IpiBounds b) => 1;
+    /// <summary>
+    /// Whether handlers are registered for a type. A design without (RFC v1) delivers every
+    /// message to every handler: handler-type does not apply to it, and each message is owed to
+    /// every registered handler instead of the one of its type, so declaring this cannot hide a
+    /// handler that is skipped.
+    /// </summary>
+    public virtual bool HandlerTypes => true;
 
     // ---- variables a design owns --------------------------------------------------
 
@@ -62,9 +78,15 @@ public abstract class IpiDesign : IDesign
     public abstract string InterruptLine { get; }
     public virtual bool InterruptEnabled(in IpiState s) => true;
     public abstract void Interrupt(ref IpiState s, IpiKernel k);
+    /// <summary>Whether receiving CPU <paramref name="cpu"/> may take its pending interrupt (a design with several receivers overrides the two per-CPU methods).</summary>
+    public virtual bool InterruptEnabled(in IpiState s, int cpu) => InterruptEnabled(s);
+    /// <summary>The MULTIKERNEL_VECTOR handler on receiving CPU <paramref name="cpu"/>.</summary>
+    public virtual void Interrupt(ref IpiState s, IpiKernel k, int cpu) => Interrupt(ref s, k);
     public abstract int WorkItems(IpiBounds b);
     public abstract bool WorkEnabled(in IpiState s, int work);
     public abstract string WorkLine(in IpiState s, int work);
+    /// <summary>The receiving CPU work item <paramref name="work"/> runs on (for traces; 0 with one receiver).</summary>
+    public virtual int WorkCpu(in IpiState s, int work) => 0;
     public abstract void RunWork(ref IpiState s, int work, IpiKernel k);
 
     // multikernel_unregister_handler(handler 0), from another CPU.

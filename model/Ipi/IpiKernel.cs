@@ -24,6 +24,16 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     }
 
     public IpiMessage MessageOf(in IpiState s, int cpu) => Bounds.Message(MessageId(s, cpu));
+    /// <summary>Whether message <paramref name="id"/> is owed to handler <paramref name="h"/>: the handler of its type, or every handler in a design without types.</summary>
+    public bool Owed(int h, int id) => design.HandlerTypes ? Bounds.Intended(id) == h : h < Bounds.Handlers;
+    /// <summary>Receiving CPUs in this exploration (<see cref="IpiDesign.Receivers"/>).</summary>
+    public int Receivers => design.Receivers(Bounds);
+    /// <summary>Sender <paramref name="cpu"/>'s name in traces: receiving CPUs come first (CPU0..), senders after them.</summary>
+    public string SenderName(int cpu) => $"CPU{Receivers + cpu}";
+    /// <summary>A slot's sender_cpu as traces name CPUs (the model stores sender index + 1; 0 stays 0).</summary>
+    public int ShownCpu(byte senderCpu) => senderCpu == 0 ? 0 : Receivers + senderCpu - 1;
+    /// <summary>The receiving CPU sender <paramref name="cpu"/>'s current message is addressed to (its slot in a design with a slot per CPU).</summary>
+    public int Target(in IpiState s, int cpu) => Bounds.Target(MessageId(s, cpu), Receivers);
     public int MessageId(in IpiState s, int cpu) => Bounds.MessageId(cpu, s.Senders[cpu].K);
     private static string Msg(int id) => id == 0 ? "no whole message" : $"m{id}";
 
@@ -74,10 +84,10 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     private void BeforeWrite(ref IpiState s, int cpu, ref MkIpiData d)
     {
         if (s.Area == IpiState.AreaFreed && s.Senders[cpu].HoldsArea != 0)
-            Break(ref s, IpiInvariant.NoUseAfterFree, $"CPU{cpu + 1} writes m{MessageId(s, cpu)} into the IPI area after destroy freed it");
+            Break(ref s, IpiInvariant.NoUseAfterFree, $"{SenderName(cpu)} writes m{MessageId(s, cpu)} into the IPI area after destroy freed it");
         if (d.Live != 0)
         {
-            Break(ref s, IpiInvariant.NoOverwrite, $"CPU{cpu + 1} writes over m{d.Live}, complete and not yet taken by the receiver");
+            Break(ref s, IpiInvariant.NoOverwrite, $"{SenderName(cpu)} writes over m{d.Live}, complete and not yet taken by the receiver");
             d.Live = 0;
         }
     }
@@ -90,6 +100,21 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         d = default;
     }
 
+    /// <summary>
+    /// The hostile peer (bound hostile-peer, off by default): it writes data_size = MK_MAX_DATA_SIZE + 1
+    /// into <paramref name="slot"/>. The message it destroys is nobody's loss to blame on the design:
+    /// it is spoiled (no delivery owed, no intact check on it).
+    /// </summary>
+    public void PeerWrite(ref IpiState s, int slot)
+    {
+        ref var d = ref Slot(ref s, slot);
+        if (d.Live != 0) s.Spoiled |= (ushort)(1 << (d.Live - 1));
+        d.Live = 0;
+        d.DataSize = IpiConstants.MkMaxDataSize + 1;
+        d.Forged = 1;
+        s.PeerDone = 1;
+    }
+
     /// <summary>target->data_size = data_size; target->sender_cpu = cpu; target->type = type (as the design stores it).</summary>
     public void WriteHeader(ref IpiState s, int cpu, int slot)
     {
@@ -97,6 +122,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         BeforeWrite(ref s, cpu, ref d);
         var m = MessageOf(s, cpu);
         d.DataSize = (ushort)m.Size;
+        d.Forged = 0;
         d.SenderCpu = (byte)(cpu + 1);
         d.Type = design.StoredType(m.Type);
     }
@@ -113,11 +139,16 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     public void Complete(ref IpiState s, int cpu, int slot)
     {
         ref var d = ref Slot(ref s, slot);
-        if (!Unsafe.AreSame(ref d, ref _outside)) d.Live = (byte)MessageId(s, cpu);
+        if (Unsafe.AreSame(ref d, ref _outside)) return;
+        // The peer rewrote data_size mid-send: the message is spoiled, not complete.
+        if (d.Forged != 0) s.Spoiled |= (ushort)(1 << (MessageId(s, cpu) - 1));
+        else d.Live = (byte)MessageId(s, cpu);
     }
 
-    /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the receiver's pending bit.</summary>
-    public static void RaiseIpi(ref IpiState s) => s.IpiPending = 1;
+    /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the (first) receiver's pending bit.</summary>
+    public static void RaiseIpi(ref IpiState s) => RaiseIpi(ref s, 0);
+    /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets receiving CPU <paramref name="receiver"/>'s pending bit.</summary>
+    public static void RaiseIpi(ref IpiState s, int receiver) => s.IpiPending |= (byte)(1 << receiver);
 
     /// <summary>multikernel_send_ipi_data returns <paramref name="rc"/>; the CPU moves to its next message.</summary>
     public void Return(ref IpiState s, int cpu, int rc)
@@ -148,22 +179,45 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         ref var d = ref Slot(ref s, slot);
         s.Copy = d;
         s.Copy.Live = 0;
-        if (Identify(s.Copy) == 0)
-            Break(ref s, IpiInvariant.Intact, $"the receiver copies slot{slot}, which holds no whole message (sender_cpu {d.SenderCpu}, type 0x{d.Type:x}, data_size {d.DataSize}, buffer {(d.Payload == 0 ? "zeroes" : $"m{d.Payload}'s bytes")})");
+        if (d.Forged == 0 && Identify(s.Copy) == 0)
+            Break(ref s, IpiInvariant.Intact, $"the receiver copies slot{slot}, which holds no whole message (sender_cpu {ShownCpu(d.SenderCpu)}, type 0x{d.Type:x}, data_size {d.DataSize}, buffer {(d.Payload == 0 ? "zeroes" : $"m{d.Payload}'s bytes")})");
         d.Live = 0;
     }
 
     /// <summary>Ghost: the receiver has taken the slot's message (copied it, or dispatched it to nobody).</summary>
     public void Taken(ref IpiState s, int slot) => Slot(ref s, slot).Live = 0;
 
-    /// <summary>handler->saved_data = data; irq_work_queue(&amp;handler->work): a no-op while the work is pending.</summary>
-    public void QueueWork(ref IpiState s, int h, int slot)
+    /// <summary>
+    /// handler->saved_data = data; irq_work_queue(&amp;handler->work) on receiving CPU <paramref name="cpu"/>.
+    /// As in mainline's kernel/irq_work.c, irq_work_queue() claims the work and returns false,
+    /// doing nothing, while it is still pending (queued, callback not started); it queues on the
+    /// local CPU's list. So a second dispatch before the callback starts is folded into the first,
+    /// and the callback reads whatever saved_data points to by then.
+    /// </summary>
+    public void QueueWork(ref IpiState s, int h, int slot, int cpu = 0)
     {
         ref var hd = ref s.Handlers[h];
+        int dispatched = Identify(Slot(ref s, slot));
         if ((hd.Flags & MkIpiHandler.WorkPending) != 0)
-            Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work is queued again while still pending with {Msg(hd.Dispatched)}: one callback for two dispatches");
+        {
+            // Lost to coalescing only when saved_data is redirected away from a message that is
+            // still whole where it was: with one slot, the message the pending work was for has
+            // already been overwritten (no-overwrite's loss), and the callback reads the new one.
+            int was = hd.SavedData - 1;
+            if (hd.Dispatched != 0 && was != slot && was >= 0 && Identify(Slot(ref s, was)) == hd.Dispatched)
+                Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work is still pending on CPU{hd.WorkCpu} for m{hd.Dispatched} in slot{was}; CPU{cpu} sets saved_data = slot{slot} and irq_work_queue() returns false: the one callback reads slot{slot}, and m{hd.Dispatched} never reaches handler{h}");
+        }
+        else
+        {
+            // Not pending, so irq_work_queue() succeeds; but if a run has cleared PENDING and its
+            // handler_work() has not yet loaded saved_data, that callback now reads the new slot too.
+            int was = hd.SavedData - 1;
+            if ((hd.Flags & MkIpiHandler.Running) != 0 && hd.RunDispatched != 0 && was != slot && was >= 0 && Identify(Slot(ref s, was)) == hd.RunDispatched)
+                Break(ref s, IpiInvariant.NoCoalescedWork, $"handler{h}'s irq_work on CPU{hd.RunCpu} has cleared PENDING but not yet read saved_data (m{hd.RunDispatched} in slot{was}); CPU{cpu} sets saved_data = slot{slot} and queues it again: both callbacks read slot{slot}, and m{hd.RunDispatched} never reaches handler{h}");
+            hd.WorkCpu = (byte)cpu;
+        }
         hd.SavedData = (byte)(slot + 1);
-        hd.Dispatched = (byte)Identify(Slot(ref s, slot));
+        hd.Dispatched = (byte)dispatched;
         hd.Flags |= MkIpiHandler.WorkPending;
     }
 
@@ -176,22 +230,29 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     {
         if ((s.Handlers[h].Flags & MkIpiHandler.Unregistered) != 0)
             Break(ref s, IpiInvariant.UnregisterFinal, $"handler{h}'s callback runs after multikernel_unregister_handler(handler{h}) returned");
+        if (view.Forged != 0)
+        {
+            // Written by the hostile peer: no message of ours to judge, but its size must have been checked.
+            if (view.DataSize > IpiConstants.MkMaxDataSize)
+                Break(ref s, IpiInvariant.SizeChecked, $"handler{h}'s callback is handed data_size {view.DataSize} (buffer[] holds {IpiConstants.MkMaxDataSize}), written by the hostile peer");
+            return;
+        }
         int id = Identify(view);
         if (id == 0 || (dispatched >= 0 && id != dispatched))
         {
-            Break(ref s, IpiInvariant.Intact, $"handler{h} was dispatched {Msg(Math.Max(dispatched, 0))} but reads {(id == 0 ? $"a torn slot (sender_cpu {view.SenderCpu}, type 0x{view.Type:x}, data_size {view.DataSize})" : $"m{id}")}");
+            Break(ref s, IpiInvariant.Intact, $"handler{h} was dispatched {Msg(Math.Max(dispatched, 0))} but reads {(id == 0 ? $"a torn slot (sender_cpu {ShownCpu(view.SenderCpu)}, type 0x{view.Type:x}, data_size {view.DataSize})" : $"m{id}")}");
             return;
         }
         var m = Bounds.Message(id);
-        if (IpiBounds.HandlerType(h) != m.Type)
+        // Without handler types (RFC v1) every handler is owed every message: nothing to compare.
+        if (design.HandlerTypes && IpiBounds.HandlerType(h) != m.Type)
         {
             Break(ref s, IpiInvariant.HandlerType, $"handler{h} (ipi_type {IpiBounds.HandlerType(h)}) ran with m{id} (type 0x{m.Type:x})");
             return;
         }
-        int shift = 2 * (id - 1);
-        uint count = (s.Delivered >> shift) & 3;
+        int count = s.DeliveredCount(h, id);
         if (count >= 1) Break(ref s, IpiInvariant.NoDuplicate, $"m{id} is delivered to handler{h} a second time");
-        if (count < 3) s.Delivered += 1u << shift;
+        if (count < 3) s.Delivered += 1UL << IpiState.DeliveredShift(h, id);
         if (slot >= 0 && Slot(ref s, slot).Live == id) Taken(ref s, slot);
     }
 

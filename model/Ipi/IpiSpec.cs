@@ -15,6 +15,8 @@ public enum IpiActor : byte
     Unregister,
     /// <summary>A CPU destroying the target instance.</summary>
     Destroy,
+    /// <summary>The hostile peer kernel writing shared memory out of protocol (bound hostile-peer).</summary>
+    Peer,
 }
 
 /// <summary>One step of one actor.</summary>
@@ -24,13 +26,21 @@ public readonly record struct IpiAction(IpiActor Actor, byte Index = 0);
 /// The multikernel IPI mechanism as a state machine over a design and bounds.
 /// Actors: sender CPUs 1..n in multikernel_send_ipi_data(), the receiving CPU 0
 /// (interrupt handler and irq_work), a CPU calling multikernel_unregister_handler()
-/// on handler 0, and a CPU destroying the target instance. Presentation (how a step
-/// and a state read in a trace) is in IpiSpec.Presentation.cs.
+/// on handler 0, and a CPU destroying the target instance (and, with the bound
+/// hostile-peer, a peer kernel writing the region out of protocol). The model is
+/// sequentially consistent: a step is one shared-memory access, seen by every CPU at
+/// once, so missing barriers and reordered stores are out of its sight (README; issue 21).
+/// Presentation (how a step and a state read in a trace) is in IpiSpec.Presentation.cs.
 /// </summary>
 public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
 {
     private readonly IpiKernel _k;
     private readonly Property[] _properties;
+    /// <summary>The invariant behind each property of <see cref="_properties"/>, and each invariant's position there (-1: left out).</summary>
+    private readonly IpiInvariant[] _ids;
+    private readonly int[] _position;
+    /// <summary>Whether the list leaves an always-property out, so that broken bits must be moved to their positions.</summary>
+    private readonly bool _remap;
     /// <summary>Bit of each sometimes-property in this spec's list, or -1 where these bounds leave it out.</summary>
     private readonly int _someDelivery, _unregisterReturns, _destroyInFlight;
 
@@ -41,17 +51,31 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
         if (design.SharedNames.Count > IpiState.MaxDesignShared || design.LocalNames.Count > IpiState.MaxDesignLocals)
             throw new ArgumentException($"{design.Name}: at most {IpiState.MaxDesignShared} shared variables and {IpiState.MaxDesignLocals} locals");
+        int receivers = design.Receivers(Bounds);
+        if (receivers < 1 || receivers > Bounds.Receivers)
+            throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
-        // Sometimes-properties come last in the table, so leaving one out moves no other bit.
-        var all = IpiInvariants.Table.Properties(design.Cites);
-        var props = all.Where((p, i) => p.Kind != PropertyKind.Sometimes || Applies((IpiInvariant)i)).ToArray();
-        _properties = props;
-        int Bit(IpiInvariant i) => Array.IndexOf(props, all[(int)i]);
-        (_someDelivery, _unregisterReturns, _destroyInFlight) = (Bit(IpiInvariant.SomeDelivery), Bit(IpiInvariant.UnregisterReturns), Bit(IpiInvariant.DestroyInFlight));
+        // A trace's "from:" line cites the design's finding for the property (its seed function and line).
+        var all = IpiInvariants.Table.Properties(i => design.Findings.FirstOrDefault(f => f.Property == IpiInvariants.Name(i)) is { } f ? $"{f.Function}: {f.Line}" : null);
+        var ids = IpiInvariants.All.Where(Applies).ToArray();
+        _ids = ids;
+        _properties = ids.Select(i => all[(int)i]).ToArray();
+        _position = new int[all.Length];
+        Array.Fill(_position, -1);
+        for (int p = 0; p < ids.Length; p++) _position[(int)ids[p]] = p;
+        _remap = ids.Where(i => IpiInvariants.Kind(i) != PropertyKind.Sometimes).Select((i, p) => (int)i != p).Any(x => x);
+        (_someDelivery, _unregisterReturns, _destroyInFlight) = (_position[(int)IpiInvariant.SomeDelivery], _position[(int)IpiInvariant.UnregisterReturns], _position[(int)IpiInvariant.DestroyInFlight]);
     }
 
-    private bool Applies(IpiInvariant sometimes) => sometimes switch
+    /// <summary>
+    /// Whether the property applies to this design at these bounds. handler-type does not apply to
+    /// a design whose handlers have no type (RFC v1): it is left out of the list and the design's
+    /// summary says so, rather than reported as holding unchecked.
+    /// </summary>
+    private bool Applies(IpiInvariant i) => i switch
     {
+        IpiInvariant.HandlerType => Design.HandlerTypes,
+        IpiInvariant.SizeChecked => Bounds.HostilePeer,
         IpiInvariant.UnregisterReturns => Bounds.Unregister,
         IpiInvariant.DestroyInFlight => Bounds.Destroy && Design.HasInstances,
         _ => true,
@@ -61,6 +85,9 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     public IpiBounds Bounds { get; }
     public string Name => $"ipi/{Design.Name}";
     public IReadOnlyList<Property> Properties => _properties;
+
+    /// <summary>Receiving CPUs explored: CPU0..CPU(r-1); senders are named after them.</summary>
+    public int Receivers => _k.Receivers;
 
     public void Initial(List<IpiState> into)
     {
@@ -80,7 +107,8 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             if (s.Senders[c].Pc != SenderCpu.Done && !Design.SendBlocked(s, c)) into[n++] = new(IpiActor.Sender, (byte)c);
         if (ReceiverAlive(s))
         {
-            if (s.IpiPending != 0 && Design.InterruptEnabled(s)) into[n++] = new(IpiActor.Interrupt);
+            for (int r = 0; r < Receivers; r++)
+                if ((s.IpiPending & (1 << r)) != 0 && Design.InterruptEnabled(s, r)) into[n++] = new(IpiActor.Interrupt, (byte)r);
             int works = Design.WorkItems(Bounds);
             for (int w = 0; w < works; w++)
                 if (Design.WorkEnabled(s, w)) into[n++] = new(IpiActor.Work, (byte)w);
@@ -91,6 +119,8 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         bool sending = Sending(s);
         if (Bounds.Unregister && (sending || s.UnregisterPc > 0) && Design.UnregisterEnabled(s)) into[n++] = new(IpiActor.Unregister);
         if (Bounds.Destroy && Design.HasInstances && (sending || s.DestroyPc > 0) && Design.DestroyEnabled(s)) into[n++] = new(IpiActor.Destroy);
+        // The hostile peer writes once, into the live region, while a send is in flight.
+        if (Bounds.HostilePeer && s.PeerDone == 0 && sending && ReceiverAlive(s)) into[n++] = new(IpiActor.Peer);
         return n;
     }
 
@@ -106,29 +136,37 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         switch (a.Actor)
         {
             case IpiActor.Sender: Design.SendIpiData(ref t, a.Index, _k); break;
-            case IpiActor.Interrupt: Design.Interrupt(ref t, _k); break;
+            case IpiActor.Interrupt: Design.Interrupt(ref t, _k, a.Index); break;
             case IpiActor.Work: Design.RunWork(ref t, a.Index, _k); break;
             case IpiActor.Unregister: Design.Unregister(ref t, _k); break;
             case IpiActor.Destroy: Design.Destroy(ref t, _k); break;
+            case IpiActor.Peer: _k.PeerWrite(ref t, 0); break;
         }
         return t;
     }
 
-    public ulong Violated(in IpiState s) => s.Broken;
-
-    public ulong Pending(in IpiState s) => OwedMessage(s) != 0 ? PropertyTable<IpiInvariant>.Bit(IpiInvariant.Delivered) : 0;
-
-    /// <summary>The first message accepted and not yet delivered while its handler is still registered, or 0.</summary>
-    private int OwedMessage(in IpiState s)
+    public ulong Violated(in IpiState s)
     {
-        if (!ReceiverAlive(s)) return 0;
+        if (!_remap) return s.Broken;
+        ulong v = 0;
+        for (uint b = s.Broken; b != 0; b &= b - 1)
+            if (_position[System.Numerics.BitOperations.TrailingZeroCount(b)] is int p and >= 0) v |= 1UL << p;
+        return v;
+    }
+
+    public ulong Pending(in IpiState s) => OwedMessage(s).Id != 0 ? 1UL << _position[(int)IpiInvariant.Delivered] : 0;
+
+    /// <summary>The first message accepted and not yet delivered to a handler it is owed to while that handler is still registered, or 0.</summary>
+    private (int Id, int Handler) OwedMessage(in IpiState s)
+    {
+        if (!ReceiverAlive(s)) return (0, -1);
         for (int id = 1; id <= Bounds.MessageCount; id++)
         {
-            if ((s.Accepted & (1 << (id - 1))) == 0 || s.DeliveredCount(id) != 0) continue;
-            int h = Bounds.Intended(id);
-            if (h >= 0 && (s.Handlers[h].Flags & MkIpiHandler.Linked) != 0) return id;
+            if ((s.Accepted & ~s.Spoiled & (1 << (id - 1))) == 0) continue;
+            for (int h = 0; h < Bounds.Handlers; h++)
+                if (_k.Owed(h, id) && s.DeliveredCount(h, id) == 0 && (s.Handlers[h].Flags & MkIpiHandler.Linked) != 0) return (id, h);
         }
-        return 0;
+        return (0, -1);
     }
 
     public ulong Reached(in IpiState s)

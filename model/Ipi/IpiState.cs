@@ -18,6 +18,8 @@ public struct MkIpiData
     public byte Payload;
     /// <summary>Ghost: the message whose complete copy is here and not yet taken by the receiver.</summary>
     public byte Live;
+    /// <summary>Ghost: data_size was last written by a hostile peer, not by a sender.</summary>
+    public byte Forged;
 }
 
 /// <summary>A sending CPU inside multikernel_send_ipi_data.</summary>
@@ -47,12 +49,17 @@ public struct SenderCpu
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public struct MkIpiHandler
 {
-    public const byte Linked = 1, WorkPending = 2, Unregistered = 4;
+    /// <summary>Running: irq_work_run() has cleared PENDING (the work is BUSY) and handler_work() has not yet loaded saved_data.</summary>
+    public const byte Linked = 1, WorkPending = 2, Unregistered = 4, Running = 8;
     public byte Flags;
     /// <summary>saved_data: slot index + 1, or 0.</summary>
     public byte SavedData;
     /// <summary>Ghost: the message the slot held, whole, when the work was queued (0: none whole).</summary>
     public byte Dispatched;
+    /// <summary>The receiving CPU whose irq_work list holds the pending work (irq_work_queue() queues on the local CPU).</summary>
+    public byte WorkCpu;
+    /// <summary>While <see cref="Running"/>: the CPU running it, and (ghost) the message it was dispatched for.</summary>
+    public byte RunCpu, RunDispatched;
 }
 
 [InlineArray(IpiBounds.MaxSlots)] public struct SlotArray { private MkIpiData _e; }
@@ -72,8 +79,8 @@ public struct IpiState
     /// <summary>Reference ring indices in shared memory, free-running (wrap at 256 in the model).</summary>
     public byte Head, Tail;
 
-    // The receiving CPU (CPU 0 of the target instance).
-    /// <summary>The APIC's pending bit for MULTIKERNEL_VECTOR: IPIs sent before it is serviced coalesce.</summary>
+    // The receiving CPUs (CPU 0 of the target instance; CPU 0..r-1 where the design addresses CPUs).
+    /// <summary>Bit r: receiving CPU r's APIC has MULTIKERNEL_VECTOR pending; IPIs sent to it before it is serviced coalesce.</summary>
     public byte IpiPending;
     /// <summary>Reference: the ring's irq_work: 0 idle, 1 queued, 2 running.</summary>
     public byte RingWork;
@@ -98,11 +105,18 @@ public struct IpiState
 
     // Ghost history.
     public ushort Accepted, Rejected;
-    /// <summary>Two bits per message id: intact deliveries to its own handler (saturates at 3).</summary>
-    public uint Delivered;
+    /// <summary>Two bits per (handler, message id): intact deliveries of the message to that handler (saturates at 3).</summary>
+    public ulong Delivered;
     /// <summary>Bit i: event-invariant i was broken on the way here.</summary>
     public ushort Broken;
+    /// <summary>The hostile peer has written (it writes once).</summary>
+    public byte PeerDone;
+    /// <summary>Ghost, bit id-1: the message was destroyed by the hostile peer's write; nothing owes its delivery.</summary>
+    public ushort Spoiled;
 
 
-    public readonly int DeliveredCount(int id) => (int)(Delivered >> (2 * (id - 1))) & 3;
+    public const int MaxIds = IpiBounds.MaxSenders * IpiBounds.MaxMessages;
+    public static int DeliveredShift(int h, int id) => 2 * (h * MaxIds + id - 1);
+    /// <summary>Intact deliveries of message <paramref name="id"/> to handler <paramref name="h"/> (saturates at 3).</summary>
+    public readonly int DeliveredCount(int h, int id) => (int)(Delivered >> DeliveredShift(h, id)) & 3;
 }

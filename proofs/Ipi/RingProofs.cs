@@ -13,7 +13,7 @@ namespace Multikernel.Proofs.Ipi;
 public static class RingProofs
 {
     public const uint Width = 32;
-    private const string RingSource = "reference design: mainline's later revisions (seed README): a ring with a cmpxchg-claimed head, -ENOSPC when full";
+    private const string RingSource = "reference design: later multikernel revisions (seed README; not in mainline): a ring with a cmpxchg-claimed head, -ENOSPC when full";
     private const string MaskSource = "seed README: indices are masked before use because the other kernel can write them";
 
     /// <summary>A ring size term constrained to 2^r, r ≤ log2(MK_IPI_RING), read from the model.</summary>

@@ -3,7 +3,7 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Model.Ipi.Designs;
 
 /// <summary>
-/// The project's reference design, as mainline's later revisions shaped it: a ring
+/// The project's reference design, as later multikernel revisions (outside mainline) shaped it: a ring
 /// of slots per target CPU with a cmpxchg-claimed head, fill, a release-store that
 /// publishes, -ENOSPC when full; the receiver's irq_work drains the ring into a
 /// private copy, frees the slot and advances tail, then calls the handlers whose
@@ -57,7 +57,7 @@ public class RingDesign : IpiDesign
 
     public override string Name => _name;
     public override string Summary => Defects == Defect.None
-        ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync"
+        ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync (one ring explored: rings of different CPUs share only the handler list)"
         : $"reference with a deliberate defect: {Defects}";
 
     /// <summary>The safeguards this design removes (none for the reference).</summary>
@@ -150,7 +150,7 @@ public class RingDesign : IpiDesign
 
     public override string WorkLine(in IpiState s, int work) => s.Targets != 0
         ? $"mk_ring_drain(): handler{System.Numerics.BitOperations.TrailingZeroCount(s.Targets)}->callback(&copy, ctx)"
-        : "mk_ring_drain(): t = ring->tail; slot = &ring->slots[t & (MK_IPI_RING - 1)]; if READY: copy = *slot; slot->state = FREE; smp_store_release(&ring->tail, t + 1)";
+        : "mk_ring_drain(): t = ring->tail; slot = &ring->slots[t & (MK_IPI_RING - 1)]; if READY: copy = *slot; slot->state = FREE; smp_store_release(&ring->tail, t + 1); if (copy.data_size > MK_MAX_DATA_SIZE) drop it";
 
     public override void RunWork(ref IpiState s, int work, IpiKernel k)
     {
@@ -180,6 +180,8 @@ public class RingDesign : IpiDesign
         k.TakeCopy(ref s, slot);
         if (!Has(Defect.NoClear)) k.Slot(ref s, slot).State = IpiConstants.SlotFree;
         s.Tail = (byte)Ring(k.Bounds).Advance(s.Tail);
+        // The copy is private now: check the size the other kernel wrote once, on the copy.
+        if (s.Copy.DataSize > IpiConstants.MkMaxDataSize) return;
         // list_for_each_entry_rcu(h, &mk_handlers): the walk sees the list as it is now.
         for (int h = 0; h < k.Bounds.Handlers; h++)
             if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && IpiBounds.HandlerType(h) == s.Copy.Type)
