@@ -30,22 +30,33 @@ public static class RestoreProofs
 
     public static IReadOnlyList<Obligation> For(RestoreDesign d) =>
     [
-        new("restore.vma-arith", "an accepted VMA is a whole, positive number of pages below TASK_SIZE: end - start does not wrap, pages x PAGE_SIZE gives it back, start + length does not wrap, and a file VMA's pgoff + pages fits a file offset",
-            Source(RestoreInvariant.BoundedAllocation), z =>
+        new("restore.vma-arith", "an accepted VMA that do_mmap_pgoff() maps (its own refusals are the environment: len 0, an unaligned MAP_FIXED start, past TASK_SIZE) is mapped exactly: a whole, positive number of pages, end - start does not wrap, pages x PAGE_SIZE gives it back, start + length stays below TASK_SIZE, and do_mmap_pgoff()'s PAGE_ALIGN(len) ends at vm_end",
+            Source(RestoreInvariant.EqualOnSuccess), z =>
             {
                 var e = new RestoreEncoding(z, d);
                 var v = new Vma(z, "");
                 var prev = z.BitVec("prev_end", W);
                 var len = v.End - v.Start;
                 var pages = RestoreEncoding.PageCount(v.Start, v.End);
-                var claim = v.Accepted(e, prev).Implies(
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff)).Implies(
                     len.Widen(X).Eq(v.End.Widen(X) - v.Start.Widen(X)) & !len.Eq(0)
                     & (pages << pages.Z3Num(PageShift)).Eq(len)
                     & (v.Start.Widen(X) + len.Widen(X)).ULe(TaskSize)
-                    & v.Type.Eq(VmaTypeFile).Implies((v.Pgoff.Widen(X) + pages.Widen(X)).ULe(ulong.MaxValue >> PageShift)));
+                    & e.MappedEnd(v.Start, v.End).Eq(v.End));
+                return new Goal(claim, [.. v.Show, ("prev_end", prev), ("mapped_end", e.MappedEnd(v.Start, v.End))]);
+            }),
+        new("restore.pgoff-fits", "an accepted file VMA that do_mmap_pgoff() maps has pgoff + pages within a file offset (do_mmap_pgoff() refuses only a 64-bit wrap)",
+            Source(RestoreInvariant.EqualOnSuccess), z =>
+            {
+                var e = new RestoreEncoding(z, d);
+                var v = new Vma(z, "");
+                var prev = z.BitVec("prev_end", W);
+                var pages = RestoreEncoding.PageCount(v.Start, v.End);
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff) & v.Type.Eq(VmaTypeFile)).Implies(
+                    (v.Pgoff.Widen(X) + pages.Widen(X)).ULe(ulong.MaxValue >> PageShift));
                 return new Goal(claim, [.. v.Show, ("prev_end", prev)]);
             }),
-        new("restore.chunk-bounded", "an accepted page-array header's count is at most its VMA's pages, and the bytes it makes restore allocate (nr x (8 + PAGE_SIZE)) are exactly the bytes its record holds: no product wraps",
+        new("restore.chunk-bounded", "an accepted page-array header's count is at most its VMA's pages (and a chunk) before any address is read, and its record length is exactly what the count takes (nr x (8 + PAGE_SIZE) + 8, no product wraps)",
             Source(RestoreInvariant.BoundedAllocation), z =>
             {
                 var e = new RestoreEncoding(z, d);
@@ -57,7 +68,7 @@ public static class RestoreProofs
                 return new Goal(claim, [("nr_pages", nr), ("vma_pages", vmaPages), ("len", len)]);
             }),
         new("restore.page-inside", "every page address accepted for an accepted VMA is page-aligned and its whole page lies inside that VMA",
-            Source(RestoreInvariant.PagesInsidePrivate), z =>
+            Source(RestoreInvariant.PagesInside), z =>
             {
                 var e = new RestoreEncoding(z, d);
                 var v = new Vma(z, "");
