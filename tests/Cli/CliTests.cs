@@ -37,7 +37,7 @@ public class CliTests
         Assert.Contains("ipi/reference: all 7 proved", o);
         Assert.Contains("uffd/reference: all 4 proved", o);
         Assert.Contains("balloon/reference: all 7 proved", o);
-        Assert.Contains("restore/reference: all 7 proved", o);
+        Assert.Contains("restore/reference: all 8 proved", o);
         Assert.True(o.Split('\n').Length < 50, o);
     }
 
