@@ -78,6 +78,14 @@ public static class RestoreDesigns
     public static readonly RestoreDesign Reference = new("reference",
         "atomic, validated restore: the whole image checked into a staging mm, pages only inside private VMAs of the image",
         ValidatesBeforeReplacing: true, ChecksPagesInVmas: true, VmFlagsNamespace: true, ReportsReadErrors: true) { Checks = RestoreCheck.Reference, KunmapsMappedAddress = true };
+
+    /// <summary>Mutants of the reference, one seed defect each, caught at the bounds named: the checks are not vacuous.</summary>
+    public static readonly RestoreDesign[] Mutants =
+    [
+        Reference with { Name = "ref-swallows-errors", Summary = "the reference returning 0 after a failed page read, as v6 does (caught at default bounds)", ReportsReadErrors = false },
+        Reference with { Name = "ref-pages-anywhere", Summary = "the reference without the page-in-VMA check (caught with --crafted)", ChecksPagesInVmas = false, Checks = RestoreCheck.Reference & ~RestoreCheck.PageInVma },
+        Reference with { Name = "ref-kunmap-page", Summary = "the reference giving kunmap_atomic() the struct page, as v6 does (caught with --highmem)", KunmapsMappedAddress = false },
+    ];
 }
 
 /// <summary>The restore mechanism in the registry: designs, the specification (the image length is bounded by the spec), implementation checks.</summary>
@@ -87,7 +95,7 @@ public sealed class RestoreMechanism : Mechanism
 
     public override string Name => "restore";
     public override string Summary => "mm restore from a checkpoint image (seed 003): the image is the adversary";
-    public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, []);
+    public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, RestoreDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is RestoreDesign;
     public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => RestoreBounds.Options;

@@ -228,6 +228,17 @@ public class RestoreAuditTests
         Assert.All(r.Outcomes, o => Assert.True(o.Verdict == Multikernel.Properties.Explorer.Verdict.Holds, $"{o.Property.Name}: {o.Verdict} {o.Reason}"));
     }
 
+    [Theory]
+    [InlineData("ref-swallows-errors", "", "no-error-lost")]
+    [InlineData("ref-pages-anywhere", "crafted=yes", "equal-on-success,pages-inside")] // the other VMA's page is replaced, and the restore succeeds
+    [InlineData("ref-kunmap-page", "highmem=yes", "no-kernel-bug")]
+    public void Every_mutant_is_caught_at_its_bound(string mutant, string bounds, string property)
+    {
+        var d = Multikernel.Model.Restore.RestoreDesigns.Mutants.Single(m => m.Name == mutant);
+        Assert.Equal(property.Split(','), Violated(Audit(d, Multikernel.Model.Restore.RestoreBounds.Parse(bounds))));
+        if (bounds.Length > 0) Assert.Empty(Violated(Audit(d))); // the bound is what catches it
+    }
+
     [Fact]
     public void Bounds_read_back_what_they_write()
     {
