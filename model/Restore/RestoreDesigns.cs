@@ -58,7 +58,7 @@ public static class RestoreDesigns
                 CraftedImage),
             new("bounded-allocation", "003 cr_read_pages_vaddrs()", "while (nr_pages) { pgarr = cr_pgarr_current(ctx); … ret = cr_kread(ctx, vaddrp, nr * sizeof(unsigned long));",
                 Consequence.SpecOnly,
-                "nr_pages (an unsigned long from the image) is never bounded: all its addresses are read into the page-array chain before any contents, a new array each CR_PGARR_TOTAL addresses. The memory follows the bytes actually read, not the count, so it is bounded by the stream; but the image is any fd, and a pipe or a sparse file delivers as many bytes as are asked until cr_pgarr_current() fails (-ENOMEM). The model shows the unbounded count, not memory exhaustion.",
+                "nr_pages (an unsigned long from the image) is never bounded: all its addresses are read into the page-array chain before any contents, cr_pgarr_current() (patch 4/9, not in the seed) adding an array when the last holds CR_PGARR_TOTAL. The memory follows the addresses actually read, not the count, so it is bounded by the stream; but the image is any fd, and a pipe or a sparse file delivers as many bytes as are asked until cr_pgarr_current() fails (-ENOMEM). The model shows the unbounded count, not memory exhaustion.",
                 CraftedImage),
             new("flags-namespace", "003 cr_read_vma()", "vm_flags = cr_calc_map_flags_bits(hh->vm_flags); … if (vm_flags & VM_SHARED) goto err;",
                 Consequence.SpecOnly,
