@@ -94,7 +94,7 @@ public sealed class RestoreMechanism : Mechanism
     public static readonly RestoreMechanism Instance = new();
 
     public override string Name => "restore";
-    public override string Summary => "mm restore from a checkpoint image (seed 003): the image is the adversary";
+    public override string Summary => "mm restore from a checkpoint image (seed 003): the image and the kernel calls restore makes are the adversary (crafted images with --crafted)";
     public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, RestoreDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is RestoreDesign;
     public override bool Explorable => true;
