@@ -84,7 +84,7 @@ public static class RestoreInvariants
             "a restore that fails leaves the address space as it was, or, past a point of no return, never returns to the task on a half-built one (it is killed, as execve does after flush_old_exec())",
             "003 cr_read_mm(): /* point of no return -- destruct current mm */ … cr_read_vma() fails … return ret;"),
         (RestoreInvariant.EqualOnSuccess, "equal-on-success", Always, "a restore that succeeds gives the address space the image describes: every VMA, every page, or it is refused",
-            "003 cr_read_vma(): do_mmap_pgoff(file, vm_start, vm_size, vm_prot, MAP_FIXED …) over an earlier VMA"),
+            "003 cr_read_vma(): if (hh->vm_end < hh->vm_start) goto err; (the only check of a VMA's bounds) … do_mmap_pgoff(file, vm_start, vm_size, vm_prot, vm_flags, vm_pgoff)"),
         (RestoreInvariant.PagesInside, "pages-inside", Always, "every page is written inside the VMA whose contents are being read, never into another one",
             "003 cr_read_pages_contents(): get_user_pages(current, mm, vaddrs[i], 1, 1, 1, &page, NULL) on any address the image gives"),
         (RestoreInvariant.BoundedAllocation, "bounded-allocation", Always,
@@ -323,7 +323,7 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
     {
         into.Add(new("reading", TraceValue.Of(s.Phase switch
         {
-            0 => "cr_hdr_mm", 1 => s.VmasLeft > 0 ? $"cr_hdr_vma ({s.VmasLeft} to go)" : "cr_hdr_mm_context", 2 => "cr_hdr_pgarr", 3 => "done: restored", 4 => "done: failed",
+            0 => "cr_hdr_mm", 1 => s.VmasLeft > 0 ? $"cr_hdr_vma ({s.VmasLeft} to go)" : "cr_hdr_mm_context", 2 => "cr_hdr_pgarr", 3 => "done: restored", 4 => s.Live == RestoreState.LiveOriginal ? "done: failed" : s.Killed != 0 ? "done: failed, the task killed" : "done: failed, the error returns to the task on the half-built mm",
             5 => "BUG: kmap_atomic() finds KM_USER1 still mapped", _ => "cr_hdr_pgarr, from the middle of the page contents",
         })));
         into.Add(new("live_mm", TraceValue.Of(s.Live switch { 0 => "as it was", 1 => "nuked, being rebuilt", _ => "the image's" })));
