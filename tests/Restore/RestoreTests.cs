@@ -290,3 +290,70 @@ public class RestoreMachineTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Contains("the implementation refuses", r.Detail);
     }
 }
+
+/// <summary>The environment the seed runs in follows mainline (2.6.27), refusals included.</summary>
+public class RestoreEnvironmentTests
+{
+    private const ulong Page = Multikernel.Model.Restore.RestoreConstants.PageSize, Task = Multikernel.Model.Restore.RestoreConstants.TaskSize;
+
+    [Theory]
+    [InlineData(0x1000UL, 0x1000UL, 0UL, Multikernel.Model.Restore.MmapRefusal.ZeroLength)]      // if (!len) return -EINVAL
+    [InlineData(0x1001UL, 0x3000UL, 0UL, Multikernel.Model.Restore.MmapRefusal.StartUnaligned)]  // get_unmapped_area(): addr & ~PAGE_MASK
+    [InlineData(0UL, ulong.MaxValue, 0UL, Multikernel.Model.Restore.MmapRefusal.TooLong)]        // PAGE_ALIGN(len) wraps to 0
+    [InlineData(0UL, Task + 0x1000, 0UL, Multikernel.Model.Restore.MmapRefusal.TooLong)]         // len > TASK_SIZE
+    [InlineData(Task - 0x1000, Task + 0x1000, 0UL, Multikernel.Model.Restore.MmapRefusal.PastTaskSize)] // addr > TASK_SIZE - len
+    [InlineData(0x1000UL, 0x3000UL, ulong.MaxValue, Multikernel.Model.Restore.MmapRefusal.PgoffWraps)] // pgoff + pages wraps: -EOVERFLOW
+    [InlineData(0x1000UL, 0x2001UL, 0UL, Multikernel.Model.Restore.MmapRefusal.None)]             // an unaligned end is mapped, rounded up
+    [InlineData(0x1000UL, 0x3000UL, 1UL << 60, Multikernel.Model.Restore.MmapRefusal.None)]       // a pgoff past any file, not a wrap
+    public void Do_mmap_pgoff_refuses_what_2_6_27_refuses(ulong start, ulong end, ulong pgoff, Multikernel.Model.Restore.MmapRefusal expected) =>
+        Assert.Equal(expected, Multikernel.Model.Restore.RestoreValidation.DoMmapPgoff(start, end, pgoff));
+
+    [Fact]
+    public void An_unaligned_end_is_mapped_to_the_next_page()
+    {
+        Assert.Equal(0x3000UL, Multikernel.Model.Restore.RestoreValidation.MappedEnd(0x1000, 0x2001));
+        Assert.Equal(0x3000UL, Multikernel.Model.Restore.RestoreValidation.MappedEnd(0x1000, 0x3000));
+        Assert.Equal(0UL, Page & (Page - 1));
+    }
+
+    /// <summary>The seed checks neither an unaligned start nor an empty VMA, but do_mmap_pgoff() does: the model never maps one.</summary>
+    [Theory]
+    [InlineData(Multikernel.Model.Restore.ImageRecord.VmaUnaligned)]
+    [InlineData(Multikernel.Model.Restore.ImageRecord.VmaEmpty)]
+    public void The_seed_never_maps_what_do_mmap_pgoff_refuses(Multikernel.Model.Restore.ImageRecord record)
+    {
+        var spec = new Multikernel.Model.Restore.RestoreSpec(Multikernel.Model.Restore.RestoreDesigns.V6, new(Crafted: true));
+        var s = spec.Next(default, new(Multikernel.Model.Restore.ImageRecord.Mm, 1));
+        Assert.Equal(Multikernel.Model.Restore.RestoreState.Failed, spec.Next(s, new(record)).Phase);
+        Assert.Contains("-EINVAL", spec.Describe(s, new(record)));
+    }
+
+    /// <summary>Without crafted=yes the image is one a checkpoint could write: none of the crafted records is enabled.</summary>
+    [Fact]
+    public void Crafted_records_need_the_bound()
+    {
+        var crafted = new[]
+        {
+            Multikernel.Model.Restore.ImageRecord.VmaOverlapping, Multikernel.Model.Restore.ImageRecord.VmaShared, Multikernel.Model.Restore.ImageRecord.VmaUnaligned,
+            Multikernel.Model.Restore.ImageRecord.VmaEmpty, Multikernel.Model.Restore.ImageRecord.VmaUnalignedEnd, Multikernel.Model.Restore.ImageRecord.PagesRepeated,
+            Multikernel.Model.Restore.ImageRecord.PagesInEarlierVma, Multikernel.Model.Restore.ImageRecord.PagesOutside, Multikernel.Model.Restore.ImageRecord.PagesHugeCount,
+            Multikernel.Model.Restore.ImageRecord.HeaderInPageData,
+        };
+        foreach (var (bounds, present) in new[] { (Multikernel.Model.Restore.RestoreBounds.Instance, false), (new Multikernel.Model.Restore.RestoreBounds(Crafted: true), true) })
+        {
+            var spec = new Multikernel.Model.Restore.RestoreSpec(Multikernel.Model.Restore.RestoreDesigns.V6, bounds);
+            var seen = new HashSet<Multikernel.Model.Restore.ImageRecord>();
+            var todo = new Stack<Multikernel.Model.Restore.RestoreState>([default]);
+            var done = new HashSet<Multikernel.Model.Restore.RestoreState>();
+            var buf = new Multikernel.Model.Restore.RestoreAction[Multikernel.Model.Checking.SpecLimits.MaxEnabled];
+            while (todo.TryPop(out var s))
+            {
+                if (!done.Add(s)) continue;
+                int n = spec.Enabled(s, buf);
+                for (int i = 0; i < n; i++) { seen.Add(buf[i].Record); todo.Push(spec.Next(s, buf[i])); }
+            }
+            Assert.Equal(present, crafted.All(seen.Contains));
+            Assert.Equal(present, crafted.Any(seen.Contains));
+        }
+    }
+}
