@@ -67,7 +67,7 @@ public static class RestoreProofs
                     nr.ULe(vmaPages) & (nr.Widen(X) * PgarrPerPage + PgarrFixed).Eq(len.Widen(X)));
                 return new Goal(claim, [("nr_pages", nr), ("vma_pages", vmaPages), ("len", len)]);
             }),
-        new("restore.page-inside", "every page address accepted for an accepted VMA is page-aligned and its whole page lies inside that VMA",
+        new("restore.page-inside", "every page address accepted for an accepted VMA that do_mmap_pgoff() maps is page-aligned and its whole page lies inside that VMA",
             Source(RestoreInvariant.PagesInside), z =>
             {
                 var e = new RestoreEncoding(z, d);
@@ -75,11 +75,11 @@ public static class RestoreProofs
                 var prev = z.BitVec("prev_end", W);
                 var addr = z.BitVec("page", W);
                 var next = z.BitVec("next", W);
-                var claim = (v.Accepted(e, prev) & next.UGe(v.Start) & e.PageAccepted(addr, v.Start, v.End, next)).Implies(
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff) & next.UGe(v.Start) & e.PageAccepted(addr, v.Start, v.End, next)).Implies(
                     (addr & (PageSize - 1)).Eq(0) & v.Start.ULe(addr) & (addr.Widen(X) + PageSize).ULe(v.End.Widen(X)));
                 return new Goal(claim, [.. v.Show, ("page", addr)]);
             }),
-        new("restore.vmas-disjoint", "a page accepted for a VMA is inside no earlier accepted VMA: two VMAs never claim one page",
+        new("restore.vmas-disjoint", "a page accepted for a VMA is inside no earlier accepted VMA (both mapped by do_mmap_pgoff()): two VMAs never claim one page",
             Source(RestoreInvariant.EqualOnSuccess), z =>
             {
                 var e = new RestoreEncoding(z, d);
@@ -87,7 +87,7 @@ public static class RestoreProofs
                 var b = new Vma(z, "b.");
                 var prev = z.BitVec("prev_end", W);
                 var addr = z.BitVec("page", W);
-                var claim = (a.Accepted(e, prev) & b.Accepted(e, a.End) & e.PageAccepted(addr, b.Start, b.End, b.Start)).Implies(
+                var claim = (a.Accepted(e, prev) & e.MmapAccepts(a.Start, a.End, a.Pgoff) & b.Accepted(e, a.End) & e.MmapAccepts(b.Start, b.End, b.Pgoff) & e.PageAccepted(addr, b.Start, b.End, b.Start)).Implies(
                     !(a.Start.ULe(addr) & addr.ULt(a.End)));
                 return new Goal(claim, [.. a.Show, .. b.Show, ("page", addr)]);
             }),
