@@ -4,22 +4,50 @@ using static Multikernel.Model.Checking.PropertyKind;
 
 namespace Multikernel.Model.Restore;
 
-/// <summary>The next record the image holds: the explorer chooses it, so the shortest counterexample is the shortest bad image.</summary>
+/// <summary>
+/// The next record the image holds, or what the kernel's calls do with it: the explorer chooses, so
+/// the shortest counterexample is the shortest bad image. Records a checkpoint cannot write (cr_write_mm()
+/// writes sorted, disjoint, aligned, private VMAs and the pages it found in them) are crafted: only
+/// with the bound crafted=yes.
+/// </summary>
 public enum ImageRecord : byte
 {
     /// <summary>cr_hdr_mm with map_count 1 (Arg 1) or 2 (Arg 2).</summary>
     Mm,
-    Vma, VmaOverlapping, VmaShared, VmaUnaligned, VmaEmpty,
+    /// <summary>A private anonymous VMA after the last one: what a checkpoint writes.</summary>
+    Vma,
+    /// <summary>Crafted: a VMA over the previous one.</summary>
+    VmaOverlapping,
+    /// <summary>Crafted: a VMA with VM_SHARED | VM_MAYSHARE.</summary>
+    VmaShared,
+    /// <summary>Crafted: vm_start not page-aligned (do_mmap_pgoff(): get_unmapped_area() returns -EINVAL for MAP_FIXED).</summary>
+    VmaUnaligned,
+    /// <summary>Crafted: vm_end == vm_start (do_mmap_pgoff(): -EINVAL for len 0).</summary>
+    VmaEmpty,
+    /// <summary>Crafted: vm_start aligned, vm_end not (do_mmap_pgoff() maps PAGE_ALIGN(len): the VMA is larger).</summary>
+    VmaUnalignedEnd,
+    /// <summary>do_mmap_pgoff() refuses a good VMA (-ENOMEM: no memory, map_count), or a file VMA's file no longer opens.</summary>
+    MmapFails,
     /// <summary>A page of the current VMA not written yet (each VMA has two).</summary>
     PagesInside,
-    /// <summary>A page of the current VMA written already.</summary>
+    /// <summary>Crafted: a page of the current VMA written already.</summary>
     PagesRepeated,
-    PagesOutside, PagesHugeCount, PagesEnd,
+    /// <summary>Crafted: a page address inside an earlier VMA of the image (mapped: get_user_pages() succeeds).</summary>
+    PagesInEarlierVma,
+    /// <summary>Crafted: a page address no VMA maps (get_user_pages() returns -EFAULT).</summary>
+    PagesOutside,
+    /// <summary>Crafted: nr_pages far beyond the addresses that follow.</summary>
+    PagesHugeCount,
+    PagesEnd,
     Context,
-    /// <summary>The image ends here.</summary>
+    /// <summary>The image ends here (or its read fails): the next read returns an error.</summary>
     Truncated,
-    /// <summary>Reading the next page's contents fails (an I/O error).</summary>
+    /// <summary>Restoring a page of the current VMA fails: get_user_pages() -ENOMEM (OOM) or -EFAULT (a file VMA's file now shorter), or the read of its contents.</summary>
     ReadError,
+    /// <summary>After a swallowed page error the next header is read from the page's unread contents: a checkpointed page is no cr_hdr_pgarr (-EINVAL).</summary>
+    HeaderGarbage,
+    /// <summary>Crafted: the unread page contents are a valid cr_hdr_pgarr, and restore goes on.</summary>
+    HeaderInPageData,
 }
 
 public readonly record struct RestoreAction(ImageRecord Record, byte Arg = 0);
@@ -28,54 +56,65 @@ public readonly record struct RestoreAction(ImageRecord Record, byte Arg = 0);
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public struct RestoreState
 {
-    public const byte ExpectMm = 0, ExpectVmaOrContext = 1, ExpectPages = 2, Succeeded = 3, Failed = 4;
+    public const byte ExpectMm = 0, ExpectVmaOrContext = 1, ExpectPages = 2, Succeeded = 3, Failed = 4, Bug = 5, Desynced = 6;
     public const byte LiveOriginal = 0, LiveNuked = 1, LiveImage = 2;
 
     public byte Phase;
     public byte VmasLeft, Vmas, Records, PagesInVma;
     /// <summary>The address space the process runs on: untouched, nuked (and partly rebuilt), or replaced by the image's.</summary>
     public byte Live;
-    /// <summary>Ghost: what of the image went wrong silently (a lost error, an overlapped VMA, a shared one, a page outside, an unbounded allocation).</summary>
+    /// <summary>Ghost: what of the image went wrong silently (a lost error, an overlapped VMA, a shared one, a page outside its VMA, an unbounded count).</summary>
     public byte Lost, Corrupt, SharedMapped, OutsidePage, Unbounded;
+    /// <summary>The task was killed past a point of no return (a design that does as execve does).</summary>
+    public byte Killed;
+    /// <summary>This CPU's KM_USER1 kmap_atomic slot still maps a page (x86_32 highmem: kunmap_atomic() given something other than the slot's address).</summary>
+    public byte KmapStale;
     public ushort Broken;
 }
 
 public enum RestoreInvariant
 {
-    Atomic, EqualOnSuccess, PagesInsidePrivate, BoundedAllocation, FlagsNamespace, NoErrorLost, RestoreSucceeds, RestoreFails,
+    Atomic, EqualOnSuccess, PagesInside, BoundedAllocation, FlagsNamespace, NoErrorLost, NoKernelBug, RestoreSucceeds, RestoreFails,
 }
 
 public static class RestoreInvariants
 {
     public static readonly PropertyTable<RestoreInvariant> Table = new(
-        (RestoreInvariant.Atomic, "atomic", Always, "a restore that fails leaves the address space exactly as it was (no half-restored mm)",
-            "003 cr_read_mm(): the current mm is nuked before cr_hdr_mm and the VMAs are read"),
-        (RestoreInvariant.EqualOnSuccess, "equal-on-success", Always, "a restore that succeeds gives the checkpointed address space: every VMA, every page",
-            "003 cr_read_vma(): do_mmap_pgoff(file, vm_start, vm_size, vm_prot, MAP_FIXED …) over an earlier VMA"),
-        (RestoreInvariant.PagesInsidePrivate, "pages-inside-private", Always, "every page written lies inside a private VMA of the image",
-            "003 cr_read_pages_contents(): get_user_pages(current, mm, vaddrs[i], …) on any address the image gives"),
-        (RestoreInvariant.BoundedAllocation, "bounded-allocation", Always, "no allocation is larger than the image justifies: counts are bounded before use",
-            "003 cr_read_pages_vaddrs(ctx, nr_pages): page arrays allocated for any nr_pages"),
+        (RestoreInvariant.Atomic, "atomic", Always,
+            "a restore that fails leaves the address space as it was, or, past a point of no return, never returns to the task on a half-built one (it is killed, as execve does after flush_old_exec())",
+            "003 cr_read_mm(): /* point of no return -- destruct current mm */ … cr_read_vma() fails … return ret;"),
+        (RestoreInvariant.EqualOnSuccess, "equal-on-success", Always, "a restore that succeeds gives the address space the image describes: every VMA, every page, or it is refused",
+            "003 cr_read_vma(): if (hh->vm_end < hh->vm_start) goto err; (the only check of a VMA's bounds) … do_mmap_pgoff(file, vm_start, vm_size, vm_prot, vm_flags, vm_pgoff)"),
+        (RestoreInvariant.PagesInside, "pages-inside", Always, "every page is written inside the VMA whose contents are being read, never into another one",
+            "003 cr_read_pages_contents(): get_user_pages(current, mm, vaddrs[i], 1, 1, 1, &page, NULL) on any address the image gives"),
+        (RestoreInvariant.BoundedAllocation, "bounded-allocation", Always,
+            "the page-array memory restore holds at once is bounded by a constant, not by a count the image states (the image is any fd: a pipe or a sparse file delivers as many bytes as are asked)",
+            "003 cr_read_pages_vaddrs(): while (nr_pages) { pgarr = cr_pgarr_current(ctx); … } before any contents are read"),
         (RestoreInvariant.FlagsNamespace, "flags-namespace", Always, "the private-mapping test reads vm_flags with VM_* masks, never MAP_* bits with VM_SHARED",
             "003 cr_read_vma(): vm_flags = cr_calc_map_flags_bits(hh->vm_flags); … if (vm_flags & VM_SHARED) goto err;"),
-        (RestoreInvariant.NoErrorLost, "no-error-lost", Always, "every read or mapping error is reported; none is swallowed",
+        (RestoreInvariant.NoErrorLost, "no-error-lost", Always, "every read or mapping error is returned as itself; none is swallowed",
             "003 cr_read_pages_contents(): out: up_read(&mm->mmap_sem); kfree(buf); return 0;"),
+        (RestoreInvariant.NoKernelBug, "no-kernel-bug", Always, "no BUG_ON fires: every kmap_atomic() slot is cleared by its kunmap_atomic() before the next kmap_atomic() of that slot",
+            "003 cr_page_read(): ptr = kmap_atomic(page, KM_USER1); … kunmap_atomic(page, KM_USER1);"),
         (RestoreInvariant.RestoreSucceeds, "restore-succeeds", Sometimes, "some image restores", "DESIGN.md invariant catalogue (restore)"),
         (RestoreInvariant.RestoreFails, "restore-fails", Sometimes, "some image is refused", "DESIGN.md invariant catalogue (restore)"));
 }
 
 /// <summary>
-/// mm restore as a state machine whose adversary is the image: each step reads the record the
-/// explorer chooses from a small alphabet (a valid VMA, an overlapping, shared, unaligned or empty
-/// one, pages inside or outside, a huge count, the end, a truncation, a read error). The seed (v6)
-/// nukes the mm first and maps and fills as it reads; the reference checks everything into a
-/// staging mm and replaces the live one only at the end.
+/// mm restore as a state machine whose adversary is the image and the kernel calls it makes: each
+/// step reads the record the explorer chooses (a VMA, pages, the end of a VMA's pages, the context, a
+/// truncation) or has a call fail as mainline's can (do_mmap_pgoff() -ENOMEM, get_user_pages()
+/// -ENOMEM/-EFAULT, a failed read). Records only a crafted image holds (overlapping, shared,
+/// unaligned or empty VMAs; pages outside their VMA or twice; a huge count) need crafted=yes; the
+/// x86_32 kmap slot needs highmem=yes. The seed (v6) nukes the mm first and maps and fills as it
+/// reads; the reference checks everything into a staging mm and replaces the live one only at the end.
 /// </summary>
-public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, RestoreAction>
+public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = null) : ISpec<RestoreState, RestoreAction>
 {
     public const int MaxRecords = 10;
 
     public RestoreDesign Design { get; } = design;
+    public RestoreBounds Bounds { get; } = bounds ?? RestoreBounds.Instance;
     public string Name => $"restore/{Design.Name}";
     public IReadOnlyList<Property> Properties { get; } = RestoreInvariants.Table.Properties();
 
@@ -84,7 +123,8 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
     public int Enabled(in RestoreState s, Span<RestoreAction> into)
     {
         int n = 0;
-        if (s.Phase >= RestoreState.Succeeded || s.Records >= MaxRecords) return 0;
+        if (s.Phase is RestoreState.Succeeded or RestoreState.Failed or RestoreState.Bug || s.Records >= MaxRecords) return 0;
+        bool crafted = Bounds.Crafted;
         into[n++] = new(ImageRecord.Truncated);
         switch (s.Phase)
         {
@@ -93,7 +133,10 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
                 into[n++] = new(ImageRecord.Mm, 2);
                 break;
             case RestoreState.ExpectVmaOrContext when s.VmasLeft > 0:
-                foreach (var r in new[] { ImageRecord.Vma, ImageRecord.VmaShared, ImageRecord.VmaUnaligned, ImageRecord.VmaEmpty })
+                into[n++] = new(ImageRecord.Vma);
+                into[n++] = new(ImageRecord.MmapFails);
+                if (!crafted) break;
+                foreach (var r in new[] { ImageRecord.VmaShared, ImageRecord.VmaUnaligned, ImageRecord.VmaEmpty, ImageRecord.VmaUnalignedEnd })
                     into[n++] = new(r);
                 if (s.Vmas > 0) into[n++] = new(ImageRecord.VmaOverlapping);
                 break;
@@ -102,15 +145,55 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
                 break;
             case RestoreState.ExpectPages:
                 if (s.PagesInVma < 2) into[n++] = new(ImageRecord.PagesInside);
+                into[n++] = new(ImageRecord.PagesEnd);
+                into[n++] = new(ImageRecord.ReadError);
+                if (!crafted) break;
                 if (s.PagesInVma > 0) into[n++] = new(ImageRecord.PagesRepeated);
-                foreach (var r in new[] { ImageRecord.PagesOutside, ImageRecord.PagesHugeCount, ImageRecord.PagesEnd, ImageRecord.ReadError })
-                    into[n++] = new(r);
+                if (s.Vmas > 1) into[n++] = new(ImageRecord.PagesInEarlierVma);
+                into[n++] = new(ImageRecord.PagesOutside);
+                into[n++] = new(ImageRecord.PagesHugeCount);
+                break;
+            case RestoreState.Desynced:
+                into[n++] = new(ImageRecord.HeaderGarbage);
+                if (crafted) into[n++] = new(ImageRecord.HeaderInPageData);
                 break;
         }
         return n;
     }
 
-    private static void Fail(ref RestoreState s) => s.Phase = RestoreState.Failed;
+    /// <summary>The restore returns an error; a design that kills the task past its point of no return (as execve does) does so here.</summary>
+    private void Fail(ref RestoreState s)
+    {
+        s.Phase = RestoreState.Failed;
+        if (Design.KillsPastPointOfNoReturn && s.Live != RestoreState.LiveOriginal) s.Killed = 1;
+    }
+
+    private static void NewVma(ref RestoreState s)
+    {
+        s.PagesInVma = 0;
+        s.VmasLeft--; s.Vmas++;
+        s.Phase = RestoreState.ExpectPages;
+    }
+
+    /// <summary>
+    /// cr_page_read(): kmap_atomic(page, KM_USER1), memcpy, kunmap_atomic(). On x86_32 a highmem page
+    /// takes the CPU's KM_USER1 fixmap slot, and kunmap_atomic() clears the slot only when given its
+    /// address (kmap_atomic()'s return); given the struct page it clears nothing, and the next
+    /// kmap_atomic(…, KM_USER1) of a highmem page finds the PTE set: BUG_ON(!pte_none(*(kmap_pte-idx))).
+    /// </summary>
+    private void WritePage(ref RestoreState s)
+    {
+        if (!Bounds.Highmem || Design.KunmapsMappedAddress) return;
+        if (s.KmapStale != 0) { s.Phase = RestoreState.Bug; return; }
+        s.KmapStale = 1;
+    }
+
+    /// <summary>v6: cr_read_pages_contents() returns 0 after the error; the page's contents stay unread, and the next header is read from them.</summary>
+    private static void Swallow(ref RestoreState s)
+    {
+        s.Lost = 1; s.Corrupt = 1;
+        s.Phase = RestoreState.Desynced;
+    }
 
     public RestoreState Next(in RestoreState s0, in RestoreAction a)
     {
@@ -120,57 +203,65 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
         switch (a.Record)
         {
             case ImageRecord.Truncated: // the reader's error is returned (both designs): the restore fails
+            case ImageRecord.MmapFails: // do_mmap_pgoff()'s or filp_open()'s error is returned (both designs)
+            case ImageRecord.HeaderGarbage: // cr_read_obj_type(): not a CR_HDR_PGARR, -EINVAL
                 Fail(ref s);
                 break;
             case ImageRecord.Mm:
-                if (v6) s.Live = RestoreState.LiveNuked; // the seed nukes the mm before it reads anything
+                if (v6) s.Live = RestoreState.LiveNuked; // the seed nukes the mm before it reads any VMA
                 s.VmasLeft = a.Arg;
                 s.Phase = RestoreState.ExpectVmaOrContext;
                 break;
             case ImageRecord.Vma:
-                s.PagesInVma = 0;
-                s.VmasLeft--; s.Vmas++;
-                s.Phase = RestoreState.ExpectPages;
+                NewVma(ref s);
                 break;
             case ImageRecord.VmaOverlapping:
                 if (!v6) { Fail(ref s); break; }                    // sorted and disjoint, or refused
-                s.Corrupt = 1;                                       // MAP_FIXED maps over the earlier VMA
-                s.PagesInVma = 0;
-                s.VmasLeft--; s.Vmas++;
-                s.Phase = RestoreState.ExpectPages;
+                s.Corrupt = 1;                                       // MAP_FIXED unmaps the earlier VMA's range, pages and all
+                NewVma(ref s);
                 break;
             case ImageRecord.VmaShared:
                 if (Design.VmFlagsNamespace) { Fail(ref s); break; } // VM_SHARED | VM_MAYSHARE on vm_flags: refused
-                s.SharedMapped = 1;                                  // MAP_* bits & VM_SHARED is 0: a shared mapping slips in
-                s.PagesInVma = 0;
-                s.VmasLeft--; s.Vmas++;
-                s.Phase = RestoreState.ExpectPages;
+                s.SharedMapped = 1;                                  // MAP_* bits & VM_SHARED is 0: mapped MAP_SHARED
+                NewVma(ref s);
                 break;
             case ImageRecord.VmaUnaligned or ImageRecord.VmaEmpty:
-                Fail(ref s);                                         // refused by the check, or by do_mmap_pgoff's -EINVAL
+                Fail(ref s);                                         // the reference's check, or do_mmap_pgoff()'s -EINVAL
+                break;
+            case ImageRecord.VmaUnalignedEnd:
+                if (Design.Checks.HasFlag(RestoreCheck.VmaAligned)) { Fail(ref s); break; }
+                s.Corrupt = 1;                                       // do_mmap_pgoff() maps PAGE_ALIGN(len): a larger VMA
+                NewVma(ref s);
                 break;
             case ImageRecord.PagesInside:
-                if (v6 && s.SharedMapped != 0) s.OutsidePage = 1;    // written into the shared VMA that slipped in
-                if (v6) s.Live = RestoreState.LiveNuked;
+                WritePage(ref s);
                 s.PagesInVma++;
                 break;
             case ImageRecord.PagesRepeated:
                 if (!v6) { Fail(ref s); break; }                     // each page once, in ascending order
                 s.Corrupt = 1;                                        // the later contents overwrite the earlier
+                WritePage(ref s);
+                break;
+            case ImageRecord.PagesInEarlierVma:
+                if (Design.ChecksPagesInVmas) { Fail(ref s); break; }
+                s.OutsidePage = 1; s.Corrupt = 1;                     // get_user_pages(write=1, force=1) writes it there (a COW copy if read-only)
+                WritePage(ref s);
                 break;
             case ImageRecord.PagesOutside:
-                if (Design.ChecksPagesInVmas) { Fail(ref s); break; }
-                // get_user_pages() fails on an unmapped address; cr_read_pages_contents() returns 0.
-                if (!Design.ReportsReadErrors) { s.Lost = 1; s.Corrupt = 1; } else Fail(ref s);
+                if (Design.ChecksPagesInVmas || Design.ReportsReadErrors) { Fail(ref s); break; }
+                Swallow(ref s);                                       // get_user_pages() -EFAULT, returned as 0
                 break;
             case ImageRecord.PagesHugeCount:
-                if (!v6) { Fail(ref s); break; }                     // nr_pages bounded before any allocation
-                s.Unbounded = 1;                                      // page arrays allocated for nr_pages, then the read fails
+                if (!v6) { Fail(ref s); break; }                     // nr_pages bounded before any address is read
+                s.Unbounded = 1;                                      // page arrays grow with the addresses read, until the stream or kmalloc fails
                 Fail(ref s);
                 break;
             case ImageRecord.ReadError:
                 if (Design.ReportsReadErrors) { Fail(ref s); break; }
-                s.Lost = 1; s.Corrupt = 1;                            // return 0: the page keeps whatever it held
+                Swallow(ref s);
+                break;
+            case ImageRecord.HeaderInPageData:
+                s.Phase = RestoreState.ExpectPages;                   // the failed page stays as it was; restore goes on
                 break;
             case ImageRecord.PagesEnd:
                 s.Phase = RestoreState.ExpectVmaOrContext;
@@ -188,12 +279,13 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
     public ulong Violated(in RestoreState s)
     {
         ulong v = s.Broken;
-        if (s.Phase == RestoreState.Failed && s.Live != RestoreState.LiveOriginal) v |= Bit(RestoreInvariant.Atomic);
+        if (s.Phase == RestoreState.Failed && s.Live != RestoreState.LiveOriginal && s.Killed == 0) v |= Bit(RestoreInvariant.Atomic);
         if (s.Phase == RestoreState.Succeeded && s.Corrupt != 0) v |= Bit(RestoreInvariant.EqualOnSuccess);
-        if (s.OutsidePage != 0) v |= Bit(RestoreInvariant.PagesInsidePrivate);
+        if (s.OutsidePage != 0) v |= Bit(RestoreInvariant.PagesInside);
         if (s.Unbounded != 0) v |= Bit(RestoreInvariant.BoundedAllocation);
         if (s.SharedMapped != 0) v |= Bit(RestoreInvariant.FlagsNamespace);
         if (s.Lost != 0) v |= Bit(RestoreInvariant.NoErrorLost);
+        if (s.Phase == RestoreState.Bug) v |= Bit(RestoreInvariant.NoKernelBug);
         return v;
     }
 
@@ -201,29 +293,42 @@ public sealed class RestoreSpec(RestoreDesign design) : ISpec<RestoreState, Rest
         (s.Phase == RestoreState.Succeeded ? Bit(RestoreInvariant.RestoreSucceeds) : 0) |
         (s.Phase == RestoreState.Failed ? Bit(RestoreInvariant.RestoreFails) : 0);
 
+    private string Page(string what) =>
+        Bounds.Highmem && !Design.KunmapsMappedAddress ? $"{what}; kunmap_atomic(page, KM_USER1) leaves the slot mapped" : what;
+
     public string Describe(in RestoreState s, in RestoreAction a) => a.Record switch
     {
         ImageRecord.Mm => $"image: cr_hdr_mm, map_count {a.Arg}{(Design.ValidatesBeforeReplacing ? "" : " -> the current mm is nuked")}",
         ImageRecord.Vma => "image: cr_hdr_vma, a private anonymous VMA after the last one -> mapped",
-        ImageRecord.VmaOverlapping => $"image: cr_hdr_vma overlapping the previous VMA -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(MAP_FIXED) maps over it")}",
-        ImageRecord.VmaShared => $"image: cr_hdr_vma with VM_SHARED -> {(Design.VmFlagsNamespace ? "refused (VM_SHARED tested on vm_flags)" : "accepted (VM_SHARED tested on MAP_* bits)")}",
-        ImageRecord.VmaUnaligned => "image: cr_hdr_vma with an unaligned vm_start -> refused",
-        ImageRecord.VmaEmpty => "image: cr_hdr_vma with vm_end == vm_start -> refused",
-        ImageRecord.PagesInside => "image: cr_hdr_pgarr, a page inside the VMA -> written",
-        ImageRecord.PagesRepeated => $"image: cr_hdr_pgarr, a page written already -> {(Design.ValidatesBeforeReplacing ? "refused" : "written again")}",
-        ImageRecord.PagesOutside => $"image: cr_hdr_pgarr, a page outside every VMA -> {(Design.ChecksPagesInVmas ? "refused" : Design.ReportsReadErrors ? "get_user_pages() fails: error" : "get_user_pages() fails, cr_read_pages_contents() returns 0")}",
-        ImageRecord.PagesHugeCount => $"image: cr_hdr_pgarr, nr_pages 2^40 -> {(Design.ValidatesBeforeReplacing ? "refused before any allocation" : "page arrays allocated for it")}",
+        ImageRecord.MmapFails => "do_mmap_pgoff() fails (-ENOMEM), or the file VMA's file does not open -> the error is returned",
+        ImageRecord.VmaOverlapping => $"crafted image: cr_hdr_vma overlapping the previous VMA -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(MAP_FIXED) unmaps the previous VMA's range and maps over it")}",
+        ImageRecord.VmaShared => $"crafted image: cr_hdr_vma with VM_SHARED | VM_MAYSHARE -> {(Design.VmFlagsNamespace ? "refused (VM_SHARED tested on vm_flags)" : "mapped MAP_SHARED (VM_SHARED tested on MAP_* bits)")}",
+        ImageRecord.VmaUnaligned => $"crafted image: cr_hdr_vma with an unaligned vm_start -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(MAP_FIXED): -EINVAL")}",
+        ImageRecord.VmaEmpty => $"crafted image: cr_hdr_vma with vm_end == vm_start -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(len 0): -EINVAL")}",
+        ImageRecord.VmaUnalignedEnd => $"crafted image: cr_hdr_vma with an aligned vm_start and an unaligned vm_end -> {(Design.Checks.HasFlag(RestoreCheck.VmaAligned) ? "refused" : "do_mmap_pgoff() maps PAGE_ALIGN(len): the VMA ends up to a page later")}",
+        ImageRecord.PagesInside => Page("image: cr_hdr_pgarr, a page inside the VMA -> written"),
+        ImageRecord.PagesRepeated => $"crafted image: cr_hdr_pgarr, a page written already -> {(Design.ValidatesBeforeReplacing ? "refused" : Page("written again"))}",
+        ImageRecord.PagesInEarlierVma => $"crafted image: cr_hdr_pgarr, a page of an earlier VMA -> {(Design.ChecksPagesInVmas ? "refused" : Page("get_user_pages(write=1, force=1) writes it into that VMA"))}",
+        ImageRecord.PagesOutside => $"crafted image: cr_hdr_pgarr, a page no VMA maps -> {(Design.ChecksPagesInVmas ? "refused" : Design.ReportsReadErrors ? "get_user_pages() -EFAULT: error" : "get_user_pages() -EFAULT, cr_read_pages_contents() returns 0")}",
+        ImageRecord.PagesHugeCount => $"crafted image: cr_hdr_pgarr, nr_pages 2^40, few addresses follow -> {(Design.ValidatesBeforeReplacing ? "refused before any address is read" : "page arrays allocated for every address read, until the stream fails")}",
         ImageRecord.PagesEnd => "image: cr_hdr_pgarr, nr_pages 0 -> the VMA's pages end",
         ImageRecord.Context => $"image: cr_hdr_mm_context -> done{(Design.ValidatesBeforeReplacing ? ": the staged mm replaces the live one" : "")}",
         ImageRecord.Truncated => "image: ends here -> the read fails",
-        _ => $"reading page contents fails -> {(Design.ReportsReadErrors ? "error" : "cr_read_pages_contents() returns 0")}",
+        ImageRecord.ReadError => $"restoring a page fails (get_user_pages() -ENOMEM/-EFAULT, or its read) -> {(Design.ReportsReadErrors ? "error" : "cr_read_pages_contents() returns 0, the page's contents unread")}",
+        ImageRecord.HeaderGarbage => "the next header is read from the unread page contents: not a cr_hdr_pgarr -> -EINVAL",
+        _ => "crafted image: the unread page contents are a valid cr_hdr_pgarr -> read as the next chunk",
     };
 
     public void Render(in RestoreState s, List<TraceVar> into)
     {
-        into.Add(new("reading", TraceValue.Of(s.Phase switch { 0 => "cr_hdr_mm", 1 => s.VmasLeft > 0 ? $"cr_hdr_vma ({s.VmasLeft} to go)" : "cr_hdr_mm_context", 2 => "cr_hdr_pgarr", 3 => "done: restored", _ => "done: failed" })));
+        into.Add(new("reading", TraceValue.Of(s.Phase switch
+        {
+            0 => "cr_hdr_mm", 1 => s.VmasLeft > 0 ? $"cr_hdr_vma ({s.VmasLeft} to go)" : "cr_hdr_mm_context", 2 => "cr_hdr_pgarr", 3 => "done: restored", 4 => s.Live == RestoreState.LiveOriginal ? "done: failed" : s.Killed != 0 ? "done: failed, the task killed" : "done: failed, the error returns to the task on the half-built mm",
+            5 => "BUG: kmap_atomic() finds KM_USER1 still mapped", _ => "cr_hdr_pgarr, from the middle of the page contents",
+        })));
         into.Add(new("live_mm", TraceValue.Of(s.Live switch { 0 => "as it was", 1 => "nuked, being rebuilt", _ => "the image's" })));
         into.Add(new("records", TraceValue.Of(s.Records)));
-        into.Add(new("silently_wrong", TraceValue.Of(string.Join(" ", new[] { (s.Lost, "error lost"), (s.Corrupt, "restored mm differs"), (s.SharedMapped, "shared VMA mapped"), (s.OutsidePage, "page outside a private VMA"), (s.Unbounded, "unbounded allocation") }.Where(x => x.Item1 != 0).Select(x => x.Item2).DefaultIfEmpty("-")))));
+        into.Add(new("silently_wrong", TraceValue.Of(string.Join(" ", new[] { (s.Lost, "error lost"), (s.Corrupt, "restored mm differs"), (s.SharedMapped, "shared VMA mapped"), (s.OutsidePage, "page written into another VMA"), (s.Unbounded, "page arrays sized by the stream") }.Where(x => x.Item1 != 0).Select(x => x.Item2).DefaultIfEmpty("-")))));
+        if (Bounds.Highmem) into.Add(new("km_user1_slot", TraceValue.Of(s.KmapStale != 0 ? "mapped (stale)" : "free")));
     }
 }

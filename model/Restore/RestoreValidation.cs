@@ -80,6 +80,22 @@ public enum RestoreCheck : uint
     SeedV6 = VmaNotReversed,
 }
 
+/// <summary>do_mmap_pgoff()'s refusals of a MAP_FIXED mapping (mm/mmap.c, 2.6.27), with the error each returns.</summary>
+public enum MmapRefusal
+{
+    None,
+    /// <summary>-EINVAL: "if (!len) return -EINVAL;"</summary>
+    ZeroLength,
+    /// <summary>-ENOMEM: "len = PAGE_ALIGN(len); if (!len || len > TASK_SIZE) return -ENOMEM;"</summary>
+    TooLong,
+    /// <summary>-EOVERFLOW: "if ((pgoff + (len >> PAGE_SHIFT)) &lt; pgoff)"</summary>
+    PgoffWraps,
+    /// <summary>-ENOMEM, get_unmapped_area(): "if (addr &gt; TASK_SIZE - len) return -ENOMEM;"</summary>
+    PastTaskSize,
+    /// <summary>-EINVAL, get_unmapped_area(): MAP_FIXED returns addr as given, then "if (addr &amp; ~PAGE_MASK) return -EINVAL;"</summary>
+    StartUnaligned,
+}
+
 public enum VmaFault { None, StartUnaligned, EndUnaligned, Reversed, Empty, PastTaskSize, Overlaps, Shared, BadType, PgoffOverflow }
 public enum ChunkFault { None, AboveChunk, AboveVma, BadLength }
 public enum PageFault { None, Unaligned, OutsideVma, NotAscending }
@@ -108,6 +124,26 @@ public static class RestoreValidation
             return VmaFault.PgoffOverflow;
         return VmaFault.None;
     }
+
+    /// <summary>
+    /// The environment: what do_mmap_pgoff(file, vm_start, vm_end - vm_start, prot, MAP_FIXED | …, pgoff)
+    /// refuses on its own (2.6.27, before mmap_region(); map_count, memory and the file's checks are
+    /// not functions of these fields). What it accepts it maps as PAGE_ALIGN(len): <see cref="MappedEnd"/>.
+    /// </summary>
+    public static MmapRefusal DoMmapPgoff(ulong start, ulong end, ulong pgoff)
+    {
+        ulong len = end - start;
+        if (len == 0) return MmapRefusal.ZeroLength;
+        ulong aligned = (len + PageMask) & ~PageMask;
+        if (aligned == 0 || aligned > RestoreConstants.TaskSize) return MmapRefusal.TooLong;
+        if (pgoff + (aligned >> RestoreConstants.PageShift) < pgoff) return MmapRefusal.PgoffWraps;
+        if (start > RestoreConstants.TaskSize - aligned) return MmapRefusal.PastTaskSize;
+        if ((start & PageMask) != 0) return MmapRefusal.StartUnaligned;
+        return MmapRefusal.None;
+    }
+
+    /// <summary>The end of the VMA do_mmap_pgoff() maps: vm_start + PAGE_ALIGN(len), past vm_end when vm_end is unaligned.</summary>
+    public static ulong MappedEnd(ulong start, ulong end) => start + ((end - start + PageMask) & ~PageMask);
 
     /// <summary>The shared-mapping test: the reference's on vm_flags; the seed's on the MAP_* value it built (003: "if (vm_flags &amp; VM_SHARED)").</summary>
     public static bool RefusedAsShared(RestoreCheck on, ulong vmFlags) =>

@@ -36,6 +36,18 @@ public sealed class RestoreEncoding(Z3Context z, RestoreDesign d)
         return ok;
     }
 
+    /// <summary>The environment: DoMmapPgoff(start, end, pgoff) == None, do_mmap_pgoff()'s own refusals (2.6.27).</summary>
+    public BoolTerm MmapAccepts(BitVec start, BitVec end, BitVec pgoff)
+    {
+        var len = end - start;
+        var aligned = (len + (PageSize - 1)) & ~N(PageSize - 1);
+        return !len.Eq(0) & !aligned.Eq(0) & aligned.ULe(TaskSize) & (pgoff + (aligned >> start.Z3Num(PageShift))).UGe(pgoff)
+            & start.ULe(N(TaskSize) - aligned) & Aligned(start);
+    }
+
+    /// <summary>MappedEnd(start, end): start + PAGE_ALIGN(end - start).</summary>
+    public BitVec MappedEnd(BitVec start, BitVec end) => start + ((end - start + (PageSize - 1)) & ~N(PageSize - 1));
+
     public BoolTerm RefusedAsShared(BitVec vmFlags) =>
         On(RestoreCheck.SharedByVmFlags) ? !(vmFlags & SharedVmFlags).Eq(0) : !(MapFlags(vmFlags) & VmShared).Eq(0);
 

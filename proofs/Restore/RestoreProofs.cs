@@ -30,22 +30,33 @@ public static class RestoreProofs
 
     public static IReadOnlyList<Obligation> For(RestoreDesign d) =>
     [
-        new("restore.vma-arith", "an accepted VMA is a whole, positive number of pages below TASK_SIZE: end - start does not wrap, pages x PAGE_SIZE gives it back, start + length does not wrap, and a file VMA's pgoff + pages fits a file offset",
-            Source(RestoreInvariant.BoundedAllocation), z =>
+        new("restore.vma-arith", "an accepted VMA that do_mmap_pgoff() maps (its own refusals are the environment: len 0, an unaligned MAP_FIXED start, past TASK_SIZE) is mapped exactly: a whole, positive number of pages, end - start does not wrap, pages x PAGE_SIZE gives it back, start + length stays below TASK_SIZE, and do_mmap_pgoff()'s PAGE_ALIGN(len) ends at vm_end",
+            Source(RestoreInvariant.EqualOnSuccess), z =>
             {
                 var e = new RestoreEncoding(z, d);
                 var v = new Vma(z, "");
                 var prev = z.BitVec("prev_end", W);
                 var len = v.End - v.Start;
                 var pages = RestoreEncoding.PageCount(v.Start, v.End);
-                var claim = v.Accepted(e, prev).Implies(
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff)).Implies(
                     len.Widen(X).Eq(v.End.Widen(X) - v.Start.Widen(X)) & !len.Eq(0)
                     & (pages << pages.Z3Num(PageShift)).Eq(len)
                     & (v.Start.Widen(X) + len.Widen(X)).ULe(TaskSize)
-                    & v.Type.Eq(VmaTypeFile).Implies((v.Pgoff.Widen(X) + pages.Widen(X)).ULe(ulong.MaxValue >> PageShift)));
+                    & e.MappedEnd(v.Start, v.End).Eq(v.End));
+                return new Goal(claim, [.. v.Show, ("prev_end", prev), ("mapped_end", e.MappedEnd(v.Start, v.End))]);
+            }),
+        new("restore.pgoff-fits", "an accepted file VMA that do_mmap_pgoff() maps has pgoff + pages within a file offset (do_mmap_pgoff() refuses only a 64-bit wrap)",
+            Source(RestoreInvariant.EqualOnSuccess), z =>
+            {
+                var e = new RestoreEncoding(z, d);
+                var v = new Vma(z, "");
+                var prev = z.BitVec("prev_end", W);
+                var pages = RestoreEncoding.PageCount(v.Start, v.End);
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff) & v.Type.Eq(VmaTypeFile)).Implies(
+                    (v.Pgoff.Widen(X) + pages.Widen(X)).ULe(ulong.MaxValue >> PageShift));
                 return new Goal(claim, [.. v.Show, ("prev_end", prev)]);
             }),
-        new("restore.chunk-bounded", "an accepted page-array header's count is at most its VMA's pages, and the bytes it makes restore allocate (nr x (8 + PAGE_SIZE)) are exactly the bytes its record holds: no product wraps",
+        new("restore.chunk-bounded", "an accepted page-array header's count is at most its VMA's pages (and a chunk) before any address is read, and its record length is exactly what the count takes (nr x (8 + PAGE_SIZE) + 8, no product wraps)",
             Source(RestoreInvariant.BoundedAllocation), z =>
             {
                 var e = new RestoreEncoding(z, d);
@@ -56,19 +67,19 @@ public static class RestoreProofs
                     nr.ULe(vmaPages) & (nr.Widen(X) * PgarrPerPage + PgarrFixed).Eq(len.Widen(X)));
                 return new Goal(claim, [("nr_pages", nr), ("vma_pages", vmaPages), ("len", len)]);
             }),
-        new("restore.page-inside", "every page address accepted for an accepted VMA is page-aligned and its whole page lies inside that VMA",
-            Source(RestoreInvariant.PagesInsidePrivate), z =>
+        new("restore.page-inside", "every page address accepted for an accepted VMA that do_mmap_pgoff() maps is page-aligned and its whole page lies inside that VMA",
+            Source(RestoreInvariant.PagesInside), z =>
             {
                 var e = new RestoreEncoding(z, d);
                 var v = new Vma(z, "");
                 var prev = z.BitVec("prev_end", W);
                 var addr = z.BitVec("page", W);
                 var next = z.BitVec("next", W);
-                var claim = (v.Accepted(e, prev) & next.UGe(v.Start) & e.PageAccepted(addr, v.Start, v.End, next)).Implies(
+                var claim = (v.Accepted(e, prev) & e.MmapAccepts(v.Start, v.End, v.Pgoff) & next.UGe(v.Start) & e.PageAccepted(addr, v.Start, v.End, next)).Implies(
                     (addr & (PageSize - 1)).Eq(0) & v.Start.ULe(addr) & (addr.Widen(X) + PageSize).ULe(v.End.Widen(X)));
                 return new Goal(claim, [.. v.Show, ("page", addr)]);
             }),
-        new("restore.vmas-disjoint", "a page accepted for a VMA is inside no earlier accepted VMA: two VMAs never claim one page",
+        new("restore.vmas-disjoint", "a page accepted for a VMA is inside no earlier accepted VMA (both mapped by do_mmap_pgoff()): two VMAs never claim one page",
             Source(RestoreInvariant.EqualOnSuccess), z =>
             {
                 var e = new RestoreEncoding(z, d);
@@ -76,7 +87,7 @@ public static class RestoreProofs
                 var b = new Vma(z, "b.");
                 var prev = z.BitVec("prev_end", W);
                 var addr = z.BitVec("page", W);
-                var claim = (a.Accepted(e, prev) & b.Accepted(e, a.End) & e.PageAccepted(addr, b.Start, b.End, b.Start)).Implies(
+                var claim = (a.Accepted(e, prev) & e.MmapAccepts(a.Start, a.End, a.Pgoff) & b.Accepted(e, a.End) & e.MmapAccepts(b.Start, b.End, b.Pgoff) & e.PageAccepted(addr, b.Start, b.End, b.Start)).Implies(
                     !(a.Start.ULe(addr) & addr.ULt(a.End)));
                 return new Goal(claim, [.. a.Show, .. b.Show, ("page", addr)]);
             }),

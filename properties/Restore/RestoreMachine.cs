@@ -23,7 +23,7 @@ public sealed record RestoreModel(RestoreState State, ImmutableList<RestoreActio
 public sealed class RestoreMachine(int maxOps, RestoreDesign? against = null) : Machine<List<RestoreAction>, RestoreModel>(maxOps)
 {
     /// <summary>The specification the implementation is held to: the reference's, unless a test asks for another design's.</summary>
-    private readonly RestoreSpec _spec = new(against ?? RestoreDesigns.Reference);
+    private readonly RestoreSpec _spec = new(against ?? RestoreDesigns.Reference, new RestoreBounds(Crafted: true));
 
     public override Arbitrary<Setup<List<RestoreAction>, RestoreModel>> Setup => Arb.From(Gen.Constant((Setup<List<RestoreAction>, RestoreModel>)new Start(_spec)));
 
@@ -42,7 +42,7 @@ public sealed class RestoreMachine(int maxOps, RestoreDesign? against = null) : 
     {
         var actions = new RestoreAction[Model.Checking.SpecLimits.MaxEnabled];
         int n = _spec.Enabled(m.State, actions);
-        var choices = actions.Take(n).Where(a => a.Record is not (ImageRecord.Truncated or ImageRecord.ReadError)).ToArray();
+        var choices = actions.Take(n).Where(a => a.Record is not (ImageRecord.Truncated or ImageRecord.ReadError or ImageRecord.HeaderGarbage or ImageRecord.HeaderInPageData)).ToArray();
         return choices.Length == 0
             ? Gen.Constant((Operation<List<RestoreAction>, RestoreModel>)new Append(_spec, new RestoreAction(ImageRecord.Truncated)))
             : Gen.Elements(choices).Select(a => (Operation<List<RestoreAction>, RestoreModel>)new Append(_spec, a));

@@ -19,15 +19,15 @@ public class CliTests
         var doc = System.Xml.Linq.XDocument.Load(junit);
         Assert.Equal("testsuites", doc.Root!.Name.LocalName);
         var cases = doc.Descendants("testcase").ToList();
-        Assert.Equal(48 + 12 + 25, cases.Count);
-        Assert.Equal("85", doc.Root.Attribute("tests")!.Value);
+        Assert.Equal(49 + 12 + 26, cases.Count);
+        Assert.Equal("87", doc.Root.Attribute("tests")!.Value);
         Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
         Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 48 properties, 12 implementation checks, 25 proofs", o);
-        Assert.Contains("all 9 hold: atomic, equal-on-success", o);
+        Assert.Contains("everything holds: 49 properties, 12 implementation checks, 26 proofs", o);
+        Assert.Contains("all 10 hold: atomic, equal-on-success", o);
         Assert.Contains("restore of hostile images (FsCheck)", o);
         Assert.Contains("all 14 hold: balloon-consistent", o);
         Assert.Contains("all 14 hold: no-overwrite", o);
@@ -37,7 +37,7 @@ public class CliTests
         Assert.Contains("ipi/reference: all 7 proved", o);
         Assert.Contains("uffd/reference: all 4 proved", o);
         Assert.Contains("balloon/reference: all 7 proved", o);
-        Assert.Contains("restore/reference: all 7 proved", o);
+        Assert.Contains("restore/reference: all 8 proved", o);
         Assert.True(o.Split('\n').Length < 50, o);
     }
 
@@ -62,7 +62,7 @@ public class CliTests
         var (ok, o, _) = Run("prove");
         Assert.Equal(0, ok);
         Assert.DoesNotContain("REFUTED", o);
-        Assert.Equal(25, o.Split('\n').Count(l => l.Contains(" proved ")));
+        Assert.Equal(26, o.Split('\n').Count(l => l.Contains(" proved ")));
         var (ambiguous, _, err) = Run("prove", "--design", "reference"); // both mechanisms have one
         Assert.Equal(2, ambiguous);
         Assert.Contains("'reference' is ambiguous: ipi/reference or uffd/reference", err);

@@ -17,7 +17,7 @@ public class RestoreProofTests(ITestOutputHelper output)
     private static readonly (string Obligation, RestoreDesign Design)[] Mutants =
     [
         ("restore.vma-arith", RestoreDesigns.Reference with { Name = "no-alignment", Checks = RestoreCheck.Reference & ~RestoreCheck.VmaAligned }),
-        ("restore.vma-arith", RestoreDesigns.Reference with { Name = "no-pgoff", Checks = RestoreCheck.Reference & ~RestoreCheck.PgoffFits }),
+        ("restore.pgoff-fits", RestoreDesigns.Reference with { Name = "no-pgoff", Checks = RestoreCheck.Reference & ~RestoreCheck.PgoffFits }),
         ("restore.chunk-bounded", RestoreDesigns.Reference with { Name = "length-only", Checks = RestoreCheck.Reference & ~RestoreCheck.ChunkBounded }),
         ("restore.page-inside", RestoreDesigns.Reference with { Name = "pages-anywhere", Checks = RestoreCheck.Reference & ~RestoreCheck.PageInVma }),
         ("restore.vmas-disjoint", RestoreDesigns.Reference with { Name = "unsorted", Checks = RestoreCheck.Reference & ~RestoreCheck.VmaSorted }),
@@ -30,7 +30,7 @@ public class RestoreProofTests(ITestOutputHelper output)
     public void The_reference_is_proved()
     {
         var results = RestoreProofs.For(RestoreDesigns.Reference).Select(o => Prover.Prove(o)).ToList();
-        Assert.Equal(7, results.Count);
+        Assert.Equal(8, results.Count);
         Assert.All(results, r => Assert.True(r.Verdict == ProofVerdict.Proved, r.ToString()));
     }
 
@@ -51,7 +51,7 @@ public class RestoreProofTests(ITestOutputHelper output)
     {
         var r = RestoreProofs.For(RestoreDesigns.V6).ToDictionary(o => o.Name, o => Prover.Prove(o));
         foreach (var (name, result) in r) output.WriteLine(result.ToString());
-        foreach (var name in new[] { "restore.vma-arith", "restore.chunk-bounded", "restore.page-inside", "restore.vmas-disjoint", "restore.shared-refused", "restore.mmap-private" })
+        foreach (var name in new[] { "restore.vma-arith", "restore.pgoff-fits", "restore.chunk-bounded", "restore.page-inside", "restore.vmas-disjoint", "restore.shared-refused", "restore.mmap-private" })
             Assert.Equal(ProofVerdict.Refuted, r[name].Verdict);
         // The counterexample is a shared VMA the seed maps: VM_SHARED or VM_MAYSHARE set, and the MAP_* value it tests has no 0x8.
         var flags = ulong.Parse(System.Text.RegularExpressions.Regex.Match(r["restore.shared-refused"].Detail, @"vm_flags = (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -59,6 +59,35 @@ public class RestoreProofTests(ITestOutputHelper output)
         Assert.False(RestoreValidation.RefusedAsShared(RestoreCheck.SeedV6, flags));
         // The seed's translation itself loses nothing mmap can carry: it is the test, not the table, that is wrong.
         Assert.Equal(ProofVerdict.Proved, r["restore.flags-injective"].Verdict);
+    }
+
+    /// <summary>
+    /// With do_mmap_pgoff()'s own refusals as the environment (len 0, an unaligned MAP_FIXED start, past
+    /// TASK_SIZE), v6's VMA counterexample is no longer start = 1: it is an aligned start with an unaligned
+    /// end, which do_mmap_pgoff() maps up to the next page boundary, a VMA larger than the image's.
+    /// </summary>
+    [Fact]
+    public void The_seed_s_vma_counterexample_is_one_do_mmap_pgoff_maps_larger()
+    {
+        var r = Prover.Prove(RestoreProofs.For(RestoreDesigns.V6).Single(o => o.Name == "restore.vma-arith"));
+        output.WriteLine(r.ToString());
+        Assert.Equal(ProofVerdict.Refuted, r.Verdict);
+        ulong Value(string name)
+        {
+            string v = System.Text.RegularExpressions.Regex.Match(r.Detail, $@"(?<![\w.]){name} = (0x[0-9a-f]+|\d+)").Groups[1].Value;
+            return v.StartsWith("0x", StringComparison.Ordinal)
+                ? ulong.Parse(v[2..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)
+                : ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        ulong start = Value("start"), end = Value("end"), mapped = Value("mapped_end");
+        Assert.Equal(MmapRefusal.None, RestoreValidation.DoMmapPgoff(start, end, Value("pgoff")));
+        Assert.Equal(0UL, start & (PageSize - 1));
+        Assert.NotEqual(0UL, end & (PageSize - 1));
+        Assert.Equal(RestoreValidation.MappedEnd(start, end), mapped);
+        Assert.True(mapped > end);
+        // start = 1, the old counterexample, and an empty VMA are do_mmap_pgoff()'s own -EINVAL.
+        Assert.Equal(MmapRefusal.StartUnaligned, RestoreValidation.DoMmapPgoff(1, 1 + PageSize, 0));
+        Assert.Equal(MmapRefusal.ZeroLength, RestoreValidation.DoMmapPgoff(PageSize, PageSize, 0));
     }
 
     /// <summary>The encoding accepts exactly the headers the C# validator accepts, and translates flags to the same values, on random headers of every design.</summary>
@@ -90,7 +119,9 @@ public class RestoreProofTests(ITestOutputHelper output)
                 && z.Evaluate(e.MapProt(flags), at) == RestoreValidation.MapProt(d.Checks, w[2], d.Untranslated)
                 && z.Evaluate(e.MapFlags(flags), at) == RestoreValidation.MapFlags(d.Checks, w[2], d.Untranslated)
                 && z.Evaluate(e.ChunkAccepted(nr, pages, len), at) == (RestoreValidation.CheckChunk(d.Checks, w[6], w[7], w[8] & uint.MaxValue) == ChunkFault.None)
-                && z.Evaluate(e.PageAccepted(addr, start, end, next), at) == (RestoreValidation.CheckPage(d.Checks, w[9], w[0], w[1], w[10]) == PageFault.None);
+                && z.Evaluate(e.PageAccepted(addr, start, end, next), at) == (RestoreValidation.CheckPage(d.Checks, w[9], w[0], w[1], w[10]) == PageFault.None)
+                && z.Evaluate(e.MmapAccepts(start, end, pgoff), at) == (RestoreValidation.DoMmapPgoff(w[0], w[1], w[3]) == MmapRefusal.None)
+                && z.Evaluate(e.MappedEnd(start, end), at) == RestoreValidation.MappedEnd(w[0], w[1]);
         }), 1000, 20261122);
         output.WriteLine(result.ToString());
         Assert.True(result.Holds, result.Detail);
