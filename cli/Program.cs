@@ -50,8 +50,10 @@ public static class Program
                   --threads N (default: all cores; the result is the same at any count)
                   eventually-properties on cycles: by a search over the pending states (default, no stored graph);
                   --graph (keep every edge, Tarjan's SCC); --safety-only (judged on terminal states only);
-                  under the weak fairness each spec declares (balloon: the guest thread and the timer; ipi, uffd:
-                  none yet), a cycle fails only if each fair actor runs in it or is disabled on it; --unfair: any cycle
+                  under the weak fairness each spec declares, a cycle fails only if each fair actor runs in it or
+                  is disabled on it (ipi: every sending and receiving CPU, every irq_work, the unregistering and
+                  destroying CPUs, not the hostile peer; balloon: the guest thread and the timer, not the host;
+                  uffd, restore: no eventually-properties); --unfair: any cycle
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it

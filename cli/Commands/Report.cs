@@ -105,7 +105,7 @@ internal static class Report
         !spec.Properties.Any(p => p.Kind == PropertyKind.Eventually) ? null
         : spec.FairActors.Count == 0 ? "no fairness declared: any cycle with the obligation pending fails"
         : unfair ? $"no fairness (--unfair): any cycle with the obligation pending fails, even one that never runs {string.Join(" or ", spec.FairActors)}"
-        : $"weak fairness for {string.Join(" and ", spec.FairActors)} (each runs or is disabled on any cycle that fails; every other actor is owed nothing)";
+        : $"weak fairness for {string.Join(", ", spec.FairActors)} (each runs or is disabled on any cycle that fails; every other actor is owed nothing)";
 
     /// <summary>The line under a trace's title: design and bounds, then each finding's seed line, consequence and preconditions.</summary>
     private static string TraceHeader(string design, IBounds bounds, IReadOnlyList<Finding> findings)
@@ -119,6 +119,14 @@ internal static class Report
         }
         if (findings.Count == 0) sb.Append("\n  consequence: unclassified (the design declares no finding for this violation)");
         return sb.ToString();
+    }
+
+    /// <summary>The effect's first sentence, for the one-line summary (the trace's header has it whole).</summary>
+    private static string FirstSentence(string effect)
+    {
+        for (int i = effect.IndexOf(". ", StringComparison.Ordinal); i > 0; i = effect.IndexOf(". ", i + 1, StringComparison.Ordinal))
+            if (i + 2 < effect.Length && char.IsUpper(effect[i + 2])) return effect[..(i + 1)];
+        return effect;
     }
 
     private static string Needs(Finding f) => f.Needs.Length == 0
@@ -150,7 +158,7 @@ internal static class Report
             sb.AppendLine(C, $"  {g.Key.Group}:");
             foreach (var x in g.OrderBy(x => x.Finding is { } f ? (int)f.Consequence : 99))
                 sb.AppendLine(x.Finding is { } f
-                    ? $"    {x.Property.PadRight(w)}  {Finding.Show(f.Consequence),-10}  {f.Function}: {f.Effect}"
+                    ? $"    {x.Property.PadRight(w)}  {Finding.Show(f.Consequence),-10}  {f.Function}: {FirstSentence(f.Effect)}"
                     : $"    {x.Property.PadRight(w)}  ?");
         }
         return sb.ToString();
