@@ -199,8 +199,10 @@ public sealed class MmStruct
     public int Unregister(int ctx, ulong start, ulong len)
     {
         if (!Ready(ctx)) return -Errno.EINVAL;
-        int rc = CheckRange(start, len, out _, out _);
+        int rc = CheckRange(start, len, out int first, out int last);
         if (rc != 0) return rc;
+        for (int i = first; i <= last; i++) // vma_can_userfault(cur, cur->vm_flags)
+            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags)) return -Errno.EINVAL;
         ulong end = start + len;
         SplitAt(start);
         SplitAt(end);
@@ -247,7 +249,12 @@ public sealed class MmStruct
 
     // ---- the rest of the mm -------------------------------------------------------
 
-    /// <summary>mlock2(MLOCK_ONFAULT) / munlock over whole VMAs' pages; -ENOMEM over a hole.</summary>
+    /// <summary>
+    /// mlock2(MLOCK_ONFAULT) / munlock() over whole pages; -ENOMEM over a hole. Each VMA gets
+    /// VM_LOCKED | VM_LOCKONFAULT (mlock2) or loses both (munlock), except a hugetlbfs VMA, which
+    /// mlock_fixup() leaves alone. (mlock2 then populates a hugetlbfs range: not modelled, and
+    /// the model-based test does not call it there.)
+    /// </summary>
     public int Mlock(ulong start, ulong len, bool on)
     {
         ulong end = start + len;
@@ -257,8 +264,8 @@ public sealed class MmStruct
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _vmas[i];
-            if (v.End <= start || v.Start >= end) continue;
-            v.VmFlags = on ? v.VmFlags | VmLocked : v.VmFlags & ~VmLocked;
+            if (v.End <= start || v.Start >= end || MemTypes.IsHugetlb(v.Type)) continue;
+            v.VmFlags = (v.VmFlags & ~(VmLocked | VmLockonfault)) | (on ? VmLocked | VmLockonfault : 0);
         }
         Merge();
         return 0;

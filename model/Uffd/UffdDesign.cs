@@ -24,7 +24,8 @@ public class UffdDesign : IDesign
         NoWake = 4,
     }
 
-    public UffdDesign(string name, string summary, ulong vmUffdMinor, bool minorOnShmem, bool wpOnFileBacked, Defect defects = Defect.None)
+    public UffdDesign(string name, string summary, ulong vmUffdMinor, bool minorOnShmem, bool wpOnFileBacked, Defect defects = Defect.None,
+                      IReadOnlyList<(string Name, ulong Value)>? otherVmFlags = null)
     {
         Name = name;
         Summary = summary;
@@ -32,6 +33,7 @@ public class UffdDesign : IDesign
         MinorOnShmem = minorOnShmem;
         WpOnFileBacked = wpOnFileBacked;
         Defects = defects;
+        OtherVmFlags = otherVmFlags ?? VmFlagsMainline;
     }
 
     public string Name { get; }
@@ -46,6 +48,13 @@ public class UffdDesign : IDesign
     public bool WpOnFileBacked { get; }
     public Defect Defects { get; }
     public bool Has(Defect d) => (Defects & d) != 0;
+
+    /// <summary>
+    /// The VM_* flags of the tree the design is built in, other than the uffd ones: what the uffd
+    /// bits must not share (<see cref="UffdConstants.VmFlagsMainline"/> unless the design says
+    /// otherwise; the seed's is <see cref="UffdConstants.VmFlags2021"/>).
+    /// </summary>
+    public IReadOnlyList<(string Name, ulong Value)> OtherVmFlags { get; }
 
     /// <summary>
     /// Whether proofs/Uffd speaks of this design: it encodes this class's rules from its parameters
@@ -109,16 +118,15 @@ public class UffdDesign : IDesign
 /// <summary>The designs that ship with the project.</summary>
 public static class UffdDesigns
 {
-    /// <summary>Mainline's VM_UFFD_MINOR_BIT on 64-bit builds (include/linux/mm.h).</summary>
+    /// <summary>Mainline's VM_UFFD_MINOR on 64-bit builds (include/linux/mm.h): bit 41 since 2025.</summary>
     public const ulong MainlineVmUffdMinor = VmUffdMinorMainline;
 
     /// <summary>The seed as posted: VM_UFFD_MINOR = 0x2000 (= VM_LOCKED), minor on hugetlbfs only, WP on anonymous only.</summary>
-    public static readonly UffdDesign V5 = new("uffd-v5",
-        "userfaultfd minor-fault mode v5 as posted (004): VM_UFFD_MINOR 0x00002000, minor on hugetlbfs only",
-        vmUffdMinor: 0x2000, minorOnShmem: false, wpOnFileBacked: false);
+    public static readonly UffdDesign V5 = new UffdV5();
 
     public static readonly UffdDesign Reference = new("reference",
-        "VM_UFFD_MINOR a bit of its own (bit 38), minor on hugetlbfs and shmem, as in mainline",
+        "VM_UFFD_MINOR a bit of its own (bit 41, as in mainline since 2025: 37 when merged in 5.13, then 38, " +
+        "moved off 38 when arm64's GCS put VM_SHADOW_STACK there), minor on hugetlbfs and shmem",
         MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true);
 
     public static readonly IReadOnlyList<UffdDesign> Mutants =

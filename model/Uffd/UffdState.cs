@@ -58,4 +58,21 @@ public struct UffdState
     public UffdCtxArray Ctxs;
     /// <summary>Bit i: event invariant i was broken on the way here.</summary>
     public ushort Broken;
+    /// <summary>
+    /// The walk whose BUG_ON fired (<see cref="BugRelease"/>, <see cref="BugRegister"/>,
+    /// <see cref="BugUnregister"/>), or 0: the kernel has stopped, no step follows.
+    /// </summary>
+    public byte Bug;
+    /// <summary>The page of the VMA the BUG_ON fired on.</summary>
+    public byte BugPage;
+
+    public const byte BugRelease = 1, BugRegister = 2, BugUnregister = 3;
+
+    public static string BugWalk(byte bug) => bug switch
+    {
+        BugRelease => "userfaultfd_release()",
+        BugRegister => "userfaultfd_register()",
+        BugUnregister => "userfaultfd_unregister()",
+        _ => "?",
+    };
 }
