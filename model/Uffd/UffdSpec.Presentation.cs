@@ -21,7 +21,7 @@ public sealed partial class UffdSpec
         var t = s;
         int rc = Apply(ref t, a);
         string ret = t.Bug != 0 && s.Bug == 0
-            ? $"BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) in {UffdState.BugWalk(t.Bug)} at page {t.BugPage}: kernel BUG"
+            ? $"BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) on page {t.BugPage}'s VMA: kernel BUG"
             : Errno.Name(rc);
         ulong vma = (ulong)a.Range * 2 * PageSize, page = (ulong)a.Page * PageSize;
         return a.Op switch

@@ -56,7 +56,7 @@ public class UffdAuditTests(ITestOutputHelper output)
         var bug = r.Outcomes.Single(o => o.Property.Name == "no-kernel-bug").Trace!;
         string text = TraceText.Format(bug, "design: uffd-v5");
         Assert.Matches(@"1\. mlock2\(0x[0-9a-f]{4}, 0x2000, MLOCK_ONFAULT\) = 0", text);
-        Assert.Contains("2. close(uffd1): userfaultfd_release(): BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) in userfaultfd_release()", text);
+        Assert.Contains("2. close(uffd1): userfaultfd_release(): BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) on page 0's VMA: kernel BUG", text);
         Assert.Contains("kernel BUG", text);
         Assert.DoesNotContain("type: hugetlb", text.Split("2. close")[0]); // the layout it mlocks is not hugetlbfs
     }
