@@ -109,6 +109,12 @@ public class UffdDesign : IDesign
         return f;
     }
 
+    /// <summary>
+    /// hugetlb_no_page()'s minor path drops the reference find_lock_page() took before it calls
+    /// handle_userfault() (unlock_page(page); put_page(page); as merged): the seed only unlocks it.
+    /// </summary>
+    public virtual bool MinorFaultPutsPage => true;
+
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
 

@@ -244,6 +244,9 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         else
         {
             ulong reason = design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0);
+            // hugetlb_no_page() found the page with find_lock_page(), which takes a reference.
+            if ((reason & design.VmUffdMinor) != 0 && MemTypes.IsHugetlb(pg.Type) && !design.MinorFaultPutsPage)
+                Break(ref s, UffdInvariant.NoPageLeak, $"hugetlb_no_page() unlocks page {p}'s huge page but keeps the reference find_lock_page() took, then goes to handle_userfault(VM_UFFD_MINOR)");
             if (reason != 0) r = HandleUserfault(ref s, p, reason, write);
             else
             {

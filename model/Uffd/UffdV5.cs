@@ -18,6 +18,9 @@ public sealed class UffdV5 : UffdDesign
     /// <summary>Only the findings differ from the base class: the encoding speaks of it.</summary>
     public override bool Encoded => true;
 
+    /// <summary>hugetlb_no_page(): unlock_page(page) without put_page(page) before handle_userfault(VM_UFFD_MINOR).</summary>
+    public override bool MinorFaultPutsPage => false;
+
     /// <summary>The child of a fork keeps a MINOR-only registration's context but not its bit.</summary>
     public static readonly Precondition EventFork = new("event-fork-minor",
         "the monitor enabled UFFD_FEATURE_EVENT_FORK and registered a hugetlbfs range MINOR; the BUG fires when it closes " +
@@ -48,6 +51,12 @@ public sealed class UffdV5 : UffdDesign
             "mlock2() an anonymous or shmem range, then close() a userfaultfd of the same process (no UFFDIO_API needed): " +
             "userfaultfd_release() walks every VMA of the mm and BUG()s on the mlocked one. UFFDIO_REGISTER and UFFDIO_UNREGISTER " +
             "over an mlocked VMA BUG() the same way (seed lines 208 and 227)."),
+        new("no-page-leak", "004 hugetlb_no_page()",
+            "unlock_page(page); … ret = handle_userfault(&vmf, VM_UFFD_MINOR); … goto out;",
+            Consequence.Leak,
+            "The minor path unlocks the huge page find_lock_page() returned but never put_page()s it, and every retry of the fault " +
+            "takes another reference: the page can no longer be freed when the file is truncated or its range punched out, so the " +
+            "hugetlb pool loses it. The merged version (5.13) has put_page(page) there."),
         new("mlock-survives", "004 userfaultfd_register()",
             "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags;",
             Consequence.Corruption,

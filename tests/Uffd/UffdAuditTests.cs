@@ -48,6 +48,7 @@ public class UffdAuditTests(ITestOutputHelper output)
         Assert.Equal(1, Length(r, UffdInvariant.CtxIffUffdBit));     // mlock2: a uffd bit, no context
         Assert.Equal(2, Length(r, UffdInvariant.NoKernelBug));       // mlock2, close(uffd): BUG_ON in userfaultfd_release()
         Assert.Equal(2, Length(r, UffdInvariant.MlockSurvives));     // API, register MINOR on hugetlbfs: now "mlocked"
+        Assert.Equal(3, Length(r, UffdInvariant.NoPageLeak));        // API, register MINOR, a minor fault: the page reference leaks
         // mlock never locks hugetlbfs, so no fault reaches handle_userfault() unregistered.
         Assert.Null(Length(r, UffdInvariant.RegisteredFault));
         Assert.Null(Length(r, UffdInvariant.OneReasonBit));
