@@ -42,6 +42,29 @@ public class ForkMremapTests
     }
 
     [Fact]
+    public void V5_fork_of_a_missing_minor_registration_keeps_a_bit_so_no_bug_on_only_lost_minor_interception()
+    {
+        // The child keeps its context and VM_UFFD_MISSING: the walks' BUG_ON holds; only VM_UFFD_MINOR
+        // (= VM_LOCKED) is gone. Not a ctx-iff-uffd-bit violation (docs/audits/004-uffd.md).
+        var (k, s) = Mm(UffdDesigns.V5, MemType.HugetlbShared, UffdFeatureEventFork);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMissing | UffdioRegisterModeMinor));
+        k.Fork(ref s);
+        Assert.False(Broken(s, UffdInvariant.CtxIffUffdBit));
+    }
+
+    [Fact]
+    public void V5_mremap_without_event_remap_drops_the_users_mlock_with_the_context()
+    {
+        // mremap_userfaultfd_prep(): vma->vm_flags &= ~__VM_UFFD_FLAGS, which holds VM_LOCKED.
+        var (k, s) = Mm(UffdDesigns.V5, MemType.Anon, 0);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, UffdKernel.Mlock(ref s, 0, 2, on: true));
+        k.Mremap(ref s, 0, 2);
+        Assert.Equal(0UL, s.Pages[0].VmFlags & VmLocked);
+        Assert.NotEqual(0UL, new UffdSpec(UffdDesigns.V5).Violated(s) & (1UL << (int)UffdInvariant.MlockSurvives));
+    }
+
+    [Fact]
     public void Mremap_drops_the_context_unless_event_remap_and_uffdio_wake_reaches_the_fault()
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, 0);
