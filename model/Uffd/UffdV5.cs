@@ -50,12 +50,12 @@ public sealed class UffdV5 : UffdDesign
             Consequence.KernelBug,
             "mlock2() an anonymous or shmem range, then close() a userfaultfd of the same process (no UFFDIO_API needed): " +
             "userfaultfd_release() walks every VMA of the mm and BUG()s on the mlocked one. UFFDIO_REGISTER and UFFDIO_UNREGISTER " +
-            "over an mlocked VMA BUG() the same way (seed lines 208 and 227)."),
+            "over an mlocked VMA no userfaultfd registered BUG() the same way (seed lines 208 and 227)."),
         new("no-page-leak", "004 hugetlb_no_page()",
             "unlock_page(page); … ret = handle_userfault(&vmf, VM_UFFD_MINOR); … goto out;",
             Consequence.Leak,
-            "The minor path unlocks the huge page find_lock_page() returned but never put_page()s it, and every retry of the fault " +
-            "takes another reference: the page can no longer be freed when the file is truncated or its range punched out, so the " +
+            "The minor path unlocks the huge page find_lock_page() returned but never put_page()s it, so each minor fault leaks " +
+            "a reference: the page can no longer be freed when the file is truncated or its range punched out, so the " +
             "hugetlb pool loses it. The merged version (5.13) has put_page(page) there."),
         new("mlock-survives", "004 userfaultfd_register()",
             "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags;",
