@@ -255,7 +255,7 @@ public sealed class MmStruct
     /// mlock_fixup() leaves alone. (mlock2 then populates a hugetlbfs range: not modelled, and
     /// the model-based test does not call it there.)
     /// </summary>
-    public int Mlock(ulong start, ulong len, bool on)
+    public int Mlock(ulong start, ulong len, bool on, bool onFault = true)
     {
         ulong end = start + len;
         for (ulong a = start; a < end; a += PageSize) if (IndexAt(a) < 0) return -Errno.ENOMEM;
@@ -265,9 +265,13 @@ public sealed class MmStruct
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end || MemTypes.IsHugetlb(v.Type)) continue;
-            v.VmFlags = (v.VmFlags & ~(VmLocked | VmLockonfault)) | (on ? VmLocked | VmLockonfault : 0);
+            v.VmFlags = (v.VmFlags & ~(VmLocked | VmLockonfault)) | (on ? VmLocked | (onFault ? VmLockonfault : 0) : 0);
         }
         Merge();
+        if (on && !onFault) // __mm_populate(): fault in what is not mapped (write on a private writable VMA)
+            for (ulong a = start; a < end; a += PageSize)
+                if (_pte[a / PageSize] == PteNone && VmaAt(a) is { } v && !MemTypes.IsHugetlb(v.Type))
+                    HandleMmFault(a, write: (v.VmFlags & VmShared) == 0);
         return 0;
     }
 

@@ -216,17 +216,49 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     /// its huge pages in, through the uffd hooks if registered; the explorer and the model-based
     /// test do not call it there. The ghost <see cref="UffdPage.UserLocked"/> is VM_LOCKED as mlock left it.
     /// </summary>
-    public static int Mlock(ref UffdState s, int first, int count, bool on)
+    public static int Mlock(ref UffdState s, int first, int count, bool on, bool onFault = true)
     {
         for (int p = first; p < first + count; p++) if (s.Pages[p].Type == MemType.None) return -Errno.ENOMEM;
+        ulong flags = on ? VmLocked | (onFault ? VmLockonfault : 0) : 0;
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
             if (MemTypes.IsHugetlb(pg.Type)) continue; // mlock_fixup(): is_vm_hugetlb_page(vma) -> goto out
-            pg.VmFlags = (pg.VmFlags & ~(VmLocked | VmLockonfault)) | (on ? VmLocked | VmLockonfault : 0);
+            pg.VmFlags = (pg.VmFlags & ~(VmLocked | VmLockonfault)) | flags;
             pg.UserLocked = (byte)(on ? 1 : 0);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// mlock() of a range whose faults are all normal ones (no userfaultfd context on it, so no
+    /// uffd hook): VM_LOCKED without VM_LOCKONFAULT, then __mm_populate() faults every page in
+    /// (populate_vma_page_range(): a write fault on a private writable VMA, a read fault on a
+    /// shared one). On a range a userfaultfd could intercept, populate blocks in handle_userfault():
+    /// not modelled, so not offered (<see cref="PopulateIsPlain"/>).
+    /// </summary>
+    public int MlockPopulate(ref UffdState s, int first, int count)
+    {
+        int rc = Mlock(ref s, first, count, on: true, onFault: false);
+        if (rc != 0) return rc;
+        for (int p = first; p < first + count; p++)
+        {
+            if (s.Pages[p].Pte != UffdPage.PteNone) continue;
+            if (Fault(ref s, p, write: (s.Pages[p].VmFlags & VmShared) == 0) != FaultOutcome.Normal)
+                throw new InvalidOperationException("mlock() populating through a userfaultfd hook is not modelled");
+        }
+        return 0;
+    }
+
+    /// <summary>Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context, no waiter.</summary>
+    public static bool PopulateIsPlain(in UffdState s, int first, int count)
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var pg = s.Pages[p];
+            if (pg.Type == MemType.None || MemTypes.IsHugetlb(pg.Type) || pg.Ctx != 0 || pg.Waiter != 0) return false;
+        }
+        return true;
     }
 
     /// <summary>A read or write fault at page <paramref name="p"/>: handle_mm_fault() down to the uffd hooks.</summary>

@@ -34,6 +34,7 @@ public sealed partial class UffdSpec
             UffdOp.Unregister => $"uffd{a.Ctx}: ioctl(UFFDIO_UNREGISTER, {RangeText(a.Range)}) = {ret}",
             UffdOp.Close => $"close(uffd{a.Ctx}): userfaultfd_release(){(t.Bug != 0 ? ": " + ret : "")}",
             UffdOp.Mlock => $"mlock2({Hex(vma)}, {Hex(2 * PageSize)}, MLOCK_ONFAULT) = {ret}",
+            UffdOp.MlockPopulate => $"mlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}, pages faulted in",
             UffdOp.Munlock => $"munlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}",
             UffdOp.Fault => $"{(a.Write ? "write" : "read")} fault at {Hex(page)}: {FaultText((UffdKernel.FaultOutcome)rc, s, t, a.Page)}",
             UffdOp.Copy => $"ioctl(UFFDIO_COPY, {Hex(page)}) = {ret}",

@@ -6,7 +6,7 @@ using static Multikernel.Model.Uffd.UffdConstants;
 namespace Multikernel.Model.Uffd;
 
 /// <summary>What a uffd step does.</summary>
-public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake }
+public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake, MlockPopulate }
 
 /// <summary>
 /// One step: the operation and its arguments. <see cref="Ctx"/> is the userfaultfd (1-based);
@@ -21,7 +21,7 @@ public readonly record struct UffdAction(UffdOp Op, byte Ctx = 0, byte Range = 0
 /// machine over a design. Steps: UFFDIO_API (no features, UFFD_FEATURE_SIGBUS, or the
 /// EVENT_FORK and EVENT_REMAP events),
 /// UFFDIO_REGISTER / UNREGISTER over three ranges in four modes, close, mlock2(MLOCK_ONFAULT) / munlock of a
-/// VMA that is not hugetlbfs, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
+/// VMA that is not hugetlbfs, mlock() (populating) of a VMA no userfaultfd can intercept, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
 /// and UFFDIO_WRITEPROTECT, UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2 start in the page cache (their faults are
 /// minor faults on shmem and hugetlbfs), pages 1 and 3 do not. A BUG_ON that fires stops the machine.
 /// </summary>
@@ -105,6 +105,16 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
                 ((s.Pages[first].VmFlags & VmLocked) != 0) != (on != 0) || ((s.Pages[first + 1].VmFlags & VmLocked) != 0) != (on != 0))
                 into[n++] = new(on != 0 ? UffdOp.Mlock : UffdOp.Munlock, Range: (byte)(v & 1));
         }
+        for (int v = 0; v < 2; v++)
+        {
+            // mlock(): only where populate takes normal faults, and only when it changes something.
+            int first = v * 2;
+            if (!UffdKernel.PopulateIsPlain(s, first, 2)) continue;
+            bool changes = false;
+            for (int p = first; p < first + 2; p++)
+                changes |= s.Pages[p].Pte == UffdPage.PteNone || (s.Pages[p].VmFlags & (VmLocked | VmLockonfault)) != VmLocked || s.Pages[p].UserLocked == 0;
+            if (changes) into[n++] = new(UffdOp.MlockPopulate, Range: (byte)v);
+        }
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
             var pg = s.Pages[p];
@@ -156,6 +166,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             case UffdOp.Close: _k.Release(ref t, a.Ctx); return 0;
             case UffdOp.Mlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: true);
             case UffdOp.Munlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: false);
+            case UffdOp.MlockPopulate: return _k.MlockPopulate(ref t, a.Range * 2, 2);
             case UffdOp.Fault: return (int)_k.Fault(ref t, a.Page, a.Write);
             case UffdOp.Copy: return UffdKernel.Copy(ref t, a.Page);
             case UffdOp.Continue: return UffdKernel.Continue(ref t, a.Page);

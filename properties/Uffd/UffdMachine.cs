@@ -72,6 +72,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
             (3, from c in ctx from s in start from l in len select Op(new Unregister(c, s, l))),
             (1, ctx.Select(c => Op(new Close(c)))),
             (2, from v in Gen.Elements(0, 1) from locks in Gen.Elements(true, false) select Op(new Mlock(v, locks))),
+            (1, Gen.Elements(0, 1).Select(v => Op(new MlockPopulate(v)))),
             (2, page.Select(p => Op(new Copy(p)))),
             (2, page.Select(p => Op(new Continue(p)))),
             (1, from p in page from protect in Gen.Elements(true, false) select Op(new WriteProtect(p, protect))),
@@ -180,6 +181,15 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
         protected override int Model(ref UffdState s) => UffdKernel.Mlock(ref s, vma * 2, 2, on);
         protected override int Actual(IU.MmStruct mm) => mm.Mlock((ulong)vma * 2 * PageSize, 2 * PageSize, on);
         public override string ToString() => $"{(on ? "mlock2" : "munlock")}(VMA {(vma == 0 ? "A" : "B")})";
+    }
+
+    private sealed class MlockPopulate(int vma) : Call
+    {
+        // Populating through a userfaultfd hook is not modelled (UffdKernel.MlockPopulate).
+        public override bool Pre(UffdExpectation e) => UffdKernel.PopulateIsPlain(e.State, vma * 2, 2);
+        protected override int Model(ref UffdState s) => K.MlockPopulate(ref s, vma * 2, 2);
+        protected override int Actual(IU.MmStruct mm) => mm.Mlock((ulong)vma * 2 * PageSize, 2 * PageSize, on: true, onFault: false);
+        public override string ToString() => $"mlock(VMA {(vma == 0 ? "A" : "B")})";
     }
 
     private sealed class Copy(int page) : Call

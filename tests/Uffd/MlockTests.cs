@@ -41,6 +41,35 @@ public class MlockTests
         Assert.Equal(0UL, s.Pages[2].VmFlags & (VmLocked | VmLockonfault));
     }
 
+    [Theory]
+    [InlineData(MemType.Anon)]
+    [InlineData(MemType.ShmemShared)]
+    public void Mlock_without_onfault_locks_and_populates_and_v5_bugs_on_close_all_the_same(MemType t)
+    {
+        var d = UffdDesigns.V5;
+        var (k, s) = Mm(d, t, t, api: false);
+        Assert.Equal(0, k.MlockPopulate(ref s, 0, 2));
+        Assert.Equal(VmLocked, s.Pages[0].VmFlags & (VmLocked | VmLockonfault)); // no VM_LOCKONFAULT
+        Assert.All(new[] { 0, 1 }, p => Assert.Equal(UffdPage.PtePresent, s.Pages[p].Pte));
+        Assert.Equal(UffdPage.PteNone, s.Pages[2].Pte);
+        Assert.False(k.Release(ref s, 1));
+        Assert.Equal(UffdState.BugRelease, s.Bug);
+    }
+
+    [Fact]
+    public void Mlock_that_would_populate_through_a_userfaultfd_is_not_offered()
+    {
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing));
+        Assert.False(UffdKernel.PopulateIsPlain(s, 0, 2));
+        Assert.True(UffdKernel.PopulateIsPlain(s, 2, 2));
+        var steps = new UffdAction[256];
+        int n = new UffdSpec(UffdDesigns.Reference).Enabled(s, steps);
+        Assert.DoesNotContain(steps[..n], a => a.Op == UffdOp.MlockPopulate && a.Range == 0);
+        Assert.Contains(steps[..n], a => a.Op == UffdOp.MlockPopulate && a.Range == 1);
+        Assert.Throws<InvalidOperationException>(() => k.MlockPopulate(ref s, 0, 2));
+    }
+
     [Fact]
     public void The_explorer_never_offers_mlock_on_a_hugetlbfs_vma()
     {
@@ -51,7 +80,7 @@ public class MlockTests
             spec.Initial(init);
             var steps = new UffdAction[256];
             int n = spec.Enabled(init[0], steps);
-            Assert.DoesNotContain(steps[..n], a => a.Op is UffdOp.Mlock or UffdOp.Munlock && a.Range == 0);
+            Assert.DoesNotContain(steps[..n], a => a.Op is UffdOp.Mlock or UffdOp.Munlock or UffdOp.MlockPopulate && a.Range == 0);
             Assert.Contains(steps[..n], a => a.Op == UffdOp.Mlock && a.Range == 1);
         }
     }
