@@ -154,7 +154,7 @@ public sealed class UffdMechanism : Mechanism
     public static readonly UffdMechanism Instance = new();
 
     public override string Name => "uffd";
-    public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap (seed 004)";
+    public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap, mlock (seed 004)";
     public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is UffdDesign;
     public override bool Explorable => true;
