@@ -162,7 +162,7 @@ public sealed class MmStruct
             last = i;
         }
         if (first < 0) return -Errno.EINVAL;
-        if (end > _vmas[last].End && IndexAt(end - 1) < 0) return -Errno.EINVAL; // runs past the mapped area
+        if (end > _vmas[last].End && IndexAt(end - 1) < 0) return -Errno.EINVAL; // past the mapped area, which is the whole address space here (validate_range())
         ulong huge = PageSize * (ulong)HugePages;
         if (MemTypes.IsHugetlb(_vmas[first].Type) && start % huge != 0) return -Errno.EINVAL;
         if (MemTypes.IsHugetlb(_vmas[last].Type) && end <= _vmas[last].End && end % huge != 0) return -Errno.EINVAL;

@@ -50,7 +50,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         first = count = 0;
         if (len == 0 || (start & (PageSize - 1)) != 0 || (len & (PageSize - 1)) != 0) return -Errno.EINVAL;
         ulong end = start + len;
-        if (end < start || end > UffdBounds.Pages * PageSize) return -Errno.EINVAL;
+        if (end < start || end > UffdBounds.Pages * PageSize) return -Errno.EINVAL; // validate_range(): the model's TASK_SIZE is its four pages
         first = (int)(start / PageSize);
         count = (int)(len / PageSize);
         bool any = false;
