@@ -6,7 +6,8 @@ namespace Multikernel.Model.Uffd;
 /// <summary>
 /// The seed (004) as posted: VM_UFFD_MINOR 0x00002000 (= VM_LOCKED) in the 2021 tree, minor mode on
 /// hugetlbfs only, WP on anonymous memory only. Its rules are <see cref="UffdDesign"/>'s with these
-/// parameters; what it adds is the list of its defects (docs/audits/004-uffd.md).
+/// parameters, and its minor fault path keeps the page reference; what it adds is the list of its
+/// defects (docs/audits/004-uffd.md).
 /// </summary>
 public sealed class UffdV5 : UffdDesign
 {
@@ -15,7 +16,7 @@ public sealed class UffdV5 : UffdDesign
         vmUffdMinor: 0x2000, minorOnShmem: false, wpOnFileBacked: false, otherVmFlags: VmFlags2021)
     { }
 
-    /// <summary>Only the findings differ from the base class: the encoding speaks of it.</summary>
+    /// <summary>Its flag rules are the base class's (the page reference below is no obligation's business): the encoding speaks of it.</summary>
     public override bool Encoded => true;
 
     /// <summary>hugetlb_no_page(): unlock_page(page) without put_page(page) before handle_userfault(VM_UFFD_MINOR).</summary>
