@@ -115,6 +115,12 @@ public class UffdDesign : IDesign
     /// </summary>
     public virtual bool MinorFaultPutsPage => true;
 
+    /// <summary>
+    /// mremap() moves a hugetlbfs VMA (mainline since 5.16, whole huge pages); before that
+    /// vma_to_resize() refused it with -EINVAL, and the seed's v5.11 tree is before that.
+    /// </summary>
+    public virtual bool MremapsHugetlb => true;
+
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
 

@@ -172,8 +172,10 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     /// pages stay where they are in the model: where a VMA lands does not matter here, its
     /// flags and context do. Without UFFD_FEATURE_EVENT_REMAP the context is dropped.
     /// </summary>
-    public void Mremap(ref UffdState s, int first, int count)
+    public int Mremap(ref UffdState s, int first, int count)
     {
+        for (int p = first; p < first + count; p++)
+            if (MemTypes.IsHugetlb(s.Pages[p].Type) && !design.MremapsHugetlb) return -Errno.EINVAL; // vma_to_resize() before 5.16
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
@@ -181,6 +183,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             if ((s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0) continue; // the monitor gets UFFD_EVENT_REMAP
             Clear(ref pg);
         }
+        return 0;
     }
 
     /// <summary>

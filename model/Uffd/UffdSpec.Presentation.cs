@@ -28,7 +28,7 @@ public sealed partial class UffdSpec
         {
             UffdOp.Api => $"uffd{a.Ctx}: ioctl(UFFDIO_API, {{api: UFFD_API, features: {FeatureText(FeatureChoices[a.Choice])}}}) = {ret}",
             UffdOp.Fork => "fork(): dup_mmap() and dup_userfaultfd() make the child's VMAs",
-            UffdOp.Mremap => $"mremap({Hex(vma)}, {Hex(2 * PageSize)}, …, MREMAP_MAYMOVE): mremap_userfaultfd_prep()",
+            UffdOp.Mremap => $"mremap({Hex(vma)}, {Hex(2 * PageSize)}, {Hex(2 * PageSize)}, MREMAP_MAYMOVE | MREMAP_FIXED, elsewhere) = {ret}: mremap_userfaultfd_prep()",
             UffdOp.Wake => $"uffd{a.Ctx}: ioctl(UFFDIO_WAKE, {Hex(page)}) = {ret}",
             UffdOp.Register => $"uffd{a.Ctx}: ioctl(UFFDIO_REGISTER, {RangeText(a.Range)}, {ModeText(Modes[a.Choice])}) = {ret}",
             UffdOp.Unregister => $"uffd{a.Ctx}: ioctl(UFFDIO_UNREGISTER, {RangeText(a.Range)}) = {ret}",

@@ -142,7 +142,8 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             anyCtx |= pg.Ctx != 0 || s.Pages[v * 2 + 1].Ctx != 0;
             bool drops = (pg.Ctx != 0 && (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) == 0) ||
                          (s.Pages[v * 2 + 1].Ctx is var c1 && c1 != 0 && (s.Ctxs[c1 - 1].Features & UffdCtx.EventRemap) == 0);
-            if (drops) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
+            bool moves = Design.MremapsHugetlb || !MemTypes.IsHugetlb(pg.Type); // a refused mremap changes nothing
+            if (drops && moves) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
         }
         if (anyCtx) into[n++] = new(UffdOp.Fork);
         return n;
@@ -172,7 +173,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             case UffdOp.Continue: return UffdKernel.Continue(ref t, a.Page);
             case UffdOp.WriteProtect: return UffdKernel.WriteProtect(ref t, a.Page, a.Write);
             case UffdOp.Fork: _k.Fork(ref t); return 0;
-            case UffdOp.Mremap: _k.Mremap(ref t, a.Range * 2, 2); return 0;
+            case UffdOp.Mremap: return _k.Mremap(ref t, a.Range * 2, 2);
             case UffdOp.Wake: return UffdKernel.WakeIoctl(ref t, a.Ctx, a.Page);
             default: throw new ArgumentOutOfRangeException(nameof(a));
         }

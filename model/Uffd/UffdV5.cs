@@ -22,6 +22,9 @@ public sealed class UffdV5 : UffdDesign
     /// <summary>hugetlb_no_page(): unlock_page(page) without put_page(page) before handle_userfault(VM_UFFD_MINOR).</summary>
     public override bool MinorFaultPutsPage => false;
 
+    /// <summary>v5.11's vma_to_resize(): if (is_vm_hugetlb_page(vma)) return ERR_PTR(-EINVAL).</summary>
+    public override bool MremapsHugetlb => false;
+
     /// <summary>The child of a fork keeps a MINOR-only registration's context but not its bit.</summary>
     public static readonly Precondition EventFork = new("event-fork-minor",
         "the monitor enabled UFFD_FEATURE_EVENT_FORK and registered a hugetlbfs range MINOR; the BUG fires when it closes " +

@@ -222,7 +222,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
 
     private sealed class Mremap(int vma) : Call
     {
-        protected override int Model(ref UffdState s) { K.Mremap(ref s, vma * 2, 2); return 0; }
+        protected override int Model(ref UffdState s) => K.Mremap(ref s, vma * 2, 2);
         protected override int Actual(IU.MmStruct mm) { mm.Mremap((ulong)vma * 2 * PageSize, 2 * PageSize); return 0; }
         public override string ToString() => $"mremap(VMA {(vma == 0 ? "A" : "B")})";
     }

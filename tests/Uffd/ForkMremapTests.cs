@@ -65,6 +65,26 @@ public class ForkMremapTests
     }
 
     [Fact]
+    public void V5s_tree_refuses_to_mremap_hugetlbfs_and_the_explorer_does_not_offer_it()
+    {
+        // v5.11's vma_to_resize(): if (is_vm_hugetlb_page(vma)) return ERR_PTR(-EINVAL); mainline moves it since 5.16.
+        var (k, s) = Mm(UffdDesigns.V5, MemType.HugetlbShared, 0);
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMinor));
+        var before = s;
+        Assert.Equal(-22, k.Mremap(ref s, 0, 2));
+        Assert.Equal(before.Pages[0].VmFlags, s.Pages[0].VmFlags);
+        Assert.Equal(1, s.Pages[0].Ctx);
+        var steps = new UffdAction[256];
+        Assert.DoesNotContain(steps[..new UffdSpec(UffdDesigns.V5).Enabled(s, steps)], a => a.Op == UffdOp.Mremap);
+
+        var (kr, r) = Mm(UffdDesigns.Reference, MemType.HugetlbShared, 0);
+        Assert.Equal(0, kr.Register(ref r, 1, 0, 2 * PageSize, UffdioRegisterModeMinor));
+        Assert.Contains(steps[..new UffdSpec(UffdDesigns.Reference).Enabled(r, steps)], a => a.Op == UffdOp.Mremap);
+        Assert.Equal(0, kr.Mremap(ref r, 0, 2));
+        Assert.Equal(0, r.Pages[0].Ctx);
+    }
+
+    [Fact]
     public void Mremap_drops_the_context_unless_event_remap_and_uffdio_wake_reaches_the_fault()
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, 0);
