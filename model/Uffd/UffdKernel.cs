@@ -131,6 +131,18 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     }
 
     /// <summary>
+    /// The monitor closes the child's userfaultfd (read from UFFD_EVENT_FORK) while the child
+    /// lives: userfaultfd_release() walks the child's mm, which a fork left inconsistent at page
+    /// <see cref="UffdState.ChildBad"/> - 1, and its BUG_ON fires there.
+    /// </summary>
+    public static void ReleaseChild(ref UffdState s)
+    {
+        if (s.ChildBad == 0) return;
+        s.Bug = UffdState.BugChildRelease;
+        s.BugPage = (byte)(s.ChildBad - 1);
+    }
+
+    /// <summary>
     /// BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags &amp; __VM_UFFD_FLAGS)) of the
     /// release, register and unregister walks, on the VMA holding page p: true when it fires.
     /// </summary>
@@ -201,7 +213,10 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
             if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
             if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
+            {
                 Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")} (dup_userfaultfd(), then dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT)");
+                if (s.ChildBad == 0) s.ChildBad = (byte)(p + 1);
+            }
             // A MISSING|MINOR child that loses only VM_UFFD_MINOR (v5) still has a context and a bit:
             // no BUG_ON, but its minor faults are no longer intercepted (docs/audits/004-uffd.md).
         }

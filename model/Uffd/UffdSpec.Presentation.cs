@@ -33,6 +33,7 @@ public sealed partial class UffdSpec
             UffdOp.Register => $"uffd{a.Ctx}: ioctl(UFFDIO_REGISTER, {RangeText(a.Range)}, {ModeText(Modes[a.Choice])}) = {ret}",
             UffdOp.Unregister => $"uffd{a.Ctx}: ioctl(UFFDIO_UNREGISTER, {RangeText(a.Range)}) = {ret}",
             UffdOp.Close => $"close(uffd{a.Ctx}): userfaultfd_release(){(t.Bug != 0 ? ": " + ret : "")}",
+            UffdOp.CloseChild => $"the monitor closes the child's userfaultfd (from UFFD_EVENT_FORK): userfaultfd_release() of the child's mm: {ret}",
             UffdOp.Mlock => $"mlock2({Hex(vma)}, {Hex(2 * PageSize)}, MLOCK_ONFAULT) = {ret}",
             UffdOp.MlockPopulate => $"mlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}, pages faulted in",
             UffdOp.Munlock => $"munlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}",
@@ -52,6 +53,9 @@ public sealed partial class UffdSpec
         if (id == UffdInvariant.NoKernelBug && after.Bug != 0)
         {
             var bad = after.Pages[after.BugPage];
+            if (after.Bug == UffdState.BugChildRelease)
+                return $"{UffdState.BugWalk(after.Bug)} visits the child's copy of page {after.BugPage}'s VMA, which fork() left with a context and no uffd bit: " +
+                       "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS)) fires";
             return $"{UffdState.BugWalk(after.Bug)} visits page {after.BugPage}'s VMA with ctx = {(bad.Ctx == 0 ? "NULL" : $"uffd{bad.Ctx}")} " +
                    $"and vm_flags = {FlagText(bad.VmFlags)}: BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS)) fires";
         }
@@ -118,6 +122,7 @@ public sealed partial class UffdSpec
                     ((s.Ctxs[c].Features & UffdCtx.EventRemap) != 0 ? UffdFeatureEventRemap : 0)),
                 _ => "closed",
             })));
+        if (s.ChildBad != 0) into.Add(new("child", TraceValue.Of($"forked; its copy of page {s.ChildBad - 1}'s VMA has a context and no uffd bit")));
         if (s.Bug != 0) into.Add(new("kernel", TraceValue.Of($"BUG() in {UffdState.BugWalk(s.Bug)}, page {s.BugPage}")));
     }
 

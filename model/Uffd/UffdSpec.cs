@@ -6,7 +6,7 @@ using static Multikernel.Model.Uffd.UffdConstants;
 namespace Multikernel.Model.Uffd;
 
 /// <summary>What a uffd step does.</summary>
-public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake, MlockPopulate }
+public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake, MlockPopulate, CloseChild }
 
 /// <summary>
 /// One step: the operation and its arguments. <see cref="Ctx"/> is the userfaultfd (1-based);
@@ -146,6 +146,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             if (drops && moves) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
         }
         if (anyCtx) into[n++] = new(UffdOp.Fork);
+        if (s.ChildBad != 0) into[n++] = new(UffdOp.CloseChild);
         return n;
     }
 
@@ -168,6 +169,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             case UffdOp.Mlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: true);
             case UffdOp.Munlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: false);
             case UffdOp.MlockPopulate: return _k.MlockPopulate(ref t, a.Range * 2, 2);
+            case UffdOp.CloseChild: UffdKernel.ReleaseChild(ref t); return 0;
             case UffdOp.Fault: return (int)_k.Fault(ref t, a.Page, a.Write);
             case UffdOp.Copy: return UffdKernel.Copy(ref t, a.Page);
             case UffdOp.Continue: return UffdKernel.Continue(ref t, a.Page);

@@ -47,7 +47,7 @@ public sealed class UffdV5 : UffdDesign
             Consequence.KernelBug,
             "With UFFD_FEATURE_EVENT_FORK the child's copy of a MINOR-registered hugetlbfs VMA keeps a new context, then dup_mmap() " +
             "clears VM_LOCKED | VM_LOCKONFAULT, which takes VM_UFFD_MINOR: a context without a uffd bit (MINOR only), which the child " +
-            "userfaultfd's release walk BUG_ON()s; registered MISSING|MINOR, the child silently loses minor interception.",
+            "userfaultfd's release walk BUG_ON()s (no-kernel-bug); registered MISSING|MINOR, the child silently loses minor interception.",
             EventFork),
         new("no-kernel-bug", "004 userfaultfd_release()",
             "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS));",
@@ -61,6 +61,13 @@ public sealed class UffdV5 : UffdDesign
             "The minor path unlocks the huge page find_lock_page() returned but never put_page()s it, so each minor fault leaks " +
             "a reference: the page can no longer be freed when the file is truncated or its range punched out, so the " +
             "hugetlb pool loses it. The merged version (5.13) has put_page(page) there."),
+        new("no-kernel-bug", "004 userfaultfd_release()",
+            "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS));",
+            Consequence.KernelBug,
+            "The child userfaultfd that UFFD_EVENT_FORK hands the monitor walks the child's mm when it is closed while the child " +
+            "lives, and BUG()s on the child's copy of a MINOR-only registered hugetlbfs VMA (a context whose VM_UFFD_MINOR = " +
+            "VM_LOCKED bit dup_mmap() cleared).",
+            EventFork),
         new("mlock-survives", "004 userfaultfd_register()",
             "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags;",
             Consequence.Corruption,

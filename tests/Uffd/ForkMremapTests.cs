@@ -28,6 +28,7 @@ public class ForkMremapTests
         Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMinor));
         k.Fork(ref s);
         Assert.False(Broken(s, UffdInvariant.CtxIffUffdBit));
+        Assert.Equal(0, s.ChildBad);
     }
 
     [Fact]
@@ -39,6 +40,14 @@ public class ForkMremapTests
         Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMinor));
         k.Fork(ref s);
         Assert.True(Broken(s, UffdInvariant.CtxIffUffdBit));
+        // The monitor closes the child's userfaultfd while the child lives: the child's release walk BUG()s.
+        var spec = new UffdSpec(UffdDesigns.V5, new UffdBounds { Layouts = [(MemType.HugetlbShared, MemType.HugetlbShared)] });
+        var steps = new UffdAction[256];
+        Assert.Contains(steps[..spec.Enabled(s, steps)], a => a.Op == UffdOp.CloseChild);
+        var t = spec.Next(s, new UffdAction(UffdOp.CloseChild));
+        Assert.Equal(UffdState.BugChildRelease, t.Bug);
+        Assert.NotEqual(0UL, spec.Violated(t) & (1UL << (int)UffdInvariant.NoKernelBug));
+        Assert.Contains("kernel BUG", spec.Describe(s, new UffdAction(UffdOp.CloseChild)));
     }
 
     [Fact]
@@ -50,6 +59,7 @@ public class ForkMremapTests
         Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMissing | UffdioRegisterModeMinor));
         k.Fork(ref s);
         Assert.False(Broken(s, UffdInvariant.CtxIffUffdBit));
+        Assert.Equal(0, s.ChildBad);
     }
 
     [Fact]
