@@ -162,7 +162,7 @@ public sealed class MmStruct
             last = i;
         }
         if (first < 0) return -Errno.EINVAL;
-        if (end > _vmas[last].End && IndexAt(end - 1) < 0) return -Errno.EINVAL; // runs past the mapped area
+        if (end > _vmas[last].End && IndexAt(end - 1) < 0) return -Errno.EINVAL; // past the mapped area, which is the whole address space here (validate_range())
         ulong huge = PageSize * (ulong)HugePages;
         if (MemTypes.IsHugetlb(_vmas[first].Type) && start % huge != 0) return -Errno.EINVAL;
         if (MemTypes.IsHugetlb(_vmas[last].Type) && end <= _vmas[last].End && end % huge != 0) return -Errno.EINVAL;
@@ -199,8 +199,10 @@ public sealed class MmStruct
     public int Unregister(int ctx, ulong start, ulong len)
     {
         if (!Ready(ctx)) return -Errno.EINVAL;
-        int rc = CheckRange(start, len, out _, out _);
+        int rc = CheckRange(start, len, out int first, out int last);
         if (rc != 0) return rc;
+        for (int i = first; i <= last; i++) // vma_can_userfault(cur, cur->vm_flags)
+            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags)) return -Errno.EINVAL;
         ulong end = start + len;
         SplitAt(start);
         SplitAt(end);
@@ -247,8 +249,13 @@ public sealed class MmStruct
 
     // ---- the rest of the mm -------------------------------------------------------
 
-    /// <summary>mlock2(MLOCK_ONFAULT) / munlock over whole VMAs' pages; -ENOMEM over a hole.</summary>
-    public int Mlock(ulong start, ulong len, bool on)
+    /// <summary>
+    /// mlock2(MLOCK_ONFAULT) / munlock() over whole pages; -ENOMEM over a hole. Each VMA gets
+    /// VM_LOCKED | VM_LOCKONFAULT (mlock2) or loses both (munlock), except a hugetlbfs VMA, which
+    /// mlock_fixup() leaves alone. (mlock2 then populates a hugetlbfs range: not modelled, and
+    /// the model-based test does not call it there.)
+    /// </summary>
+    public int Mlock(ulong start, ulong len, bool on, bool onFault = true)
     {
         ulong end = start + len;
         for (ulong a = start; a < end; a += PageSize) if (IndexAt(a) < 0) return -Errno.ENOMEM;
@@ -257,10 +264,14 @@ public sealed class MmStruct
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _vmas[i];
-            if (v.End <= start || v.Start >= end) continue;
-            v.VmFlags = on ? v.VmFlags | VmLocked : v.VmFlags & ~VmLocked;
+            if (v.End <= start || v.Start >= end || MemTypes.IsHugetlb(v.Type)) continue;
+            v.VmFlags = (v.VmFlags & ~(VmLocked | VmLockonfault)) | (on ? VmLocked | (onFault ? VmLockonfault : 0) : 0);
         }
         Merge();
+        if (on && !onFault) // __mm_populate(): fault in what is not mapped (write on a private writable VMA)
+            for (ulong a = start; a < end; a += PageSize)
+                if (_pte[a / PageSize] == PteNone && VmaAt(a) is { } v && !MemTypes.IsHugetlb(v.Type))
+                    HandleMmFault(a, write: (v.VmFlags & VmShared) == 0);
         return 0;
     }
 

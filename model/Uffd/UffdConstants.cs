@@ -34,21 +34,65 @@ public static class UffdConstants
     public const ulong VmMixedmap = 0x10000000, VmHugepage = 0x20000000, VmNohugepage = 0x40000000;
     public const ulong VmMergeable = 0x80000000;
 
-    /// <summary>Mainline's VM_UFFD_MINOR (VM_UFFD_MINOR_BIT 38 on 64-bit builds): the reference design's value.</summary>
-    public const ulong VmUffdMinorMainline = 1UL << 38;
+    /// <summary>
+    /// Mainline's VM_UFFD_MINOR on 64-bit builds: bit 41 (VM_UFFD_MINOR_BIT 41, now
+    /// DECLARE_VMA_BIT(UFFD_MINOR, 41)). It was 37 when merged (5.13), 38 from 6.6 (x86's
+    /// VM_SHADOW_STACK took VM_HIGH_ARCH_5 = 37), and 41 since 2025, when arm64's GCS made
+    /// VM_SHADOW_STACK VM_HIGH_ARCH_6 = 38 ("mm: fix VM_UFFD_MINOR == VM_SHADOW_STACK on
+    /// USERFAULTFD=y &amp;&amp; ARM64_GCS=y"). The reference design's value.
+    /// </summary>
+    public const ulong VmUffdMinorMainline = 1UL << 41;
 
-    /// <summary>The build's VM_* flags other than the uffd ones, by name: what the uffd bits must not share.</summary>
-    public static readonly IReadOnlyList<(string Name, ulong Value)> OtherVmFlags =
+    /// <summary>VM_HIGH_ARCH_n: bit 32 + n, only on 64-bit builds with CONFIG_ARCH_USES_HIGH_VMA_FLAGS.</summary>
+    public static ulong VmHighArch(int n) => 1UL << (32 + n);
+
+    /// <summary>
+    /// The VM_* flags of include/linux/mm.h as the seed's tree had them (early 2021, v5.11, the
+    /// 64-bit builds), other than the uffd ones: bits 0-31 (VM_DENYWRITE still at 0x800, seed
+    /// line 248) and the high architecture bits then in use, VM_HIGH_ARCH_0..4 (bits 32-36):
+    /// protection keys (x86 VM_PKEY_BIT0..3, powerpc ..BIT4) and arm64's VM_MTE / VM_MTE_ALLOWED
+    /// on HIGH_ARCH_0 / 1. Nothing above bit 36 existed.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, ulong Value)> VmFlags2021 =
+    [
+        .. LowFlags(denywrite: true),
+        ("VM_PKEY_BIT0", VmHighArch(0)), ("VM_PKEY_BIT1", VmHighArch(1)), ("VM_PKEY_BIT2", VmHighArch(2)),
+        ("VM_PKEY_BIT3", VmHighArch(3)), ("VM_PKEY_BIT4 (powerpc)", VmHighArch(4)),
+        ("VM_MTE (arm64)", VmHighArch(0)), ("VM_MTE_ALLOWED (arm64)", VmHighArch(1)),
+    ];
+
+    /// <summary>
+    /// The VM_* flags of mainline's include/linux/mm.h (the enum form of 2025), other than the
+    /// uffd ones, on the 64-bit builds: bits 0-31 (bit 11, VM_DENYWRITE's until 5.15, is now
+    /// VM_MAYBE_GUARD), VM_HIGH_ARCH_0..6 (bits 32-38: protection keys, arm64's VM_MTE and
+    /// VM_MTE_ALLOWED on HIGH_ARCH_4 / 5, VM_SHADOW_STACK on HIGH_ARCH_5 with x86's shadow stack
+    /// and on HIGH_ARCH_6 with arm64's GCS), VM_ALLOW_ANY_UNCACHED (39), VM_DROPPABLE (40) and
+    /// VM_SEALED (42).
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, ulong Value)> VmFlagsMainline =
+    [
+        .. LowFlags(denywrite: false),
+        ("VM_PKEY_BIT0", VmHighArch(0)), ("VM_PKEY_BIT1", VmHighArch(1)), ("VM_PKEY_BIT2", VmHighArch(2)),
+        ("VM_PKEY_BIT3", VmHighArch(3)), ("VM_PKEY_BIT4 (powerpc)", VmHighArch(4)),
+        ("VM_MTE (arm64)", VmHighArch(4)), ("VM_MTE_ALLOWED (arm64)", VmHighArch(5)),
+        ("VM_SHADOW_STACK (x86)", VmHighArch(5)), ("VM_SHADOW_STACK (arm64 GCS)", VmHighArch(6)),
+        ("VM_ALLOW_ANY_UNCACHED", 1UL << 39), ("VM_DROPPABLE", 1UL << 40), ("VM_SEALED", 1UL << 42),
+    ];
+
+    private static IEnumerable<(string Name, ulong Value)> LowFlags(bool denywrite) =>
     [
         ("VM_READ", VmRead), ("VM_WRITE", VmWrite), ("VM_EXEC", VmExec), ("VM_SHARED", VmShared),
         ("VM_MAYREAD", VmMayread), ("VM_MAYWRITE", VmMaywrite), ("VM_MAYEXEC", VmMayexec), ("VM_MAYSHARE", VmMayshare),
-        ("VM_GROWSDOWN", VmGrowsdown), ("VM_PFNMAP", VmPfnmap), ("VM_LOCKED", VmLocked), ("VM_IO", VmIo),
+        ("VM_GROWSDOWN", VmGrowsdown), ("VM_PFNMAP", VmPfnmap), (denywrite ? "VM_DENYWRITE" : "VM_MAYBE_GUARD", 0x800), ("VM_LOCKED", VmLocked), ("VM_IO", VmIo),
         ("VM_SEQ_READ", VmSeqRead), ("VM_RAND_READ", VmRandRead), ("VM_DONTCOPY", VmDontcopy), ("VM_DONTEXPAND", VmDontexpand),
         ("VM_LOCKONFAULT", VmLockonfault), ("VM_ACCOUNT", VmAccount), ("VM_NORESERVE", VmNoreserve), ("VM_HUGETLB", VmHugetlb),
         ("VM_SYNC", VmSync), ("VM_ARCH_1", VmArch1), ("VM_WIPEONFORK", VmWipeonfork), ("VM_DONTDUMP", VmDontdump),
         ("VM_SOFTDIRTY", VmSoftdirty), ("VM_MIXEDMAP", VmMixedmap), ("VM_HUGEPAGE", VmHugepage), ("VM_NOHUGEPAGE", VmNohugepage),
         ("VM_MERGEABLE", VmMergeable),
     ];
+
+    /// <summary>The union of a build's flags.</summary>
+    public static ulong Mask(IReadOnlyList<(string Name, ulong Value)> flags) => flags.Aggregate(0UL, (m, f) => m | f.Value);
 
     // include/uapi/linux/userfaultfd.h
     public const ulong UffdApi = 0xAA;

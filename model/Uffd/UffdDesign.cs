@@ -24,7 +24,8 @@ public class UffdDesign : IDesign
         NoWake = 4,
     }
 
-    public UffdDesign(string name, string summary, ulong vmUffdMinor, bool minorOnShmem, bool wpOnFileBacked, Defect defects = Defect.None)
+    public UffdDesign(string name, string summary, ulong vmUffdMinor, bool minorOnShmem, bool wpOnFileBacked, Defect defects = Defect.None,
+                      IReadOnlyList<(string Name, ulong Value)>? otherVmFlags = null)
     {
         Name = name;
         Summary = summary;
@@ -32,6 +33,7 @@ public class UffdDesign : IDesign
         MinorOnShmem = minorOnShmem;
         WpOnFileBacked = wpOnFileBacked;
         Defects = defects;
+        OtherVmFlags = otherVmFlags ?? VmFlagsMainline;
     }
 
     public string Name { get; }
@@ -46,6 +48,13 @@ public class UffdDesign : IDesign
     public bool WpOnFileBacked { get; }
     public Defect Defects { get; }
     public bool Has(Defect d) => (Defects & d) != 0;
+
+    /// <summary>
+    /// The VM_* flags of the tree the design is built in, other than the uffd ones: what the uffd
+    /// bits must not share (<see cref="UffdConstants.VmFlagsMainline"/> unless the design says
+    /// otherwise; the seed's is <see cref="UffdConstants.VmFlags2021"/>).
+    /// </summary>
+    public IReadOnlyList<(string Name, ulong Value)> OtherVmFlags { get; }
 
     /// <summary>
     /// Whether proofs/Uffd speaks of this design: it encodes this class's rules from its parameters
@@ -100,6 +109,18 @@ public class UffdDesign : IDesign
         return f;
     }
 
+    /// <summary>
+    /// hugetlb_no_page()'s minor path drops the reference find_lock_page() took before it calls
+    /// handle_userfault() (unlock_page(page); put_page(page); as merged): the seed only unlocks it.
+    /// </summary>
+    public virtual bool MinorFaultPutsPage => true;
+
+    /// <summary>
+    /// mremap() moves a hugetlbfs VMA (mainline since 5.16, whole huge pages); before that
+    /// vma_to_resize() refused it with -EINVAL, and the seed's v5.11 tree is before that.
+    /// </summary>
+    public virtual bool MremapsHugetlb => true;
+
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
 
@@ -109,16 +130,15 @@ public class UffdDesign : IDesign
 /// <summary>The designs that ship with the project.</summary>
 public static class UffdDesigns
 {
-    /// <summary>Mainline's VM_UFFD_MINOR_BIT on 64-bit builds (include/linux/mm.h).</summary>
+    /// <summary>Mainline's VM_UFFD_MINOR on 64-bit builds (include/linux/mm.h): bit 41 since 2025.</summary>
     public const ulong MainlineVmUffdMinor = VmUffdMinorMainline;
 
     /// <summary>The seed as posted: VM_UFFD_MINOR = 0x2000 (= VM_LOCKED), minor on hugetlbfs only, WP on anonymous only.</summary>
-    public static readonly UffdDesign V5 = new("uffd-v5",
-        "userfaultfd minor-fault mode v5 as posted (004): VM_UFFD_MINOR 0x00002000, minor on hugetlbfs only",
-        vmUffdMinor: 0x2000, minorOnShmem: false, wpOnFileBacked: false);
+    public static readonly UffdDesign V5 = new UffdV5();
 
     public static readonly UffdDesign Reference = new("reference",
-        "VM_UFFD_MINOR a bit of its own (bit 38), minor on hugetlbfs and shmem, as in mainline",
+        "VM_UFFD_MINOR a bit of its own (bit 41, as in mainline since 2025: 37 when merged in 5.13, then 38, " +
+        "moved off 38 when arm64's GCS put VM_SHADOW_STACK there), minor on hugetlbfs and shmem",
         MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true);
 
     public static readonly IReadOnlyList<UffdDesign> Mutants =
@@ -140,7 +160,7 @@ public sealed class UffdMechanism : Mechanism
     public static readonly UffdMechanism Instance = new();
 
     public override string Name => "uffd";
-    public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap (seed 004)";
+    public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap, mlock (seed 004)";
     public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is UffdDesign;
     public override bool Explorable => true;

@@ -50,7 +50,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         first = count = 0;
         if (len == 0 || (start & (PageSize - 1)) != 0 || (len & (PageSize - 1)) != 0) return -Errno.EINVAL;
         ulong end = start + len;
-        if (end < start || end > UffdBounds.Pages * PageSize) return -Errno.EINVAL;
+        if (end < start || end > UffdBounds.Pages * PageSize) return -Errno.EINVAL; // validate_range(): the model's TASK_SIZE is its four pages
         first = (int)(start / PageSize);
         count = (int)(len / PageSize);
         bool any = false;
@@ -74,6 +74,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             ref var pg = ref s.Pages[p];
             if (pg.Type == MemType.None) continue;
+            if (WalkBugOn(ref s, p, UffdState.BugRegister)) return 0; // seed line 208, before the checks of this VMA
             if (!design.VmaCanUserfault(pg.Type, vmFlags)) return -Errno.EINVAL;
             if (pg.Ctx != 0 && pg.Ctx != ctx) return -Errno.EBUSY; // owned by a different userfaultfd
         }
@@ -96,6 +97,14 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         if (rc != 0) return rc;
         for (int p = first; p < first + count; p++)
         {
+            var pg = s.Pages[p];
+            if (pg.Type == MemType.None) continue;
+            if (WalkBugOn(ref s, p, UffdState.BugUnregister)) return 0; // seed line 227
+            // "Check not compatible vmas, not strictly required here": vma_can_userfault(cur, cur->vm_flags).
+            if (!design.VmaCanUserfault(pg.Type, pg.VmFlags)) return -Errno.EINVAL;
+        }
+        for (int p = first; p < first + count; p++)
+        {
             if (s.Pages[p].Ctx != ctx) continue; // if (!vma->vm_userfaultfd_ctx.ctx) goto skip;
             Wake(ref s, p, ctx);                 // wake_userfault(vma->vm_userfaultfd_ctx.ctx, &range)
             Clear(ref s.Pages[p]);
@@ -103,15 +112,47 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return 0;
     }
 
-    /// <summary>userfaultfd_release(): close of the last reference to the context.</summary>
-    public void Release(ref UffdState s, int ctx)
+    /// <summary>
+    /// userfaultfd_release(): close of the last reference to the context, with UFFDIO_API or
+    /// without. The mm is alive (mmget_not_zero()), so the walk visits every VMA of the mm, each
+    /// through the BUG_ON first. Returns false when that BUG_ON fired: the kernel stopped there.
+    /// </summary>
+    public bool Release(ref UffdState s, int ctx)
     {
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
+            if (s.Pages[p].Type == MemType.None) continue;
+            if (WalkBugOn(ref s, p, UffdState.BugRelease)) return false; // seed line 152
             if (s.Pages[p].Ctx == ctx) Clear(ref s.Pages[p]);
             Wake(ref s, p, ctx); // every fault queued on the context, wherever its VMA went
         }
         s.Ctxs[ctx - 1].State = UffdCtx.Released;
+        return true;
+    }
+
+    /// <summary>
+    /// The monitor closes the child's userfaultfd (read from UFFD_EVENT_FORK) while the child
+    /// lives: userfaultfd_release() walks the child's mm, which a fork left inconsistent at page
+    /// <see cref="UffdState.ChildBad"/> - 1, and its BUG_ON fires there.
+    /// </summary>
+    public static void ReleaseChild(ref UffdState s)
+    {
+        if (s.ChildBad == 0) return;
+        s.Bug = UffdState.BugChildRelease;
+        s.BugPage = (byte)(s.ChildBad - 1);
+    }
+
+    /// <summary>
+    /// BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags &amp; __VM_UFFD_FLAGS)) of the
+    /// release, register and unregister walks, on the VMA holding page p: true when it fires.
+    /// </summary>
+    private bool WalkBugOn(ref UffdState s, int p, byte walk)
+    {
+        var pg = s.Pages[p];
+        if ((pg.Ctx != 0) == ((pg.VmFlags & design.VmUffdFlags) != 0)) return false;
+        s.Bug = walk;
+        s.BugPage = (byte)p;
+        return true;
     }
 
     /// <summary>vma->vm_flags &amp;= ~__VM_UFFD_FLAGS; vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX.</summary>
@@ -143,8 +184,10 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     /// pages stay where they are in the model: where a VMA lands does not matter here, its
     /// flags and context do. Without UFFD_FEATURE_EVENT_REMAP the context is dropped.
     /// </summary>
-    public void Mremap(ref UffdState s, int first, int count)
+    public int Mremap(ref UffdState s, int first, int count)
     {
+        for (int p = first; p < first + count; p++)
+            if (MemTypes.IsHugetlb(s.Pages[p].Type) && !design.MremapsHugetlb) return -Errno.EINVAL; // vma_to_resize() before 5.16
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
@@ -152,6 +195,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             if ((s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0) continue; // the monitor gets UFFD_EVENT_REMAP
             Clear(ref pg);
         }
+        return 0;
     }
 
     /// <summary>
@@ -169,25 +213,70 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
             if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
             if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
-                Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")}");
-            if (keepsCtx && (flags & design.VmFlagsOf(parent.RegModes)) != design.VmFlagsOf(parent.RegModes)) // the child's context lost part of its registration
-                Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} keeps its context but vm_flags {Hex(flags)} lost {Hex(design.VmFlagsOf(parent.RegModes) & ~flags)} of its registration (dup_mmap() clears VM_LOCKED)");
+            {
+                Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")} (dup_userfaultfd(), then dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT)");
+                if (s.ChildBad == 0) s.ChildBad = (byte)(p + 1);
+            }
+            // A MISSING|MINOR child that loses only VM_UFFD_MINOR (v5) still has a context and a bit:
+            // no BUG_ON, but its minor faults are no longer intercepted (docs/audits/004-uffd.md).
         }
     }
 
     // ---- the rest of the mm -------------------------------------------------------
 
-    /// <summary>mlock2(MLOCK_ONFAULT) / munlock on whole pages: VM_LOCKED on or off; -ENOMEM over a hole.</summary>
-    public static int Mlock(ref UffdState s, int first, int count, bool on)
+    /// <summary>
+    /// mlock2(MLOCK_ONFAULT) / munlock() over whole pages, as mm/mlock.c does them: -ENOMEM over a
+    /// hole; apply_vma_lock_flags() gives each VMA (vm_flags &amp; ~(VM_LOCKED | VM_LOCKONFAULT)) |
+    /// VM_LOCKED | VM_LOCKONFAULT (mlock2) or clears both (munlock), and mlock_fixup() leaves a
+    /// hugetlbfs VMA alone ("don't set VM_LOCKED or VM_LOCKONFAULT and don't count"). With
+    /// MLOCK_ONFAULT nothing is faulted in on the VMAs it locks. What mlock2() then does to a
+    /// hugetlbfs range is not modelled: without VM_LOCKONFAULT on the VMA, __mm_populate() faults
+    /// its huge pages in, through the uffd hooks if registered; the explorer and the model-based
+    /// test do not call it there. The ghost <see cref="UffdPage.UserLocked"/> is VM_LOCKED as mlock left it.
+    /// </summary>
+    public static int Mlock(ref UffdState s, int first, int count, bool on, bool onFault = true)
     {
         for (int p = first; p < first + count; p++) if (s.Pages[p].Type == MemType.None) return -Errno.ENOMEM;
+        ulong flags = on ? VmLocked | (onFault ? VmLockonfault : 0) : 0;
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
-            pg.VmFlags = on ? pg.VmFlags | VmLocked : pg.VmFlags & ~VmLocked;
+            if (MemTypes.IsHugetlb(pg.Type)) continue; // mlock_fixup(): is_vm_hugetlb_page(vma) -> goto out
+            pg.VmFlags = (pg.VmFlags & ~(VmLocked | VmLockonfault)) | flags;
             pg.UserLocked = (byte)(on ? 1 : 0);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// mlock() of a range whose faults are all normal ones (no userfaultfd context on it, so no
+    /// uffd hook): VM_LOCKED without VM_LOCKONFAULT, then __mm_populate() faults every page in
+    /// (populate_vma_page_range(): a write fault on a private writable VMA, a read fault on a
+    /// shared one). On a range a userfaultfd could intercept, populate blocks in handle_userfault():
+    /// not modelled, so not offered (<see cref="PopulateIsPlain"/>).
+    /// </summary>
+    public int MlockPopulate(ref UffdState s, int first, int count)
+    {
+        int rc = Mlock(ref s, first, count, on: true, onFault: false);
+        if (rc != 0) return rc;
+        for (int p = first; p < first + count; p++)
+        {
+            if (s.Pages[p].Pte != UffdPage.PteNone) continue;
+            if (Fault(ref s, p, write: (s.Pages[p].VmFlags & VmShared) == 0) != FaultOutcome.Normal)
+                throw new InvalidOperationException("mlock() populating through a userfaultfd hook is not modelled");
+        }
+        return 0;
+    }
+
+    /// <summary>Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context, no waiter.</summary>
+    public static bool PopulateIsPlain(in UffdState s, int first, int count)
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var pg = s.Pages[p];
+            if (pg.Type == MemType.None || MemTypes.IsHugetlb(pg.Type) || pg.Ctx != 0 || pg.Waiter != 0) return false;
+        }
+        return true;
     }
 
     /// <summary>A read or write fault at page <paramref name="p"/>: handle_mm_fault() down to the uffd hooks.</summary>
@@ -205,6 +294,9 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         else
         {
             ulong reason = design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0);
+            // hugetlb_no_page() found the page with find_lock_page(), which takes a reference.
+            if ((reason & design.VmUffdMinor) != 0 && MemTypes.IsHugetlb(pg.Type) && !design.MinorFaultPutsPage)
+                Break(ref s, UffdInvariant.NoPageLeak, $"hugetlb_no_page() unlocks page {p}'s huge page but keeps the reference find_lock_page() took, then goes to handle_userfault(VM_UFFD_MINOR)");
             if (reason != 0) r = HandleUserfault(ref s, p, reason, write);
             else
             {

@@ -20,18 +20,22 @@ public sealed partial class UffdSpec
     {
         var t = s;
         int rc = Apply(ref t, a);
-        string ret = Errno.Name(rc);
+        string ret = t.Bug != 0 && s.Bug == 0
+            ? $"BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) on page {t.BugPage}'s VMA: kernel BUG"
+            : Errno.Name(rc);
         ulong vma = (ulong)a.Range * 2 * PageSize, page = (ulong)a.Page * PageSize;
         return a.Op switch
         {
             UffdOp.Api => $"uffd{a.Ctx}: ioctl(UFFDIO_API, {{api: UFFD_API, features: {FeatureText(FeatureChoices[a.Choice])}}}) = {ret}",
             UffdOp.Fork => "fork(): dup_mmap() and dup_userfaultfd() make the child's VMAs",
-            UffdOp.Mremap => $"mremap({Hex(vma)}, {Hex(2 * PageSize)}, …, MREMAP_MAYMOVE): mremap_userfaultfd_prep()",
+            UffdOp.Mremap => $"mremap({Hex(vma)}, {Hex(2 * PageSize)}, {Hex(2 * PageSize)}, MREMAP_MAYMOVE | MREMAP_FIXED, elsewhere) = {ret}: mremap_userfaultfd_prep()",
             UffdOp.Wake => $"uffd{a.Ctx}: ioctl(UFFDIO_WAKE, {Hex(page)}) = {ret}",
             UffdOp.Register => $"uffd{a.Ctx}: ioctl(UFFDIO_REGISTER, {RangeText(a.Range)}, {ModeText(Modes[a.Choice])}) = {ret}",
             UffdOp.Unregister => $"uffd{a.Ctx}: ioctl(UFFDIO_UNREGISTER, {RangeText(a.Range)}) = {ret}",
-            UffdOp.Close => $"close(uffd{a.Ctx}): userfaultfd_release()",
+            UffdOp.Close => $"close(uffd{a.Ctx}): userfaultfd_release(){(t.Bug != 0 ? ": " + ret : "")}",
+            UffdOp.CloseChild => $"the monitor closes the child's userfaultfd (from UFFD_EVENT_FORK): userfaultfd_release() of the child's mm: {ret}",
             UffdOp.Mlock => $"mlock2({Hex(vma)}, {Hex(2 * PageSize)}, MLOCK_ONFAULT) = {ret}",
+            UffdOp.MlockPopulate => $"mlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}, pages faulted in",
             UffdOp.Munlock => $"munlock({Hex(vma)}, {Hex(2 * PageSize)}) = {ret}",
             UffdOp.Fault => $"{(a.Write ? "write" : "read")} fault at {Hex(page)}: {FaultText((UffdKernel.FaultOutcome)rc, s, t, a.Page)}",
             UffdOp.Copy => $"ioctl(UFFDIO_COPY, {Hex(page)}) = {ret}",
@@ -46,6 +50,15 @@ public sealed partial class UffdSpec
         var id = (UffdInvariant)property;
         if (id == UffdInvariant.UffdBitsDisjoint && OverlappingFlag(Design) is { } other)
             return $"VM_UFFD_MINOR = {Hex(Design.VmUffdMinor)} shares its bit with {other}";
+        if (id == UffdInvariant.NoKernelBug && after.Bug != 0)
+        {
+            var bad = after.Pages[after.BugPage];
+            if (after.Bug == UffdState.BugChildRelease)
+                return $"{UffdState.BugWalk(after.Bug)} visits the child's copy of page {after.BugPage}'s VMA, which fork() left with a context and no uffd bit: " +
+                       "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS)) fires";
+            return $"{UffdState.BugWalk(after.Bug)} visits page {after.BugPage}'s VMA with ctx = {(bad.Ctx == 0 ? "NULL" : $"uffd{bad.Ctx}")} " +
+                   $"and vm_flags = {FlagText(bad.VmFlags)}: BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS)) fires";
+        }
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
             var pg = after.Pages[p];
@@ -109,6 +122,8 @@ public sealed partial class UffdSpec
                     ((s.Ctxs[c].Features & UffdCtx.EventRemap) != 0 ? UffdFeatureEventRemap : 0)),
                 _ => "closed",
             })));
+        if (s.ChildBad != 0) into.Add(new("child", TraceValue.Of($"forked; its copy of page {s.ChildBad - 1}'s VMA has a context and no uffd bit")));
+        if (s.Bug != 0) into.Add(new("kernel", TraceValue.Of($"BUG() in {UffdState.BugWalk(s.Bug)}, page {s.BugPage}")));
     }
 
     private static bool SameVma(in UffdPage a, in UffdPage b) => a.Type == b.Type && a.VmFlags == b.VmFlags && a.Ctx == b.Ctx;
@@ -121,6 +136,7 @@ public sealed partial class UffdSpec
         if ((f & VmUffdWp) != 0) names.Add("VM_UFFD_WP");
         if ((f & Design.VmUffdMinor) != 0) names.Add("VM_UFFD_MINOR");
         if ((f & VmLocked) != 0) names.Add("VM_LOCKED");
+        if ((f & VmLockonfault) != 0) names.Add("VM_LOCKONFAULT");
         if ((f & VmShared) != 0) names.Add("VM_SHARED");
         if ((f & VmHugetlb) != 0) names.Add("VM_HUGETLB");
         return "0x" + f.ToString("x", CultureInfo.InvariantCulture) + (names.Count > 0 ? " (" + string.Join("|", names) + ")" : "");

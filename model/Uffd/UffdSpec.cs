@@ -6,7 +6,7 @@ using static Multikernel.Model.Uffd.UffdConstants;
 namespace Multikernel.Model.Uffd;
 
 /// <summary>What a uffd step does.</summary>
-public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake }
+public enum UffdOp : byte { Api, Register, Unregister, Close, Mlock, Munlock, Fault, Copy, Continue, WriteProtect, Fork, Mremap, Wake, MlockPopulate, CloseChild }
 
 /// <summary>
 /// One step: the operation and its arguments. <see cref="Ctx"/> is the userfaultfd (1-based);
@@ -20,9 +20,10 @@ public readonly record struct UffdAction(UffdOp Op, byte Ctx = 0, byte Range = 0
 /// One mm with two VMAs (pages 0-1 and 2-3) and its userfaultfd contexts, as a state
 /// machine over a design. Steps: UFFDIO_API (no features, UFFD_FEATURE_SIGBUS, or the
 /// EVENT_FORK and EVENT_REMAP events),
-/// UFFDIO_REGISTER / UNREGISTER over three ranges in four modes, close, mlock / munlock, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
+/// UFFDIO_REGISTER / UNREGISTER over three ranges in four modes, close, mlock2(MLOCK_ONFAULT) / munlock of a
+/// VMA that is not hugetlbfs, mlock() (populating) of a VMA no userfaultfd can intercept, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
 /// and UFFDIO_WRITEPROTECT, UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2 start in the page cache (their faults are
-/// minor faults on shmem and hugetlbfs), pages 1 and 3 do not.
+/// minor faults on shmem and hugetlbfs), pages 1 and 3 do not. A BUG_ON that fires stops the machine.
 /// </summary>
 public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
 {
@@ -73,6 +74,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
 
     public int Enabled(in UffdState s, Span<UffdAction> into)
     {
+        if (s.Bug != 0) return 0; // BUG(): the kernel has stopped
         int n = 0;
         for (int c = 0; c < Bounds.Contexts; c++)
         {
@@ -92,13 +94,26 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
         }
         // Steps that cannot change anything (a second mlock, a read of a mapped page, resolving
         // what is not there) are left out: they are self-loops, and the explorer pays per step.
+        // mlock2() / munlock() of a hugetlbfs VMA sets no flag (mlock_fixup() skips it) and its
+        // populate step is not modelled (UffdKernel.Mlock): not offered.
         for (int v = 0; v < 4; v++)
         {
             int first = (v & 1) * 2;
             byte on = (byte)(v >> 1 == 0 ? 1 : 0);
+            if (MemTypes.IsHugetlb(s.Pages[first].Type) || MemTypes.IsHugetlb(s.Pages[first + 1].Type)) continue;
             if (s.Pages[first].UserLocked != on || s.Pages[first + 1].UserLocked != on ||
                 ((s.Pages[first].VmFlags & VmLocked) != 0) != (on != 0) || ((s.Pages[first + 1].VmFlags & VmLocked) != 0) != (on != 0))
                 into[n++] = new(on != 0 ? UffdOp.Mlock : UffdOp.Munlock, Range: (byte)(v & 1));
+        }
+        for (int v = 0; v < 2; v++)
+        {
+            // mlock(): only where populate takes normal faults, and only when it changes something.
+            int first = v * 2;
+            if (!UffdKernel.PopulateIsPlain(s, first, 2)) continue;
+            bool changes = false;
+            for (int p = first; p < first + 2; p++)
+                changes |= s.Pages[p].Pte == UffdPage.PteNone || (s.Pages[p].VmFlags & (VmLocked | VmLockonfault)) != VmLocked || s.Pages[p].UserLocked == 0;
+            if (changes) into[n++] = new(UffdOp.MlockPopulate, Range: (byte)v);
         }
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
@@ -127,9 +142,11 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             anyCtx |= pg.Ctx != 0 || s.Pages[v * 2 + 1].Ctx != 0;
             bool drops = (pg.Ctx != 0 && (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) == 0) ||
                          (s.Pages[v * 2 + 1].Ctx is var c1 && c1 != 0 && (s.Ctxs[c1 - 1].Features & UffdCtx.EventRemap) == 0);
-            if (drops) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
+            bool moves = Design.MremapsHugetlb || !MemTypes.IsHugetlb(pg.Type); // a refused mremap changes nothing
+            if (drops && moves) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
         }
         if (anyCtx) into[n++] = new(UffdOp.Fork);
+        if (s.ChildBad != 0) into[n++] = new(UffdOp.CloseChild);
         return n;
     }
 
@@ -151,12 +168,14 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             case UffdOp.Close: _k.Release(ref t, a.Ctx); return 0;
             case UffdOp.Mlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: true);
             case UffdOp.Munlock: return UffdKernel.Mlock(ref t, a.Range * 2, 2, on: false);
+            case UffdOp.MlockPopulate: return _k.MlockPopulate(ref t, a.Range * 2, 2);
+            case UffdOp.CloseChild: UffdKernel.ReleaseChild(ref t); return 0;
             case UffdOp.Fault: return (int)_k.Fault(ref t, a.Page, a.Write);
             case UffdOp.Copy: return UffdKernel.Copy(ref t, a.Page);
             case UffdOp.Continue: return UffdKernel.Continue(ref t, a.Page);
             case UffdOp.WriteProtect: return UffdKernel.WriteProtect(ref t, a.Page, a.Write);
             case UffdOp.Fork: _k.Fork(ref t); return 0;
-            case UffdOp.Mremap: _k.Mremap(ref t, a.Range * 2, 2); return 0;
+            case UffdOp.Mremap: return _k.Mremap(ref t, a.Range * 2, 2);
             case UffdOp.Wake: return UffdKernel.WakeIoctl(ref t, a.Ctx, a.Page);
             default: throw new ArgumentOutOfRangeException(nameof(a));
         }
@@ -165,6 +184,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
     public ulong Violated(in UffdState s)
     {
         ulong v = s.Broken;
+        if (s.Bug != 0) v |= Bit(UffdInvariant.NoKernelBug);
         for (int p = 0; p < UffdBounds.Pages; p++)
         {
             var pg = s.Pages[p];
@@ -179,7 +199,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
     /// <summary>The name of a VM_* flag of the build that shares a bit with __VM_UFFD_FLAGS, or null.</summary>
     public static string? OverlappingFlag(UffdDesign d)
     {
-        foreach (var (name, value) in OtherVmFlags) if ((value & d.VmUffdFlags) != 0) return name;
+        foreach (var (name, value) in d.OtherVmFlags) if ((value & d.VmUffdFlags) != 0) return name;
         return null;
     }
 

@@ -58,4 +58,28 @@ public struct UffdState
     public UffdCtxArray Ctxs;
     /// <summary>Bit i: event invariant i was broken on the way here.</summary>
     public ushort Broken;
+    /// <summary>
+    /// The walk whose BUG_ON fired (<see cref="BugRelease"/>, <see cref="BugRegister"/>,
+    /// <see cref="BugUnregister"/>), or 0: the kernel has stopped, no step follows.
+    /// </summary>
+    public byte Bug;
+    /// <summary>The page of the VMA the BUG_ON fired on.</summary>
+    public byte BugPage;
+    /// <summary>
+    /// 1 + the page of a forked child's VMA that has a context and no uffd bit (or the reverse),
+    /// or 0. The child is not modelled further; its userfaultfd (the one UFFD_EVENT_FORK hands the
+    /// monitor) can still be closed while it lives.
+    /// </summary>
+    public byte ChildBad;
+
+    public const byte BugRelease = 1, BugRegister = 2, BugUnregister = 3, BugChildRelease = 4;
+
+    public static string BugWalk(byte bug) => bug switch
+    {
+        BugRelease => "userfaultfd_release()",
+        BugChildRelease => "userfaultfd_release() of the child's userfaultfd",
+        BugRegister => "userfaultfd_register()",
+        BugUnregister => "userfaultfd_unregister()",
+        _ => "?",
+    };
 }

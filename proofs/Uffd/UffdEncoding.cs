@@ -28,7 +28,7 @@ public sealed class UffdEncoding(Z3Context z, UffdDesign d)
     /// <summary>FaultReason(type, vm_flags, cached); type holds a <see cref="MemType"/> value.</summary>
     public BitVec FaultReason(BitVec type, BitVec vmFlags, BoolTerm cached)
     {
-        BoolTerm hugetlb = type.Eq((ulong)MemType.HugetlbShared) | type.Eq((ulong)MemType.HugetlbPrivate);
+        BoolTerm hugetlb = Hugetlb(type);
         BoolTerm shmem = type.Eq((ulong)MemType.ShmemShared) | type.Eq((ulong)MemType.ShmemPrivate);
         BoolTerm minorPath = cached & (d.MinorOnShmem ? hugetlb | shmem : hugetlb);
         BitVec minorReason = d.Has(UffdDesign.Defect.BothReasons) ? vmFlags & (d.VmUffdMinor | VmUffdMissing) : K(d.VmUffdMinor);
@@ -43,6 +43,17 @@ public sealed class UffdEncoding(Z3Context z, UffdDesign d)
         BitVec.Ite(Set(reason, d.VmUffdMinor) & (d.Has(UffdDesign.Defect.NoMinorFlag) ? z.False : z.True),
             K(UffdPagefaultFlagMinor), K(0));
 
-    /// <summary>The union of the build's other VM_* flags.</summary>
-    public static ulong OtherFlagsMask => OtherVmFlags.Aggregate(0UL, (m, f) => m | f.Value);
+    /// <summary>The union of the other VM_* flags of the design's build (all 64 bits of them).</summary>
+    public ulong OtherFlagsMask => Mask(d.OtherVmFlags);
+
+    /// <summary>A hugetlbfs memory type.</summary>
+    public static BoolTerm Hugetlb(BitVec type) => type.Eq((ulong)MemType.HugetlbShared) | type.Eq((ulong)MemType.HugetlbPrivate);
+
+    /// <summary>
+    /// The flags the rest of the kernel can give a VMA of this type, besides userfaultfd: any of the
+    /// build's other flags, except that a hugetlbfs VMA is never VM_LOCKED or VM_LOCKONFAULT
+    /// (mlock_fixup() skips is_vm_hugetlb_page(); mmap_region() clears both there).
+    /// </summary>
+    public BoolTerm EnvironmentFlags(BitVec other, BitVec type) =>
+        (other & ~OtherFlagsMask).Eq(0) & Hugetlb(type).Implies((other & (VmLocked | VmLockonfault)).Eq(0));
 }

@@ -19,7 +19,7 @@ public static class UffdProofs
     public static IReadOnlyList<Obligation> For(UffdDesign d) =>
     [
         new("uffd.fault-reason",
-            "every fault path passes handle_userfault() one bit of __VM_UFFD_FLAGS, and one the VMA was registered for",
+            "every fault path passes handle_userfault() one bit of __VM_UFFD_FLAGS, and one the VMA was registered for (hugetlbfs is never mlocked)",
             UffdInvariants.Source(UffdInvariant.RegisteredFault),
             z =>
             {
@@ -31,14 +31,14 @@ public static class UffdProofs
                 var registered = e.VmFlagsOf(mode);
                 var vmFlags = other | registered;
                 var reason = e.FaultReason(type, vmFlags, cached.Eq(1));
-                var domain = (other & ~UffdEncoding.OtherFlagsMask).Eq(0) & mode.ULe(7) &
+                var domain = e.EnvironmentFlags(other, type) & mode.ULe(7) &
                              type.UGe((ulong)MemType.Anon) & type.ULe((ulong)MemType.HugetlbPrivate) & cached.ULe(1);
                 var claim = domain.Implies(reason.Eq(0) | (OneBit(reason) & (reason & ~e.UffdFlags).Eq(0) & (reason & registered).Eq(reason)));
                 return new Goal(claim, [("vm_flags", vmFlags), ("register_mode", mode), ("mem_type", type), ("page_cached", cached), ("reason", reason)])
                 {
                     Names = new Dictionary<string, Func<ulong, string>>
                     {
-                        ["vm_flags"] = v => FlagNames(v & UffdEncoding.OtherFlagsMask),
+                        ["vm_flags"] = v => FlagNames(d, v & e.OtherFlagsMask),
                         ["mem_type"] = v => MemTypes.Name((MemType)v),
                     },
                 };
@@ -58,14 +58,35 @@ public static class UffdProofs
                 return new Goal(claim, [("mode_a", m1), ("mode_b", m2), ("vm_flags_a", f1)]);
             }),
 
+        new("uffd.unregistered-clean",
+            "a VMA no userfaultfd registered has no bit of __VM_UFFD_FLAGS, whatever flags the rest of the kernel gives it (the walks' BUG_ON)",
+            UffdInvariants.Source(UffdInvariant.NoKernelBug),
+            z =>
+            {
+                var e = new UffdEncoding(z, d);
+                var other = z.BitVec("vm_flags", W);    // what mmap, mlock, madvise … left: no UFFDIO_REGISTER
+                var type = z.BitVec("mem_type", W);
+                var domain = e.EnvironmentFlags(other, type) & type.UGe((ulong)MemType.Anon) & type.ULe((ulong)MemType.HugetlbPrivate);
+                var claim = domain.Implies((other & e.UffdFlags).Eq(0));
+                return new Goal(claim, [("vm_flags", other), ("mem_type", type)])
+                {
+                    Names = new Dictionary<string, Func<ulong, string>>
+                    {
+                        ["vm_flags"] = v => FlagNames(d, v & e.UffdFlags),
+                        ["mem_type"] = v => MemTypes.Name((MemType)v),
+                    },
+                };
+            }),
+
         new("uffd.bits-disjoint",
             "no bit of __VM_UFFD_FLAGS is a bit of any other VM_* flag of the build",
             UffdInvariants.Source(UffdInvariant.UffdBitsDisjoint),
             z =>
             {
                 var bit = z.BitVec("shared_bit", W);
-                var claim = OneBit(bit).Implies((bit & new UffdEncoding(z, d).UffdFlags).Eq(0) | (bit & UffdEncoding.OtherFlagsMask).Eq(0));
-                return new Goal(claim, [("shared_bit", bit)]) { Names = new Dictionary<string, Func<ulong, string>> { ["shared_bit"] = FlagNames } };
+                var e = new UffdEncoding(z, d);
+                var claim = OneBit(bit).Implies((bit & e.UffdFlags).Eq(0) | (bit & e.OtherFlagsMask).Eq(0));
+                return new Goal(claim, [("shared_bit", bit)]) { Names = new Dictionary<string, Func<ulong, string>> { ["shared_bit"] = v => FlagNames(d, v) } };
             }),
 
         new("uffd.message-flags",
@@ -87,7 +108,7 @@ public static class UffdProofs
             }),
     ];
 
-    /// <summary>The name of the other flag a shared bit belongs to, for reports.</summary>
-    public static string FlagNames(ulong bits) =>
-        string.Join("|", OtherVmFlags.Where(f => (f.Value & bits) != 0).Select(f => f.Name));
+    /// <summary>The names of the design's build's other flags on these bits, for reports.</summary>
+    public static string FlagNames(UffdDesign d, ulong bits) =>
+        string.Join("|", d.OtherVmFlags.Where(f => (f.Value & bits) != 0).Select(f => f.Name));
 }

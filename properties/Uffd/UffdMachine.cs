@@ -72,6 +72,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
             (3, from c in ctx from s in start from l in len select Op(new Unregister(c, s, l))),
             (1, ctx.Select(c => Op(new Close(c)))),
             (2, from v in Gen.Elements(0, 1) from locks in Gen.Elements(true, false) select Op(new Mlock(v, locks))),
+            (1, Gen.Elements(0, 1).Select(v => Op(new MlockPopulate(v)))),
             (2, page.Select(p => Op(new Copy(p)))),
             (2, page.Select(p => Op(new Continue(p)))),
             (1, from p in page from protect in Gen.Elements(true, false) select Op(new WriteProtect(p, protect))),
@@ -168,16 +169,27 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
 
     private sealed class Close(int ctx) : Call
     {
-        protected override int Model(ref UffdState s) { K.Release(ref s, ctx); return 0; }
+        protected override int Model(ref UffdState s) => K.Release(ref s, ctx) ? 0 : throw new InvalidOperationException("the reference BUG()s in userfaultfd_release()");
         protected override int Actual(IU.MmStruct mm) { mm.Release(ctx); return 0; }
         public override string ToString() => $"close(uffd{ctx})";
     }
 
     private sealed class Mlock(int vma, bool on) : Call
     {
+        // mlock2() of a hugetlbfs VMA populates it: not modelled (UffdKernel.Mlock).
+        public override bool Pre(UffdExpectation e) => !MemTypes.IsHugetlb(e.State.Pages[vma * 2].Type);
         protected override int Model(ref UffdState s) => UffdKernel.Mlock(ref s, vma * 2, 2, on);
         protected override int Actual(IU.MmStruct mm) => mm.Mlock((ulong)vma * 2 * PageSize, 2 * PageSize, on);
         public override string ToString() => $"{(on ? "mlock2" : "munlock")}(VMA {(vma == 0 ? "A" : "B")})";
+    }
+
+    private sealed class MlockPopulate(int vma) : Call
+    {
+        // Populating through a userfaultfd hook is not modelled (UffdKernel.MlockPopulate).
+        public override bool Pre(UffdExpectation e) => UffdKernel.PopulateIsPlain(e.State, vma * 2, 2);
+        protected override int Model(ref UffdState s) => K.MlockPopulate(ref s, vma * 2, 2);
+        protected override int Actual(IU.MmStruct mm) => mm.Mlock((ulong)vma * 2 * PageSize, 2 * PageSize, on: true, onFault: false);
+        public override string ToString() => $"mlock(VMA {(vma == 0 ? "A" : "B")})";
     }
 
     private sealed class Copy(int page) : Call
@@ -210,7 +222,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
 
     private sealed class Mremap(int vma) : Call
     {
-        protected override int Model(ref UffdState s) { K.Mremap(ref s, vma * 2, 2); return 0; }
+        protected override int Model(ref UffdState s) => K.Mremap(ref s, vma * 2, 2);
         protected override int Actual(IU.MmStruct mm) { mm.Mremap((ulong)vma * 2 * PageSize, 2 * PageSize); return 0; }
         public override string ToString() => $"mremap(VMA {(vma == 0 ? "A" : "B")})";
     }

@@ -92,10 +92,24 @@ public class FlagsTests
     public void The_models_constants_match_the_header()
     {
         var h = CHeader.Read(File.ReadAllText(Fixture("mm-uffd-v5.h")), Array.Empty<string>(), 64);
-        foreach (var (name, value) in UffdConstants.OtherVmFlags.Where(f => f.Name != "VM_SOFTDIRTY"))
+        foreach (var (name, value) in UffdConstants.VmFlags2021.Where(f => f.Value <= uint.MaxValue && f.Name != "VM_SOFTDIRTY"))
             Assert.Equal(value, CExpr.Evaluate(h.Lookup(name)!.Body, h.Lookup, 64, inIf: false).Masked);
         Assert.Equal(UffdDesigns.V5.VmUffdMinor, CExpr.Evaluate(h.Lookup("VM_UFFD_MINOR")!.Body, h.Lookup, 64, false).Masked);
         Assert.Equal(UffdConstants.VmUffdWp, CExpr.Evaluate(h.Lookup("VM_UFFD_WP")!.Body, h.Lookup, 64, false).Masked);
+    }
+
+    /// <summary>The mainline flag list's high bits are those of the enum form of mm.h, per architecture.</summary>
+    [Theory]
+    [InlineData("CONFIG_ARM64_GCS", "VM_SHADOW_STACK", "VM_SHADOW_STACK (arm64 GCS)")]
+    [InlineData("CONFIG_X86_USER_SHADOW_STACK", "VM_SHADOW_STACK", "VM_SHADOW_STACK (x86)")]
+    [InlineData("CONFIG_ARM64_MTE", "VM_MTE", "VM_MTE (arm64)")]
+    [InlineData("CONFIG_ARM64_MTE", "VM_MTE_ALLOWED", "VM_MTE_ALLOWED (arm64)")]
+    [InlineData("CONFIG_ARCH_HAS_PKEYS", "VM_PKEY_BIT0", "VM_PKEY_BIT0")]
+    public void The_mainline_constants_match_the_enum_header(string config, string macro, string name)
+    {
+        var h = CHeader.Read(File.ReadAllText(Fixture("mm-enum.h")), [config, "CONFIG_MMU", "CONFIG_HAVE_ARCH_USERFAULTFD_MINOR"], 64);
+        Assert.Equal(UffdConstants.VmFlagsMainline.Single(f => f.Name == name).Value, CExpr.Evaluate(h.Lookup(macro)!.Body, h.Lookup, 64, inIf: false).Masked);
+        Assert.Equal(UffdDesigns.Reference.VmUffdMinor, CExpr.Evaluate(h.Lookup("VM_UFFD_MINOR")!.Body, h.Lookup, 64, inIf: false).Masked);
     }
 
     [Theory]

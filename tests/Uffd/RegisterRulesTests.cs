@@ -72,7 +72,7 @@ public class RegisterRulesTests
     [InlineData(0UL, PageSize + 1)]               // length not page aligned
     [InlineData(1UL, PageSize)]                   // start not page aligned
     [InlineData(4 * PageSize, PageSize)]          // no VMA there
-    [InlineData(3 * PageSize, 2 * PageSize)]      // runs past the last VMA
+    [InlineData(3 * PageSize, 2 * PageSize)]      // ends past the model's address space (validate_range(): its TASK_SIZE)
     public void Register_rejects_bad_ranges(ulong start, ulong len)
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);

@@ -41,20 +41,25 @@ public class UffdAuditTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void V5_audit_finds_the_vm_locked_collision_from_the_users_side()
+    public void V5_audit_finds_the_vm_locked_collision_and_the_kernel_bug_it_causes()
     {
         var r = Explore(UffdDesigns.V5);
         Assert.Equal(0, Length(r, UffdInvariant.UffdBitsDisjoint));  // the headers alone
-        Assert.Equal(1, Length(r, UffdInvariant.CtxIffUffdBit));     // mlock: a uffd bit, no context
-        Assert.Equal(2, Length(r, UffdInvariant.RegisteredFault));   // mlock a hugetlb range, fault: SIGBUS
-        Assert.Equal(2, Length(r, UffdInvariant.MlockSurvives));     // API, register MINOR: the range is now locked
+        Assert.Equal(1, Length(r, UffdInvariant.CtxIffUffdBit));     // mlock2: a uffd bit, no context
+        Assert.Equal(2, Length(r, UffdInvariant.NoKernelBug));       // mlock2, close(uffd): BUG_ON in userfaultfd_release()
+        Assert.Equal(2, Length(r, UffdInvariant.MlockSurvives));     // API, register MINOR on hugetlbfs: now "mlocked"
+        Assert.Equal(3, Length(r, UffdInvariant.NoPageLeak));        // API, register MINOR, a minor fault: the page reference leaks
+        // mlock never locks hugetlbfs, so no fault reaches handle_userfault() unregistered.
+        Assert.Null(Length(r, UffdInvariant.RegisteredFault));
         Assert.Null(Length(r, UffdInvariant.OneReasonBit));
         Assert.Null(Length(r, UffdInvariant.MessageFlags));
         Assert.Null(Length(r, UffdInvariant.NoStrandedFault));
-        var fault = r.Outcomes.Single(o => o.Property.Name == "registered-fault").Trace!;
-        string text = TraceText.Format(fault, "design: uffd-v5");
+        var bug = r.Outcomes.Single(o => o.Property.Name == "no-kernel-bug").Trace!;
+        string text = TraceText.Format(bug, "design: uffd-v5");
         Assert.Matches(@"1\. mlock2\(0x[0-9a-f]{4}, 0x2000, MLOCK_ONFAULT\) = 0", text);
-        Assert.Contains("handle_userfault() without a context: SIGBUS", text);
+        Assert.Contains("2. close(uffd1): userfaultfd_release(): BUG_ON(!!ctx ^ !!(vm_flags & __VM_UFFD_FLAGS)) on page 0's VMA: kernel BUG", text);
+        Assert.Contains("kernel BUG", text);
+        Assert.DoesNotContain("type: hugetlb", text.Split("2. close")[0]); // the layout it mlocks is not hugetlbfs
     }
 
     [Theory]
