@@ -125,7 +125,7 @@ internal static class Report
     private static string FirstSentence(string effect)
     {
         for (int i = effect.IndexOf(". ", StringComparison.Ordinal); i > 0; i = effect.IndexOf(". ", i + 1, StringComparison.Ordinal))
-            if (i + 2 < effect.Length && char.IsUpper(effect[i + 2])) return effect[..(i + 1)];
+            if (i + 2 < effect.Length && char.IsUpper(effect[i + 2]) && !(i >= 2 && effect[i - 2] == '.')) return effect[..(i + 1)]; // not after "i.e." or "e.g."
         return effect;
     }
 
