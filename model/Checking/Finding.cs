@@ -24,6 +24,13 @@ public enum Consequence
 /// <param name="Bound">The yes/no exploration bound that lets the model take the steps this needs (off by default), or null when nothing in the model gates it.</param>
 public sealed record Precondition(string Name, string Meaning, string? Bound = null)
 {
+    /// <summary>
+    /// True (the default) for an environment outside the protocol (a hostile peer or host, ≥ 16 TiB, a crafted image):
+    /// its bound is off by default. False for a step of the protocol itself that the posted code never takes
+    /// (a caller that does not exist yet), which the model may explore by default and still names as a need.
+    /// </summary>
+    public bool Environment { get; init; } = true;
+
     /// <summary>Whether the bound this precondition needs is on in <paramref name="bounds"/> (always true without a bound).</summary>
     public bool EnabledBy(string bounds)
     {

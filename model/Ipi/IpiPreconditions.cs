@@ -11,7 +11,11 @@ public static class IpiPreconditions
 
     /// <summary>mk_instance_ipi_destroy() is static in seed 000 and nothing in the posted series calls it.</summary>
     public static readonly Precondition NoDestroyCaller = new("no-caller-yet",
-        "mk_instance_ipi_destroy() is static and nothing in the posted series calls it: a later patch that destroys an instance while a CPU is inside multikernel_send_ipi_data() for it reaches this", Bound: "destroy");
+        "mk_instance_ipi_destroy() is static and nothing in the posted series calls it: a later patch that destroys an instance while a CPU is inside multikernel_send_ipi_data() for it reaches this", Bound: "destroy") { Environment = false };
+
+    /// <summary>mk_instance_ipi_create() is static in seed 000 and nothing in patch 13/16 calls it: as posted, every v2 send returns -ENODEV.</summary>
+    public static readonly Precondition NoCreateCaller = new("area-created",
+        "mk_instance_ipi_create() is static and nothing in patch 13/16 calls it, so as posted mk_instance_ipi_get() returns NULL and every send fails with -ENODEV; the finding needs the later patch that creates an instance's IPI area (the model starts with it created)");
 
     /// <summary>The only caller in the series passes a 32-bit type.</summary>
     public static readonly Precondition WideType = new("type-above-32-bits",

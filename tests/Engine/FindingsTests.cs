@@ -25,7 +25,10 @@ public class FindingsTests
             {
                 data.Add(m.Model.Qualified(d), "");
                 foreach (var bound in d.Findings.SelectMany(f => f.Needs).Select(n => n.Bound).OfType<string>().Distinct().Order(StringComparer.Ordinal))
+                {
                     data.Add(m.Model.Qualified(d), $"{bound}=yes");
+                    data.Add(m.Model.Qualified(d), $"{bound}=no");
+                }
             }
         }
         return data;
@@ -70,7 +73,10 @@ public class FindingsTests
                         Assert.False(string.IsNullOrWhiteSpace(n.Meaning), $"{where}: {n.Name} says nothing");
                         if (n.Bound is { } bound)
                         {
-                            Assert.False(n.EnabledBy(m.Model.ParseBounds("").ToString()!), $"{where}: {bound} must be off by default");
+                            // The bound gates the model's steps: yes turns it on, no off (an environment outside the
+                            // protocol is off by default; a caller the series lacks may be on, and is still a need).
+                            Assert.False(n.EnabledBy(m.Model.ParseBounds($"{bound}=no").ToString()!), $"{where}: {bound}=no does not turn it off");
+                            if (n.Environment) Assert.False(n.EnabledBy(m.Model.ParseBounds("").ToString()!), $"{where}: {bound} is outside the protocol and must be off by default");
                             Assert.True(n.EnabledBy(m.Model.ParseBounds($"{bound}=yes").ToString()!), $"{where}: {bound}=yes does not turn it on");
                         }
                     }

@@ -189,7 +189,7 @@ public class SeedAuditTests
         Assert.True(check >= 0 && write > check, "the peer writes after the interrupt's check");
         Assert.Contains("callback", t.States[^1].Step);
         var f = IpiDesigns.Find("ipi-v2")!.Findings.Single(x => x.Property == "size-checked");
-        Assert.Equal("hostile-peer", f.NeedsText);
+        Assert.Equal("area-created, hostile-peer", f.NeedsText);
         Assert.False(f.Applies(IpiBounds.Default.ToString()));
         var reference = Explorer.Run(new IpiSpec(IpiDesigns.Reference, peer), new ExploreOptions());
         Assert.All(reference.Outcomes, o => Assert.NotEqual(Verdict.Violated, o.Verdict));
@@ -200,7 +200,7 @@ public class SeedAuditTests
     public void V2_use_after_free_needs_the_destroy_nothing_calls_and_goes_with_it()
     {
         var f = IpiDesigns.Find("ipi-v2")!.Findings.Single(x => x.Property == IpiInvariants.Name(IpiInvariant.NoUseAfterFree));
-        Assert.Equal("no-caller-yet", f.NeedsText);
+        Assert.Equal("area-created, no-caller-yet", f.NeedsText); // and, as every v2 finding, an area patch 13 never creates
         var noDestroy = IpiBounds.Default with { Destroy = false };
         Assert.False(f.Applies(noDestroy.ToString()));
         Assert.Equal(Verdict.Holds, VerdictOf(Audit("ipi-v2", noDestroy), IpiInvariant.NoUseAfterFree));

@@ -67,7 +67,8 @@ public sealed class IpiV2 : IrqWorkDesign
     private const string Send = "000 multikernel_send_ipi_data()";
     private const string Overwrite = "memset(target, 0, sizeof(*target)); target->data_size = data_size; … memcpy(target->buffer, data, data_size); (nothing checks that the receiver has read the slot)";
 
-    public override IReadOnlyList<Finding> Findings { get; } =
+    // Every v2 finding needs an area that patch 13/16 never creates (mk_instance_ipi_create() has no caller).
+    public override IReadOnlyList<Finding> Findings { get; } = NeedsArea(
     [
         new(IpiInvariants.Name(IpiInvariant.NoOverwrite), Send, Overwrite, Consequence.LostData,
             "A second send to the same instance memsets and refills cpu_data[cpu] before the receiver's callback has read it; the first send returned 0 and its message is gone."),
@@ -92,5 +93,8 @@ public sealed class IpiV2 : IrqWorkDesign
         new(IpiInvariants.Name(IpiInvariant.SizeChecked), "000 handler_work()",
             "handler->callback(handler->saved_data, handler->context); (the data_size check, if (data->data_size == 0 || data->data_size > MK_MAX_DATA_SIZE), ran earlier, in the interrupt, on shared memory)", Consequence.SpecOnly,
             "A peer that rewrites data_size between the interrupt's check and the irq_work hands the callback a size beyond buffer[]. The series' own consumer, mk_receive_pfn(), checks data_size == sizeof(unsigned long) again and is safe; a callback that trusts data_size reads past the slot.", IpiPreconditions.HostilePeer),
-    ];
+    ]);
+
+    private static Finding[] NeedsArea(Finding[] findings) =>
+        [.. findings.Select(f => f with { Needs = [IpiPreconditions.NoCreateCaller, .. f.Needs] })];
 }
