@@ -39,9 +39,11 @@ public sealed partial class BalloonSpec
                     TPoll => Design.Reset == ResetStyle.DriverPops
                         ? $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {Pages(s.Ballooned)} without telling the host"
                         : "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()",
+                    TProbeStart => "probe: vmballoon_find_vqs() -> vmballoon_do_reset(): START; if it succeeds: reset_pending = false, then GUEST_ID; mod_timer() either way",
+                    TProbeGuestId => "probe: GUEST_ID; mod_timer(): the timer is armed",
                     TStart => Design.Reset == ResetStyle.GuestHandshake
-                        ? "START; if it succeeds: reset_pending = false" : "START",
-                    TGuestId => Design.Reset == ResetStyle.DriverPops ? "GUEST_ID; reset_required = false" : "GUEST_ID",
+                        ? "START; if it succeeds: reset_pending = false" : "START; if it succeeds: reset_required = false",
+                    TGuestId => "GUEST_ID (a failure is only logged)",
                     TGetTarget when s.Has(BalloonState.ResetPending) => "vmballoon_send_get_target(): reset pending: nothing sent",
                     TGetTarget => $"GET_TARGET -> {Target(s.HostTarget)}",
                     _ => $"num_pages = {Target(s.TimerAnswer)}; target_current = true{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
@@ -83,7 +85,7 @@ public sealed partial class BalloonSpec
         into.Add(new("host", TraceValue.Record(
             ("locked", TraceValue.Of(Pages(s.HostLocked))),
             ("target", TraceValue.Of(Target(s.HostTarget))),
-            ("state", TraceValue.Of(s.HostPhase switch { 1 => "reset: expects START", 2 => "reset: expects GUEST_ID", _ => "running" })),
+            ("state", TraceValue.Of(s.HostPhase == 1 ? "START owed: refuses everything else" : "running")),
             ("may_still", TraceValue.Of($"reset {s.Resets}, refuse {s.Refusals}, change target {s.Changes}")))));
         into.Add(new("guest", TraceValue.Record(
             ("ballooned", TraceValue.Of(Pages(s.Ballooned))),
@@ -112,7 +114,8 @@ public sealed partial class BalloonSpec
 
     private static string TimerPcName(byte pc) => pc switch
     {
-        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", _ => "writing num_pages",
+        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", TWrite => "writing num_pages",
+        TProbeStart => "probe: START next", _ => "probe: GUEST_ID next",
     };
 
     public string? Explain(in BalloonState before, BalloonAction? last, in BalloonState after, int property)

@@ -15,7 +15,7 @@ public struct BalloonState
     public byte HostLocked;
     /// <summary>The host's target: a page count 0..pages, or <see cref="BalloonBounds.TargetHuge"/>.</summary>
     public byte HostTarget;
-    /// <summary>Ghost: 0 normal; 1 the host answered RESET and expects START; 2 it expects GUEST_ID.</summary>
+    /// <summary>0 running; 1 START owed (at boot, and after the host answered RESET): the host refuses everything else.</summary>
     public byte HostPhase;
     /// <summary>What the host may still do: resets (bits 0-1), refusals (2-3), target changes (4-5).</summary>
     public byte Budget;
