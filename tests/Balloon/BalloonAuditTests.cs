@@ -108,6 +108,37 @@ public class BalloonAuditTests(ITestOutputHelper output)
         throw new FileNotFoundException("seed 002 (../shared/seeds/) not found above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>
+    /// The default reaches-target lasso is the unfair-schedule finding: replayed, the timer has a step
+    /// enabled in every state of the cycle and takes none (the kernel's timer would run).
+    /// </summary>
+    [Fact]
+    public void The_seeds_reaches_target_lasso_starves_the_enabled_timer()
+    {
+        var t = Outcome(Rfc.Value, BalloonInvariant.ReachesTarget).Trace!;
+        Assert.NotNull(t.LoopIndex);
+        Assert.True(t.LoopIndex < t.Length, "a lasso, not a terminal state");
+        var spec = new BalloonSpec(BalloonDesigns.Rfc);
+        var init = new List<BalloonState>();
+        spec.Initial(init);
+        var actions = new BalloonAction[Model.Checking.SpecLimits.MaxEnabled];
+        var s = init[t.InitialIndex];
+        for (int k = 0; k < t.Choices.Count; k++)
+        {
+            int n = spec.Enabled(s, actions);
+            var a = actions[t.Choices[k]];
+            if (k >= t.LoopIndex)
+            {
+                Assert.Contains(actions[..n], x => x.Actor == BalloonActor.Timer);
+                Assert.NotEqual(BalloonActor.Timer, a.Actor);
+            }
+            s = spec.Next(s, a);
+        }
+        var finding = BalloonDesigns.Rfc.Findings.Single(f => f.Property == "reaches-target" && f.Applies(BalloonBounds.Default.ToString()));
+        Assert.Equal("unfair-schedule", finding.NeedsText);
+        Assert.Equal(Model.Checking.Consequence.SpecOnly, finding.Consequence);
+    }
+
     [Fact]
     public void The_host_refuses_everything_but_START_while_START_is_owed()
     {
