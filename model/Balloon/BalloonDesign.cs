@@ -49,6 +49,8 @@ public class BalloonDesign : IDesign
         GiveUpOnRefusal = 128,
         /// <summary>reset_required is cleared whatever START answered.</summary>
         ClearOnFailedStart = 256,
+        /// <summary>After a failed register_virtio_device() the device is freed with kfree(), not put_device().</summary>
+        KfreeDevice = 512,
     }
 
     public BalloonDesign(string name, string summary, bool serialised = true, bool batched = true, PfnPath pfn = PfnPath.Checked,
@@ -110,6 +112,13 @@ public class BalloonDesign : IDesign
         Has(Defect.ClearOnFailedStart) || startStatus == BalloonConstants.Success
         || (Reset == ResetStyle.DriverPops && startStatus == BalloonConstants.SuccessWithCapabilities);
 
+    /// <summary>
+    /// Whether the init error path gives a device whose registration failed back with put_device()
+    /// (the driver-core rule: device_initialize() took a reference; its release callback frees).
+    /// The seed kfree()s it. Mainline vmw_balloon registers no device; the reference follows the rule.
+    /// </summary>
+    public virtual bool PutsDevice => !Has(Defect.KfreeDevice);
+
     /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
     public virtual bool Encoded => GetType() == typeof(BalloonDesign);
 
@@ -138,6 +147,7 @@ public static class BalloonDesigns
         Mutant("balloon-ref-truncate-target", "a GET_TARGET answer is truncated to 32 bits", BalloonDesign.Defect.TruncateTarget),
         Mutant("balloon-ref-give-up", "a refused page stops inflation for good", BalloonDesign.Defect.GiveUpOnRefusal),
         Mutant("balloon-ref-clear-on-failed-start", "reset_required is cleared whatever START answered", BalloonDesign.Defect.ClearOnFailedStart),
+        Mutant("balloon-ref-kfree-device", "a device whose registration failed is freed with kfree()", BalloonDesign.Defect.KfreeDevice),
     ];
 }
 

@@ -16,6 +16,9 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     /// <summary>The proofs encode this design from its parameters, as the base class.</summary>
     public override bool Encoded => true;
 
+    /// <summary>vmballoon_init(): if (err) { kfree(&vmballoon_dev->vdev); return err; }</summary>
+    public override bool PutsDevice => false;
+
     /// <summary>A page at PFN ≥ 2^32: with 4 KiB pages, ≥ 16 TiB of guest physical memory (bound high-pfn, off by default).</summary>
     public static readonly Precondition HighPfn = new("high-pfn",
         "the guest has a page at PFN ≥ 2^32, i.e. ≥ 16 TiB of physical memory with 4 KiB pages", "high-pfn");
@@ -28,6 +31,10 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     public static readonly Precondition UnfairSchedule = new("unfair-schedule",
         "the poll timer, enabled throughout the cycle, never runs; the kernel's timer softirq does not starve like that, and the verdict awaits weak fairness per actor (issue 18)");
 
+    /// <summary>register_virtio_device() returns an error: device_register()'s device_add() failed (e.g. -ENOMEM).</summary>
+    public static readonly Precondition RegisterFails = new("register-fails",
+        "register_virtio_device() fails: device_add() inside device_register() returns an error (e.g. -ENOMEM under memory pressure)");
+
     private const string Seed = "002 ";
 
     public override IReadOnlyList<Finding> Findings { get; } =
@@ -37,6 +44,12 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
             Consequence.LostData,
             "The word is never cleared, so whatever the stack held is offered as the device's features, and the virtio core keeps every bit in virtio_balloon's feature table. "
             + "With VIRTIO_BALLOON_F_STATS_VQ (bit 1) set, virtballoon_probe() asks find_vqs() for three queues, vmballoon_find_vqs() returns -EINVAL (nvqs != 2), and the balloon never binds: the host cannot reclaim this guest's memory."),
+        new("device-put", Seed + "vmballoon_init()",
+            "err = register_virtio_device(&vmballoon_dev->vdev); if (err) { kfree(&vmballoon_dev->vdev); return err; }",
+            Consequence.Leak,
+            "device_register() has run device_initialize(), whose reference only put_device() gives back, and register_virtio_device() has named the device (dev_set_name()). "
+            + "kfree() frees the structure once (release never runs, so this is not a double free), but the name is never freed: a leak, and a breach of the driver-core rule (put_device(), never kfree(), after device_register(), even when it failed).",
+            RegisterFails),
         new("target-fresh", Seed + "vmballoon_get_target()",
             "} else if (vmballoon_send_get_target(bdev, &new_target)) { bdev->target_current = true; … bdev->config.num_pages = cpu_to_le32(new_target);",
             Consequence.SpecOnly,

@@ -13,6 +13,8 @@ public enum BalloonActor : byte
     Timer,
     /// <summary>The hypervisor changes its target (<see cref="BalloonAction.Arg"/>: the new target).</summary>
     Host,
+    /// <summary>Module init registers the device (<see cref="BalloonAction.Arg"/>: 0 it succeeds and probe runs; 1 register_virtio_device() fails).</summary>
+    Init,
 }
 
 /// <summary>One step: who acts, and for a command the fault the host injects into its answer.</summary>
@@ -65,6 +67,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         if (Design.Reset == ResetStyle.GuestHandshake) s.TimerPc = TProbeStart; // the seed's find_vqs() sends START
         else s.Set(BalloonState.ResetPending, true); // mainline's vmballoon_init(): reset_required = true
         into.Add(s);
+        // Only the seed's features word is garbage; the device's registration is the first step either way.
         // The seed's `unsigned long features;` is never cleared: the word holds whatever the stack held.
         // Of its bits only those in virtio_balloon's feature table survive negotiation: STATS_VQ is one.
         if (!Design.FeaturesInitialised) into.Add(s with { Features = (byte)(Design.FeaturesSet | (1 << VirtioBalloonFStatsVq)) });
@@ -138,6 +141,13 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public int Enabled(in BalloonState s, Span<BalloonAction> into)
     {
         int n = 0;
+        if (s.Device != 1)
+        {
+            // Module init: register_virtio_device() succeeds (probe runs), or fails (device_add() can
+            // fail, e.g. -ENOMEM). After a failure the module is not loaded: nothing else happens.
+            if (s.Device == 0) { into[n++] = new(BalloonActor.Init); into[n++] = new(BalloonActor.Init, Arg: 1); }
+            return n;
+        }
         if (s.TimerPc < TProbeStart && (s.GuestPc != GIdle || GuestIdleWork(s) != 0)) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
         if (s.TimerPc != TPoll || TimerPollWork(s) != 0) n = Faults(s, TimerCommand(s), BalloonActor.Timer, into, n);
         if (s.Changes > 0)
@@ -161,6 +171,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             case BalloonActor.Host:
                 t.HostTarget = a.Arg;
                 t.Budget -= 1 << 4;
+                break;
+            case BalloonActor.Init:
+                if (a.Arg == 0) { t.Device = 1; break; }
+                // The error path: device_initialize() inside register_virtio_device() took the reference
+                // that only put_device() gives back (its release callback, vmballoon_release_device(), frees).
+                if (!Design.PutsDevice)
+                    _k.Break(ref t, BalloonInvariant.DevicePut, $"register_virtio_device() failed and the device is freed with kfree(): release never runs, the reference and the device's name stay");
+                t.Device = 2;
                 break;
         }
         return t;
@@ -427,7 +445,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public ulong Violated(in BalloonState s)
     {
         ulong v = s.Broken;
-        if (s.Features != OfferedFeatures) v |= Bit(BalloonInvariant.FeaturesExact);
+        // virtio_dev_probe() reads get_features() once the device is registered.
+        if (s.Device == 1 && s.Features != OfferedFeatures) v |= Bit(BalloonInvariant.FeaturesExact);
         if (Quiescent(s))
         {
             if (s.Ballooned != s.HostLocked) v |= Bit(BalloonInvariant.BalloonConsistent);
@@ -450,8 +469,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
 
     public ulong Pending(in BalloonState s)
     {
-        // Owed once the host is quiet, for a target the guest can hold and reach.
-        if (!s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
+        // Owed once the host is quiet, for a target the guest can hold and reach, by a driver that loaded.
+        if (s.Device == 2 || !s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
         bool reached = Quiescent(s) && s.Size == s.HostTarget && s.Ballooned == s.HostLocked;
         return reached ? 0 : Bit(BalloonInvariant.ReachesTarget);
     }

@@ -48,6 +48,9 @@ public struct BalloonState
     public byte TimerPc;
     public byte TimerAnswer, TimerAnswerFlags;
 
+    /// <summary>The device's lifetime: 0 module init has not registered it yet; 1 registered (probe ran); 2 registration failed and the init error path gave it back.</summary>
+    public byte Device;
+
     /// <summary>Bit i: event property i was broken on the way here.</summary>
     public ushort Broken;
 

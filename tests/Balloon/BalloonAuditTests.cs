@@ -27,14 +27,15 @@ public class BalloonAuditTests(ITestOutputHelper output)
     private static ExploreReport Report(string bound) => bound switch { "high-pfn" => RfcHighPfn.Value, "huge-target" => RfcHugeTarget.Value, _ => Rfc.Value };
 
     [Theory]
-    [InlineData("", BalloonInvariant.FeaturesExact, 0)]              // the uninitialised features word
-    [InlineData("", BalloonInvariant.TargetFresh, 8)]                // the timer and the config read race on num_pages
-    [InlineData("", BalloonInvariant.ReachesTarget, 29)]             // a lasso that starves the timer (unfair-schedule)
-    [InlineData("high-pfn", BalloonInvariant.PfnFits, 6)]            // a PFN ≥ 2^32 through virtio_balloon's u32 pfns[]
-    [InlineData("high-pfn", BalloonInvariant.BalloonConsistent, 9)]
-    [InlineData("high-pfn", BalloonInvariant.LockOnce, 20)]
-    [InlineData("high-pfn", BalloonInvariant.ReachesTarget, 22)]     // a terminal state: the views never agree
-    [InlineData("huge-target", BalloonInvariant.TargetGiven, 5)]     // a hostile host's 2^32 + 1 stored in a u32
+    [InlineData("", BalloonInvariant.DevicePut, 1)]                  // register_virtio_device() fails; kfree(), not put_device()
+    [InlineData("", BalloonInvariant.FeaturesExact, 1)]              // the uninitialised features word, read at probe
+    [InlineData("", BalloonInvariant.TargetFresh, 9)]                // the timer and the config read race on num_pages
+    [InlineData("", BalloonInvariant.ReachesTarget, 30)]             // a lasso that starves the timer (unfair-schedule)
+    [InlineData("high-pfn", BalloonInvariant.PfnFits, 7)]            // a PFN ≥ 2^32 through virtio_balloon's u32 pfns[]
+    [InlineData("high-pfn", BalloonInvariant.BalloonConsistent, 10)]
+    [InlineData("high-pfn", BalloonInvariant.LockOnce, 21)]
+    [InlineData("high-pfn", BalloonInvariant.ReachesTarget, 23)]     // a terminal state: the views never agree
+    [InlineData("huge-target", BalloonInvariant.TargetGiven, 6)]     // a hostile host's 2^32 + 1 stored in a u32
     public void The_seed_as_posted_breaks_it_with_a_shortest_trace(string bound, BalloonInvariant i, int length)
     {
         var o = Outcome(Report(bound), i);
@@ -165,11 +166,16 @@ public class BalloonAuditTests(ITestOutputHelper output)
         // Two initial states: the features word exact, or with the stack's STATS_VQ bit (one virtio_balloon keeps).
         Assert.Equal([BalloonConstants.OfferedFeatures, BalloonConstants.OfferedFeatures | 2u], init.Select(s => (uint)s.Features).Order());
         var actions = new BalloonAction[Model.Checking.SpecLimits.MaxEnabled];
+        // Module init first: register_virtio_device() succeeds or fails, nothing else.
         int n = spec.Enabled(init[0], actions);
+        Assert.Equal([new(BalloonActor.Init), new(BalloonActor.Init, Arg: 1)], actions[..n].ToArray());
+        Assert.Equal(0, spec.Enabled(spec.Next(init[0], actions[1]), actions)); // a failed registration: the module is not loaded
+        var probed = spec.Next(init[0], actions[0]);
+        n = spec.Enabled(probed, actions);
         Assert.DoesNotContain(actions[..n], a => a.Actor == BalloonActor.Guest); // no balloon thread before find_vqs() returns
         Assert.Contains(actions[..n], a => a.Fault == HostFault.Reset);        // the first START may fail
         // A failed probe START is ignored: the timer is armed, reset_pending stays false.
-        var failed = spec.Next(init[0], actions[..n].First(a => a.Fault == HostFault.Reset));
+        var failed = spec.Next(probed, actions[..n].First(a => a.Fault == HostFault.Reset));
         Assert.Equal(BalloonSpec.TPoll, failed.TimerPc);
         Assert.False(failed.Has(BalloonState.ResetPending));
         Assert.Equal(1, failed.HostPhase);
@@ -211,6 +217,7 @@ public class BalloonAuditTests(ITestOutputHelper output)
     [InlineData("balloon-ref-truncate-target", BalloonInvariant.TargetGiven, "huge-target=yes")]
     [InlineData("balloon-ref-give-up", BalloonInvariant.ReachesTarget, "")]
     [InlineData("balloon-ref-clear-on-failed-start", BalloonInvariant.ResetOrder, "")]
+    [InlineData("balloon-ref-kfree-device", BalloonInvariant.DevicePut, "")]
     public void Each_mutant_is_caught(string design, BalloonInvariant i, string bounds)
     {
         var d = BalloonDesigns.Mutants.Single(m => m.Name == design);
