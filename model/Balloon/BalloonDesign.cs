@@ -51,6 +51,8 @@ public class BalloonDesign : IDesign
         ClearOnFailedStart = 256,
         /// <summary>After a failed register_virtio_device() the device is freed with kfree(), not put_device().</summary>
         KfreeDevice = 512,
+        /// <summary>A probe that fails after the timer was armed leaves it armed.</summary>
+        TimerOutlivesProbe = 1024,
     }
 
     public BalloonDesign(string name, string summary, bool serialised = true, bool batched = true, PfnPath pfn = PfnPath.Checked,
@@ -119,6 +121,13 @@ public class BalloonDesign : IDesign
     /// </summary>
     public virtual bool PutsDevice => !Has(Defect.KfreeDevice);
 
+    /// <summary>
+    /// Whether a probe that fails after the timer (or work) was armed disarms it. The seed arms the
+    /// poll timer in find_vqs() and its del_vqs() does nothing; mainline's vmballoon_init() queues
+    /// its work only once nothing else can fail.
+    /// </summary>
+    public virtual bool DisarmsOnProbeFailure => !Has(Defect.TimerOutlivesProbe);
+
     /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
     public virtual bool Encoded => GetType() == typeof(BalloonDesign);
 
@@ -148,6 +157,7 @@ public static class BalloonDesigns
         Mutant("balloon-ref-give-up", "a refused page stops inflation for good", BalloonDesign.Defect.GiveUpOnRefusal),
         Mutant("balloon-ref-clear-on-failed-start", "reset_required is cleared whatever START answered", BalloonDesign.Defect.ClearOnFailedStart),
         Mutant("balloon-ref-kfree-device", "a device whose registration failed is freed with kfree()", BalloonDesign.Defect.KfreeDevice),
+        Mutant("balloon-ref-timer-outlives-probe", "a probe that fails leaves the work armed", BalloonDesign.Defect.TimerOutlivesProbe),
     ];
 }
 

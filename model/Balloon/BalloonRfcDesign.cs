@@ -19,6 +19,9 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     /// <summary>vmballoon_init(): if (err) { kfree(&vmballoon_dev->vdev); return err; }</summary>
     public override bool PutsDevice => false;
 
+    /// <summary>vmballoon_find_vqs() arms the timer; vmballoon_del_vqs() does nothing, so virtballoon_probe()'s error path leaves it armed.</summary>
+    public override bool DisarmsOnProbeFailure => false;
+
     /// <summary>A page at PFN ≥ 2^32: with 4 KiB pages, ≥ 16 TiB of guest physical memory (bound high-pfn, off by default).</summary>
     public static readonly Precondition HighPfn = new("high-pfn",
         "the guest has a page at PFN ≥ 2^32, i.e. ≥ 16 TiB of physical memory with 4 KiB pages", "high-pfn");
@@ -35,6 +38,10 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     public static readonly Precondition RegisterFails = new("register-fails",
         "register_virtio_device() fails: device_add() inside device_register() returns an error (e.g. -ENOMEM under memory pressure)");
 
+    /// <summary>virtballoon_probe() fails after find_vqs() returned: kthread_run() returns an error.</summary>
+    public static readonly Precondition ProbeFails = new("probe-fails",
+        "virtballoon_probe() fails after find_vqs(): kthread_run() of the balloon thread returns an error (e.g. -ENOMEM)");
+
     private const string Seed = "002 ";
 
     public override IReadOnlyList<Finding> Findings { get; } =
@@ -50,6 +57,13 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
             "device_register() has run device_initialize(), whose reference only put_device() gives back, and register_virtio_device() has named the device (dev_set_name()). "
             + "kfree() frees the structure once (release never runs, so this is not a double free), but the name is never freed: a leak, and a breach of the driver-core rule (put_device(), never kfree(), after device_register(), even when it failed).",
             RegisterFails),
+        new("timer-lifetime", Seed + "vmballoon_find_vqs()",
+            "mod_timer(&bdev->poll_timer, round_jiffies(jiffies + HZ));",
+            Consequence.KernelBug,
+            "find_vqs() arms the poll timer and vmballoon_del_vqs() does nothing, so a probe that fails afterwards leaves the timer running on a device with no driver. "
+            + "The failed probe left dev.driver NULL, so drv in vmballoon_poll_host() and vmballoon_signal_reset() is NULL, and the next config_changed call (a target that differs from num_pages, or a RESET answer) dereferences it in softirq: an oops. "
+            + "If neither comes, module exit's release frees bdev with the timer still armed.",
+            ProbeFails),
         new("target-fresh", Seed + "vmballoon_get_target()",
             "} else if (vmballoon_send_get_target(bdev, &new_target)) { bdev->target_current = true; … bdev->config.num_pages = cpu_to_le32(new_target);",
             Consequence.SpecOnly,

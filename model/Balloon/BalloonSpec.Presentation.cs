@@ -33,9 +33,14 @@ public sealed partial class BalloonSpec
             case BalloonActor.Host:
                 return $"hypervisor: the target becomes {Target(a.Arg)} pages";
             case BalloonActor.Init:
-                return a.Arg == 0
-                    ? "module init: register_virtio_device() succeeds; the driver core probes"
-                    : "module init: register_virtio_device() fails (device_add(): -ENOMEM); " + (Design.PutsDevice ? "put_device(): release frees the device" : "kfree(&vmballoon_dev->vdev)");
+                return a.Arg switch
+                {
+                    0 => "module init: register_virtio_device() succeeds; the driver core probes",
+                    1 => "module init: register_virtio_device() fails (device_add(): -ENOMEM); " + (Design.PutsDevice ? "put_device(): release frees the device" : "kfree(&vmballoon_dev->vdev)"),
+                    2 => "virtballoon_probe(): kthread_run() starts the balloon thread",
+                    _ => "virtballoon_probe(): kthread_run() fails (-ENOMEM): del_vqs, kfree(vb), the driver is unbound; "
+                        + (Design.DisarmsOnProbeFailure ? "the timer is disarmed" : "vmballoon_del_vqs() does nothing: the poll timer stays armed"),
+                };
             case BalloonActor.Timer:
                 return "timer: " + (s.TimerPc switch
                 {
@@ -91,7 +96,11 @@ public sealed partial class BalloonSpec
             ("target", TraceValue.Of(Target(s.HostTarget))),
             ("state", TraceValue.Of(s.HostPhase == 1 ? "START owed: refuses everything else" : "running")),
             ("may_still", TraceValue.Of($"reset {s.Resets}, refuse {s.Refusals}, change target {s.Changes}")))));
-        into.Add(new("device", TraceValue.Of(s.Device switch { 0 => "not registered yet", 1 => "registered", _ => "registration failed: given back" })));
+        into.Add(new("device", TraceValue.Of(s.Device switch
+        {
+            BalloonState.DevNew => "not registered yet", BalloonState.DevProbing => "registered, probing", BalloonState.DevBound => "bound",
+            BalloonState.DevGone => "registration failed: given back", _ => "probe failed: no driver",
+        })));
         into.Add(new("guest", TraceValue.Record(
             ("ballooned", TraceValue.Of(Pages(s.Ballooned))),
             ("size", TraceValue.Of(s.Size)),
@@ -128,7 +137,7 @@ public sealed partial class BalloonSpec
         var id = (BalloonInvariant)property;
         switch (id)
         {
-            case BalloonInvariant.FeaturesExact when after.Device == 1 && after.Features != OfferedFeatures:
+            case BalloonInvariant.FeaturesExact when after.Device != BalloonState.DevNew && after.Features != OfferedFeatures:
                 return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)";
             case BalloonInvariant.BalloonConsistent when Quiescent(after):
                 return $"the guest believes {Pages(after.Ballooned)} ballooned; the host holds {Pages(after.HostLocked)} locked";

@@ -141,14 +141,25 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public int Enabled(in BalloonState s, Span<BalloonAction> into)
     {
         int n = 0;
-        if (s.Device != 1)
+        switch (s.Device)
         {
-            // Module init: register_virtio_device() succeeds (probe runs), or fails (device_add() can
-            // fail, e.g. -ENOMEM). After a failure the module is not loaded: nothing else happens.
-            if (s.Device == 0) { into[n++] = new(BalloonActor.Init); into[n++] = new(BalloonActor.Init, Arg: 1); }
-            return n;
+            case BalloonState.DevNew:
+                // Module init: register_virtio_device() succeeds (the driver core probes), or fails
+                // (device_add() can, e.g. -ENOMEM): then the module is not loaded and nothing else happens.
+                into[n++] = new(BalloonActor.Init);
+                into[n++] = new(BalloonActor.Init, Arg: 1);
+                return n;
+            case BalloonState.DevGone:
+                return n;
+            case BalloonState.DevProbing when s.TimerPc < TProbeStart:
+                // find_vqs() has returned: virtballoon_probe() starts its thread (kthread_run()), which can fail.
+                into[n++] = new(BalloonActor.Init, Arg: 2);
+                into[n++] = new(BalloonActor.Init, Arg: 3);
+                return n;
+            case BalloonState.DevProbeFailed when Design.DisarmsOnProbeFailure:
+                return n;
         }
-        if (s.TimerPc < TProbeStart && (s.GuestPc != GIdle || GuestIdleWork(s) != 0)) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
+        if (s.Device == BalloonState.DevBound && (s.GuestPc != GIdle || GuestIdleWork(s) != 0)) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
         if (s.TimerPc != TPoll || TimerPollWork(s) != 0) n = Faults(s, TimerCommand(s), BalloonActor.Timer, into, n);
         if (s.Changes > 0)
         {
@@ -167,18 +178,28 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         switch (a.Actor)
         {
             case BalloonActor.Guest: Guest(ref t, a.Fault); break;
-            case BalloonActor.Timer: Timer(ref t, a.Fault); break;
+            case BalloonActor.Timer:
+                if (t.Device == BalloonState.DevProbeFailed)
+                    _k.Break(ref t, BalloonInvariant.TimerLifetime, $"the poll timer runs after virtballoon_probe() failed: dev.driver is NULL, so its next config_changed call (a changed target, or a RESET) dereferences a NULL drv");
+                Timer(ref t, a.Fault);
+                break;
             case BalloonActor.Host:
                 t.HostTarget = a.Arg;
                 t.Budget -= 1 << 4;
                 break;
             case BalloonActor.Init:
-                if (a.Arg == 0) { t.Device = 1; break; }
+                if (a.Arg is 0 or 2) { t.Device = a.Arg == 0 ? BalloonState.DevProbing : BalloonState.DevBound; break; }
+                if (a.Arg == 3)
+                {
+                    // kthread_run() failed: virtballoon_probe() calls del_vqs and frees its state; the driver core unbinds.
+                    t.Device = BalloonState.DevProbeFailed;
+                    break;
+                }
                 // The error path: device_initialize() inside register_virtio_device() took the reference
                 // that only put_device() gives back (its release callback, vmballoon_release_device(), frees).
                 if (!Design.PutsDevice)
                     _k.Break(ref t, BalloonInvariant.DevicePut, $"register_virtio_device() failed and the device is freed with kfree(): release never runs, the reference and the device's name stay");
-                t.Device = 2;
+                t.Device = BalloonState.DevGone;
                 break;
         }
         return t;
@@ -446,7 +467,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         ulong v = s.Broken;
         // virtio_dev_probe() reads get_features() once the device is registered.
-        if (s.Device == 1 && s.Features != OfferedFeatures) v |= Bit(BalloonInvariant.FeaturesExact);
+        if (s.Device is (BalloonState.DevProbing or BalloonState.DevBound or BalloonState.DevProbeFailed) && s.Features != OfferedFeatures)
+            v |= Bit(BalloonInvariant.FeaturesExact);
         if (Quiescent(s))
         {
             if (s.Ballooned != s.HostLocked) v |= Bit(BalloonInvariant.BalloonConsistent);
@@ -470,7 +492,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public ulong Pending(in BalloonState s)
     {
         // Owed once the host is quiet, for a target the guest can hold and reach, by a driver that loaded.
-        if (s.Device == 2 || !s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
+        if (s.Device != BalloonState.DevBound || !s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
         bool reached = Quiescent(s) && s.Size == s.HostTarget && s.Ballooned == s.HostLocked;
         return reached ? 0 : Bit(BalloonInvariant.ReachesTarget);
     }

@@ -48,8 +48,11 @@ public struct BalloonState
     public byte TimerPc;
     public byte TimerAnswer, TimerAnswerFlags;
 
-    /// <summary>The device's lifetime: 0 module init has not registered it yet; 1 registered (probe ran); 2 registration failed and the init error path gave it back.</summary>
+    /// <summary>The device's lifetime: <see cref="DevNew"/> … <see cref="DevProbeFailed"/>.</summary>
     public byte Device;
+
+    /// <summary>Not registered yet; registered and probing (find_vqs()); bound (the balloon thread runs); registration failed and given back; probe failed after find_vqs() (no driver).</summary>
+    public const byte DevNew = 0, DevProbing = 1, DevBound = 2, DevGone = 3, DevProbeFailed = 4;
 
     /// <summary>Bit i: event property i was broken on the way here.</summary>
     public ushort Broken;

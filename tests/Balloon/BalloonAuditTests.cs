@@ -29,13 +29,14 @@ public class BalloonAuditTests(ITestOutputHelper output)
     [Theory]
     [InlineData("", BalloonInvariant.DevicePut, 1)]                  // register_virtio_device() fails; kfree(), not put_device()
     [InlineData("", BalloonInvariant.FeaturesExact, 1)]              // the uninitialised features word, read at probe
-    [InlineData("", BalloonInvariant.TargetFresh, 9)]                // the timer and the config read race on num_pages
-    [InlineData("", BalloonInvariant.ReachesTarget, 30)]             // a lasso that starves the timer (unfair-schedule)
-    [InlineData("high-pfn", BalloonInvariant.PfnFits, 7)]            // a PFN ≥ 2^32 through virtio_balloon's u32 pfns[]
-    [InlineData("high-pfn", BalloonInvariant.BalloonConsistent, 10)]
-    [InlineData("high-pfn", BalloonInvariant.LockOnce, 21)]
-    [InlineData("high-pfn", BalloonInvariant.ReachesTarget, 23)]     // a terminal state: the views never agree
-    [InlineData("huge-target", BalloonInvariant.TargetGiven, 6)]     // a hostile host's 2^32 + 1 stored in a u32
+    [InlineData("", BalloonInvariant.TimerLifetime, 4)]              // kthread_run() fails after find_vqs() armed the timer
+    [InlineData("", BalloonInvariant.TargetFresh, 10)]               // the timer and the config read race on num_pages
+    [InlineData("", BalloonInvariant.ReachesTarget, 31)]             // a lasso that starves the timer (unfair-schedule)
+    [InlineData("high-pfn", BalloonInvariant.PfnFits, 8)]            // a PFN ≥ 2^32 through virtio_balloon's u32 pfns[]
+    [InlineData("high-pfn", BalloonInvariant.BalloonConsistent, 11)]
+    [InlineData("high-pfn", BalloonInvariant.LockOnce, 22)]
+    [InlineData("high-pfn", BalloonInvariant.ReachesTarget, 24)]     // a terminal state: the views never agree
+    [InlineData("huge-target", BalloonInvariant.TargetGiven, 7)]     // a hostile host's 2^32 + 1 stored in a u32
     public void The_seed_as_posted_breaks_it_with_a_shortest_trace(string bound, BalloonInvariant i, int length)
     {
         var o = Outcome(Report(bound), i);
@@ -172,6 +173,7 @@ public class BalloonAuditTests(ITestOutputHelper output)
         Assert.Equal(0, spec.Enabled(spec.Next(init[0], actions[1]), actions)); // a failed registration: the module is not loaded
         var probed = spec.Next(init[0], actions[0]);
         n = spec.Enabled(probed, actions);
+        Assert.DoesNotContain(actions[..n], a => a.Actor == BalloonActor.Init); // kthread_run() only once find_vqs() has returned
         Assert.DoesNotContain(actions[..n], a => a.Actor == BalloonActor.Guest); // no balloon thread before find_vqs() returns
         Assert.Contains(actions[..n], a => a.Fault == HostFault.Reset);        // the first START may fail
         // A failed probe START is ignored: the timer is armed, reset_pending stays false.
@@ -179,6 +181,31 @@ public class BalloonAuditTests(ITestOutputHelper output)
         Assert.Equal(BalloonSpec.TPoll, failed.TimerPc);
         Assert.False(failed.Has(BalloonState.ResetPending));
         Assert.Equal(1, failed.HostPhase);
+    }
+
+    [Fact]
+    public void After_a_failed_probe_no_balloon_thread_runs_and_only_the_seeds_timer_does()
+    {
+        var actions = new BalloonAction[Model.Checking.SpecLimits.MaxEnabled];
+        foreach (var d in new[] { BalloonDesigns.Rfc, BalloonDesigns.Reference })
+        {
+            var spec = new BalloonSpec(d);
+            var init = new List<BalloonState>();
+            spec.Initial(init);
+            var s = init[0];
+            // Register, run the probe's commands (if any), then fail kthread_run().
+            for (int guard = 0; guard < 10 && s.Device != BalloonState.DevProbeFailed; guard++)
+            {
+                int k = spec.Enabled(s, actions);
+                var next = s.Device == BalloonState.DevNew ? new BalloonAction(BalloonActor.Init)
+                    : actions[..k].ToArray().FirstOrDefault(a => a.Actor == BalloonActor.Init && a.Arg == 3, actions[0]);
+                s = spec.Next(s, next);
+            }
+            Assert.Equal(BalloonState.DevProbeFailed, s.Device);
+            int n = spec.Enabled(s, actions);
+            Assert.DoesNotContain(actions[..n], a => a.Actor == BalloonActor.Guest);
+            Assert.Equal(!d.DisarmsOnProbeFailure, actions[..n].ToArray().Any(a => a.Actor == BalloonActor.Timer));
+        }
     }
 
     [Fact]
@@ -218,6 +245,7 @@ public class BalloonAuditTests(ITestOutputHelper output)
     [InlineData("balloon-ref-give-up", BalloonInvariant.ReachesTarget, "")]
     [InlineData("balloon-ref-clear-on-failed-start", BalloonInvariant.ResetOrder, "")]
     [InlineData("balloon-ref-kfree-device", BalloonInvariant.DevicePut, "")]
+    [InlineData("balloon-ref-timer-outlives-probe", BalloonInvariant.TimerLifetime, "")]
     public void Each_mutant_is_caught(string design, BalloonInvariant i, string bounds)
     {
         var d = BalloonDesigns.Mutants.Single(m => m.Name == design);

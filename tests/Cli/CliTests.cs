@@ -29,7 +29,7 @@ public class CliTests
         Assert.Contains("everything holds: 48 properties, 12 implementation checks, 25 proofs", o);
         Assert.Contains("all 9 hold: atomic, equal-on-success", o);
         Assert.Contains("restore of hostile images (FsCheck)", o);
-        Assert.Contains("all 15 hold: balloon-consistent", o);
+        Assert.Contains("all 16 hold: balloon-consistent", o);
         Assert.Contains("all 14 hold: no-overwrite", o);
         Assert.Contains("some-delivery, unregister-returns, destroy-in-flight, no-crash", o);
         Assert.Contains("all 11 hold: one-reason-bit", o);
