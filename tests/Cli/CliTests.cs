@@ -19,14 +19,14 @@ public class CliTests
         var doc = System.Xml.Linq.XDocument.Load(junit);
         Assert.Equal("testsuites", doc.Root!.Name.LocalName);
         var cases = doc.Descendants("testcase").ToList();
-        Assert.Equal(48 + 12 + 25, cases.Count);
-        Assert.Equal("85", doc.Root.Attribute("tests")!.Value);
+        Assert.Equal(50 + 12 + 25, cases.Count);
+        Assert.Equal("87", doc.Root.Attribute("tests")!.Value);
         Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
         Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
         Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
         Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains("everything holds: 48 properties, 12 implementation checks, 25 proofs", o);
+        Assert.Contains("everything holds: 50 properties, 12 implementation checks, 25 proofs", o);
         Assert.Contains("all 9 hold: atomic, equal-on-success", o);
         Assert.Contains("restore of hostile images (FsCheck)", o);
         Assert.Contains("all 16 hold: balloon-consistent", o);
