@@ -56,7 +56,7 @@ public sealed partial class BalloonSpec
                     TGetTarget when s.Has(BalloonState.ResetPending) => "vmballoon_send_get_target(): reset pending: nothing sent",
                     TGetTarget => $"GET_TARGET -> {Target(s.HostTarget)}",
                     _ => $"num_pages = {Target(s.TimerAnswer)}; target_current = true{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
-                }) + Fault(a.Fault);
+                }) + (a.Fault == HostFault.Reset && s.TimerPc is TStart or TProbeStart ? " -> START fails: the host answers VMW_BALLOON_ERROR_RESET" : Fault(a.Fault));
             default:
                 return "balloon thread: " + (s.GuestPc switch
                 {
@@ -86,7 +86,8 @@ public sealed partial class BalloonSpec
         ulong pfn = Bounds.Pfn(p);
         if (!Design.SendsPfn(pfn, batched: false)) return $"page{p}'s PFN 0x{pfn:x} does not fit 32 bits: refused, not sent";
         ulong wire = Design.WirePfn(pfn, batched: false);
-        return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}";
+        string cut = wire != pfn ? $" (its PFN 0x{pfn:x}, bound high-pfn, cut to 32 bits by virtio_balloon's u32 pfns[])" : "";
+        return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}{cut}";
     }
 
     public void Render(in BalloonState s, List<TraceVar> into)
@@ -144,7 +145,7 @@ public sealed partial class BalloonSpec
             case BalloonInvariant.SizeMatches when Quiescent(after):
                 return $"the balloon's size is {after.Size}; the host holds {BitOperations.PopCount(after.HostLocked)} pages locked";
             case BalloonInvariant.ReachesTarget:
-                return $"the host stopped at a target of {Target(after.HostTarget)} pages; the balloon holds {after.Size} ({Pages(after.Ballooned)}), and nothing moves it";
+                return $"the host stopped at a target of {Target(after.HostTarget)} pages; the balloon holds {after.Size} ({Pages(after.Ballooned)}), and on this behaviour it never gets there";
         }
         if (last is not { } a) return null;
         var s = before;
