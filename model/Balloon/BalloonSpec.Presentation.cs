@@ -35,7 +35,8 @@ public sealed partial class BalloonSpec
             case BalloonActor.Init:
                 return a.Arg switch
                 {
-                    0 => "module init: register_virtio_device() succeeds; the driver core probes",
+                    0 => "module init: register_virtio_device() succeeds; the driver core probes"
+                        + ((s.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? "; STATS_VQ is negotiated: find_vqs() of 3 queues -> -EINVAL, the driver does not bind" : ""),
                     1 => "module init: register_virtio_device() fails (device_add(): -ENOMEM); " + (Design.PutsDevice ? "put_device(): release frees the device" : "kfree(&vmballoon_dev->vdev)"),
                     2 => "virtballoon_probe(): kthread_run() starts the balloon thread",
                     _ => "virtballoon_probe(): kthread_run() fails (-ENOMEM): del_vqs, kfree(vb), the driver is unbound; "
@@ -100,7 +101,8 @@ public sealed partial class BalloonSpec
         into.Add(new("device", TraceValue.Of(s.Device switch
         {
             BalloonState.DevNew => "not registered yet", BalloonState.DevProbing => "registered, probing", BalloonState.DevBound => "bound",
-            BalloonState.DevGone => "registration failed: given back", _ => "probe failed: no driver",
+            BalloonState.DevGone => "registration failed: given back", BalloonState.DevProbeFailed => "probe failed after find_vqs(): no driver",
+            _ => "probe failed in find_vqs(): not bound, nothing armed",
         })));
         into.Add(new("guest", TraceValue.Record(
             ("ballooned", TraceValue.Of(Pages(s.Ballooned))),
@@ -139,7 +141,8 @@ public sealed partial class BalloonSpec
         switch (id)
         {
             case BalloonInvariant.FeaturesExact when after.Device != BalloonState.DevNew && after.Features != OfferedFeatures:
-                return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)";
+                return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)"
+                    + ((after.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? ": with STATS_VQ virtballoon_probe() asks find_vqs() for 3 queues, and find_vqs() answers -EINVAL (nvqs != 2)" : "");
             case BalloonInvariant.BalloonConsistent when Quiescent(after):
                 return $"the guest believes {Pages(after.Ballooned)} ballooned; the host holds {Pages(after.HostLocked)} locked";
             case BalloonInvariant.SizeMatches when Quiescent(after):

@@ -149,7 +149,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 into[n++] = new(BalloonActor.Init);
                 into[n++] = new(BalloonActor.Init, Arg: 1);
                 return n;
-            case BalloonState.DevGone:
+            case BalloonState.DevGone or BalloonState.DevNoBind:
                 return n;
             case BalloonState.DevProbing when s.TimerPc < TProbeStart:
                 // find_vqs() has returned: virtballoon_probe() starts its thread (kthread_run()), which can fail.
@@ -188,7 +188,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 t.Budget -= 1 << 4;
                 break;
             case BalloonActor.Init:
-                if (a.Arg is 0 or 2) { t.Device = a.Arg == 0 ? BalloonState.DevProbing : BalloonState.DevBound; break; }
+                if (a.Arg == 0)
+                {
+                    // virtio_dev_probe() negotiates the features; with STATS_VQ virtballoon_probe() asks
+                    // find_vqs() for three queues, and a transport with two answers -EINVAL before it arms anything.
+                    t.Device = (t.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? BalloonState.DevNoBind : BalloonState.DevProbing;
+                    break;
+                }
+                if (a.Arg == 2) { t.Device = BalloonState.DevBound; break; }
                 if (a.Arg == 3)
                 {
                     // kthread_run() failed: virtballoon_probe() calls del_vqs and frees its state; the driver core unbinds.
@@ -467,7 +474,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         ulong v = s.Broken;
         // virtio_dev_probe() reads get_features() once the device is registered.
-        if (s.Device is (BalloonState.DevProbing or BalloonState.DevBound or BalloonState.DevProbeFailed) && s.Features != OfferedFeatures)
+        if (s.Device is not (BalloonState.DevNew or BalloonState.DevGone) && s.Features != OfferedFeatures)
             v |= Bit(BalloonInvariant.FeaturesExact);
         if (Quiescent(s))
         {

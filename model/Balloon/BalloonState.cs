@@ -51,8 +51,12 @@ public struct BalloonState
     /// <summary>The device's lifetime: <see cref="DevNew"/> … <see cref="DevProbeFailed"/>.</summary>
     public byte Device;
 
-    /// <summary>Not registered yet; registered and probing (find_vqs()); bound (the balloon thread runs); registration failed and given back; probe failed after find_vqs() (no driver).</summary>
-    public const byte DevNew = 0, DevProbing = 1, DevBound = 2, DevGone = 3, DevProbeFailed = 4;
+    /// <summary>
+    /// Not registered yet; registered and probing (find_vqs()); bound (the balloon thread runs);
+    /// registration failed and given back; probe failed after find_vqs() (no driver, the timer
+    /// armed); probe failed in find_vqs() (STATS_VQ negotiated: three queues asked, -EINVAL; nothing armed).
+    /// </summary>
+    public const byte DevNew = 0, DevProbing = 1, DevBound = 2, DevGone = 3, DevProbeFailed = 4, DevNoBind = 5;
 
     /// <summary>Bit i: event property i was broken on the way here.</summary>
     public ushort Broken;

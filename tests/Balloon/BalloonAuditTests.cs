@@ -171,6 +171,11 @@ public class BalloonAuditTests(ITestOutputHelper output)
         int n = spec.Enabled(init[0], actions);
         Assert.Equal([new(BalloonActor.Init), new(BalloonActor.Init, Arg: 1)], actions[..n].ToArray());
         Assert.Equal(0, spec.Enabled(spec.Next(init[0], actions[1]), actions)); // a failed registration: the module is not loaded
+        // With the stack's STATS_VQ bit the probe stops in find_vqs() (-EINVAL): nothing runs after it.
+        var garbage = init.Single(s => (s.Features & 2) != 0);
+        var noBind = spec.Next(garbage, new BalloonAction(BalloonActor.Init));
+        Assert.Equal(BalloonState.DevNoBind, noBind.Device);
+        Assert.Equal(0, spec.Enabled(noBind, actions));
         var probed = spec.Next(init[0], actions[0]);
         n = spec.Enabled(probed, actions);
         Assert.DoesNotContain(actions[..n], a => a.Actor == BalloonActor.Init); // kthread_run() only once find_vqs() has returned
