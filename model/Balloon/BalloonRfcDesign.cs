@@ -61,7 +61,7 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
             "mod_timer(&bdev->poll_timer, round_jiffies(jiffies + HZ));",
             Consequence.KernelBug,
             "find_vqs() arms the poll timer and vmballoon_del_vqs() does nothing, so a probe that fails afterwards leaves the timer running on a device with no driver. "
-            + "The failed probe left dev.driver NULL, so drv in vmballoon_poll_host() and vmballoon_signal_reset() is NULL, and the next config_changed call (a target that differs from num_pages, or a RESET answer) dereferences it in softirq: an oops. "
+            + "The failed probe left dev.driver NULL, so drv (container_of() of its first member) in vmballoon_poll_host() and vmballoon_signal_reset() is NULL, and the next config_changed call (a target that differs from num_pages, or a RESET answer) dereferences it in softirq: an oops. "
             + "If neither comes, module exit's release frees bdev with the timer still armed.",
             ProbeFails),
         new("target-fresh", Seed + "vmballoon_get_target()",
@@ -79,12 +79,12 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
             "pfn32 = (u32)pfn; if (pfn32 != pfn) return false;",
             Consequence.Corruption,
             "The check can never fire: virtio_balloon's page_to_balloon_pfn() returns a u32 and its pfns[] is a u32 array, so the PFN is already cut to 32 bits when vmballoon_vq_add_buf() passes pfns[j]. "
-            + "LOCK then names PFN mod 2^32, a page the guest still uses, and the host may take its memory. The truncation is virtio_balloon's; the seed relies on a check that cannot see it.",
+            + "LOCK then names PFN mod 2^32, a different page the guest has not given up (it may be in use), and the host may take its memory. The truncation is virtio_balloon's; the seed relies on a check that cannot see it.",
             HighPfn),
         new("balloon-consistent", Seed + "vmballoon_vq_add_buf()",
             "success = (unsigned long)vq->priv == 0 ? vmballoon_send_lock_page(bdev, pfns[j]) : vmballoon_send_unlock_page(bdev, pfns[j]);",
             Consequence.Corruption,
-            "Same cause as pfn-fits: the guest files the high page as ballooned and keeps using the page at PFN mod 2^32, which the host holds locked.",
+            "Same cause as pfn-fits: the guest files the high page as ballooned, while the host holds locked the page at PFN mod 2^32, which the guest has not given up.",
             HighPfn),
         new("lock-once", Seed + "vmballoon_vq_add_buf()",
             "success = (unsigned long)vq->priv == 0 ? vmballoon_send_lock_page(bdev, pfns[j]) : vmballoon_send_unlock_page(bdev, pfns[j]);",
