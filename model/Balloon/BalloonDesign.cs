@@ -141,7 +141,7 @@ public static class BalloonDesigns
     public static readonly BalloonDesign Rfc = new BalloonRfcDesign();
 
     public static readonly BalloonDesign Reference = new("reference",
-        "mainline-like: conf_sem, batched LOCK / UNLOCK, PFNs and targets checked, pop on RESET then START and GUEST_ID, refused pages kept aside");
+        "mainline-like: conf_sem, batched LOCK / UNLOCK, PFNs and targets checked, pop on RESET then START (reset cleared) and GUEST_ID, refused pages kept aside");
 
     private static BalloonDesign Mutant(string name, string what, BalloonDesign.Defect d) => new(name, $"reference, but {what}", defects: d);
 

@@ -63,7 +63,7 @@ public sealed partial class BalloonSpec
                 {
                     GIdle => GuestIdleWork(s) switch
                     {
-                        1 => $"config_changed(): reset pending: free {Pages(s.Ballooned)} without telling the host; reset_completed = true",
+                        1 => $"virtio_balloon (the series' patches 1-3, as modelled): reset pending: free {Pages(s.Ballooned)} without telling the host; reset_completed = true",
                         2 => $"vmballoon_get(num_pages): !target_current: GET_TARGET -> {Target(s.HostTarget)}",
                         4 => $"end of the inflation cycle: release refused {Pages(s.Refused)}",
                         _ => $"{(s.Size < Want(s) ? "fill_balloon" : "leak_balloon")}(): num_pages {Target(s.NumPages)}, balloon {s.Size}{(Design.Serialised ? "; down_read(&conf_sem)" : "")}",

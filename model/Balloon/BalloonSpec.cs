@@ -484,7 +484,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         return v;
     }
 
-    /// <summary>Pages this design can put in the balloon: a checking, unbatched design never sends a PFN above 4 GiB.</summary>
+    /// <summary>Pages this design can put in the balloon: a checking, unbatched design never sends a PFN ≥ 2^32 (high-pfn).</summary>
     private int Balloonable
     {
         get
