@@ -41,7 +41,7 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
     /// The host receives a command (the inl on VMW_BALLOON_HV_PORT). Until a START succeeds (at boot,
     /// and after it answered RESET) the host acts on nothing else: every other command is answered
     /// VMW_BALLOON_ERROR_RESET again and changes nothing. GUEST_ID is informative (mainline only logs
-    /// its failure, and sends VMCI_DOORBELL_SET between START and GUEST_ID), so the host does not
+    /// its failure, and may send VMCI_DOORBELL_SET between START and GUEST_ID), so the host does not
     /// wait for it. A RESET fault forgets every locked page and answers VMW_BALLOON_ERROR_RESET; on a
     /// START it is a START that fails.
     /// </summary>
