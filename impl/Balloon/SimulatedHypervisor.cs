@@ -4,15 +4,16 @@ namespace Multikernel.Impl.Balloon;
 
 /// <summary>
 /// The hypervisor's side of the backdoor, simulated: its own set of locked PFNs, its target, the
-/// protocol state (after RESET it expects START, then GUEST_ID), and fault injection: RESET at a
-/// chosen command or at random, BUSY, refused PFNs. It also checks the guest: every breach of the
-/// protocol (a command out of order after RESET, a page locked twice, unlocked when not locked, a
-/// PFN that is not the guest's) is counted in <see cref="Violations"/> with the first one described.
+/// protocol state (after RESET it acts on nothing but START, and refuses the rest with RESET again;
+/// GUEST_ID is informative), and fault injection: RESET at a chosen command or at random, BUSY,
+/// refused PFNs. It also checks the guest: every breach of the protocol (a command sent while
+/// START is owed, a page locked twice, unlocked when not locked, a PFN that is not the guest's) is
+/// counted in <see cref="Violations"/> with the first one described.
 /// </summary>
 public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
 {
     private readonly HashSet<ulong> _locked = new();
-    private int _phase; // 0 running, 1 expects START, 2 expects GUEST_ID
+    private int _phase; // 0 running, 1 START owed
     private ulong _rng = 0x9E3779B97F4A7C15UL;
 
     public ulong TargetPages { get; set; }
@@ -50,8 +51,11 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
     {
         result = 0;
         long n = Commands++;
-        if (_phase == 1 && cmd != CmdStart) Breach($"command {cmd} after RESET, before START");
-        else if (_phase == 2 && cmd is not (CmdStart or CmdGuestId)) Breach($"command {cmd} after START, before GUEST_ID");
+        if (_phase == 1 && cmd != CmdStart)
+        {
+            Breach($"command {cmd} after RESET, before START (refused)");
+            return ErrorReset;
+        }
         if (n == ResetAtCommand || (cmd != CmdStart && Roll(ResetPpm)))
         {
             _locked.Clear();
@@ -62,11 +66,10 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
         switch (cmd)
         {
             case CmdStart:
-                _phase = 2;
+                _phase = 0;
                 result = arg1 & (CapBasicCmds | CapBatchedCmds);
                 return SuccessWithCapabilities;
             case CmdGuestId:
-                if (_phase == 2) _phase = 0;
                 return Success;
             case CmdGetTarget:
                 result = TargetPages;

@@ -85,7 +85,7 @@ public sealed class VmBalloon
         else if (Size > Target) Deflate();
     }
 
-    /// <summary>vmballoon_reset(): pop every page without telling the host (it has forgotten them), then START and GUEST_ID.</summary>
+    /// <summary>vmballoon_reset(): pop every page without telling the host (it has forgotten them), START, then GUEST_ID (its failure only logged, as mainline; a RESET answer makes a reset required again through Cmd()).</summary>
     private void Reset()
     {
         if (!Has(BalloonImplDefects.KeepOnReset))
@@ -99,7 +99,7 @@ public sealed class VmBalloon
         if (status == SuccessWithCapabilities) Capabilities = (uint)caps;
         else if (status == Success) Capabilities = CapBasicCmds;
         else { ResetRequired = true; return; }
-        if (Cmd(CmdGuestId, GuestIdLinux, 0, out _) != Success) ResetRequired = true;
+        Cmd(CmdGuestId, GuestIdLinux, 0, out _);
     }
 
     /// <summary>vmballoon_send_get_target(): a target that does not fit 32 bits is refused; the last one stays.</summary>
@@ -158,7 +158,7 @@ public sealed class VmBalloon
         }
         for (int i = 0; i < n; i++)
         {
-            // After a RESET nothing but START and GUEST_ID may be sent: the rest of the batch fails unsent.
+            // After a RESET the host refuses everything but START: the rest of the batch fails unsent.
             uint status = ResetRequired ? ErrorReset : Cmd(lockIt ? CmdLock : CmdUnlock, Wire(_batch[i]), 0, out _);
             progress |= Done(_batch[i], status, lockIt);
         }

@@ -3,9 +3,13 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Model.Balloon;
 
 /// <summary>
-/// What the explorer covers: how many guest pages (page 0 may have a PFN above 4 GiB), the
-/// host's first target, and how often the host may answer RESET, refuse a page, and change
-/// its target (possibly to one that does not fit 32 bits). Batching applies to designs that batch.
+/// What the explorer covers: how many guest pages, the host's first target, and how often the
+/// host may answer RESET, refuse a page, and change its target. Batching applies to designs that
+/// batch. Two environments are outside the protocol on a real machine and are off by default:
+/// high-pfn (page 0's PFN is ≥ 2^32, which with 4 KiB pages needs ≥ 16 TiB of guest physical
+/// memory) and huge-target (the host answers GET_TARGET with more pages than the limit the guest
+/// sent, which a protocol-v2 host does not do: the limit is the guest's totalram, checked to fit
+/// 32 bits before it is sent).
 /// </summary>
 public sealed record BalloonBounds : IBounds
 {
@@ -19,13 +23,15 @@ public sealed record BalloonBounds : IBounds
     public int Resets { get; init; } = 1;
     public int Refusals { get; init; } = 1;
     public int Changes { get; init; } = 1;
-    public bool HighPfn { get; init; } = true;
-    public bool HugeTarget { get; init; } = true;
+    /// <summary>Page 0's PFN is ≥ 2^32: a guest with ≥ 16 TiB of physical memory (off by default).</summary>
+    public bool HighPfn { get; init; }
+    /// <summary>A hostile host: GET_TARGET may answer 2^32 + 1, above any 32-bit limit the guest sent (off by default).</summary>
+    public bool HugeTarget { get; init; }
     public bool Batch { get; init; } = true;
 
     public static BalloonBounds Default { get; } = new();
 
-    /// <summary>Page i's PFN: 0x100 + i; page 0, with a high PFN, is 4 GiB above page 2 (so a truncated PFN names page 2).</summary>
+    /// <summary>Page i's PFN: 0x100 + i; page 0, with high-pfn, is 2^32 pages (16 TiB) above page 2 (so a PFN cut to 32 bits names page 2).</summary>
     public ulong Pfn(int page) => HighPfn && page == 0 ? (1UL << 32) + 0x100 + (ulong)Math.Min(2, Pages - 1) : 0x100 + (ulong)page;
 
     /// <summary>The guest page a PFN on the wire names, as a bit of the page set (<see cref="BalloonState.Alien"/> for none).</summary>
@@ -44,8 +50,8 @@ public sealed record BalloonBounds : IBounds
         new("resets", $"RESETs the host may answer, 0..{MaxBudget}"),
         new("refusals", $"pages the host may refuse, 0..{MaxBudget}"),
         new("changes", $"times the host may change its target, 0..{MaxBudget}"),
-        new("high-pfn", "page 0's PFN is above 4 GiB", "--no-high-pfn", "no"),
-        new("huge-target", "the host may ask for a target that does not fit 32 bits", "--no-huge-target", "no"),
+        new("high-pfn", "page 0's PFN is ≥ 2^32: a guest with ≥ 16 TiB of physical memory (off by default)", "--high-pfn", "yes"),
+        new("huge-target", "a hostile host: GET_TARGET answers more than the 32-bit limit the guest sent (off by default)", "--huge-target", "yes"),
         new("batch", "designs that can batch LOCK / UNLOCK do", "--no-batch", "no"),
     ];
 

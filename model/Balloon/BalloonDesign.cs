@@ -16,7 +16,7 @@ public enum ResetStyle
 {
     /// <summary>The seed: reset_pending, the guest frees its pages and sets reset_completed, the timer sends START, clears reset_pending, then GUEST_ID.</summary>
     GuestHandshake,
-    /// <summary>Mainline: the work item pops every page without telling the host, sends START and GUEST_ID, and only then clears the reset, all under conf_sem.</summary>
+    /// <summary>Mainline (and 2.6.34): the work item pops every page without telling the host, sends START, clears reset_required, then GUEST_ID (whose failure is only logged); mainline holds conf_sem.</summary>
     DriverPops,
 }
 
@@ -35,9 +35,9 @@ public class BalloonDesign : IDesign
         NoLock = 1,
         /// <summary>The PFN goes through a u32 before the batch entry.</summary>
         TruncatePfn = 2,
-        /// <summary>get_buf keeps returning the last token.</summary>
+        /// <summary>The completion drains get_buf until NULL (the virtio convention), and get_buf keeps returning the last token.</summary>
         TokenTwice = 4,
-        /// <summary>On RESET the driver deflates with UNLOCK instead of popping its pages silently.</summary>
+        /// <summary>On RESET the driver deflates with UNLOCK like a normal deflate (and keeps a page whose UNLOCK fails) instead of popping its pages silently.</summary>
         UnlockOnReset = 8,
         /// <summary>On RESET the driver keeps its pages as if they were still locked.</summary>
         KeepOnReset = 16,
@@ -47,6 +47,12 @@ public class BalloonDesign : IDesign
         TruncateTarget = 64,
         /// <summary>After a refused page the driver stops inflating for good.</summary>
         GiveUpOnRefusal = 128,
+        /// <summary>reset_required is cleared whatever START answered.</summary>
+        ClearOnFailedStart = 256,
+        /// <summary>After a failed register_virtio_device() the device is freed with kfree(), not put_device().</summary>
+        KfreeDevice = 512,
+        /// <summary>A probe that fails after the timer was armed leaves it armed.</summary>
+        TimerOutlivesProbe = 1024,
     }
 
     public BalloonDesign(string name, string summary, bool serialised = true, bool batched = true, PfnPath pfn = PfnPath.Checked,
@@ -99,8 +105,28 @@ public class BalloonDesign : IDesign
     public ulong? StoredTarget(ulong answer) =>
         TargetChecked && !BalloonConstants.Fits32(answer) ? null : (uint)answer;
 
-    /// <summary>Whether a reset is still pending in the guest at host phase 1 (RESET answered, START owed) or 2 (GUEST_ID owed).</summary>
-    public bool PendingAt(int phase) => phase != 0 && (phase == 1 || Reset == ResetStyle.DriverPops);
+    /// <summary>
+    /// Whether the reset sequence clears reset_pending / reset_required after START answered this
+    /// status. The seed and 2.6.34: only on VMW_BALLOON_SUCCESS; mainline: on SUCCESS or
+    /// SUCCESS_WITH_CAPABILITIES. GUEST_ID's answer never matters (mainline only logs its failure).
+    /// </summary>
+    public bool ClearsReset(ulong startStatus) =>
+        Has(Defect.ClearOnFailedStart) || startStatus == BalloonConstants.Success
+        || (Reset == ResetStyle.DriverPops && startStatus == BalloonConstants.SuccessWithCapabilities);
+
+    /// <summary>
+    /// Whether the init error path gives a device whose registration failed back with put_device()
+    /// (the driver-core rule: device_initialize() took a reference; its release callback frees).
+    /// The seed kfree()s it. Mainline vmw_balloon registers no device; the reference follows the rule.
+    /// </summary>
+    public virtual bool PutsDevice => !Has(Defect.KfreeDevice);
+
+    /// <summary>
+    /// Whether a probe that fails after the timer (or work) was armed disarms it. The seed arms the
+    /// poll timer in find_vqs() and its del_vqs() does nothing; mainline's vmballoon_init() queues
+    /// its work only once nothing else can fail.
+    /// </summary>
+    public virtual bool DisarmsOnProbeFailure => !Has(Defect.TimerOutlivesProbe);
 
     /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
     public virtual bool Encoded => GetType() == typeof(BalloonDesign);
@@ -111,14 +137,11 @@ public class BalloonDesign : IDesign
 /// <summary>The designs that ship with the project.</summary>
 public static class BalloonDesigns
 {
-    /// <summary>The seed as posted (002): unsynchronised timer and config read, u32 PFN array, uninitialised features, a token forever, the reset handshake.</summary>
-    public static readonly BalloonDesign Rfc = new("balloon-rfc",
-        "VMware balloon over virtio as posted (002): one LOCK / UNLOCK per PFN, poll timer, reset_pending / reset_completed",
-        serialised: false, batched: false, pfn: PfnPath.TruncatedArray, targetChecked: false, tokenOnce: false,
-        featuresInitialised: false, reset: ResetStyle.GuestHandshake);
+    /// <summary>The seed as posted (002): unsynchronised timer and config read, u32 PFN array, uninitialised features, the reset handshake.</summary>
+    public static readonly BalloonDesign Rfc = new BalloonRfcDesign();
 
     public static readonly BalloonDesign Reference = new("reference",
-        "mainline-like: conf_sem, batched LOCK / UNLOCK, PFNs and targets checked, pop on RESET then START and GUEST_ID, refused pages kept aside");
+        "mainline-like: conf_sem, batched LOCK / UNLOCK, PFNs and targets checked, pop on RESET then START (reset cleared) and GUEST_ID, refused pages kept aside");
 
     private static BalloonDesign Mutant(string name, string what, BalloonDesign.Defect d) => new(name, $"reference, but {what}", defects: d);
 
@@ -126,12 +149,15 @@ public static class BalloonDesigns
     [
         Mutant("balloon-ref-no-lock", "the timer and the balloon thread do not take conf_sem", BalloonDesign.Defect.NoLock),
         Mutant("balloon-ref-truncate-pfn", "a PFN goes through a u32 before the batch entry", BalloonDesign.Defect.TruncatePfn),
-        Mutant("balloon-ref-token-twice", "get_buf keeps returning the last token", BalloonDesign.Defect.TokenTwice),
-        Mutant("balloon-ref-unlock-on-reset", "RESET deflates with UNLOCK instead of popping", BalloonDesign.Defect.UnlockOnReset),
+        Mutant("balloon-ref-token-twice", "the completion drains get_buf until NULL, and get_buf keeps returning the last token", BalloonDesign.Defect.TokenTwice),
+        Mutant("balloon-ref-unlock-on-reset", "RESET deflates with UNLOCK (keeping a page the host will not unlock) instead of popping", BalloonDesign.Defect.UnlockOnReset),
         Mutant("balloon-ref-keep-on-reset", "RESET keeps the guest's pages", BalloonDesign.Defect.KeepOnReset),
         Mutant("balloon-ref-extra-feature", "get_features sets STATS_VQ too", BalloonDesign.Defect.ExtraFeature),
         Mutant("balloon-ref-truncate-target", "a GET_TARGET answer is truncated to 32 bits", BalloonDesign.Defect.TruncateTarget),
         Mutant("balloon-ref-give-up", "a refused page stops inflation for good", BalloonDesign.Defect.GiveUpOnRefusal),
+        Mutant("balloon-ref-clear-on-failed-start", "reset_required is cleared whatever START answered", BalloonDesign.Defect.ClearOnFailedStart),
+        Mutant("balloon-ref-kfree-device", "a device whose registration failed is freed with kfree()", BalloonDesign.Defect.KfreeDevice),
+        Mutant("balloon-ref-timer-outlives-probe", "a probe that fails leaves the work armed", BalloonDesign.Defect.TimerOutlivesProbe),
     ];
 }
 

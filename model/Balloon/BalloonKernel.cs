@@ -38,16 +38,15 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
     };
 
     /// <summary>
-    /// The host receives a command (the inl on VMW_BALLOON_HV_PORT). After a RESET it accepts START,
-    /// then GUEST_ID; anything else is the guest breaking the reset order. A RESET fault forgets
-    /// every locked page and answers VMW_BALLOON_ERROR_RESET.
+    /// The host receives a command (the inl on VMW_BALLOON_HV_PORT). Until a START succeeds (at boot,
+    /// and after it answered RESET) the host acts on nothing else: every other command is answered
+    /// VMW_BALLOON_ERROR_RESET again and changes nothing. GUEST_ID is informative (mainline only logs
+    /// its failure, and may send VMCI_DOORBELL_SET between START and GUEST_ID), so the host does not
+    /// wait for it. A RESET fault forgets every locked page and answers VMW_BALLOON_ERROR_RESET; on a
+    /// START it is a START that fails.
     /// </summary>
-    public uint Receive(ref BalloonState s, uint cmd, HostFault fault)
+    public static uint Receive(ref BalloonState s, uint cmd, HostFault fault)
     {
-        if (s.HostPhase == 1 && cmd != CmdStart)
-            Break(ref s, BalloonInvariant.ResetOrder, $"{CmdName(cmd)} sent after the host answered RESET and before START");
-        else if (s.HostPhase == 2 && cmd is not (CmdStart or CmdGuestId))
-            Break(ref s, BalloonInvariant.ResetOrder, $"{CmdName(cmd)} sent after START and before GUEST_ID");
         if (fault == HostFault.Reset && s.Resets > 0)
         {
             s.Budget--;
@@ -56,12 +55,23 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
             s.Set(BalloonState.ResetSeen, true);
             return ErrorReset;
         }
-        switch (cmd)
+        if (s.HostPhase == 1)
         {
-            case CmdStart: if (s.HostPhase == 1) s.HostPhase = 2; break;
-            case CmdGuestId: if (s.HostPhase == 2) s.HostPhase = 0; break;
+            if (cmd != CmdStart) return ErrorReset; // START is still owed: refused, nothing done
+            s.HostPhase = 0;
         }
         return Success;
+    }
+
+    /// <summary>
+    /// The guest leaves reset handling (reset_pending / reset_required = false): the host must have
+    /// accepted a START since it last answered RESET, or the guest runs on while the host refuses
+    /// everything but START.
+    /// </summary>
+    public void ResetCleared(ref BalloonState s, string who)
+    {
+        if (s.HostPhase != 0)
+            Break(ref s, BalloonInvariant.ResetOrder, $"{who} clears the reset while the host still owes it a successful START");
     }
 
     /// <summary>The host locks or unlocks one page by the PFN it received; a refusal leaves it alone.</summary>
@@ -98,7 +108,7 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
     {
         ulong pfn = Bounds.Pfn(p);
         ulong wire = design.WirePfn(pfn, batched);
-        if (wire != pfn) Break(ref s, BalloonInvariant.PfnFits, $"page {p}'s PFN 0x{pfn:x} goes on the wire as 0x{wire:x}: the host locks {Name(Bounds.PageOf(wire))}");
+        if (wire != pfn) Break(ref s, BalloonInvariant.PfnFits, $"page {p}'s PFN 0x{pfn:x} (bound high-pfn: ≥ 16 TiB of guest memory) goes on the wire as 0x{wire:x}: the host acts on {Name(Bounds.PageOf(wire))}");
         return wire;
     }
 
@@ -129,7 +139,7 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
         s.Set(BalloonState.TargetCurrent, true);
         if (design.StoredTarget(value) is not { } stored) return; // refused: the guest keeps acting on the last target it could hold
         if (stored != value)
-            Break(ref s, BalloonInvariant.TargetGiven, $"GET_TARGET answered {value} pages; the guest stores it in a u32 and acts on {stored}");
+            Break(ref s, BalloonInvariant.TargetGiven, $"GET_TARGET answered {value} pages (bound huge-target: a host that breaks protocol v2, above the 32-bit limit the guest sent); the guest stores it in a u32 and acts on {stored}");
         s.NumPages = stored == value ? answer : (byte)stored;
     }
 }

@@ -32,6 +32,16 @@ public sealed partial class BalloonSpec
         {
             case BalloonActor.Host:
                 return $"hypervisor: the target becomes {Target(a.Arg)} pages";
+            case BalloonActor.Init:
+                return a.Arg switch
+                {
+                    0 => "module init: register_virtio_device() succeeds; the driver core probes"
+                        + ((s.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? "; STATS_VQ is negotiated: find_vqs() of 3 queues -> -EINVAL, the driver does not bind" : ""),
+                    1 => "module init: register_virtio_device() fails (device_add(): -ENOMEM); " + (Design.PutsDevice ? "put_device(): release frees the device" : "kfree(&vmballoon_dev->vdev)"),
+                    2 => "virtballoon_probe(): kthread_run() starts the balloon thread",
+                    _ => "virtballoon_probe(): kthread_run() fails (-ENOMEM): del_vqs, kfree(vb), the driver is unbound; "
+                        + (Design.DisarmsOnProbeFailure ? "the timer is disarmed" : "vmballoon_del_vqs() does nothing: the poll timer stays armed"),
+                };
             case BalloonActor.Timer:
                 return "timer: " + (s.TimerPc switch
                 {
@@ -39,19 +49,21 @@ public sealed partial class BalloonSpec
                     TPoll => Design.Reset == ResetStyle.DriverPops
                         ? $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {Pages(s.Ballooned)} without telling the host"
                         : "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()",
+                    TProbeStart => "probe: vmballoon_find_vqs() -> vmballoon_do_reset(): START; if it succeeds: reset_pending = false, then GUEST_ID; mod_timer() either way",
+                    TProbeGuestId => "probe: GUEST_ID; mod_timer(): the timer is armed",
                     TStart => Design.Reset == ResetStyle.GuestHandshake
-                        ? "START; if it succeeds: reset_pending = false" : "START",
-                    TGuestId => Design.Reset == ResetStyle.DriverPops ? "GUEST_ID; reset_required = false" : "GUEST_ID",
+                        ? "START; if it succeeds: reset_pending = false" : "START; if it succeeds: reset_required = false",
+                    TGuestId => "GUEST_ID (a failure is only logged)",
                     TGetTarget when s.Has(BalloonState.ResetPending) => "vmballoon_send_get_target(): reset pending: nothing sent",
                     TGetTarget => $"GET_TARGET -> {Target(s.HostTarget)}",
                     _ => $"num_pages = {Target(s.TimerAnswer)}; target_current = true{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
-                }) + Fault(a.Fault);
+                }) + (a.Fault == HostFault.Reset && s.TimerPc is TStart or TProbeStart ? " -> START fails: the host answers VMW_BALLOON_ERROR_RESET" : Fault(a.Fault));
             default:
                 return "balloon thread: " + (s.GuestPc switch
                 {
                     GIdle => GuestIdleWork(s) switch
                     {
-                        1 => $"config_changed(): reset pending: free {Pages(s.Ballooned)} without telling the host; reset_completed = true",
+                        1 => $"virtio_balloon (the series' patches 1-3, as modelled): reset pending: free {Pages(s.Ballooned)} without telling the host; reset_completed = true",
                         2 => $"vmballoon_get(num_pages): !target_current: GET_TARGET -> {Target(s.HostTarget)}",
                         4 => $"end of the inflation cycle: release refused {Pages(s.Refused)}",
                         _ => $"{(s.Size < Want(s) ? "fill_balloon" : "leak_balloon")}(): num_pages {Target(s.NumPages)}, balloon {s.Size}{(Design.Serialised ? "; down_read(&conf_sem)" : "")}",
@@ -75,7 +87,8 @@ public sealed partial class BalloonSpec
         ulong pfn = Bounds.Pfn(p);
         if (!Design.SendsPfn(pfn, batched: false)) return $"page{p}'s PFN 0x{pfn:x} does not fit 32 bits: refused, not sent";
         ulong wire = Design.WirePfn(pfn, batched: false);
-        return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}";
+        string cut = wire != pfn ? $" (its PFN 0x{pfn:x}, bound high-pfn, cut to 32 bits by virtio_balloon's u32 pfns[])" : "";
+        return $"{(lockIt ? "LOCK" : "UNLOCK")}(0x{wire:x}) for page{p}{cut}";
     }
 
     public void Render(in BalloonState s, List<TraceVar> into)
@@ -83,8 +96,14 @@ public sealed partial class BalloonSpec
         into.Add(new("host", TraceValue.Record(
             ("locked", TraceValue.Of(Pages(s.HostLocked))),
             ("target", TraceValue.Of(Target(s.HostTarget))),
-            ("state", TraceValue.Of(s.HostPhase switch { 1 => "reset: expects START", 2 => "reset: expects GUEST_ID", _ => "running" })),
+            ("state", TraceValue.Of(s.HostPhase == 1 ? "START owed: refuses everything else" : "running")),
             ("may_still", TraceValue.Of($"reset {s.Resets}, refuse {s.Refusals}, change target {s.Changes}")))));
+        into.Add(new("device", TraceValue.Of(s.Device switch
+        {
+            BalloonState.DevNew => "not registered yet", BalloonState.DevProbing => "registered, probing", BalloonState.DevBound => "bound",
+            BalloonState.DevGone => "registration failed: given back", BalloonState.DevProbeFailed => "probe failed after find_vqs(): no driver",
+            _ => "probe failed in find_vqs(): not bound, nothing armed",
+        })));
         into.Add(new("guest", TraceValue.Record(
             ("ballooned", TraceValue.Of(Pages(s.Ballooned))),
             ("size", TraceValue.Of(s.Size)),
@@ -112,7 +131,8 @@ public sealed partial class BalloonSpec
 
     private static string TimerPcName(byte pc) => pc switch
     {
-        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", _ => "writing num_pages",
+        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", TWrite => "writing num_pages",
+        TProbeStart => "probe: START next", _ => "probe: GUEST_ID next",
     };
 
     public string? Explain(in BalloonState before, BalloonAction? last, in BalloonState after, int property)
@@ -120,14 +140,15 @@ public sealed partial class BalloonSpec
         var id = (BalloonInvariant)property;
         switch (id)
         {
-            case BalloonInvariant.FeaturesExact when after.Features != OfferedFeatures:
-                return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)";
+            case BalloonInvariant.FeaturesExact when after.Device != BalloonState.DevNew && after.Features != OfferedFeatures:
+                return $"the negotiated features are 0x{after.Features:x}; the transport offers 0x{OfferedFeatures:x} (MUST_TELL_HOST | HOST_MAY_REFUSE)"
+                    + ((after.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? ": with STATS_VQ virtballoon_probe() asks find_vqs() for 3 queues, and find_vqs() answers -EINVAL (nvqs != 2)" : "");
             case BalloonInvariant.BalloonConsistent when Quiescent(after):
                 return $"the guest believes {Pages(after.Ballooned)} ballooned; the host holds {Pages(after.HostLocked)} locked";
             case BalloonInvariant.SizeMatches when Quiescent(after):
                 return $"the balloon's size is {after.Size}; the host holds {BitOperations.PopCount(after.HostLocked)} pages locked";
             case BalloonInvariant.ReachesTarget:
-                return $"the host stopped at a target of {Target(after.HostTarget)} pages; the balloon holds {after.Size} ({Pages(after.Ballooned)}), and nothing moves it";
+                return $"the host stopped at a target of {Target(after.HostTarget)} pages; the balloon holds {after.Size} ({Pages(after.Ballooned)}), and on this behaviour it never gets there";
         }
         if (last is not { } a) return null;
         var s = before;

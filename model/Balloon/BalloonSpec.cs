@@ -13,6 +13,8 @@ public enum BalloonActor : byte
     Timer,
     /// <summary>The hypervisor changes its target (<see cref="BalloonAction.Arg"/>: the new target).</summary>
     Host,
+    /// <summary>Module init registers the device (<see cref="BalloonAction.Arg"/>: 0 it succeeds and probe runs; 1 register_virtio_device() fails).</summary>
+    Init,
 }
 
 /// <summary>One step: who acts, and for a command the fault the host injects into its answer.</summary>
@@ -29,6 +31,9 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public const byte GIdle = 0, GWriteTarget = 1, GCommand = 2, GAddBufEnd = 3, GKick = 4, GDrain = 5, GComplete = 6;
     // The timer's.
     public const byte TPoll = 0, TStart = 1, TGuestId = 2, TGetTarget = 3, TWrite = 4;
+    // The seed's probe (vmballoon_find_vqs(): vmballoon_do_reset(), then mod_timer()): the balloon
+    // thread does not exist until find_vqs() returns (virtballoon_probe() starts it after).
+    public const byte TProbeStart = 5, TProbeGuestId = 6;
 
     private readonly BalloonKernel _k;
     private readonly Property[] _properties;
@@ -58,9 +63,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         s.HostTarget = (byte)Bounds.Target;
         s.Budget = (byte)(Bounds.Resets | (Bounds.Refusals << 2) | (Bounds.Changes << 4));
         s.Features = Design.FeaturesSet;
+        s.HostPhase = 1; // no START yet: the host acts on nothing else
+        if (Design.Reset == ResetStyle.GuestHandshake) s.TimerPc = TProbeStart; // the seed's find_vqs() sends START
+        else s.Set(BalloonState.ResetPending, true); // mainline's vmballoon_init(): reset_required = true
         into.Add(s);
+        // Only the seed's features word is garbage; the device's registration is the first step either way.
         // The seed's `unsigned long features;` is never cleared: the word holds whatever the stack held.
-        if (!Design.FeaturesInitialised) into.Add(s with { Features = (byte)(Design.FeaturesSet | 0x20) });
+        // Of its bits only those in virtio_balloon's feature table survive negotiation: STATS_VQ is one.
+        if (!Design.FeaturesInitialised) into.Add(s with { Features = (byte)(Design.FeaturesSet | (1 << VirtioBalloonFStatsVq)) });
     }
 
     // ---- enabled actions ------------------------------------------------------------
@@ -111,8 +121,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
 
     private static uint TimerCommand(in BalloonState s) => s.TimerPc switch
     {
-        TStart => CmdStart,
-        TGuestId => CmdGuestId,
+        TStart or TProbeStart => CmdStart,
+        TGuestId or TProbeGuestId => CmdGuestId,
         TGetTarget when !s.Has(BalloonState.ResetPending) => CmdGetTarget,
         _ => uint.MaxValue,
     };
@@ -122,7 +132,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         into[n++] = new(who);
         if (cmd == uint.MaxValue) return n;
-        if (s.Resets > 0) into[n++] = new(who, HostFault.Reset);
+        // While START is owed the host refuses every other command anyway: no fault to inject there.
+        if (s.Resets > 0 && (s.HostPhase == 0 || cmd == CmdStart)) into[n++] = new(who, HostFault.Reset);
         if (s.Refusals > 0 && cmd is CmdLock or CmdBatchedLock) into[n++] = new(who, HostFault.Refuse);
         return n;
     }
@@ -130,7 +141,25 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public int Enabled(in BalloonState s, Span<BalloonAction> into)
     {
         int n = 0;
-        if (s.GuestPc != GIdle || GuestIdleWork(s) != 0) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
+        switch (s.Device)
+        {
+            case BalloonState.DevNew:
+                // Module init: register_virtio_device() succeeds (the driver core probes), or fails
+                // (device_add() can, e.g. -ENOMEM): then the module is not loaded and nothing else happens.
+                into[n++] = new(BalloonActor.Init);
+                into[n++] = new(BalloonActor.Init, Arg: 1);
+                return n;
+            case BalloonState.DevGone or BalloonState.DevNoBind:
+                return n;
+            case BalloonState.DevProbing when s.TimerPc < TProbeStart:
+                // find_vqs() has returned: virtballoon_probe() starts its thread (kthread_run()), which can fail.
+                into[n++] = new(BalloonActor.Init, Arg: 2);
+                into[n++] = new(BalloonActor.Init, Arg: 3);
+                return n;
+            case BalloonState.DevProbeFailed when Design.DisarmsOnProbeFailure:
+                return n;
+        }
+        if (s.Device == BalloonState.DevBound && (s.GuestPc != GIdle || GuestIdleWork(s) != 0)) n = Faults(s, GuestCommand(s), BalloonActor.Guest, into, n);
         if (s.TimerPc != TPoll || TimerPollWork(s) != 0) n = Faults(s, TimerCommand(s), BalloonActor.Timer, into, n);
         if (s.Changes > 0)
         {
@@ -149,10 +178,35 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         switch (a.Actor)
         {
             case BalloonActor.Guest: Guest(ref t, a.Fault); break;
-            case BalloonActor.Timer: Timer(ref t, a.Fault); break;
+            case BalloonActor.Timer:
+                if (t.Device == BalloonState.DevProbeFailed)
+                    _k.Break(ref t, BalloonInvariant.TimerLifetime, $"the poll timer runs after virtballoon_probe() failed: dev.driver is NULL, so its next config_changed call (a changed target, or a RESET) dereferences a NULL drv");
+                Timer(ref t, a.Fault);
+                break;
             case BalloonActor.Host:
                 t.HostTarget = a.Arg;
                 t.Budget -= 1 << 4;
+                break;
+            case BalloonActor.Init:
+                if (a.Arg == 0)
+                {
+                    // virtio_dev_probe() negotiates the features; with STATS_VQ virtballoon_probe() asks
+                    // find_vqs() for three queues, and a transport with two answers -EINVAL before it arms anything.
+                    t.Device = (t.Features & (1 << VirtioBalloonFStatsVq)) != 0 ? BalloonState.DevNoBind : BalloonState.DevProbing;
+                    break;
+                }
+                if (a.Arg == 2) { t.Device = BalloonState.DevBound; break; }
+                if (a.Arg == 3)
+                {
+                    // kthread_run() failed: virtballoon_probe() calls del_vqs and frees its state; the driver core unbinds.
+                    t.Device = BalloonState.DevProbeFailed;
+                    break;
+                }
+                // The error path: device_initialize() inside register_virtio_device() took the reference
+                // that only put_device() gives back (its release callback, vmballoon_release_device(), frees).
+                if (!Design.PutsDevice)
+                    _k.Break(ref t, BalloonInvariant.DevicePut, $"register_virtio_device() failed and the device is freed with kfree(): release never runs, the reference and the device's name stay");
+                t.Device = BalloonState.DevGone;
                 break;
         }
         return t;
@@ -183,7 +237,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                         return;
                     case 2: // vmballoon_get() -> vmballoon_get_target(): GET_TARGET
                     {
-                        uint status = _k.Receive(ref s, CmdGetTarget, fault);
+                        uint status = BalloonKernel.Receive(ref s, CmdGetTarget, fault);
                         SawStatus(ref s, status);
                         if (status != Success) return;
                         BalloonKernel.Answered(ref s.GuestAnswer, ref s.GuestAnswerFlags, s.TimerAnswer, ref s.TimerAnswerFlags, s.HostTarget);
@@ -213,12 +267,12 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 if (!Design.Serialised) s.Set(BalloonState.TargetCurrent, false);
                 s.GuestPc = GKick;
                 return;
-            case GKick: // kick -> callback -> get_buf: the token comes back
+            case GKick: // kick -> callback (balloon_ack) -> get_buf, once: the token comes back
                 s.Token = 2;
-                s.GuestPc = GDrain;
+                s.GuestPc = Design.TokenOnce ? GComplete : GDrain;
                 return;
-            case GDrain: // get_buf until it returns NULL
-                if (!Design.TokenOnce) _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"get_buf returns the request's token a second time");
+            case GDrain: // a design that drains get_buf until NULL (the seed's balloon_ack calls it once)
+                _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"get_buf returns the request's token a second time");
                 s.GuestPc = GComplete;
                 return;
             case GComplete:
@@ -267,14 +321,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             int p = NextPage(s);
             if (!Design.SendsPfn(Bounds.Pfn(p), batched: false)) { Answer(ref s, p, false); return; } // refused before it is sent
             ulong wire = _k.Wire(ref s, p, Design, batched: false);
-            uint status = _k.Receive(ref s, lockIt ? CmdLock : CmdUnlock, fault);
+            uint status = BalloonKernel.Receive(ref s, lockIt ? CmdLock : CmdUnlock, fault);
             if (status == Success) status = _k.Page(ref s, lockIt, wire, fault == HostFault.Refuse);
             SawStatus(ref s, status);
             Answer(ref s, p, status == Success);
             return;
         }
         // One batched command: the batch page's entries carry the whole PFN (52 bits), and a status each.
-        uint batch = _k.Receive(ref s, lockIt ? CmdBatchedLock : CmdBatchedUnlock, fault);
+        uint batch = BalloonKernel.Receive(ref s, lockIt ? CmdBatchedLock : CmdBatchedUnlock, fault);
         SawStatus(ref s, batch);
         bool refuse = fault == HostFault.Refuse;
         for (int p = 0; p < Bounds.Pages; p++)
@@ -318,6 +372,17 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         switch (s.TimerPc)
         {
+            case TProbeStart: // vmballoon_find_vqs() -> vmballoon_do_reset(): START; its failure is ignored
+            {
+                uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
+                if (Design.ClearsReset(status)) { _k.ResetCleared(ref s, "vmballoon_do_reset()"); s.Set(BalloonState.ResetPending, false); }
+                s.TimerPc = status == Success ? TProbeGuestId : TPoll; // then mod_timer(): the timer is armed
+                return;
+            }
+            case TProbeGuestId:
+                SawStatus(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
+                s.TimerPc = TPoll;
+                return;
             case TPoll:
                 if (TimerPollWork(s) == 2)
                 {
@@ -334,25 +399,28 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 return;
             case TStart:
             {
-                uint status = _k.Receive(ref s, CmdStart, fault);
-                if (status != Success) { SawStatus(ref s, status); EndPoll(ref s); return; }
-                if (Design.Reset == ResetStyle.GuestHandshake) s.Set(BalloonState.ResetPending, false); // before GUEST_ID, in the seed
+                uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
+                // The seed's vmballoon_send_start() does not look for RESET; mainline's __vmballoon_cmd() does, for every command.
+                if (Design.Reset == ResetStyle.DriverPops) SawStatus(ref s, status);
+                if (Design.ClearsReset(status))
+                {
+                    string who = Design.Reset == ResetStyle.GuestHandshake ? "vmballoon_do_reset()" : "vmballoon_reset()";
+                    _k.ResetCleared(ref s, who);
+                    s.Set(BalloonState.ResetPending, false); // right after START, before GUEST_ID: the seed, 2.6.34 and mainline alike
+                }
+                if (status != Success) { EndPoll(ref s); return; }
                 s.TimerPc = TGuestId;
                 return;
             }
             case TGuestId:
-            {
-                uint status = _k.Receive(ref s, CmdGuestId, fault);
-                SawStatus(ref s, status);
-                if (status != Success) { EndPoll(ref s); return; }
-                if (Design.Reset == ResetStyle.DriverPops) s.Set(BalloonState.ResetPending, false);
+                // Its failure is only logged (mainline, 2.6.34); a RESET answer makes a reset pending again.
+                SawStatus(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
                 s.TimerPc = TGetTarget;
                 return;
-            }
             case TGetTarget:
             {
                 if (s.Has(BalloonState.ResetPending)) { EndPoll(ref s); return; }
-                uint status = _k.Receive(ref s, CmdGetTarget, fault);
+                uint status = BalloonKernel.Receive(ref s, CmdGetTarget, fault);
                 SawStatus(ref s, status);
                 if (status != Success) { EndPoll(ref s); return; }
                 BalloonKernel.Answered(ref s.TimerAnswer, ref s.TimerAnswerFlags, s.GuestAnswer, ref s.GuestAnswerFlags, s.HostTarget);
@@ -376,9 +444,20 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     private void Pop(ref BalloonState s)
     {
         if (Design.Has(BalloonDesign.Defect.UnlockOnReset))
+        {
+            // A normal deflate: UNLOCK each page and keep the ones the host does not unlock (START is
+            // still owed, so the host refuses them all).
+            byte kept = 0;
             for (int p = 0; p < Bounds.Pages; p++)
-                if ((s.Ballooned & (1 << p)) != 0 && _k.Receive(ref s, CmdUnlock, HostFault.None) == Success)
-                    _k.Page(ref s, lockIt: false, Bounds.Pfn(p), refuse: false);
+            {
+                if ((s.Ballooned & (1 << p)) == 0) continue;
+                uint status = BalloonKernel.Receive(ref s, CmdUnlock, HostFault.None);
+                if (status == Success) status = _k.Page(ref s, lockIt: false, Bounds.Pfn(p), refuse: false);
+                if (status != Success) kept |= (byte)(1 << p);
+            }
+            s.Ballooned = kept; s.Size = (byte)BitOperations.PopCount(kept); s.Refused = 0;
+            return;
+        }
         if (Design.Has(BalloonDesign.Defect.KeepOnReset)) return;
         s.Ballooned = 0; s.Size = 0; s.Refused = 0;
     }
@@ -394,7 +473,9 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     public ulong Violated(in BalloonState s)
     {
         ulong v = s.Broken;
-        if (s.Features != OfferedFeatures) v |= Bit(BalloonInvariant.FeaturesExact);
+        // virtio_dev_probe() reads get_features() once the device is registered.
+        if (s.Device is not (BalloonState.DevNew or BalloonState.DevGone) && s.Features != OfferedFeatures)
+            v |= Bit(BalloonInvariant.FeaturesExact);
         if (Quiescent(s))
         {
             if (s.Ballooned != s.HostLocked) v |= Bit(BalloonInvariant.BalloonConsistent);
@@ -403,7 +484,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         return v;
     }
 
-    /// <summary>Pages this design can put in the balloon: a checking, unbatched design never sends a PFN above 4 GiB.</summary>
+    /// <summary>Pages this design can put in the balloon: a checking, unbatched design never sends a PFN ≥ 2^32 (high-pfn).</summary>
     private int Balloonable
     {
         get
@@ -417,8 +498,8 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
 
     public ulong Pending(in BalloonState s)
     {
-        // Owed once the host is quiet, for a target the guest can hold and reach.
-        if (!s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
+        // Owed once the host is quiet, for a target the guest can hold and reach, by a driver that loaded.
+        if (s.Device != BalloonState.DevBound || !s.HostQuiet || s.HostTarget == BalloonBounds.TargetHuge || s.HostTarget > _balloonable) return 0;
         bool reached = Quiescent(s) && s.Size == s.HostTarget && s.Ballooned == s.HostLocked;
         return reached ? 0 : Bit(BalloonInvariant.ReachesTarget);
     }

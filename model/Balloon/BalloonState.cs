@@ -15,7 +15,7 @@ public struct BalloonState
     public byte HostLocked;
     /// <summary>The host's target: a page count 0..pages, or <see cref="BalloonBounds.TargetHuge"/>.</summary>
     public byte HostTarget;
-    /// <summary>Ghost: 0 normal; 1 the host answered RESET and expects START; 2 it expects GUEST_ID.</summary>
+    /// <summary>0 running; 1 START owed (at boot, and after the host answered RESET): the host refuses everything else.</summary>
     public byte HostPhase;
     /// <summary>What the host may still do: resets (bits 0-1), refusals (2-3), target changes (4-5).</summary>
     public byte Budget;
@@ -47,6 +47,16 @@ public struct BalloonState
     // ---- the poll timer (mainline: the balloon work's reset and target half) ----
     public byte TimerPc;
     public byte TimerAnswer, TimerAnswerFlags;
+
+    /// <summary>The device's lifetime: <see cref="DevNew"/> … <see cref="DevProbeFailed"/>.</summary>
+    public byte Device;
+
+    /// <summary>
+    /// Not registered yet; registered and probing (find_vqs()); bound (the balloon thread runs);
+    /// registration failed and given back; probe failed after find_vqs() (no driver, the timer
+    /// armed); probe failed in find_vqs() (STATS_VQ negotiated: three queues asked, -EINVAL; nothing armed).
+    /// </summary>
+    public const byte DevNew = 0, DevProbing = 1, DevBound = 2, DevGone = 3, DevProbeFailed = 4, DevNoBind = 5;
 
     /// <summary>Bit i: event property i was broken on the way here.</summary>
     public ushort Broken;

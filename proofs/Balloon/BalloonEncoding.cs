@@ -7,7 +7,7 @@ namespace Multikernel.Proofs.Balloon;
 /// <summary>
 /// A balloon design's rules as Z3 terms, one for one with <see cref="BalloonDesign"/>'s functions
 /// (<see cref="BalloonDesign.SendsPfn"/>, <see cref="BalloonDesign.WirePfn"/>,
-/// <see cref="BalloonDesign.StoredTarget"/>, <see cref="BalloonDesign.PendingAt"/>) and the batch
+/// <see cref="BalloonDesign.StoredTarget"/>, <see cref="BalloonDesign.ClearsReset"/>) and the batch
 /// entry format of <see cref="BalloonConstants"/>, over 64-bit values. A test evaluates both on
 /// random concrete values, so a proof cannot be about a different machine.
 /// </summary>
@@ -29,9 +29,23 @@ public sealed class BalloonEncoding(Z3Context z, BalloonDesign d)
     public (BoolTerm Taken, BitVec Stored) StoredTarget(BitVec answer) =>
         (d.TargetChecked ? Fits32(answer) : z.True, Low32(answer));
 
-    /// <summary>PendingAt(phase), for phase in {0, 1, 2}.</summary>
-    public BoolTerm PendingAt(BitVec phase) =>
-        d.Reset == ResetStyle.DriverPops ? !phase.Eq(0) : phase.Eq(1);
+    /// <summary>ClearsReset(status): whether the reset sequence clears the reset after START answered this status.</summary>
+    public BoolTerm ClearsReset(BitVec status) =>
+        d.Has(BalloonDesign.Defect.ClearOnFailedStart) ? z.True
+        : d.Reset == ResetStyle.DriverPops ? status.Eq(Success) | status.Eq(SuccessWithCapabilities)
+        : status.Eq(Success);
+
+    // ---- the environment: what a real machine and a conforming host can give ----
+
+    /// <summary>x86-64 addresses at most 2^52 bytes of physical memory (MAX_PHYSMEM_BITS with 5-level paging): a 4 KiB page's PFN is below 2^40.</summary>
+    public const int MaxPfnBits = 52 - PageShift;
+    public static BoolTerm RealPfn(BitVec pfn) => pfn.ULt(1UL << MaxPfnBits);
+
+    /// <summary>
+    /// A conforming host's GET_TARGET answer: no more than the limit the guest sent, which the guest
+    /// checked to fit 32 bits (002 vmballoon_send_get_target(): limit32 = (u32)limit; if (limit != limit32) return false;).
+    /// </summary>
+    public static BoolTerm ConformingTarget(BitVec answer, BitVec limit) => Fits32(limit) & answer.ULe(limit);
 
     public BitVec BatchEntry(BitVec pfn, BitVec status) => (pfn << Num(PageShift)) | (status & BatchStatusMask);
     public BitVec BatchPfn(BitVec entry) => entry >> Num(PageShift);

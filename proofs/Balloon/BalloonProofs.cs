@@ -5,7 +5,11 @@ using static Multikernel.Model.Balloon.BalloonConstants;
 
 namespace Multikernel.Proofs.Balloon;
 
-/// <summary>The balloon's obligations for a design, for all 64-bit values; constants from the model.</summary>
+/// <summary>
+/// The balloon's obligations for a design, for all 64-bit values a real machine and a conforming host
+/// can give (a PFN below 2^40, x86-64's physical limit; a GET_TARGET answer no larger than the
+/// 32-bit limit the guest sent); with <c>hostileHost</c>, any GET_TARGET answer. Constants from the model.
+/// </summary>
 public static class BalloonProofs
 {
     private const uint W = BalloonEncoding.Width;
@@ -16,7 +20,15 @@ public static class BalloonProofs
     public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) =>
         design is BalloonDesign { Encoded: true } d ? For(d) : null;
 
-    public static IReadOnlyList<Obligation> For(BalloonDesign d)
+    /// <summary>A PFN ≥ 2^32 needs ≥ 16 TiB of guest memory (4 KiB pages): named in a counterexample.</summary>
+    private static readonly Dictionary<string, Func<ulong, string>> PfnNames = new()
+    {
+        ["pfn"] = Huge, ["pfn_a"] = Huge, ["pfn_b"] = Huge,
+    };
+
+    private static string Huge(ulong pfn) => pfn >> 32 != 0 ? "≥ 2^32: a guest with ≥ 16 TiB of memory" : "";
+
+    public static IReadOnlyList<Obligation> For(BalloonDesign d, bool hostileHost = false)
     {
         var list = new List<Obligation>
         {
@@ -43,32 +55,40 @@ public static class BalloonProofs
                     var p = z.BitVec("pfn_a", W);
                     var q = z.BitVec("pfn_b", W);
                     bool batched = d.Batched;
-                    var claim = (e.SendsPfn(p, batched) & e.SendsPfn(q, batched) & !p.Eq(q)).Implies(!e.WirePfn(p, batched).Eq(e.WirePfn(q, batched)));
-                    return new Goal(claim, [("pfn_a", p), ("pfn_b", q), ("wire", e.WirePfn(p, batched))]);
+                    var claim = (BalloonEncoding.RealPfn(p) & BalloonEncoding.RealPfn(q) & e.SendsPfn(p, batched) & e.SendsPfn(q, batched) & !p.Eq(q))
+                        .Implies(!e.WirePfn(p, batched).Eq(e.WirePfn(q, batched)));
+                    return new Goal(claim, [("pfn_a", p), ("pfn_b", q), ("wire", e.WirePfn(p, batched))]) { Names = PfnNames };
                 }),
             new("balloon.pfn-check", "the PFN check never accepts a value it truncates: a sent page's PFN arrives whole (LOCK / UNLOCK: 32 bits)",
                 Source(BalloonInvariant.PfnFits), z =>
                 {
                     var e = new BalloonEncoding(z, d);
                     var pfn = z.BitVec("pfn", W);
-                    var claim = e.SendsPfn(pfn, batched: false).Implies(e.WirePfn(pfn, batched: false).Eq(pfn));
-                    return new Goal(claim, [("pfn", pfn), ("wire", e.WirePfn(pfn, batched: false))]);
+                    var claim = (BalloonEncoding.RealPfn(pfn) & e.SendsPfn(pfn, batched: false)).Implies(e.WirePfn(pfn, batched: false).Eq(pfn));
+                    return new Goal(claim, [("pfn", pfn), ("wire", e.WirePfn(pfn, batched: false))]) { Names = PfnNames };
                 }),
-            new("balloon.target-check", "the GET_TARGET check never accepts an answer it truncates: the target acted on is the host's",
+            new("balloon.target-check", hostileHost
+                    ? "the GET_TARGET check never accepts an answer it truncates, whatever the host answers (hostile host)"
+                    : "the target acted on is the host's, for every answer a conforming host gives (at most the 32-bit limit the guest sent)",
                 Source(BalloonInvariant.TargetGiven), z =>
                 {
                     var e = new BalloonEncoding(z, d);
                     var answer = z.BitVec("answer", W);
+                    var limit = z.BitVec("limit", W);
                     var (taken, stored) = e.StoredTarget(answer);
-                    return new Goal(taken.Implies(stored.Eq(answer)), [("answer", answer), ("stored", stored)]);
+                    var host = hostileHost ? z.True : BalloonEncoding.ConformingTarget(answer, limit);
+                    return new Goal((host & taken).Implies(stored.Eq(answer)), [("answer", answer), ("limit", limit), ("stored", stored)]);
                 }),
-            new("balloon.reset-gate", "after RESET, nothing but START is sent until START succeeds, then nothing but GUEST_ID until it does: the guest's gate is closed in both phases",
+            new("balloon.reset-gate", "the guest leaves reset handling only after a START the host accepted (until then the host refuses everything else)",
                 Source(BalloonInvariant.ResetOrder), z =>
                 {
                     var e = new BalloonEncoding(z, d);
-                    var phase = z.BitVec("host_phase", W);
-                    var claim = (phase.Eq(1) | phase.Eq(2)).Implies(e.PendingAt(phase));
-                    return new Goal(claim, [("host_phase", phase)]) { Names = new Dictionary<string, Func<ulong, string>> { ["host_phase"] = v => v == 1 ? "START owed" : v == 2 ? "GUEST_ID owed" : "" } };
+                    var status = z.BitVec("start_status", W);
+                    var claim = e.ClearsReset(status).Implies(status.Eq(Success) | status.Eq(SuccessWithCapabilities));
+                    return new Goal(claim, [("start_status", status)])
+                    {
+                        Names = new Dictionary<string, Func<ulong, string>> { ["start_status"] = v => v == ErrorReset ? "VMW_BALLOON_ERROR_RESET" : v == Success ? "VMW_BALLOON_SUCCESS" : "" },
+                    };
                 }),
             new("balloon.features-exact", "get_features() returns exactly MUST_TELL_HOST | HOST_MAY_REFUSE, whatever the word held before",
                 Source(BalloonInvariant.FeaturesExact), z =>
@@ -87,9 +107,9 @@ public static class BalloonProofs
                     var pfn = z.BitVec("pfn", W);
                     var status = z.BitVec("status", W);
                     var entry = e.BatchEntry(e.WirePfn(pfn, batched: true), status);
-                    var claim = (e.SendsPfn(pfn, batched: true) & status.ULe(BatchStatusMask))
+                    var claim = (BalloonEncoding.RealPfn(pfn) & e.SendsPfn(pfn, batched: true) & status.ULe(BatchStatusMask))
                         .Implies(e.BatchPfn(entry).Eq(pfn) & BalloonEncoding.BatchStatus(entry).Eq(status));
-                    return new Goal(claim, [("pfn", pfn), ("status", status), ("entry", entry)]);
+                    return new Goal(claim, [("pfn", pfn), ("status", status), ("entry", entry)]) { Names = PfnNames };
                 }));
         return list;
     }

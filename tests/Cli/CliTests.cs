@@ -38,7 +38,7 @@ public class CliTests
         Assert.Contains($"everything holds: {properties} properties, {checks} implementation checks, {proofs} proofs", o);
         Assert.Contains("all 10 hold: atomic, equal-on-success", o);
         Assert.Contains("restore of hostile images (FsCheck)", o);
-        Assert.Contains("all 14 hold: balloon-consistent", o);
+        Assert.Contains("all 16 hold: balloon-consistent", o);
         Assert.Contains("all 14 hold: no-overwrite", o);
         Assert.Contains("some-delivery, unregister-returns, destroy-in-flight, no-crash", o);
         Assert.Contains("all 13 hold: one-reason-bit", o);

@@ -74,4 +74,21 @@ public class BalloonModelBasedTests(ITestOutputHelper output)
         Assert.Equal(5u, b.Size);
         Assert.Equal(b.Pages.ToArray().Order(), host.Locked.Order());
     }
+
+    /// <summary>The simulated host as the model's: after RESET it refuses everything but START (RESET again), and runs on after START without waiting for GUEST_ID.</summary>
+    [Fact]
+    public void The_simulated_host_refuses_everything_but_START_after_RESET_and_does_not_wait_for_GUEST_ID()
+    {
+        var host = new SimulatedHypervisor(GuestMemory.Range(0x100, 4)) { ResetAtCommand = 0, TargetPages = 3 };
+        Assert.Equal(BalloonConstants.ErrorReset, host.Command(BalloonConstants.CmdGetTarget, 4, 0, out _));
+        Assert.Equal(BalloonConstants.ErrorReset, host.Command(BalloonConstants.CmdGetTarget, 4, 0, out _));
+        Assert.Equal(BalloonConstants.ErrorReset, host.Command(BalloonConstants.CmdGuestId, BalloonConstants.GuestIdLinux, 0, out _));
+        Assert.True(host.AwaitingStart);
+        Assert.Equal(2, host.Violations);
+        Assert.Equal(BalloonConstants.SuccessWithCapabilities, host.Command(BalloonConstants.CmdStart, BalloonConstants.CapBasicCmds, 0, out _));
+        Assert.False(host.AwaitingStart);
+        Assert.Equal(BalloonConstants.Success, host.Command(BalloonConstants.CmdGetTarget, 4, 0, out ulong target));
+        Assert.Equal(3UL, target);
+        Assert.Equal(2, host.Violations);
+    }
 }

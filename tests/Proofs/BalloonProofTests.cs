@@ -20,8 +20,10 @@ public class BalloonProofTests(ITestOutputHelper output)
         var reference = BalloonProofs.For(BalloonDesigns.Reference).Select(o => Prover.Prove(o)).ToList();
         Assert.All(reference, r => Assert.True(r.Verdict == ProofVerdict.Proved, r.ToString()));
         var refuted = new HashSet<string>();
+        Assert.All(BalloonProofs.For(BalloonDesigns.Reference, hostileHost: true).Select(o => Prover.Prove(o)), r => Assert.True(r.Verdict == ProofVerdict.Proved, r.ToString()));
+        // With a hostile host (any GET_TARGET answer): target-check is refuted by the truncating designs.
         foreach (var d in Designs.Where(d => d != BalloonDesigns.Reference))
-            foreach (var r in BalloonProofs.For(d).Select(o => Prover.Prove(o)))
+            foreach (var r in BalloonProofs.For(d, hostileHost: true).Select(o => Prover.Prove(o)))
             {
                 output.WriteLine($"{d.Name}: {r}");
                 if (r.Verdict == ProofVerdict.Refuted) refuted.Add(r.Obligation.Name);
@@ -33,11 +35,31 @@ public class BalloonProofTests(ITestOutputHelper output)
     public void The_seed_is_refuted_with_the_values_that_break_it()
     {
         var r = BalloonProofs.For(BalloonDesigns.Rfc).ToDictionary(o => o.Name, o => Prover.Prove(o));
-        Assert.Equal(ProofVerdict.Refuted, r["balloon.reset-gate"].Verdict);
-        Assert.Contains("host_phase = 2 (GUEST_ID owed)", r["balloon.reset-gate"].Detail);
+        // The seed clears reset_pending only after START returned SUCCESS, as 2.6.34 and mainline do.
+        Assert.Equal(ProofVerdict.Proved, r["balloon.reset-gate"].Verdict);
+        // Its truncation needs a PFN ≥ 2^32: ≥ 16 TiB of guest memory, and the counterexample says so.
         Assert.Equal(ProofVerdict.Refuted, r["balloon.pfn-check"].Verdict);
+        Assert.Contains("≥ 16 TiB", r["balloon.pfn-check"].Detail);
+        Assert.Equal(ProofVerdict.Refuted, r["balloon.pfn-injective"].Verdict);
         Assert.Equal(ProofVerdict.Refuted, r["balloon.features-exact"].Verdict);
+        // A conforming host never answers GET_TARGET above the 32-bit limit: the seed's u32 store is then exact.
+        Assert.Equal(ProofVerdict.Proved, r["balloon.target-check"].Verdict);
+        Assert.Equal(ProofVerdict.Refuted, Prover.Prove(BalloonProofs.For(BalloonDesigns.Rfc, hostileHost: true).Single(o => o.Name == "balloon.target-check")).Verdict);
         Assert.False(r.ContainsKey("balloon.batch-roundtrip")); // the seed does not batch
+    }
+
+    [Fact]
+    public void A_PFN_beyond_x86_64s_physical_limit_is_not_a_counterexample()
+    {
+        // The truncating batch mutant is refuted by a PFN in [2^32, 2^40); a PFN of 2^40 or more cannot exist.
+        var o = BalloonProofs.For(BalloonDesigns.Mutants.Single(m => m.Name == "balloon-ref-truncate-pfn")).Single(o => o.Name == "balloon.batch-roundtrip");
+        var r = Prover.Prove(o);
+        Assert.Equal(ProofVerdict.Refuted, r.Verdict);
+        output.WriteLine(r.Detail);
+        using var z = new Z3Context();
+        var pfn = z.BitVec("pfn", 64);
+        Assert.True(z.Evaluate(BalloonEncoding.RealPfn(pfn), (pfn, (1UL << 40) - 1)));
+        Assert.False(z.Evaluate(BalloonEncoding.RealPfn(pfn), (pfn, 1UL << 40)));
     }
 
     [Fact]
@@ -72,14 +94,20 @@ public class BalloonProofTests(ITestOutputHelper output)
                 && (!d.StoredTarget(a).HasValue || z.Evaluate(stored, at) == d.StoredTarget(a)!.Value)
                 && z.Evaluate(entry, at) == BalloonConstants.BatchEntry(a, (uint)(b & 31))
                 && z.Evaluate(e.BatchPfn(x), at) == BalloonConstants.BatchPfn(a)
-                && z.Evaluate(e.PendingAt(z.Num(b % 3, 64)), at) == d.PendingAt((int)(b % 3))
+                && z.Evaluate(e.ClearsReset(z.Num(Status(b), 64)), at) == d.ClearsReset(Status(b))
                 && (d.FeaturesInitialised ? z.Evaluate(e.Features(y), at) == d.FeaturesSet : z.Evaluate(e.Features(y), at) == ((b & 31) | d.FeaturesSet));
         }), 400, 20261122);
         output.WriteLine(result.ToString());
         Assert.True(result.Holds, result.Detail);
     }
 
-    /// <summary>The reset gate the proof encodes is the one the specification runs: in every reachable state the guest's reset_pending is PendingAt(host phase).</summary>
+    private static ulong Status(ulong b) => (b % 4) switch { 0 => BalloonConstants.Success, 1 => BalloonConstants.ErrorReset, 2 => BalloonConstants.SuccessWithCapabilities, _ => b };
+
+    /// <summary>
+    /// The reset gate the proof encodes is the one the specification runs: a step that clears the
+    /// guest's reset leaves the host owing START exactly for the designs whose ClearsReset accepts a
+    /// failed START, and such a design is caught by reset-order.
+    /// </summary>
     [Fact]
     public void The_encoded_reset_gate_is_what_the_specification_does()
     {
@@ -90,19 +118,24 @@ public class BalloonProofTests(ITestOutputHelper output)
             spec.Initial(init);
             var rng = new Random(7);
             var actions = new BalloonAction[Model.Checking.SpecLimits.MaxEnabled];
+            bool clearedWhileOwed = false;
             for (int walk = 0; walk < 300; walk++)
             {
                 var s = init[rng.Next(init.Count)];
                 for (int step = 0; step < 60; step++)
                 {
-                    if (s.HostPhase != 0)
-                        Assert.True(s.Has(BalloonState.ResetPending) == d.PendingAt(s.HostPhase),
-                            $"{d.Name}: host phase {s.HostPhase}, reset_pending {s.Has(BalloonState.ResetPending)}");
                     int n = spec.Enabled(s, actions);
                     if (n == 0) break;
-                    s = spec.Next(s, actions[rng.Next(n)]);
+                    var t = spec.Next(s, actions[rng.Next(n)]);
+                    if (s.Has(BalloonState.ResetPending) && !t.Has(BalloonState.ResetPending) && t.HostPhase != 0)
+                    {
+                        clearedWhileOwed = true;
+                        Assert.True((spec.Violated(t) & Model.Checking.PropertyTable<BalloonInvariant>.Bit(BalloonInvariant.ResetOrder)) != 0, $"{d.Name}: cleared while START is owed, and reset-order did not see it");
+                    }
+                    s = t;
                 }
             }
+            Assert.True(clearedWhileOwed == d.ClearsReset(BalloonConstants.ErrorReset), $"{d.Name}: cleared while START owed: {clearedWhileOwed}");
         }
     }
 }
