@@ -30,10 +30,6 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     public static readonly Precondition HostileHost = new("hostile-host",
         "the host answers GET_TARGET with ≥ 2^32 pages, above the 32-bit limit (totalram) the guest sent; a conforming protocol-v2 host does not", "huge-target");
 
-    /// <summary>A lasso in which the poll timer is enabled throughout and never runs.</summary>
-    public static readonly Precondition UnfairSchedule = new("unfair-schedule",
-        "the poll timer, enabled throughout the cycle, never runs; the kernel's timer softirq does not starve like that, and the verdict awaits weak fairness per actor (issue 18)");
-
     /// <summary>register_virtio_device() returns an error: device_register()'s device_add() failed (e.g. -ENOMEM).</summary>
     public static readonly Precondition RegisterFails = new("register-fails",
         "register_virtio_device() fails: device_add() inside device_register() returns an error (e.g. -ENOMEM under memory pressure)");
@@ -69,12 +65,6 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
             Consequence.SpecOnly,
             "The balloon thread (virtio_balloon's config read) and the poll timer (softirq, vmballoon_poll_host()) both send GET_TARGET and write config.num_pages with no lock between them: "
             + "the thread can write an answer older than the one the timer just wrote, and sets target_current. The balloon moves toward the stale target until the next poll (about HZ later) sees the host's target differ and writes it again."),
-        new("reaches-target", Seed + "vmballoon_poll_host()",
-            "if (bdev->config.reset_pending) { if (!bdev->config.reset_completed) goto out; vmballoon_do_reset(bdev); }",
-            Consequence.SpecOnly,
-            "The lasso has the balloon thread retry fill_balloon() (every page PFN_FAIL while reset_pending is set) while the timer, which would send START and clear reset_pending, never runs. "
-            + "Not a defect of the seed: the kernel runs the timer.",
-            UnfairSchedule),
         new("pfn-fits", Seed + "vmballoon_send_lock_page()",
             "pfn32 = (u32)pfn; if (pfn32 != pfn) return false;",
             Consequence.Corruption,
