@@ -44,7 +44,7 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     [
         new("features-exact", Seed + "vmballoon_get_features()",
             "unsigned long features; … __set_bit(VIRTIO_BALLOON_F_MUST_TELL_HOST, &features); … return features;",
-            Consequence.LostData,
+            Consequence.Unusable,
             "The word is never cleared, so whatever the stack held is offered as the device's features, and the virtio core keeps every bit in virtio_balloon's feature table. "
             + "With VIRTIO_BALLOON_F_STATS_VQ (bit 1) set, virtballoon_probe() asks find_vqs() for three queues, vmballoon_find_vqs() returns -EINVAL (nvqs != 2), and the balloon never binds: the host cannot reclaim this guest's memory."),
         new("device-put", Seed + "vmballoon_init()",

@@ -11,6 +11,8 @@ public enum Consequence
     LostData,
     /// <summary>Memory, a page or a reference that is never given back.</summary>
     Leak,
+    /// <summary>The mechanism does not work (a probe fails, a driver never binds): nothing is lost or corrupted.</summary>
+    Unusable,
     /// <summary>The design differs from the specification, but no harm on a real machine follows from it (or none is shown).</summary>
     SpecOnly,
 }
@@ -65,6 +67,7 @@ public sealed record Finding(string Property, string Function, string Line, Cons
         Consequence.Corruption => "corruption",
         Consequence.LostData => "lost data",
         Consequence.Leak => "leak",
+        Consequence.Unusable => "unusable",
         _ => "spec-only",
     };
 
