@@ -47,7 +47,7 @@ internal static class Replay
         if (h.StateCount != h.Choices.Count + 1) throw new UsageException($"replay: {file}: {h.StateCount} states for {h.Choices.Count} steps");
         int loop = h.Loop ?? h.Choices.Count;
         if (loop > h.Choices.Count) throw new UsageException($"replay: {file}: loop: index {loop} is past the last state");
-        if (h.Property != Explorer.NoCrash.Name && spec.Properties.All(p => p.Name != h.Property))
+        if (h.Property != Explorer.NoCrash.Name && h.Property != StepContractException.Property.Name && spec.Properties.All(p => p.Name != h.Property))
             throw new UsageException($"replay: {file}: #meta.property: unknown property '{BoundsText.Clip(h.Property)}' of {spec.Name}");
 
         var (trace, reproduced) = Explorer.ReplayAndJudge(spec, h.Property, h.Initial, h.Choices.Take(loop).ToList(),

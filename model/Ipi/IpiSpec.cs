@@ -142,6 +142,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             case IpiActor.Destroy: Design.Destroy(ref t, _k); break;
             case IpiActor.Peer: _k.PeerWrite(ref t, 0); break;
         }
+        CheckContract(s, t, a);
         return t;
     }
 

@@ -96,7 +96,9 @@ public static class Explorer
             {
                 var path = PathTo(parent, choice, c.State, out int init);
                 if (c.Choice >= 0) path.Add(c.Choice);
-                outcomes.Add(new(prop, Verdict.Violated, Replay(spec, prop, init, path, null, props.Length - 1) with { Shortest = true }));
+                // A broken step contract is the design's, not a crash of the kernel it describes: named as such.
+                var shown = c.Error is StepContractException ? StepContractException.Property : prop;
+                outcomes.Add(new(shown, Verdict.Violated, Replay(spec, shown, init, path, null, props.Length - 1) with { Shortest = true }));
             }
             else if (bfs.Crashed is not null && prop.Kind != PropertyKind.Always && witness[p] < 0 && !cycles.ContainsKey(p))
                 outcomes.Add(new(prop, Verdict.Unknown, null, "not decided: a step threw, and what follows a crash is not explored"));
@@ -222,6 +224,12 @@ public static class Explorer
                 s = spec.Next(s, action);
                 last = action;
             }
+            catch (StepContractException e)
+            {
+                threw = $"step {i + 1} broke the step contract: {e.Message}";
+                states.Add(new($"{what} — broke the step contract", states[^1].Vars));
+                break;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 threw = $"step {i + 1} threw {e.GetType().Name}: {e.Message}";
@@ -261,7 +269,8 @@ public static class Explorer
     {
         public (Trace?, Judgement) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged
         {
-            var prop = property == NoCrash.Name ? NoCrash : spec.Properties.FirstOrDefault(p => p.Name == property)
+            var prop = property == NoCrash.Name ? NoCrash : property == StepContractException.Property.Name ? StepContractException.Property
+                : spec.Properties.FirstOrDefault(p => p.Name == property)
                 ?? throw new TraceMismatchException($"unknown property '{property}' of {spec.Name}");
             return ReplayAndJudge(spec, prop, initial, choices, loop);
         }
@@ -281,7 +290,9 @@ public static class Explorer
         catch (TraceMismatchException e) { return (null, new(false, e.Message)); }
         bool threw = trace.Crashed;
         if (ReferenceEquals(prop, NoCrash))
-            return (trace, threw ? new(true, "the last step throws") : new(false, "no step throws"));
+            return (trace, threw && trace.Why?.Contains("broke the step contract", StringComparison.Ordinal) != true ? new(true, "the last step throws") : new(false, "no step throws"));
+        if (ReferenceEquals(prop, StepContractException.Property))
+            return (trace, threw && trace.Why?.Contains("broke the step contract", StringComparison.Ordinal) == true ? new(true, "the last step breaks the step contract") : new(false, "no step breaks the step contract"));
         if (threw) return (trace, new(false, $"the trace now crashes before its end: {trace.Why}"));
         if (prop.Kind == PropertyKind.Sometimes) return (trace, new(false, "a sometimes-property has no counterexample trace"));
 

@@ -64,6 +64,30 @@ public class UserDesignTests
     }
 
     [Fact]
+    public void A_step_after_return_is_a_step_contract_violation_at_the_step_that_breaks_it()
+    {
+        var (code, o, e) = Run("audit", "ipi/my-runs-on-after-return", "--load", Dll);
+        Assert.Equal(1, code);
+        Assert.Empty(e);
+        Assert.Contains("VIOLATED step-contract (ipi/my-runs-on-after-return)", o);
+        Assert.Contains("ran on after multikernel_send_ipi_data() returned", o);
+        Assert.Matches(@"step-contract +VIOLATED \(\d steps\)", o);   // found at once, not at a state bound
+        Assert.DoesNotContain("BOUND HIT", o);
+        // The reference's own IPI step returns false: no contract broken, no-crash holds.
+        Assert.Matches(@"no-crash +holds", Run("audit", "ipi/reference").Out);
+    }
+
+    [Fact]
+    public void A_write_to_an_undeclared_variable_is_a_step_contract_violation()
+    {
+        var (code, o, _) = Run("audit", "ipi/my-undeclared-shared", "--load", Dll);
+        Assert.Equal(1, code);
+        Assert.Contains("wrote shared variable 0, which the design does not declare (SharedNames has 0)", o);
+        // The README's example declares its variable and keeps the contract.
+        Assert.DoesNotContain("step-contract", Run("audit", "ipi/my-lazy-init", "--load", Dll).Out);
+    }
+
+    [Fact]
     public void A_design_that_silently_delivers_nothing_fails_its_sometimes_properties()
     {
         var (code, o, _) = Run("audit", "ipi/my-silent", "--load", Dll);

@@ -127,3 +127,42 @@ public sealed class NoRegisterUffd : Model.Uffd.UffdDesign
 
     public override bool VmaCanUserfault(Model.Uffd.MemType type, ulong vmFlags) => false;
 }
+
+/// <summary>
+/// The reference, except that the last send step returns true after k.Return(): a finished CPU would
+/// run on into the first step of its next message with the position it has not claimed, and a last
+/// message's CPU would wrap round. The step contract names it at the step where it happens.
+/// </summary>
+public sealed class RunsOnAfterReturn : RingDesign
+{
+    public RunsOnAfterReturn() : base("my-runs-on-after-return") { }
+
+    public override string Summary => "example: the IPI step returns true after k.Return() (a step contract broken)";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
+        [.. base.Program.Select(p => p.Line == Ipi ? (Ipi, (SendStep)IpiThenOn) : p)];
+
+    private static bool IpiThenOn(ref IpiState s, int cpu, IpiKernel k)
+    {
+        IpiKernel.RaiseIpi(ref s);
+        k.Return(ref s, cpu, 0);
+        return true; // wrong: the CPU has returned
+    }
+}
+
+/// <summary>A variant that keeps a flag in a shared variable it never declared.</summary>
+public sealed class UndeclaredShared : RingDesign
+{
+    public UndeclaredShared() : base("my-undeclared-shared") { }
+
+    public override string Summary => "example: the claim writes Shared[0] without declaring it in SharedNames";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
+        [.. base.Program.Select(p => p.Line == Claim ? (Claim, (SendStep)ClaimAndMark) : p)];
+
+    private bool ClaimAndMark(ref IpiState s, int cpu, IpiKernel k)
+    {
+        s.Shared[0] = 1;
+        return ClaimStep(ref s, cpu, k);
+    }
+}
