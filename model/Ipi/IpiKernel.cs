@@ -85,7 +85,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     {
         if (s.Area == IpiState.AreaFreed && s.Senders[cpu].HoldsArea != 0)
             Break(ref s, IpiInvariant.NoUseAfterFree, $"{SenderName(cpu)} writes m{MessageId(s, cpu)} into the IPI area after destroy freed it");
-        if (d.Live != 0)
+        if (d.Live != 0 && d.Live != MessageId(s, cpu)) // the sender's own message, whole after its header: not a loss
         {
             Break(ref s, IpiInvariant.NoOverwrite, $"{SenderName(cpu)} writes over m{d.Live}, complete and not yet taken by the receiver");
             d.Live = 0;
@@ -125,6 +125,19 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         d.Forged = 0;
         d.SenderCpu = (byte)(cpu + 1);
         d.Type = design.StoredType(m.Type);
+        NoteWhole(ref s, cpu, ref d);
+    }
+
+    /// <summary>
+    /// Ghost, derived from what the slot holds, not from the design's say-so: once the sender's writes
+    /// make the slot hold its whole message, the message is there to be lost (no-overwrite), whether or
+    /// not the design also calls <see cref="Complete"/>.
+    /// </summary>
+    private void NoteWhole(ref IpiState s, int cpu, ref MkIpiData d)
+    {
+        if (Unsafe.AreSame(ref d, ref _outside) || d.Forged != 0) return;
+        int id = MessageId(s, cpu);
+        if (Identify(d) == id) d.Live = (byte)id;
     }
 
     /// <summary>memcpy(target->buffer, data, data_size): nothing is copied for a zero-length message.</summary>
@@ -133,6 +146,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         ref var d = ref Slot(ref s, slot);
         BeforeWrite(ref s, cpu, ref d);
         if (MessageOf(s, cpu).Size > 0) d.Payload = (byte)MessageId(s, cpu);
+        NoteWhole(ref s, cpu, ref d);
     }
 
     /// <summary>Ghost: the sender's message now lies complete in the slot.</summary>
@@ -164,13 +178,26 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
 
     // ---- receiver side -----------------------------------------------------------
 
-    /// <summary>The receiver discards what the slot holds.</summary>
+    /// <summary>
+    /// The receiver discards what the slot holds. Discarding a message no registered handler is owed is
+    /// what the reference does too (it copies and dispatches to nobody): only a message a linked handler
+    /// is owed is a silent drop, so the verdict does not depend on which of Drop and TakeCopy a design calls.
+    /// </summary>
     public void Drop(ref IpiState s, int slot)
     {
         ref var d = ref Slot(ref s, slot);
         if (d.Live == 0) return;
-        Break(ref s, IpiInvariant.NoSilentDrop, $"the receiver drops m{d.Live} (data_size {d.DataSize}), whose send returned or will return 0");
+        if (OwedToLinked(s, d.Live))
+            Break(ref s, IpiInvariant.NoSilentDrop, $"the receiver drops m{d.Live} (data_size {d.DataSize}), whose send returned or will return 0");
         d.Live = 0;
+    }
+
+    /// <summary>Whether some handler still on the list is owed message <paramref name="id"/>.</summary>
+    private bool OwedToLinked(in IpiState s, int id)
+    {
+        for (int h = 0; h < Bounds.Handlers; h++)
+            if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && Owed(h, id)) return true;
+        return false;
     }
 
     /// <summary>The receiver copies a published slot into its private buffer: the copy must be one whole message.</summary>

@@ -87,6 +87,28 @@ public class UserDesignTests
         Assert.DoesNotContain("step-contract", Run("audit", "ipi/my-lazy-init", "--load", Dll).Out);
     }
 
+    /// <summary>Verdicts come from what a design does, not from which bookkeeping helper it calls.</summary>
+    [Fact]
+    public void Designs_that_behave_alike_get_the_same_verdict_whatever_helper_they_call()
+    {
+        // Discarding a message no handler would take: k.Drop() here, k.TakeCopy() in the reference.
+        var (code, o, _) = Run("audit", "ipi/my-drops-unhandled", "--load", Dll);
+        Assert.Equal(0, code);
+        Assert.Matches(@"no-silent-drop +holds", o);
+        // Dropping a message a handler is owed is still a silent drop.
+        var (dropped, o2, _) = Run("audit", "ipi/my-drops-everything", "--load", Dll);
+        Assert.Equal(1, dropped);
+        Assert.Matches(@"no-silent-drop +VIOLATED", o2);
+        // A fill that never calls k.Complete(): the slot's bytes say the message is whole, and an overwrite is caught.
+        var (lost, o3, _) = Run("audit", "ipi/my-fill-without-complete", "--load", Dll);
+        var (mutant, o4, _) = Run("audit", "ipi/ref-no-full-check");
+        Assert.Equal(1, lost);
+        Assert.Equal(1, mutant);
+        string Steps(string text) => System.Text.RegularExpressions.Regex.Match(text, @"no-overwrite +VIOLATED \((\d+) steps\)").Groups[1].Value;
+        Assert.NotEqual("", Steps(o3));
+        Assert.Equal(Steps(o4), Steps(o3));
+    }
+
     [Fact]
     public void A_design_that_silently_delivers_nothing_fails_its_sometimes_properties()
     {
@@ -127,7 +149,7 @@ public class UserDesignTests
         var (_, o, _) = Run("audit", "ipi/ipi-v2");
         Assert.Contains("because handler0 (ipi_type 1) ran with m1 (type 0x100000001)", o);
         Assert.Matches(@"because m\d was accepted \(send returned 0\) and never delivered", o);
-        Assert.Contains("because CPU2 writes over m1, complete and not yet taken by the receiver", o);
+        Assert.Contains("because CPU1 writes over m3, complete and not yet taken by the receiver", o);
         var (_, u, _) = Run("audit", "uffd/uffd-v5");
         Assert.Contains("because VM_UFFD_MINOR = 0x2000 shares its bit with VM_LOCKED", u);
     }

@@ -166,3 +166,65 @@ public sealed class UndeclaredShared : RingDesign
         return ClaimStep(ref s, cpu, k);
     }
 }
+
+/// <summary>
+/// The reference's drain, except that a message no linked handler would take is discarded in the slot
+/// with k.Drop() instead of copied with k.TakeCopy() and dispatched to nobody: it does what the reference
+/// does, so it gets the reference's verdict. With <see cref="Always"/> it drops every message, owed or not.
+/// </summary>
+public class DropsUnhandled : RingDesign
+{
+    public DropsUnhandled() : this("my-drops-unhandled") { }
+    protected DropsUnhandled(string name) : base(name) { }
+
+    public override string Summary => "example: the drain frees a message no handler would take with k.Drop()";
+    protected virtual bool Always => false;
+
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
+    {
+        int slot = s.Tail & (k.Bounds.Ring - 1);
+        if (s.Targets == 0 && s.Slots[slot].State == Model.Ipi.IpiConstants.SlotReady && (Always || !Wanted(s, k, s.Slots[slot].Type)))
+        {
+            k.Drop(ref s, slot);
+            s.Slots[slot].State = Model.Ipi.IpiConstants.SlotFree;
+            s.Tail++;
+            s.RingWork = 2;
+            return;
+        }
+        base.RunWork(ref s, work, k);
+    }
+
+    private static bool Wanted(in IpiState s, IpiKernel k, ulong type)
+    {
+        for (int h = 0; h < k.Bounds.Handlers; h++)
+            if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && IpiBounds.HandlerType(h) == type) return true;
+        return false;
+    }
+}
+
+/// <summary><see cref="DropsUnhandled"/> that drops every message, owed to a handler or not: a silent drop.</summary>
+public sealed class DropsEverything : DropsUnhandled
+{
+    public DropsEverything() : base("my-drops-everything") { }
+    public override string Summary => "example: the drain frees every message with k.Drop()";
+    protected override bool Always => true;
+}
+
+/// <summary>The reference without the full check, its fill written by hand without k.Complete(): no-overwrite must still be judged.</summary>
+public sealed class FillWithoutComplete : RingDesign
+{
+    public FillWithoutComplete() : base("my-fill-without-complete", Defect.NoFullCheck) { }
+
+    public override string Summary => "example: no full check, and a fill that never calls k.Complete()";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
+        [.. base.Program.Select(p => p.Line == Fill ? (Fill, (SendStep)FillOnly) : p)];
+
+    private bool FillOnly(ref IpiState s, int cpu, IpiKernel k)
+    {
+        int slot = SlotIndex(k.Bounds, s.Senders[cpu].Slot);
+        k.WriteHeader(ref s, cpu, slot);
+        k.CopyPayload(ref s, cpu, slot);
+        return true;
+    }
+}
