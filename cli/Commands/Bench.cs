@@ -55,9 +55,15 @@ internal static class Bench
         if (sized) rows.Add(("safety, set sized up front", threads, new() { Liveness = Liveness.None, Threads = threads, ExpectedStates = 0 }, spec));
         if (liveness)
         {
-            rows.Add(("liveness, cycle search", threads, new() { Liveness = Liveness.Search, Threads = threads }, spec));
-            if (sized) rows.Add(("liveness, cycle search, set sized", threads, new() { Liveness = Liveness.Search, Threads = threads, ExpectedStates = 0 }, spec));
-            rows.Add(("liveness, graph kept", threads, new() { Liveness = Liveness.Graph, Threads = threads }, spec));
+            // With fairness declared, each liveness row beside its --unfair twin: the cost of the fair check.
+            bool fair = spec.FairActors.Count > 0;
+            string f = fair ? " (fair)" : "";
+            rows.Add(($"liveness, cycle search{f}", threads, new() { Liveness = Liveness.Search, Threads = threads }, spec));
+            if (fair) rows.Add(("liveness, cycle search (--unfair)", threads, new() { Liveness = Liveness.Search, Threads = threads, Unfair = true }, spec));
+            if (sized) rows.Add(($"liveness, cycle search, set sized{f}", threads, new() { Liveness = Liveness.Search, Threads = threads, ExpectedStates = 0 }, spec));
+            if (sized && fair) rows.Add(("liveness, search, sized (--unfair)", threads, new() { Liveness = Liveness.Search, Threads = threads, ExpectedStates = 0, Unfair = true }, spec));
+            rows.Add(($"liveness, graph kept{f}", threads, new() { Liveness = Liveness.Graph, Threads = threads }, spec));
+            if (fair) rows.Add(("liveness, graph kept (--unfair)", threads, new() { Liveness = Liveness.Graph, Threads = threads, Unfair = true }, spec));
         }
         if (m.BenchMutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is { } bad)
             rows.Add(($"--first on {name}", threads, new() { StopAtFirstViolation = true, Threads = threads }, bad));
