@@ -46,7 +46,7 @@ internal static class Bench
         if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) return true;
         bool liveness = spec.Properties.Any(p => p.Kind == PropertyKind.Eventually);
         o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}):");
-        o.WriteLine("    mode                              threads        states    transitions        s     states/s  bytes/state  memory MB");
+        o.WriteLine("    mode                                    threads        states    transitions        s     states/s  bytes/state  memory MB");
         var rows = new List<(string Mode, int Threads, ExploreOptions Options, ISpecHandle Spec)>
         {
             ("safety", 1, new() { Liveness = Liveness.None, Threads = 1 }, spec),
@@ -102,7 +102,7 @@ internal static class Bench
                 var v = b.Outcomes.First(x => x.Verdict == Verdict.Violated);
                 note += $"  {v.Property.Name}{(v.Trace is { } tr ? $" in {tr.Length} steps" : "")}";
             }
-            o.WriteLine(string.Format(C, "    {0,-34} {1,7} {2,13:N0} {3,14:N0} {4,8:F2} {5,12:N0} {6,12:F1} {7,10:N0}{8}",
+            o.WriteLine(string.Format(C, "    {0,-40} {1,7} {2,13:N0} {3,14:N0} {4,8:F2} {5,12:N0} {6,12:F1} {7,10:N0}{8}",
                 mode, n, b.States, b.Transitions, b.Seconds, b.StatesPerSecond, b.BytesPerState, (b.StoreBytes + b.PeakFrontierBytes) / 1e6, note));
         }
         return true;

@@ -54,12 +54,16 @@ public static class RingProofs
     /// </summary>
     public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design)
     {
-        if (design is not RingDesign { EncodedRing: { } defects }) return null;
+        if (design is not RingDesign { EncodedRing: { } defects } ring) return null;
         var outside = defects & Unencoded;
         var obligations = For(defects);
-        if (outside == RingDesign.Defect.None) return obligations;
-        string why = $"the design's {outside} ({Describe(outside)}) is outside the encoding: the ring's index arithmetic says nothing of it";
-        return obligations.Select(o => o with { Outside = why }).ToArray();
+        var why = new List<string>();
+        if (outside != RingDesign.Defect.None) why.Add($"the design's {outside} ({Describe(outside)}) is outside the encoding: the ring's index arithmetic says nothing of it");
+        // A subclass that declares itself encoded is held to it: its own steps are not the encoded ones.
+        if (ring.StepsOutsideEncoding() is { Count: > 0 } own) why.Add($"the design declares the encoded ring but {string.Join("; ", own)}");
+        if (why.Count == 0) return obligations;
+        string text = string.Join("; and ", why);
+        return obligations.Select(o => o with { Outside = text }).ToArray();
     }
 
     /// <summary>What the encoding covers: the index arithmetic of the ring, not the order of the steps, nor unregister or the area's lifetime.</summary>

@@ -43,6 +43,17 @@ public class UserDesignTests
     }
 
     [Fact]
+    public void A_design_that_declares_itself_encoded_but_reorders_its_steps_proves_only_the_scope()
+    {
+        var (code, o, _) = Run("prove", "--design", "ipi/my-claims-encoded", "--load", Dll);
+        Assert.Equal(3, code);
+        Assert.Contains("proves only the scope above, not the design", o);
+        Assert.Contains("send step 3 ('smp_store_release(&slot->state, MK_SLOT_READY)') is its own", o);
+        // Its audit shows what the proofs could not: the callback can read an unfilled slot.
+        Assert.Equal(1, Run("audit", "ipi/my-claims-encoded", "--load", Dll).Code);
+    }
+
+    [Fact]
     public void An_index_outside_the_ring_is_an_index_bounded_counterexample_with_its_values()
     {
         var (code, o, e) = Run("audit", "ipi/my-unmasked-drain", "--load", Dll, "--ring", "4", "--messages", "3");

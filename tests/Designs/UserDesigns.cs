@@ -228,3 +228,26 @@ public sealed class FillWithoutComplete : RingDesign
         return true;
     }
 }
+
+/// <summary>
+/// A variant that declares itself the encoded ring (EncodedRing) but publishes before it fills: the
+/// ring proofs hold of its index arithmetic, and say nothing of its order, so it is not "proved".
+/// </summary>
+public sealed class ClaimsEncoded : RingDesign
+{
+    public ClaimsEncoded() : base("my-claims-encoded") { }
+
+    public override string Summary => "example: declares EncodedRing, but its send path publishes before it fills";
+    public override Defect? EncodedRing => Defect.None;
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program
+    {
+        get
+        {
+            var p = base.Program.ToArray();
+            int fill = Array.FindIndex(p, x => x.Line == Fill), publish = Array.FindIndex(p, x => x.Line == Publish);
+            (p[fill], p[publish]) = (p[publish], p[fill]);
+            return p;
+        }
+    }
+}

@@ -70,6 +70,28 @@ public class RingDesign : IpiDesign
     /// </summary>
     public virtual Defect? EncodedRing => GetType() == typeof(RingDesign) ? Defects : null;
 
+    /// <summary>
+    /// What this design runs that the ring obligations depend on but do not encode: send steps other
+    /// than the reference's building blocks in the reference's order, or a receiver, drain or
+    /// interrupt of its own. Empty for this class; a subclass that declares <see cref="EncodedRing"/>
+    /// is held to it, so declaring itself encoded cannot lend it the reference's proofs.
+    /// </summary>
+    public IReadOnlyList<string> StepsOutsideEncoding()
+    {
+        var outside = new List<string>();
+        var reference = new RingDesign(Name, Defects).Program;
+        var program = Program;
+        if (program.Count != reference.Count)
+            outside.Add($"its send path has {program.Count} steps, the encoded one {reference.Count}");
+        else
+            for (int i = 0; i < program.Count; i++)
+                if (program[i].Run.Method != reference[i].Run.Method)
+                    outside.Add($"send step {i + 1} ('{program[i].Line}') is its own");
+        foreach (string m in new[] { nameof(RunWork), nameof(Interrupt), nameof(SendIpiData) })
+            if (GetType().GetMethods().Any(x => x.Name == m && x.DeclaringType!.IsSubclassOf(typeof(RingDesign)))) outside.Add($"it overrides {m}");
+        return outside;
+    }
+
     protected bool Has(Defect d) => (Defects & d) != 0;
     public override int Slots(IpiBounds b) => b.Ring;
     public override bool SlotHasState => true;
