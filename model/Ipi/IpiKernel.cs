@@ -146,17 +146,26 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         ref var d = ref Slot(ref s, slot);
         BeforeWrite(ref s, cpu, ref d);
         if (MessageOf(s, cpu).Size > 0) d.Payload = (byte)MessageId(s, cpu);
+        NoteSpoiled(ref s, cpu, ref d);
         NoteWhole(ref s, cpu, ref d);
     }
 
-    /// <summary>Ghost: the sender's message now lies complete in the slot.</summary>
+    /// <summary>
+    /// Optional: the sender says its message now lies complete in the slot. It changes nothing the
+    /// slot's bytes do not already say (<see cref="NoteWhole"/>): a call on a slot that does not hold
+    /// the message marks nothing, and a fill that never calls it is judged the same.
+    /// </summary>
     public void Complete(ref IpiState s, int cpu, int slot)
     {
         ref var d = ref Slot(ref s, slot);
-        if (Unsafe.AreSame(ref d, ref _outside)) return;
-        // The peer rewrote data_size mid-send: the message is spoiled, not complete.
-        if (d.Forged != 0) s.Spoiled |= (ushort)(1 << (MessageId(s, cpu) - 1));
-        else d.Live = (byte)MessageId(s, cpu);
+        NoteSpoiled(ref s, cpu, ref d);
+        NoteWhole(ref s, cpu, ref d);
+    }
+
+    /// <summary>The peer rewrote data_size mid-send: the message is spoiled (owed to nobody), not complete.</summary>
+    private void NoteSpoiled(ref IpiState s, int cpu, ref MkIpiData d)
+    {
+        if (!Unsafe.AreSame(ref d, ref _outside) && d.Forged != 0) s.Spoiled |= (ushort)(1 << (MessageId(s, cpu) - 1));
     }
 
     /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets the (first) receiver's pending bit.</summary>

@@ -50,7 +50,7 @@ public sealed class UffdV5 : UffdDesign
             "userfaultfd's release walk BUG_ON()s (no-kernel-bug); registered MISSING|MINOR, the child silently loses minor interception.",
             EventFork),
         new("no-kernel-bug", "004 userfaultfd_release()",
-            "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS));",
+            "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ … !!(vma->vm_flags & __VM_UFFD_FLAGS));",
             Consequence.KernelBug,
             "mlock2() an anonymous or shmem range, then close() a userfaultfd of the same process (no UFFDIO_API needed): " +
             "userfaultfd_release() walks every VMA of the mm and BUG()s on the mlocked one. UFFDIO_REGISTER and UFFDIO_UNREGISTER " +
@@ -62,7 +62,7 @@ public sealed class UffdV5 : UffdDesign
             "a reference: the page can no longer be freed when the file is truncated or its range punched out, so the " +
             "hugetlb pool loses it. The merged version (5.13) has put_page(page) there."),
         new("no-kernel-bug", "004 userfaultfd_release()",
-            "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ !!(vma->vm_flags & __VM_UFFD_FLAGS));",
+            "BUG_ON(!!vma->vm_userfaultfd_ctx.ctx ^ … !!(vma->vm_flags & __VM_UFFD_FLAGS));",
             Consequence.KernelBug,
             "The child userfaultfd that UFFD_EVENT_FORK hands the monitor walks the child's mm when it is closed while the child " +
             "lives, and BUG()s on the child's copy of a MINOR-only registered hugetlbfs VMA (a context whose VM_UFFD_MINOR = " +
