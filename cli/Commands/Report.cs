@@ -147,7 +147,7 @@ internal static class Report
             var fs = Findings.Of(design, v.Property.Name, bounds);
             if (fs.Count == 0) rows.Add(("unclassified: the design declares no finding for these (consequence unknown)", 2, v.Property.Name, null));
             foreach (var f in fs)
-                rows.Add((f.Needs.Length == 0 ? "on a real machine, with a conforming peer and the callers as posted" : "needs " + Needs(f), f.Needs.Length == 0 ? 0 : 1, v.Property.Name, f));
+                rows.Add((f.Needs.Length == 0 ? "on a real machine, with a conforming peer and the callers as posted" : "needs " + string.Join(" + ", f.Needs.Select(n => n.Name)), f.Needs.Length == 0 ? 0 : 1, v.Property.Name, f));
         }
         var sb = new StringBuilder();
         sb.AppendLine();
@@ -160,6 +160,13 @@ internal static class Report
                 sb.AppendLine(x.Finding is { } f
                     ? $"    {x.Property.PadRight(w)}  {Finding.Show(f.Consequence),-10}  {f.Function}: {FirstSentence(f.Effect)}"
                     : $"    {x.Property.PadRight(w)}  ?");
+        }
+        // Each precondition's meaning once, under the groups that name it.
+        var needs = rows.Where(x => x.Finding is not null).SelectMany(x => x.Finding!.Needs).DistinctBy(n => n.Name).ToList();
+        if (needs.Count > 0)
+        {
+            sb.AppendLine("  where:");
+            foreach (var n in needs) sb.AppendLine(C, $"    {n.Name}: {n.Meaning}{(n.Bound is { } b ? $" (bound {b})" : "")}");
         }
         return sb.ToString();
     }
