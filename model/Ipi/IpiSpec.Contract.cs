@@ -39,10 +39,23 @@ public sealed partial class IpiSpec
         }
         for (int v = Design.SharedNames.Count; v < IpiState.MaxDesignShared; v++)
             if (after.Shared[v] != before.Shared[v]) throw new StepContractException($"a step of {who} wrote shared variable {v}, which the design does not declare (SharedNames has {Design.SharedNames.Count})");
+        // The history the properties are judged from only grows: no step may take back a recorded
+        // violation, a send's result, a delivery or a spoiled message (the kernel facade never does).
+        if ((before.Broken & ~after.Broken) != 0 || (before.Accepted & ~after.Accepted) != 0 || (before.Rejected & ~after.Rejected) != 0
+            || (before.Spoiled & ~after.Spoiled) != 0 || !Grew(before.Delivered, after.Delivered))
+            throw new StepContractException($"a step of {who} took back recorded history (a violation, a send's result, a delivery or a spoiled message), which only grows");
         if (after.UnregisterPc > Design.UnregisterSteps.Count)
             throw new StepContractException($"unregister's program counter {after.UnregisterPc} is past its {Design.UnregisterSteps.Count} steps");
         if (after.DestroyPc > Design.DestroySteps.Count)
             throw new StepContractException($"destroy's program counter {after.DestroyPc} is past its {Design.DestroySteps.Count} steps");
+    }
+
+    /// <summary>Every 2-bit delivery count in <paramref name="after"/> is at least its value in <paramref name="before"/>.</summary>
+    private static bool Grew(ulong before, ulong after)
+    {
+        for (int shift = 0; shift < 64; shift += 2)
+            if (((after >> shift) & 3) < ((before >> shift) & 3)) return false;
+        return true;
     }
 
     private static bool Same(in SenderCpu x, in SenderCpu y) =>

@@ -89,6 +89,14 @@ public class UserDesignTests
     }
 
     [Fact]
+    public void A_step_that_takes_back_a_recorded_violation_is_a_step_contract_violation()
+    {
+        var (code, o, _) = Run("audit", "ipi/my-forgets-violations", "--load", Dll);
+        Assert.Equal(1, code);
+        Assert.Contains("took back recorded history", o);
+    }
+
+    [Fact]
     public void A_write_to_an_undeclared_variable_is_a_step_contract_violation()
     {
         var (code, o, _) = Run("audit", "ipi/my-undeclared-shared", "--load", Dll);

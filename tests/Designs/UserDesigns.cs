@@ -251,3 +251,17 @@ public sealed class ClaimsEncoded : RingDesign
         }
     }
 }
+
+/// <summary>A variant whose drain wipes the recorded violations: the step contract refuses it.</summary>
+public sealed class ForgetsViolations : RingDesign
+{
+    public ForgetsViolations() : base("my-forgets-violations", Defect.NoFullCheck) { }
+
+    public override string Summary => "example: no full check, and the drain clears IpiState.Broken";
+
+    public override void RunWork(ref IpiState s, int work, IpiKernel k)
+    {
+        base.RunWork(ref s, work, k);
+        s.Broken = 0; // hides no-overwrite from every property
+    }
+}
