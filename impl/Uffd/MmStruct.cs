@@ -122,7 +122,7 @@ public sealed class MmStruct
     public static ulong SupportedFeatures =>
         UffdFeaturePagefaultFlagWp | UffdFeatureEventFork | UffdFeatureEventRemap | UffdFeatureEventRemove |
         UffdFeatureMissingHugetlbfs | UffdFeatureMissingShmem | UffdFeatureEventUnmap | UffdFeatureSigbus |
-        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | UffdFeatureMinorShmem;
+        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | UffdFeatureMinorShmem | UffdFeaturesLater;
 
     /// <summary>UFFDIO_API.</summary>
     public int Api(int ctx, ulong api, ulong features)

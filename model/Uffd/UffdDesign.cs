@@ -70,7 +70,13 @@ public class UffdDesign : IDesign
     public virtual ulong SupportedFeatures =>
         UffdFeaturePagefaultFlagWp | UffdFeatureEventFork | UffdFeatureEventRemap | UffdFeatureEventRemove |
         UffdFeatureMissingHugetlbfs | UffdFeatureMissingShmem | UffdFeatureEventUnmap | UffdFeatureSigbus |
-        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | (MinorOnShmem ? UffdFeatureMinorShmem : 0);
+        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | (MinorOnShmem ? UffdFeatureMinorShmem : 0) | LaterFeatures;
+
+    /// <summary>
+    /// The features of mainline after 5.14 that UFFDIO_API accepts (<see cref="UffdConstants.UffdFeaturesLater"/>):
+    /// the reference has them (6.18 answers them, issue 19's differential run); the seed's 5.11 tree has none.
+    /// </summary>
+    public virtual ulong LaterFeatures => UffdFeaturesLater;
 
     /// <summary>userfaultfd_register(): the vm_flags a register mode asks for.</summary>
     public virtual ulong VmFlagsOf(ulong mode) =>

@@ -121,5 +121,21 @@ public class RegisterRulesTests
         Assert.Equal(EINVAL, k.Api(ref s, 1, UffdApi, 0)); // a second UFFDIO_API
         var (k5, s5) = Mm(UffdDesigns.V5, MemType.Anon, MemType.Anon, api: false);
         Assert.Equal(EINVAL, k5.Api(ref s5, 1, UffdApi, UffdFeatureMinorShmem)); // v5 has no minor shmem
+        Assert.Equal(EINVAL, k5.Api(ref s5, 1, UffdApi, UffdFeatureExactAddress)); // nor mainline's later features
+    }
+
+    [Theory]
+    [InlineData(UffdFeatureExactAddress)]
+    [InlineData(UffdFeatureWpHugetlbfsShmem)]
+    [InlineData(UffdFeatureWpUnpopulated | UffdFeatureWpAsync)]
+    [InlineData(UffdFeaturePoison | UffdFeatureMove)]
+    public void Api_of_the_reference_accepts_mainlines_later_features(ulong features)
+    {
+        // Found by `differ uffd` (issue 19): 6.18 answers UFFDIO_API with these, the model refused them.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon, api: false);
+        Assert.Equal(0, k.Api(ref s, 1, UffdApi, features));
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.Anon, 4)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, features));
     }
 }

@@ -33,6 +33,7 @@ public static class Smaps
                 int space = line.IndexOf(' ', StringComparison.Ordinal);
                 vs = ulong.Parse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 ve = ulong.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (vs >= end) break; // sorted by address: nothing further overlaps
                 inRange = vs < end && ve > start;
             }
             else if (inRange && line.StartsWith("VmFlags:", StringComparison.Ordinal))
