@@ -188,6 +188,7 @@ public sealed class MmStruct
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end) continue;
+            if (v.Ctx == ctx && (v.VmFlags & vmFlags) == vmFlags) continue; // already registered with these modes: nothing to do
             v.VmFlags = (v.VmFlags & ~VmUffdFlags) | vmFlags;
             v.Ctx = ctx;
         }
@@ -202,7 +203,7 @@ public sealed class MmStruct
         int rc = CheckRange(start, len, out int first, out int last);
         if (rc != 0) return rc;
         for (int i = first; i <= last; i++) // vma_can_userfault(cur, cur->vm_flags)
-            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags)) return -Errno.EINVAL;
+            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags) || (_vmas[i].Ctx != 0 && _vmas[i].Ctx != ctx)) return -Errno.EINVAL; // and registered through this userfaultfd
         ulong end = start + len;
         SplitAt(start);
         SplitAt(end);

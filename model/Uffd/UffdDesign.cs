@@ -127,6 +127,13 @@ public class UffdDesign : IDesign
     /// </summary>
     public virtual bool MremapsHugetlb => true;
 
+    /// <summary>
+    /// UFFDIO_UNREGISTER of a range holding a VMA registered through another userfaultfd is -EINVAL
+    /// (mainline; found by `differ uffd`, issue 19: 6.18 refuses it, the model skipped the VMA and
+    /// returned 0). The seed's 5.11 tree skipped such a VMA.
+    /// </summary>
+    public virtual bool UnregisterChecksOwner => true;
+
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
 

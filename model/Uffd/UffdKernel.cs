@@ -82,6 +82,10 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             ref var pg = ref s.Pages[p];
             if (pg.Type == MemType.None) continue;
+            // "Nothing to do: this vma is already registered into this userfaultfd and with the
+            // right tracking mode too": a VMA of this context with every bit asked for keeps its
+            // other bits (found by `differ uffd`, issue 19: WP|MINOR, then WP, leaves `uw ui`).
+            if (pg.Ctx == ctx && (pg.VmFlags & vmFlags) == vmFlags) continue;
             pg.VmFlags = (pg.VmFlags & ~design.VmUffdFlags) | vmFlags;
             pg.Ctx = (byte)ctx;
             pg.RegModes = (byte)mode;
@@ -102,6 +106,8 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             if (WalkBugOn(ref s, p, UffdState.BugUnregister)) return 0; // seed line 227
             // "Check not compatible vmas, not strictly required here": vma_can_userfault(cur, cur->vm_flags).
             if (!design.VmaCanUserfault(pg.Type, pg.VmFlags)) return -Errno.EINVAL;
+            // "Prevent unregistering through a different userfaultfd than the one used for registration."
+            if (design.UnregisterChecksOwner && pg.Ctx != 0 && pg.Ctx != ctx) return -Errno.EINVAL;
         }
         for (int p = first; p < first + count; p++)
         {

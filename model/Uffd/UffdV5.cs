@@ -28,6 +28,9 @@ public sealed class UffdV5 : UffdDesign
     /// <summary>The 5.11 tree predates EXACT_ADDRESS (5.18) and the later features.</summary>
     public override ulong LaterFeatures => 0;
 
+    /// <summary>The 5.11 tree's unregister skips a VMA of another userfaultfd instead of refusing the range.</summary>
+    public override bool UnregisterChecksOwner => false;
+
     /// <summary>The child of a fork keeps a MINOR-only registration's context but not its bit.</summary>
     public static readonly Precondition EventFork = new("event-fork-minor",
         "the monitor enabled UFFD_FEATURE_EVENT_FORK and registered a hugetlbfs range MINOR; the BUG fires when it closes " +

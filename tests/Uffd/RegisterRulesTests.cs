@@ -111,6 +111,42 @@ public class RegisterRulesTests
     }
 
     [Fact]
+    public void Register_again_with_modes_it_has_changes_nothing()
+    {
+        // Found by `differ uffd` (issue 19): WP|MINOR, then WP over it, leaves `uw ui` in smaps.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.ShmemPrivate, MemType.Anon);
+        Assert.Equal(0, k.Register(ref s, 1, 0, PageSize, UffdioRegisterModeWp | UffdioRegisterModeMinor));
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeWp));
+        Assert.Equal(VmUffdWp | UffdDesigns.Reference.VmUffdMinor, s.Pages[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        Assert.Equal(VmUffdWp, s.Pages[1].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        Assert.Equal(0, k.Register(ref s, 1, 0, PageSize, UffdioRegisterModeMissing)); // a bit it lacks: replaced
+        Assert.Equal(VmUffdMissing, s.Pages[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.ShmemPrivate, 2), (Multikernel.Impl.Uffd.MemType.Anon, 2)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, 0));
+        Assert.Equal(0, mm.Register(ctx, 0, PageSize, UffdioRegisterModeWp | UffdioRegisterModeMinor));
+        Assert.Equal(0, mm.Register(ctx, 0, 2 * PageSize, UffdioRegisterModeWp));
+        Assert.Equal(VmUffdWp | UffdDesigns.Reference.VmUffdMinor, mm.Vmas[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+    }
+
+    [Fact]
+    public void Unregister_refuses_a_vma_registered_through_another_userfaultfd()
+    {
+        // Found by `differ uffd` (issue 19): 6.18 answers -EINVAL; the model skipped the VMA and returned 0.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.ShmemShared);
+        Assert.Equal(0, k.Register(ref s, 1, 2 * PageSize, PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 2, 2 * PageSize, 2 * PageSize));
+        Assert.Equal(1, s.Pages[2].Ctx);
+        Assert.Equal(0, k.Unregister(ref s, 2, 0, 2 * PageSize)); // none of its VMAs is another's: nothing to do
+        Assert.Equal(0, k.Unregister(ref s, 1, 0, 4 * PageSize));
+        Assert.Equal(0, s.Pages[2].Ctx);
+        var (k5, s5) = Mm(UffdDesigns.V5, MemType.Anon, MemType.Anon);
+        Assert.Equal(0, k5.Register(ref s5, 1, 2 * PageSize, PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, k5.Unregister(ref s5, 2, 2 * PageSize, 2 * PageSize)); // the seed's tree skips it
+        Assert.Equal(1, s5.Pages[2].Ctx);
+    }
+
+    [Fact]
     public void Api_is_once_with_the_right_number_and_known_features()
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon, api: false);
