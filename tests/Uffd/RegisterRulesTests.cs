@@ -90,6 +90,28 @@ public class RegisterRulesTests
         Assert.Equal(0, k.Register(ref s, 1, 2 * PageSize, 2 * PageSize, UffdioRegisterModeMissing));
     }
 
+    [Theory]
+    [InlineData(MemType.HugetlbShared)]
+    [InlineData(MemType.HugetlbPrivate)]
+    public void Unregister_checks_a_hugetlb_end_only_where_it_splits_a_registered_vma(MemType t)
+    {
+        // Found by `differ uffd` (issue 19): on 6.18 an unaligned end over an unregistered hugetlbfs
+        // VMA is 0; over a registered one -EINVAL, the VMAs before it already unregistered.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, t);
+        Assert.Equal(0, k.Unregister(ref s, 1, 0, 3 * PageSize));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 1, PageSize * 3, PageSize)); // the start is still checked
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 1, 0, 3 * PageSize));
+        Assert.Equal([0, 0, 1, 1], Enumerable.Range(0, 4).Select(p => (int)s.Pages[p].Ctx));
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.Anon, 2), ((Multikernel.Impl.Uffd.MemType)t, 2)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, 0));
+        Assert.Equal(0, mm.Unregister(ctx, 0, 3 * PageSize));
+        Assert.Equal(0, mm.Register(ctx, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, mm.Unregister(ctx, 0, 3 * PageSize));
+        Assert.Equal([0, 0, 1, 1], Enumerable.Range(0, 4).Select(p => mm.Vmas.ToArray().First(v => v.Start <= (ulong)p * PageSize && (ulong)p * PageSize < v.End).Ctx));
+    }
+
     [Fact]
     public void Register_splits_a_vma_and_unregister_merges_it_back()
     {
