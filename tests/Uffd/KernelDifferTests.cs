@@ -128,3 +128,26 @@ public class KernelDifferTests
         }
     }
 }
+
+/// <summary>`differ uffd` as a user runs it.</summary>
+[Collection("kernel uffd")]
+public class DifferCommandTests
+{
+    [Fact]
+    public void Differ_wants_a_known_mechanism()
+    {
+        Assert.Equal(2, Cli.CliRun.Run("differ").Code);
+        Assert.Equal(2, Cli.CliRun.Run("differ", "ipi").Code);
+    }
+
+    [KernelUffdFact]
+    public void Differ_uffd_agrees_and_prints_what_the_kernel_offers()
+    {
+        var (code, o, _) = Cli.CliRun.Run("differ", "uffd", "--cases", "20", "--seed", "7", "--no-hugepages");
+        Assert.True(code == 0, o);
+        Assert.Contains("kernel:   Linux", o, StringComparison.Ordinal);
+        Assert.Contains("MINOR_SHMEM", o, StringComparison.Ordinal);
+        Assert.Contains("cases/s", o, StringComparison.Ordinal);
+        Assert.Contains("agrees", o, StringComparison.Ordinal);
+    }
+}
