@@ -130,7 +130,7 @@ public class UffdDesign : IDesign
     /// <summary>
     /// UFFDIO_UNREGISTER of a range holding a VMA registered through another userfaultfd is -EINVAL
     /// (mainline; found by `differ uffd`, issue 19: 6.18 refuses it, the model skipped the VMA and
-    /// returned 0). The seed's 5.11 tree skipped such a VMA.
+    /// returned 0). v5 keeps the former skip (not checked against its 5.11 tree).
     /// </summary>
     public virtual bool UnregisterChecksOwner => true;
 

@@ -28,7 +28,7 @@ public sealed class UffdV5 : UffdDesign
     /// <summary>The 5.11 tree predates EXACT_ADDRESS (5.18) and the later features.</summary>
     public override ulong LaterFeatures => 0;
 
-    /// <summary>The 5.11 tree's unregister skips a VMA of another userfaultfd instead of refusing the range.</summary>
+    /// <summary>v5 keeps the model's former unregister, which skips a VMA of another userfaultfd (not checked against the 5.11 tree).</summary>
     public override bool UnregisterChecksOwner => false;
 
     /// <summary>The child of a fork keeps a MINOR-only registration's context but not its bit.</summary>
