@@ -15,7 +15,17 @@ public sealed class KernelMm : IDisposable
 {
     private readonly int[] _uffd = [-1, -1];
     private readonly List<int> _memfds = [];
+    private readonly int[] _vmaMemfd = [-1, -1];
+    private static readonly Lazy<nint> Source = new(() => (nint)Libc.Mmap(0, PageSize, Libc.ProtRead | Libc.ProtWrite, Libc.MapPrivate | Libc.MapAnonymous));
     private readonly ulong _reservation, _reservationLen;
+
+    /// <summary>
+    /// A model page on small pages: fault_around_bytes (64 KiB by default). A read fault on a file
+    /// VMA maps the cached pages around it (do_fault_around()), which the model does not model; a
+    /// model page this large keeps that within the model page (found by `differ uffd`: a read fault
+    /// at page 3 mapped page 2, whose later fault the model took for a minor one).
+    /// </summary>
+    public const ulong FaultAroundBytes = 0x10000;
 
     public ulong Base { get; }
     public ulong Unit { get; }
@@ -27,7 +37,7 @@ public sealed class KernelMm : IDisposable
         A = a;
         B = b;
         bool huge = MemTypes.IsHugetlb(a) || MemTypes.IsHugetlb(b);
-        Unit = huge ? hugePageSize / HugePages : PageSize;
+        Unit = huge ? hugePageSize / HugePages : FaultAroundBytes;
         ulong span = UffdBounds.Pages * Unit, align = huge ? hugePageSize : PageSize;
         _reservationLen = span + align;
         long r = Libc.Mmap(0, _reservationLen, Libc.ProtNone, Libc.MapPrivate | Libc.MapAnonymous | Libc.MapNoreserve);
@@ -36,6 +46,8 @@ public sealed class KernelMm : IDisposable
         Base = (_reservation + align - 1) & ~(align - 1);
         Map(a, 0);
         Map(b, 2);
+        PrimeCache(a, 0);
+        PrimeCache(b, 2);
         for (int c = 0; c < 2; c++)
         {
             _uffd[c] = Userfaultfd.Create();
@@ -53,21 +65,98 @@ public sealed class KernelMm : IDisposable
             MemType.ShmemShared => Libc.Mmap((nint)at, len, prot, fixedFlag | Libc.MapShared | Libc.MapAnonymous),
             MemType.HugetlbShared => Libc.Mmap((nint)at, len, prot, fixedFlag | Libc.MapShared | Libc.MapAnonymous | Libc.MapHugetlb),
             MemType.HugetlbPrivate => Libc.Mmap((nint)at, len, prot, fixedFlag | Libc.MapPrivate | Libc.MapAnonymous | Libc.MapHugetlb),
-            MemType.ShmemPrivate => MapMemfd(at, len, prot),
+            MemType.ShmemPrivate => MapMemfd(at, len, prot, firstPage / 2),
             _ => throw new ArgumentOutOfRangeException(nameof(t)),
         };
         if (r < 0) throw new InvalidOperationException($"mmap of a {MemTypes.Name(t)} VMA: errno {-r}");
+        // No transparent huge page may map a neighbouring model page (THP is "madvise" or "always" on some machines).
+        if (!MemTypes.IsHugetlb(t)) Libc.Madvise((nint)at, len, 15 /* MADV_NOHUGEPAGE */);
     }
 
     /// <summary>A private mapping of a shmem file (memfd): MAP_PRIVATE of shmem, not anonymous memory.</summary>
-    private long MapMemfd(ulong at, ulong len, int prot)
+    private long MapMemfd(ulong at, ulong len, int prot, int vma)
     {
         int fd = Libc.MemfdCreate("mk-differ", Libc.MfdCloexec);
         if (fd < 0) return fd;
         _memfds.Add(fd);
+        _vmaMemfd[vma] = fd;
         int rc = Libc.Ftruncate(fd, (long)len);
         return rc < 0 ? rc : Libc.Mmap((nint)at, len, prot, Libc.MapFixed | Libc.MapPrivate, fd);
     }
+
+    /// <summary>
+    /// The model's first page of each shmem VMA starts in the page cache with no PTE (a fault there
+    /// is a minor fault): written and zapped (MADV_DONTNEED) for a shared mapping, written through
+    /// the memfd for a private one. hugetlbfs is left alone (no fault is generated there: a huge page
+    /// is two model pages).
+    /// </summary>
+    private void PrimeCache(MemType t, int page)
+    {
+        nint at = (nint)(Base + (ulong)page * Unit);
+        if (t == MemType.ShmemShared)
+        {
+            Libc.Touch(at, write: true);
+            Libc.Madvise(at, Unit, 4 /* MADV_DONTNEED */);
+        }
+        else if (t == MemType.ShmemPrivate) Libc.PwriteByte(_vmaMemfd[page / 2], 0x5a, 0);
+    }
+
+    /// <summary>What a fault did: it finished without a message, or it sent one (and was resolved, or not).</summary>
+    public sealed record FaultSeen(bool Blocked, ulong Flags, ulong Address, bool Finished, string Resolution)
+    {
+        public override string ToString() => Blocked
+            ? $"blocked, message flags 0x{Flags:x} at 0x{Address:x}, {Resolution}{(Finished ? "" : ", thread still blocked")}"
+            : Finished ? "normal fault" : "no message, thread still blocked";
+    }
+
+    /// <summary>
+    /// A read or write of model page <paramref name="page"/> on a thread of its own; the message of
+    /// a fault that blocks is read from the userfaultfd <paramref name="ctx"/> (the model's owner of
+    /// the page, or 0) and resolved with UFFDIO_COPY (missing) or UFFDIO_CONTINUE (minor).
+    /// </summary>
+    /// <summary>Faults taken on the kernel since the last reset: normal, resolved with UFFDIO_COPY, with UFFDIO_CONTINUE.</summary>
+    public static (long Normal, long Copied, long Continued) FaultCounts => (_normal, _copied, _continued);
+    private static long _normal, _copied, _continued;
+    public static void ResetFaultCounts() => _normal = _copied = _continued = 0;
+
+    public FaultSeen Fault(int page, bool write, int ctx)
+    {
+        var seen = FaultOnce(page, write, ctx);
+        if (!seen.Blocked) Interlocked.Increment(ref _normal);
+        else if ((seen.Flags & UffdPagefaultFlagMinor) != 0) Interlocked.Increment(ref _continued);
+        else Interlocked.Increment(ref _copied);
+        return seen;
+    }
+
+    private FaultSeen FaultOnce(int page, bool write, int ctx)
+    {
+        ulong addr = Base + (ulong)page * Unit;
+        var thread = new Thread(() => Libc.Touch((nint)addr, write)) { IsBackground = true };
+        thread.Start();
+        int fd = ctx > 0 && IsOpen(ctx) ? _uffd[ctx - 1] : -1;
+        for (int c = 1; c <= 2 && fd < 0; c++) if (IsOpen(c)) fd = _uffd[c - 1];
+        // Whichever comes first: the thread finishes (a normal fault), or a message (it blocked).
+        bool message = false;
+        for (int waited = 0; waited < 2000 && !message; waited++)
+        {
+            if (thread.Join(0)) return new FaultSeen(false, 0, 0, true, "");
+            message = fd >= 0 ? Libc.PollIn(fd, 1) > 0 : !thread.Join(1);
+        }
+        if (fd < 0 || !message) return new FaultSeen(false, 0, 0, thread.Join(1000), "");
+        var msg = default(UffdMsg);
+        long n = Libc.Read(fd, ref msg);
+        if (n != 32 || msg.Event != UffdMsg.EventPagefault) return new FaultSeen(false, 0, 0, thread.Join(1000), $"read {n}, event 0x{msg.Event:x}");
+        // The thread touched the model page's first base page: that one page is resolved.
+        string how;
+        if ((msg.PagefaultFlags & UffdPagefaultFlagMinor) != 0) how = $"UFFDIO_CONTINUE {Errno(Userfaultfd.Continue(fd, addr, PageSize))}";
+        else how = $"UFFDIO_COPY {Errno(Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize))}";
+        bool done = thread.Join(2000);
+        // Not resolved (a divergence, reported): unblock the thread before its VMA goes away.
+        if (!done) { Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize); Userfaultfd.Continue(fd, addr, PageSize); Userfaultfd.Wake(fd, addr, PageSize); done = thread.Join(1000); }
+        return new FaultSeen(true, msg.PagefaultFlags, msg.PagefaultAddress, done, how);
+    }
+
+    private static string Errno(int rc) => rc == 0 ? "0" : $"errno {-rc}";
 
     /// <summary>A model address (page × PAGE_SIZE + byte offset) as an address here.</summary>
     public ulong Address(ulong modelAddress) => Base + modelAddress / PageSize * Unit + modelAddress % PageSize;

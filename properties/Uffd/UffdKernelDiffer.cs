@@ -11,9 +11,9 @@ using static Multikernel.Model.Uffd.UffdConstants;
 namespace Multikernel.Properties.Uffd;
 
 /// <summary>The model's state after a step and what the step returned there.</summary>
-public sealed record DiffExpectation(UffdState State, int Rc)
+public sealed record DiffExpectation(UffdState State, int Rc, string? Fault = null)
 {
-    public override string ToString() => $"model: {Errno.Name(Rc)}";
+    public override string ToString() => Fault != null ? $"model: {Fault}" : $"model: {Errno.Name(Rc)}";
 }
 
 /// <summary>
@@ -31,6 +31,9 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
     : Machine<KernelMm, DiffExpectation>(maxOps)
 {
     private readonly UffdDesign _design = design ?? UffdDesigns.Reference;
+
+    /// <summary>Generate faults (read and write, resolved by a handler with UFFDIO_COPY / CONTINUE) on anonymous and shmem VMAs.</summary>
+    public bool Faults { get; init; } = true;
     private KernelMm? _live;
 
     /// <summary>The feature sets UFFDIO_API asks for: the model's, a later mainline one, and an unknown bit.</summary>
@@ -96,6 +99,8 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
             ops.Add((4, from c in ctx from r in range select Op(new Unregister(c, r.Item1, r.Item2))));
             ops.Add((1, ctx.Select(c => Op(new Close(c)))));
         }
+        if (Faults)
+            ops.Add((5, from p in Gen.Choose(0, UffdBounds.Pages - 1) from w in Gen.Elements(true, false) select Op(new FaultStep(p, w))));
         return Gen.Frequency(ops.ToArray());
     }
 
@@ -212,6 +217,52 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
         public override string ToString() => $"mlock(VMA {(vma == 0 ? "A" : "B")})";
     }
 
+    /// <summary>
+    /// A read or write fault at a page of an anonymous or shmem VMA, on a thread; a fault the model
+    /// blocks must send the message the model sends (flags WRITE / MINOR), and the handler resolves it
+    /// with UFFDIO_COPY (missing) or UFFDIO_CONTINUE (minor), as the model then does. Not generated:
+    /// hugetlbfs (a huge page is two model pages), a page registered WP (WP_UNPOPULATED / WP_ASYNC,
+    /// which the model does not track, change what a write does there), a fault the model answers
+    /// with SIGBUS (it would kill the test).
+    /// </summary>
+    private sealed class FaultStep(int page, bool write) : Step
+    {
+        public override bool Pre(DiffExpectation e)
+        {
+            var pg = e.State.Pages[page];
+            if (MemTypes.IsHugetlb(pg.Type) || pg.Type == MemType.None || (pg.RegModes & UffdioRegisterModeWp) != 0 || pg.Waiter != 0) return false;
+            var s = e.State;
+            return new UffdKernel(M._design).Fault(ref s, page, write) != UffdKernel.FaultOutcome.Sigbus;
+        }
+
+        protected override int Model(UffdKernel k, ref UffdState s) => 0;
+        protected override int Kernel(KernelMm mm) => 0;
+
+        public override DiffExpectation Run(DiffExpectation e)
+        {
+            var s = e.State;
+            var o = new UffdKernel(M._design).Fault(ref s, page, write);
+            if (o != UffdKernel.FaultOutcome.Blocked) return new DiffExpectation(s, 0, "normal fault");
+            int ctx = s.Pages[page].WaiterCtx;
+            ulong modes = s.Pages[page].WaiterModes;
+            ulong flags = M._design.MessageFlags(M._design.VmFlagsOf(modes), write);
+            int rc = (modes & UffdioRegisterModeMinor) != 0 ? UffdKernel.Continue(ref s, page) : UffdKernel.Copy(ref s, page);
+            return new DiffExpectation(s, 0, $"blocked on uffd{ctx}, message flags 0x{flags:x}, resolved {(rc == 0 ? "0" : Errno.Name(rc))}");
+        }
+
+        public override Property Check(KernelMm mm, DiffExpectation e)
+        {
+            var want = e.Fault!;
+            int ctx = want.StartsWith("blocked on uffd", StringComparison.Ordinal) ? want[15] - '0' : 0;
+            var seen = mm.Fault(page, write, ctx);
+            string got = seen.Blocked ? $"blocked on uffd{ctx}, message flags 0x{seen.Flags:x}, resolved {(seen.Resolution.EndsWith(" 0", StringComparison.Ordinal) ? "0" : seen.Resolution)}" : "normal fault";
+            if (!seen.Finished || got != want) return false.Label($"{ToString()}: model {want}; kernel {seen}");
+            return M.Agree(mm, e, 0);
+        }
+
+        public override string ToString() => $"{(write ? "write" : "read")} fault at page {page}";
+    }
+
     public static string ModeName(ulong mode)
     {
         if (mode == 0) return "0";
@@ -228,6 +279,9 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
 public sealed record UffdDiffReport(string Kernel, string Features, IReadOnlyList<MemType> Types, string? HugetlbSkipped,
                                     int Cases, TimeSpan Time, CheckResult Result)
 {
+    /// <summary>Faults taken on the kernel (shrinking's included): normal, resolved by UFFDIO_COPY, by UFFDIO_CONTINUE.</summary>
+    public (long Normal, long Copied, long Continued) Faults { get; init; }
+
     public double CasesPerSecond => Cases / Math.Max(Time.TotalSeconds, 1e-9);
 }
 
@@ -267,11 +321,13 @@ public static class UffdDiff
         bool huge = free >= HugePagesNeeded;
         var types = huge ? MemTypes.All : MemTypes.All.Where(t => !MemTypes.IsHugetlb(t)).ToArray();
         var machine = new UffdKernelDiffer(types, size, MaxOps);
+        KernelMm.ResetFaultCounts();
         var clock = Stopwatch.StartNew();
         CheckResult result;
         try { result = FsRun.Run("uffd: reference against the kernel", machine.ToProperty(), cases, seed); }
         finally { machine.Release(); }
         return new UffdDiffReport(KernelVersion(), Userfaultfd.FeatureNames(availableFeatures), types,
-            huge ? null : $"hugetlbfs cases skipped: {free} huge pages free, {HugePagesNeeded} needed", cases, clock.Elapsed, result);
+            huge ? null : $"hugetlbfs cases skipped: {free} huge pages free, {HugePagesNeeded} needed", cases, clock.Elapsed, result)
+        { Faults = KernelMm.FaultCounts };
     }
 }

@@ -45,6 +45,16 @@ public static partial class Libc
     private static partial int MemfdCreateRaw(string name, uint flags);
     [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int FtruncateRaw(int fd, long length);
+    [LibraryImport(Lib, EntryPoint = "memset")]
+    private static partial nint MemsetRaw(nint s, int c, nuint n);
+    [LibraryImport(Lib, EntryPoint = "memchr")]
+    private static partial nint MemchrRaw(nint s, int c, nuint n);
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadRaw(int fd, nint buf, nuint count);
+    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
+    private static partial nint PwriteRaw(int fd, nint buf, nuint count, long offset);
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    private static partial int PollRaw(nint fds, nuint nfds, int timeout);
     [LibraryImport(Lib, EntryPoint = "getuid")]
     private static partial uint GetuidRaw();
     public static uint Getuid() => GetuidRaw();
@@ -68,6 +78,41 @@ public static partial class Libc
     public static int Open(string path, int flags) => Rc(OpenRaw(path, flags));
     public static int MemfdCreate(string name, uint flags) => Rc(MemfdCreateRaw(name, flags));
     public static int Ftruncate(int fd, long length) => Rc(FtruncateRaw(fd, length));
+
+    /// <summary>
+    /// A one-byte write (memset) or read (memchr) of <paramref name="addr"/> from native code: the
+    /// thread is in a P/Invoke, so a page fault that blocks in handle_userfault() does not hold up
+    /// the runtime's garbage collector.
+    /// </summary>
+    public static void Touch(nint addr, bool write)
+    {
+        if (write) MemsetRaw(addr, 0x5a, 1);
+        else MemchrRaw(addr, 0x5a, 1);
+    }
+
+    /// <summary>read(): the bytes read or a negative errno.</summary>
+    public static unsafe long Read<T>(int fd, ref T buf) where T : unmanaged
+    {
+        fixed (T* p = &buf)
+        {
+            nint r = ReadRaw(fd, (nint)p, (nuint)sizeof(T));
+            return r < 0 ? Errno() : r;
+        }
+    }
+
+    /// <summary>pwrite() of one byte at an offset: 1 or a negative errno.</summary>
+    public static unsafe long PwriteByte(int fd, byte value, long offset)
+    {
+        nint r = PwriteRaw(fd, (nint)(&value), 1, offset);
+        return r < 0 ? Errno() : r;
+    }
+
+    /// <summary>poll() of one fd for POLLIN: 1 ready, 0 timed out, or a negative errno.</summary>
+    public static unsafe int PollIn(int fd, int timeoutMs)
+    {
+        long pfd = (uint)fd | (1L << 32); // struct pollfd { int fd; short events = POLLIN; short revents; }
+        return Rc(PollRaw((nint)(&pfd), 1, timeoutMs));
+    }
 
     /// <summary>mremap(): the new address, or a negative errno.</summary>
     public static long Mremap(nint oldAddr, ulong oldLen, ulong newLen, int flags, nint newAddr = 0)
