@@ -21,11 +21,12 @@ public sealed record DiffExpectation(UffdState State, int Rc, string? Fault = nu
 /// generates UFFDIO_API (feature sets, a second call, an unknown bit), UFFDIO_REGISTER /
 /// UNREGISTER in every mode combination (0 and an unknown bit too) over ranges of the two VMAs
 /// (unaligned, empty, splitting a VMA, across both), mlock2(MLOCK_ONFAULT), mlock, munlock and
-/// close, on a layout of two VMAs of the memory types given (anonymous private, shmem shared and
-/// private, hugetlbfs shared and private when huge pages are there). After every step the return
-/// code (errno) and, per model page, the uffd bits (um, uw, ui) and the lock bit (lo) of the VMA
-/// holding it in /proc/self/smaps must be the model's. Not compared: ranges past the model's
-/// four pages (its TASK_SIZE stands in for the kernel's), faults, mremap and fork.
+/// close, and faults resolved by a handler (<see cref="FaultStep"/>), on a layout of two VMAs of the
+/// memory types given (anonymous private, shmem shared and private, hugetlbfs shared and private
+/// when huge pages are there). After every step the return code (errno) or the fault's message,
+/// and, per model page, the uffd bits (um, uw, ui) and the lock bit (lo) of the VMA holding it in
+/// /proc/self/smaps must be the model's. Not compared: ranges past the model's four pages (its
+/// TASK_SIZE stands in for the kernel's), mremap and fork.
 /// </summary>
 public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePageSize, int maxOps, UffdDesign? design = null)
     : Machine<KernelMm, DiffExpectation>(maxOps)
