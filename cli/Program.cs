@@ -36,6 +36,10 @@ public static class Program
           checkpoint --vmas START-END:anon|file=NAME,… --out FILE   write an image of such an address space
           soak [MECHANISM]       the implementation against its simulated peer with random faults
                                  (balloon: --commands N backdoor commands, default 10^6) --seed N
+          differ uffd            the reference specification against the running kernel: real userfaultfd, mmap
+                                 and mlock calls, /proc/self/smaps after every step (return codes; um uw ui lo);
+                                 --cases N (default 200) --seed N --no-hugepages (leave vm.nr_hugepages alone);
+                                 exit 0 agree, 1 divergence, 3 no userfaultfd here (the reason in one line)
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 
@@ -85,6 +89,7 @@ public static class Program
                 "designs" => Designs(rest, stdout),
                 "fuzz" => FuzzCommand.Run(rest, stdout),
                 "soak" => Soak.Run(rest, stdout),
+                "differ" => Differ.Run(rest, stdout),
                 "restore" => RestoreCommands.Restore(rest, stdout),
                 "checkpoint" => RestoreCommands.Checkpoint(rest, stdout),
                 "help" or "--help" or "-h" => Help(rest, stdout),

@@ -122,7 +122,7 @@ public sealed class MmStruct
     public static ulong SupportedFeatures =>
         UffdFeaturePagefaultFlagWp | UffdFeatureEventFork | UffdFeatureEventRemap | UffdFeatureEventRemove |
         UffdFeatureMissingHugetlbfs | UffdFeatureMissingShmem | UffdFeatureEventUnmap | UffdFeatureSigbus |
-        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | UffdFeatureMinorShmem;
+        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | UffdFeatureMinorShmem | UffdFeaturesLater;
 
     /// <summary>UFFDIO_API.</summary>
     public int Api(int ctx, ulong api, ulong features)
@@ -165,8 +165,7 @@ public sealed class MmStruct
         if (end > _vmas[last].End && IndexAt(end - 1) < 0) return -Errno.EINVAL; // past the mapped area, which is the whole address space here (validate_range())
         ulong huge = PageSize * (ulong)HugePages;
         if (MemTypes.IsHugetlb(_vmas[first].Type) && start % huge != 0) return -Errno.EINVAL;
-        if (MemTypes.IsHugetlb(_vmas[last].Type) && end <= _vmas[last].End && end % huge != 0) return -Errno.EINVAL;
-        return 0;
+        return 0; // the end: register checks it at the VMA holding it, unregister where it splits one
     }
 
     /// <summary>UFFDIO_REGISTER.</summary>
@@ -177,9 +176,11 @@ public sealed class MmStruct
         int rc = CheckRange(start, len, out int first, out int last);
         if (rc != 0) return rc;
         ulong vmFlags = VmFlagsOf(mode);
+        ulong end0 = start + len;
         for (int i = first; i <= last; i++)
         {
             if (!VmaCanUserfault(_vmas[i].Type, vmFlags)) return -Errno.EINVAL;
+            if (MemTypes.IsHugetlb(_vmas[i].Type) && end0 > _vmas[i].Start && end0 <= _vmas[i].End && end0 % (PageSize * (ulong)HugePages) != 0) return -Errno.EINVAL;
             if (_vmas[i].Ctx != 0 && _vmas[i].Ctx != ctx) return -Errno.EBUSY;
         }
         ulong end = start + len;
@@ -188,6 +189,7 @@ public sealed class MmStruct
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end) continue;
+            if (v.Ctx == ctx && (v.VmFlags & vmFlags) == vmFlags) continue; // already registered with these modes: nothing to do
             v.VmFlags = (v.VmFlags & ~VmUffdFlags) | vmFlags;
             v.Ctx = ctx;
         }
@@ -202,14 +204,17 @@ public sealed class MmStruct
         int rc = CheckRange(start, len, out int first, out int last);
         if (rc != 0) return rc;
         for (int i = first; i <= last; i++) // vma_can_userfault(cur, cur->vm_flags)
-            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags)) return -Errno.EINVAL;
+            if (!VmaCanUserfault(_vmas[i].Type, _vmas[i].VmFlags) || (_vmas[i].Ctx != 0 && _vmas[i].Ctx != ctx)) return -Errno.EINVAL; // and registered through this userfaultfd
         ulong end = start + len;
+        // Only the start is checked first: an end inside a huge page fails when its VMA is split (may_split()).
+        bool endInHugePage = MemTypes.IsHugetlb(_vmas[last].Type) && end < _vmas[last].End && end % (PageSize * (ulong)HugePages) != 0;
         SplitAt(start);
-        SplitAt(end);
+        if (!endInHugePage) SplitAt(end);
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end || v.Ctx != ctx) continue;
+            if (endInHugePage && v.Start < end && end < v.End) { Merge(); return -Errno.EINVAL; }
             WakeRange(ctx, v.Start, v.End);
             v.VmFlags &= ~VmUffdFlags;
             v.Ctx = 0;

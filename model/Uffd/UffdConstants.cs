@@ -111,6 +111,20 @@ public static class UffdConstants
     public const ulong UffdFeatureThreadId = 1UL << 8;
     public const ulong UffdFeatureMinorHugetlbfs = 1UL << 9;
     public const ulong UffdFeatureMinorShmem = 1UL << 10;
+    // Later mainline features (5.18 - 6.8): no rule of the model depends on them, UFFDIO_API accepts them.
+    public const ulong UffdFeatureExactAddress = 1UL << 11;
+    public const ulong UffdFeatureWpHugetlbfsShmem = 1UL << 12;
+    public const ulong UffdFeatureWpUnpopulated = 1UL << 13;
+    public const ulong UffdFeaturePoison = 1UL << 14;
+    public const ulong UffdFeatureWpAsync = 1UL << 15;
+    public const ulong UffdFeatureMove = 1UL << 16;
+    /// <summary>
+    /// The features mainline added after the seed's tree (EXACT_ADDRESS .. MOVE): UFFDIO_API accepts
+    /// them (the running kernel does, `differ uffd`). WP_ASYNC widens WP-only registration to other
+    /// memory than anonymous, shmem and hugetlbfs, which the model does not have: no rule changes.
+    /// </summary>
+    public const ulong UffdFeaturesLater = UffdFeatureExactAddress | UffdFeatureWpHugetlbfsShmem | UffdFeatureWpUnpopulated |
+                                           UffdFeaturePoison | UffdFeatureWpAsync | UffdFeatureMove;
 
     public const ulong UffdPagefaultFlagWrite = 1UL << 0;
     public const ulong UffdPagefaultFlagWp = 1UL << 1;

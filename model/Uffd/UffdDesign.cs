@@ -70,7 +70,13 @@ public class UffdDesign : IDesign
     public virtual ulong SupportedFeatures =>
         UffdFeaturePagefaultFlagWp | UffdFeatureEventFork | UffdFeatureEventRemap | UffdFeatureEventRemove |
         UffdFeatureMissingHugetlbfs | UffdFeatureMissingShmem | UffdFeatureEventUnmap | UffdFeatureSigbus |
-        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | (MinorOnShmem ? UffdFeatureMinorShmem : 0);
+        UffdFeatureThreadId | UffdFeatureMinorHugetlbfs | (MinorOnShmem ? UffdFeatureMinorShmem : 0) | LaterFeatures;
+
+    /// <summary>
+    /// The features of mainline after 5.14 that UFFDIO_API accepts (<see cref="UffdConstants.UffdFeaturesLater"/>):
+    /// the reference has them (6.18 answers them, issue 19's differential run); the seed's 5.11 tree has none.
+    /// </summary>
+    public virtual ulong LaterFeatures => UffdFeaturesLater;
 
     /// <summary>userfaultfd_register(): the vm_flags a register mode asks for.</summary>
     public virtual ulong VmFlagsOf(ulong mode) =>
@@ -120,6 +126,13 @@ public class UffdDesign : IDesign
     /// vma_to_resize() refused it with -EINVAL, and the seed's v5.11 tree is before that.
     /// </summary>
     public virtual bool MremapsHugetlb => true;
+
+    /// <summary>
+    /// UFFDIO_UNREGISTER of a range holding a VMA registered through another userfaultfd is -EINVAL
+    /// (mainline; found by `differ uffd`, issue 19: 6.18 refuses it, the model skipped the VMA and
+    /// returned 0). v5 keeps the former skip (not checked against its 5.11 tree).
+    /// </summary>
+    public virtual bool UnregisterChecksOwner => true;
 
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);

@@ -25,6 +25,12 @@ public sealed class UffdV5 : UffdDesign
     /// <summary>v5.11's vma_to_resize(): if (is_vm_hugetlb_page(vma)) return ERR_PTR(-EINVAL).</summary>
     public override bool MremapsHugetlb => false;
 
+    /// <summary>The 5.11 tree predates EXACT_ADDRESS (5.18) and the later features.</summary>
+    public override ulong LaterFeatures => 0;
+
+    /// <summary>v5 keeps the model's former unregister, which skips a VMA of another userfaultfd (not checked against the 5.11 tree).</summary>
+    public override bool UnregisterChecksOwner => false;
+
     /// <summary>The child of a fork keeps a MINOR-only registration's context but not its bit.</summary>
     public static readonly Precondition EventFork = new("event-fork-minor",
         "the monitor enabled UFFD_FEATURE_EVENT_FORK and registered a hugetlbfs range MINOR; the BUG fires when it closes " +

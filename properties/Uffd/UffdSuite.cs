@@ -8,7 +8,14 @@ namespace Multikernel.Properties.Uffd;
 public static class UffdSuite
 {
     /// <summary>The registry's entry point: the reference implementation's checks.</summary>
-    public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed) => [Run(size.ModelCases, seed)];
+    public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed)
+    {
+        yield return Run(size.ModelCases, seed);
+        // Where the kernel offers userfaultfd: a small budget of `differ uffd` (no hugetlbfs: check
+        // leaves vm.nr_hugepages alone and may run beside the tests that use the huge pages).
+        if (Impl.Uffd.Linux.Userfaultfd.Availability() is { Ok: true } kernel)
+            yield return UffdDiff.Run(Math.Max(20, size.ModelCases / 10), seed, kernel.Answer.Features, hugetlb: false).Result;
+    }
 
     public static CheckResult Run(int cases, ulong seed, UffdImplDefects defects = UffdImplDefects.None) =>
         FsRun.Run("uffd model-based (FsCheck Machine)", new UffdMachine(defects, 40).ToProperty(), cases, seed);

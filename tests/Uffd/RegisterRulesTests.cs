@@ -90,6 +90,28 @@ public class RegisterRulesTests
         Assert.Equal(0, k.Register(ref s, 1, 2 * PageSize, 2 * PageSize, UffdioRegisterModeMissing));
     }
 
+    [Theory]
+    [InlineData(MemType.HugetlbShared)]
+    [InlineData(MemType.HugetlbPrivate)]
+    public void Unregister_checks_a_hugetlb_end_only_where_it_splits_a_registered_vma(MemType t)
+    {
+        // Found by `differ uffd` (issue 19): on 6.18 an unaligned end over an unregistered hugetlbfs
+        // VMA is 0; over a registered one -EINVAL, the VMAs before it already unregistered.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, t);
+        Assert.Equal(0, k.Unregister(ref s, 1, 0, 3 * PageSize));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 1, PageSize * 3, PageSize)); // the start is still checked
+        Assert.Equal(0, k.Register(ref s, 1, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 1, 0, 3 * PageSize));
+        Assert.Equal([0, 0, 1, 1], Enumerable.Range(0, 4).Select(p => (int)s.Pages[p].Ctx));
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.Anon, 2), ((Multikernel.Impl.Uffd.MemType)t, 2)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, 0));
+        Assert.Equal(0, mm.Unregister(ctx, 0, 3 * PageSize));
+        Assert.Equal(0, mm.Register(ctx, 0, 4 * PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, mm.Unregister(ctx, 0, 3 * PageSize));
+        Assert.Equal([0, 0, 1, 1], Enumerable.Range(0, 4).Select(p => mm.Vmas.ToArray().First(v => v.Start <= (ulong)p * PageSize && (ulong)p * PageSize < v.End).Ctx));
+    }
+
     [Fact]
     public void Register_splits_a_vma_and_unregister_merges_it_back()
     {
@@ -111,6 +133,42 @@ public class RegisterRulesTests
     }
 
     [Fact]
+    public void Register_again_with_modes_it_has_changes_nothing()
+    {
+        // Found by `differ uffd` (issue 19): WP|MINOR, then WP over it, leaves `uw ui` in smaps.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.ShmemPrivate, MemType.Anon);
+        Assert.Equal(0, k.Register(ref s, 1, 0, PageSize, UffdioRegisterModeWp | UffdioRegisterModeMinor));
+        Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeWp));
+        Assert.Equal(VmUffdWp | UffdDesigns.Reference.VmUffdMinor, s.Pages[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        Assert.Equal(VmUffdWp, s.Pages[1].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        Assert.Equal(0, k.Register(ref s, 1, 0, PageSize, UffdioRegisterModeMissing)); // a bit it lacks: replaced
+        Assert.Equal(VmUffdMissing, s.Pages[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.ShmemPrivate, 2), (Multikernel.Impl.Uffd.MemType.Anon, 2)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, 0));
+        Assert.Equal(0, mm.Register(ctx, 0, PageSize, UffdioRegisterModeWp | UffdioRegisterModeMinor));
+        Assert.Equal(0, mm.Register(ctx, 0, 2 * PageSize, UffdioRegisterModeWp));
+        Assert.Equal(VmUffdWp | UffdDesigns.Reference.VmUffdMinor, mm.Vmas[0].VmFlags & UffdDesigns.Reference.VmUffdFlags);
+    }
+
+    [Fact]
+    public void Unregister_refuses_a_vma_registered_through_another_userfaultfd()
+    {
+        // Found by `differ uffd` (issue 19): 6.18 answers -EINVAL; the model skipped the VMA and returned 0.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.ShmemShared);
+        Assert.Equal(0, k.Register(ref s, 1, 2 * PageSize, PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(EINVAL, k.Unregister(ref s, 2, 2 * PageSize, 2 * PageSize));
+        Assert.Equal(1, s.Pages[2].Ctx);
+        Assert.Equal(0, k.Unregister(ref s, 2, 0, 2 * PageSize)); // none of its VMAs is another's: nothing to do
+        Assert.Equal(0, k.Unregister(ref s, 1, 0, 4 * PageSize));
+        Assert.Equal(0, s.Pages[2].Ctx);
+        var (k5, s5) = Mm(UffdDesigns.V5, MemType.Anon, MemType.Anon);
+        Assert.Equal(0, k5.Register(ref s5, 1, 2 * PageSize, PageSize, UffdioRegisterModeMissing));
+        Assert.Equal(0, k5.Unregister(ref s5, 2, 2 * PageSize, 2 * PageSize)); // v5 keeps the former skip
+        Assert.Equal(1, s5.Pages[2].Ctx);
+    }
+
+    [Fact]
     public void Api_is_once_with_the_right_number_and_known_features()
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon, api: false);
@@ -121,5 +179,21 @@ public class RegisterRulesTests
         Assert.Equal(EINVAL, k.Api(ref s, 1, UffdApi, 0)); // a second UFFDIO_API
         var (k5, s5) = Mm(UffdDesigns.V5, MemType.Anon, MemType.Anon, api: false);
         Assert.Equal(EINVAL, k5.Api(ref s5, 1, UffdApi, UffdFeatureMinorShmem)); // v5 has no minor shmem
+        Assert.Equal(EINVAL, k5.Api(ref s5, 1, UffdApi, UffdFeatureExactAddress)); // nor mainline's later features
+    }
+
+    [Theory]
+    [InlineData(UffdFeatureExactAddress)]
+    [InlineData(UffdFeatureWpHugetlbfsShmem)]
+    [InlineData(UffdFeatureWpUnpopulated | UffdFeatureWpAsync)]
+    [InlineData(UffdFeaturePoison | UffdFeatureMove)]
+    public void Api_of_the_reference_accepts_mainlines_later_features(ulong features)
+    {
+        // Found by `differ uffd` (issue 19): 6.18 answers UFFDIO_API with these, the model refused them.
+        var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon, api: false);
+        Assert.Equal(0, k.Api(ref s, 1, UffdApi, features));
+        var mm = new Multikernel.Impl.Uffd.MmStruct([(Multikernel.Impl.Uffd.MemType.Anon, 4)]);
+        int ctx = mm.UserfaultfdCreate();
+        Assert.Equal(0, mm.Api(ctx, UffdApi, features));
     }
 }

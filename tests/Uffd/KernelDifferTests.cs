@@ -1,0 +1,153 @@
+using Multikernel.Impl.Uffd.Linux;
+using Multikernel.Model.Uffd;
+using Multikernel.Properties.Uffd;
+using Xunit;
+using static Multikernel.Model.Uffd.UffdConstants;
+
+namespace Multikernel.Tests.Uffd;
+
+/// <summary>Whether the running kernel offers userfaultfd to this process, decided once.</summary>
+internal static class KernelUffd
+{
+    private static readonly Lazy<(bool Ok, string Reason, UffdioApi Answer)> Probe = new(Userfaultfd.Availability);
+    public static bool Available => Probe.Value.Ok;
+    public static string Reason => Probe.Value.Reason;
+    public static UffdioApi Answer => Probe.Value.Answer;
+    public static bool HugePagesFree => Available && UffdDiff.HugePages().Free >= UffdDiff.HugePagesNeeded;
+}
+
+/// <summary>A fact against the running kernel: skipped, with the reason, where it offers no userfaultfd.</summary>
+public sealed class KernelUffdFactAttribute : FactAttribute
+{
+    public KernelUffdFactAttribute()
+    {
+        if (!KernelUffd.Available) Skip = "the kernel offers no userfaultfd here: " + KernelUffd.Reason;
+    }
+}
+
+/// <summary>A theory against the running kernel: skipped where it offers no userfaultfd, or (hugetlb) no free huge pages.</summary>
+public sealed class KernelUffdTheoryAttribute : TheoryAttribute
+{
+    public KernelUffdTheoryAttribute(bool hugetlb = false)
+    {
+        if (!KernelUffd.Available) Skip = "the kernel offers no userfaultfd here: " + KernelUffd.Reason;
+        else if (hugetlb && !KernelUffd.HugePagesFree)
+            Skip = $"no hugetlbfs here: fewer than {UffdDiff.HugePagesNeeded} free huge pages (vm.nr_hugepages; `differ uffd` raises it for its run)";
+    }
+}
+
+/// <summary>The kernel tests map and lock real memory and may share the huge pages: one at a time.</summary>
+[CollectionDefinition("kernel uffd", DisableParallelization = true)]
+public sealed class KernelUffdTests;
+
+/// <summary>
+/// Issue 19: the reference specification against the running kernel. A fixed-seed differential
+/// run, and the register table of <see cref="RegisterRulesTests"/> cell by cell.
+/// </summary>
+[Collection("kernel uffd")]
+public class KernelDifferTests
+{
+    [KernelUffdFact]
+    public void The_reference_agrees_with_the_kernel_on_a_fixed_seed()
+    {
+        var r = UffdDiff.Run(60, 7, KernelUffd.Answer.Features);
+        Assert.True(r.Result.Holds, r.Result.Detail);
+    }
+
+    [KernelUffdFact]
+    public void The_kernel_answers_the_features_the_reference_accepts()
+    {
+        // Every feature the reference accepts is one 6.18 answers (and the reverse, for the bits the project names).
+        ulong kernel = KernelUffd.Answer.Features;
+        Assert.Equal(UffdDesigns.Reference.SupportedFeatures & kernel, UffdDesigns.Reference.SupportedFeatures);
+    }
+
+    [Fact]
+    public void The_uapi_structures_and_ioctl_numbers_are_the_headers()
+    {
+        Assert.Equal(24, System.Runtime.InteropServices.Marshal.SizeOf<UffdioApi>());
+        Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdioRegister>());
+        Assert.Equal(40, System.Runtime.InteropServices.Marshal.SizeOf<UffdioCopy>());
+        Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdioContinue>());
+        Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdMsg>());
+        Assert.Equal(0xc018aa3fu, Userfaultfd.UffdioApiIoctl);
+        Assert.Equal(0xc020aa00u, Userfaultfd.UffdioRegisterIoctl);
+        Assert.Equal(0x8010aa01u, Userfaultfd.UffdioUnregisterIoctl);
+        Assert.Equal(0xc028aa03u, Userfaultfd.UffdioCopyIoctl);
+        Assert.Equal(0xc020aa07u, Userfaultfd.UffdioContinueIoctl);
+        Assert.Equal(0xaa00u, Userfaultfd.UserfaultfdIocNew);
+    }
+
+    /// <summary>The features each cell negotiates first: none, and every memory-type feature the reference accepts.</summary>
+    private static readonly ulong[] CellFeatures =
+        [0, UffdFeatureMissingShmem | UffdFeatureMissingHugetlbfs | UffdFeatureMinorShmem | UffdFeatureMinorHugetlbfs | UffdFeatureWpHugetlbfsShmem];
+
+    public static TheoryData<MemType, ulong, ulong> Cells(bool hugetlb)
+    {
+        var data = new TheoryData<MemType, ulong, ulong>();
+        foreach (var t in MemTypes.All.Where(t => MemTypes.IsHugetlb(t) == hugetlb))
+            foreach (ulong f in CellFeatures)
+                for (ulong mode = 1; mode <= 7; mode++) data.Add(t, f, mode);
+        return data;
+    }
+
+    public static TheoryData<MemType, ulong, ulong> SmallPageCells() => Cells(false);
+    public static TheoryData<MemType, ulong, ulong> HugetlbCells() => Cells(true);
+
+    [KernelUffdTheory]
+    [MemberData(nameof(SmallPageCells))]
+    public void Register_table_agrees_with_the_kernel(MemType type, ulong features, ulong mode) => Cell(type, features, mode);
+
+    [KernelUffdTheory(hugetlb: true)]
+    [MemberData(nameof(HugetlbCells))]
+    public void Register_table_agrees_with_the_kernel_on_hugetlbfs(MemType type, ulong features, ulong mode) => Cell(type, features, mode);
+
+    /// <summary>One cell: the table's answer (RegisterRulesTests: minor needs shmem or hugetlbfs), the model's, the kernel's, and the bits smaps shows.</summary>
+    private static void Cell(MemType type, ulong features, ulong mode)
+    {
+        bool table = !((mode & UffdioRegisterModeMinor) != 0 && type == MemType.Anon);
+        var d = UffdDesigns.Reference;
+        var init = new List<UffdState>();
+        new UffdSpec(d, new UffdBounds { Layouts = [(type, type)], Contexts = 1 }).Initial(init);
+        var s = init[0];
+        var k = new UffdKernel(d);
+        Assert.Equal(0, k.Api(ref s, 1, UffdApi, features));
+        int model = k.Register(ref s, 1, 0, 4 * PageSize, mode);
+
+        using var mm = new KernelMm(type, type, UffdDiff.HugePages().Size);
+        Assert.Equal(0, mm.Api(1, features));
+        int kernel = mm.Register(1, 0, 4 * PageSize, mode);
+        Assert.Equal(table ? 0 : -22, kernel);
+        Assert.Equal(kernel, model);
+        var flags = mm.PageFlags();
+        for (int p = 0; p < UffdBounds.Pages; p++)
+        {
+            Assert.Equal((s.Pages[p].VmFlags & VmUffdMissing) != 0, flags[p].Contains(Smaps.UffdMissing));
+            Assert.Equal((s.Pages[p].VmFlags & VmUffdWp) != 0, flags[p].Contains(Smaps.UffdWp));
+            Assert.Equal((s.Pages[p].VmFlags & d.VmUffdMinor) != 0, flags[p].Contains(Smaps.UffdMinor));
+        }
+    }
+}
+
+/// <summary>`differ uffd` as a user runs it.</summary>
+[Collection("kernel uffd")]
+public class DifferCommandTests
+{
+    [Fact]
+    public void Differ_wants_a_known_mechanism()
+    {
+        Assert.Equal(2, Cli.CliRun.Run("differ").Code);
+        Assert.Equal(2, Cli.CliRun.Run("differ", "ipi").Code);
+    }
+
+    [KernelUffdFact]
+    public void Differ_uffd_agrees_and_prints_what_the_kernel_offers()
+    {
+        var (code, o, _) = Cli.CliRun.Run("differ", "uffd", "--cases", "20", "--seed", "7", "--no-hugepages");
+        Assert.True(code == 0, o);
+        Assert.Contains("kernel:   Linux", o, StringComparison.Ordinal);
+        Assert.Contains("MINOR_SHMEM", o, StringComparison.Ordinal);
+        Assert.Contains("cases/s", o, StringComparison.Ordinal);
+        Assert.Contains("agrees", o, StringComparison.Ordinal);
+    }
+}
