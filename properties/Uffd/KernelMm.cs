@@ -135,14 +135,15 @@ public sealed class KernelMm : IDisposable
         thread.Start();
         int fd = ctx > 0 && IsOpen(ctx) ? _uffd[ctx - 1] : -1;
         for (int c = 1; c <= 2 && fd < 0; c++) if (IsOpen(c)) fd = _uffd[c - 1];
-        // Whichever comes first: the thread finishes (a normal fault), or a message (it blocked).
+        // Whichever comes first: the thread finishes (a normal fault), or a message (it blocked). The
+        // bound is a hang guard for a loaded machine (about a minute), not what tells the two apart.
         bool message = false;
-        for (int waited = 0; waited < 2000 && !message; waited++)
+        for (int waited = 0; waited < 60_000 && !message; waited++)
         {
             if (thread.Join(0)) return new FaultSeen(false, 0, 0, true, "");
             message = fd >= 0 ? Libc.PollIn(fd, 1) > 0 : !thread.Join(1);
         }
-        if (fd < 0 || !message) return new FaultSeen(false, 0, 0, thread.Join(1000), "");
+        if (fd < 0 || !message) return new FaultSeen(false, 0, 0, thread.Join(30_000), ""); // no context to block on: a normal fault, however slow
         var msg = default(UffdMsg);
         long n = Libc.Read(fd, ref msg);
         if (n != 32 || msg.Event != UffdMsg.EventPagefault) return new FaultSeen(false, 0, 0, thread.Join(1000), $"read {n}, event 0x{msg.Event:x}");
@@ -150,7 +151,7 @@ public sealed class KernelMm : IDisposable
         string how;
         if ((msg.PagefaultFlags & UffdPagefaultFlagMinor) != 0) how = $"UFFDIO_CONTINUE {Errno(Userfaultfd.Continue(fd, addr, PageSize))}";
         else how = $"UFFDIO_COPY {Errno(Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize))}";
-        bool done = thread.Join(2000);
+        bool done = thread.Join(30_000); // resolved: the thread returns at once; the bound is a hang guard
         // Not resolved (a divergence, reported): unblock the thread before its VMA goes away.
         if (!done) { Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize); Userfaultfd.Continue(fd, addr, PageSize); Userfaultfd.Wake(fd, addr, PageSize); done = thread.Join(1000); }
         return new FaultSeen(true, msg.PagefaultFlags, msg.PagefaultAddress, done, how);
