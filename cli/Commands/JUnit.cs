@@ -117,7 +117,12 @@ internal sealed class JUnit
             new XAttribute("failures", _suites.Sum(s => (int)s.Attribute("failures")!)),
             new XAttribute("errors", _suites.Sum(s => (int)s.Attribute("errors")!)),
             _suites);
-        try { new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(_path); }
+        try
+        {
+            using var ms = new MemoryStream();
+            new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(ms);
+            OutputFile.Write(_path, ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new UsageException($"{_command}: --junit: cannot write '{_path}': {e.Message}"); }
         return _path;

@@ -180,7 +180,7 @@ internal static class Report
         foreach (var t in traces)
         {
             string path = traces.Count == 1 ? file : $"{stem}.{t.Property.Name}{artifact.Extension}";
-            try { File.WriteAllBytes(path, artifact.Bytes(spec, t)); }
+            try { OutputFile.Write(path, artifact.Bytes(spec, t)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             { throw new UsageException($"{artifact.Option}: cannot write '{path}': {e.Message}"); }
             o.WriteLine($"wrote {path}");
@@ -269,7 +269,7 @@ internal sealed class TraceFiles
             foreach (var t in traces)
             {
                 string path = traces.Count == 1 ? file : PathFor(file, t.Property.Name);
-                try { File.WriteAllText(path, render(t, design, bounds)); }
+                try { OutputFile.Write(path, render(t, design, bounds)); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
                 { throw new UsageException($"{option}: cannot write '{path}': {e.Message}"); }
                 log.WriteLine($"wrote {path}");
