@@ -51,6 +51,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
         if (design.SharedNames.Count > IpiState.MaxDesignShared || design.LocalNames.Count > IpiState.MaxDesignLocals)
             throw new ArgumentException($"{design.Name}: at most {IpiState.MaxDesignShared} shared variables and {IpiState.MaxDesignLocals} locals");
+        _shape = ShapeOf(design);
         int receivers = design.Receivers(Bounds);
         if (receivers < 1 || receivers > Bounds.Receivers)
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
