@@ -78,6 +78,8 @@ public sealed record Trace(
     public string? Why { get; init; }
     /// <summary>The last step threw.</summary>
     public bool Crashed { get; init; }
+    /// <summary>The last step broke the design's step contract (and so <see cref="Crashed"/> too).</summary>
+    public bool ContractBroken { get; init; }
     /// <summary>For a lasso judged under weak fairness: the actors that each run in the loop or are disabled on it.</summary>
     public IReadOnlyList<string>? FairTo { get; init; }
     /// <summary>Found by breadth-first search: no shorter trace breaks the property (false for a trace read back from a file).</summary>

@@ -84,6 +84,16 @@ public class UserDesignTests
         Assert.Contains("ran on after multikernel_send_ipi_data() returned", o);
         Assert.Matches(@"step-contract +VIOLATED \(\d steps\)", o);   // found at once, not at a state bound
         Assert.DoesNotContain("BOUND HIT", o);
+        // The trace replays as a step-contract trace, not as a crash.
+        string dir = Directory.CreateTempSubdirectory("mk-contract-").FullName;
+        try
+        {
+            Assert.Equal(1, Run("audit", "ipi/my-runs-on-after-return", "--load", Dll, "--json", dir).Code);
+            var (replayed, r, _) = Run("replay", Path.Combine(dir, "trace.itf.json"), "--load", Dll);
+            Assert.True(replayed == 1, r);
+            Assert.Contains("-> step 5 broke the step contract", r);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
         // The reference's own IPI step returns false: no contract broken, no-crash holds.
         Assert.Matches(@"no-crash +holds", Run("audit", "ipi/reference").Out);
     }
