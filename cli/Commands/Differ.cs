@@ -1,4 +1,5 @@
 using System.Globalization;
+using Multikernel.Cli.Registry;
 using Multikernel.Impl.Uffd.Linux;
 using Multikernel.Model.Uffd;
 using Multikernel.Properties.Checking;
@@ -14,15 +15,23 @@ namespace Multikernel.Cli.Commands;
 /// </summary>
 internal static class Differ
 {
+    /// <summary>differ MECHANISM: the mechanism's kernel oracle from the registry (<see cref="MechanismEntry.KernelOracle"/>).</summary>
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
         var a = new Args("differ", argv, ["--cases", "--seed"], ["--no-hugepages"]);
         a.NoMorePositionals(1);
-        string what = a.Positionals.FirstOrDefault() ?? throw new UsageException("differ: which mechanism? (differ uffd)");
-        if (what != "uffd") throw new UsageException($"differ: no kernel oracle for '{Model.Checking.BoundsText.Clip(what)}' (known: uffd)");
+        string known = string.Join(", ", Mechanisms.All.Where(m => m.KernelOracle is not null).Select(m => m.Name));
+        string what = a.Positionals.FirstOrDefault() ?? throw new UsageException($"differ: which mechanism? (one of: {known})");
+        var oracle = Mechanisms.Find(what)?.KernelOracle
+            ?? throw new UsageException($"differ: no kernel oracle for '{Model.Checking.BoundsText.Clip(what)}' (known: {known})");
         int cases = a.Int("--cases", 200, 1, 10_000_000);
         ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
+        return oracle(cases, seed, !a.Flag("--no-hugepages"), o);
+    }
 
+    /// <summary>uffd's oracle: uffd/reference against the running kernel's userfaultfd, mmap and mlock.</summary>
+    public static int Uffd(int cases, ulong seed, bool hugePages, TextWriter o)
+    {
         var (ok, reason, answer) = Userfaultfd.Availability();
         if (!ok)
         {
@@ -32,7 +41,7 @@ internal static class Differ
         o.WriteLine($"kernel:   {UffdDiff.KernelVersion()}");
         o.WriteLine($"features: {Userfaultfd.FeatureNames(answer.Features)} (UFFDIO_API answer)");
 
-        using var pages = a.Flag("--no-hugepages") ? null : HugePageReservation.Ensure();
+        using var pages = hugePages ? HugePageReservation.Ensure() : null;
         if (pages?.Note is { } note) o.WriteLine($"hugetlb:  {note}");
         var r = UffdDiff.Run(cases, seed, answer.Features);
         o.WriteLine($"memory:   {string.Join(", ", r.Types.Select(MemTypes.Name))}");

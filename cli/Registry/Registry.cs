@@ -42,10 +42,14 @@ internal sealed record MechanismEntry(
     string? BenchMutant = null,
     string? BenchLarge = null,
     Func<long, ulong, (bool Holds, string Summary)>? Soak = null,
-    TraceArtifact? Artifact = null)
+    TraceArtifact? Artifact = null,
+    KernelOracle? KernelOracle = null)
 {
     public string Name => Model.Name;
 }
+
+/// <summary>differ MECHANISM: the reference against the running kernel (cases, seed, whether it may raise vm.nr_hugepages); the exit code.</summary>
+internal delegate int KernelOracle(int cases, ulong seed, bool hugePages, TextWriter o);
 
 /// <summary>The mechanisms every command walks. Adding one is one line here and its own folders.</summary>
 internal static class Mechanisms
@@ -54,7 +58,7 @@ internal static class Mechanisms
     [
         new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3",
             BenchMutant: "ref-no-full-check", BenchLarge: "senders=3 messages=3 ring=1 handlers=2"),
-        new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd, BenchMutant: "uffd-ref-no-wake"),
+        new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd, BenchMutant: "uffd-ref-no-wake", KernelOracle: Differ.Uffd),
         new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2", BenchMutant: "balloon-ref-no-lock",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
         new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore,
