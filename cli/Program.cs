@@ -4,7 +4,7 @@ using Multikernel.Cli.Registry;
 namespace Multikernel.Cli;
 
 /// <summary>
-/// The command-line program. Exit codes (DESIGN.md): 0 every checked invariant
+/// The command-line program. Exit codes (docs/ARCHITECTURE.md): 0 every checked invariant
 /// holds; 1 a violation was found; 2 usage or input error; 3 a bound or time
 /// limit was hit before a verdict.
 /// </summary>

@@ -3,7 +3,7 @@ using static Multikernel.Model.Checking.PropertyKind;
 
 namespace Multikernel.Model.Balloon;
 
-/// <summary>The balloon properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
+/// <summary>The balloon properties (docs/ARCHITECTURE.md, the invariants); the value is the property's bit. Sometimes-properties come last.</summary>
 public enum BalloonInvariant
 {
     BalloonConsistent,
@@ -25,7 +25,7 @@ public enum BalloonInvariant
 
 public static class BalloonInvariants
 {
-    private const string Catalogue = "DESIGN.md invariant catalogue (balloon)";
+    private const string Catalogue = "ARCHITECTURE.md invariants (balloon)";
 
     public static readonly PropertyTable<BalloonInvariant> Table = new(
         (BalloonInvariant.BalloonConsistent, "balloon-consistent", Always,

@@ -1,6 +1,6 @@
 namespace Multikernel.Model.Checking;
 
-/// <summary>The command line's exit codes (DESIGN.md), and the one rule for combining results.</summary>
+/// <summary>The command line's exit codes (docs/ARCHITECTURE.md), and the one rule for combining results.</summary>
 public enum ExitCode
 {
     /// <summary>Every checked invariant holds.</summary>

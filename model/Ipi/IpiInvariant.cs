@@ -3,7 +3,7 @@ using static Multikernel.Model.Checking.PropertyKind;
 
 namespace Multikernel.Model.Ipi;
 
-/// <summary>The IPI properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
+/// <summary>The IPI properties (docs/ARCHITECTURE.md, the invariants); the value is the property's bit. Sometimes-properties come last.</summary>
 public enum IpiInvariant
 {
     NoOverwrite,
@@ -24,7 +24,7 @@ public enum IpiInvariant
 
 public static class IpiInvariants
 {
-    private const string Catalogue = "DESIGN.md invariant catalogue (IPI)";
+    private const string Catalogue = "ARCHITECTURE.md invariants (IPI)";
 
     public static readonly PropertyTable<IpiInvariant> Table = new(
         (IpiInvariant.NoOverwrite, "no-overwrite", Always, "a complete message in shared memory is never overwritten before the receiver has taken it (no lost message; a full mailbox is an error the sender sees)", Catalogue),

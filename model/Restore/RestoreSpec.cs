@@ -96,8 +96,8 @@ public static class RestoreInvariants
             "003 cr_read_pages_contents(): out: up_read(&mm->mmap_sem); kfree(buf); return 0;"),
         (RestoreInvariant.NoKernelBug, "no-kernel-bug", Always, "no BUG_ON fires: every kmap_atomic() slot is cleared by its kunmap_atomic() before the next kmap_atomic() of that slot",
             "003 cr_page_read(): ptr = kmap_atomic(page, KM_USER1); … kunmap_atomic(page, KM_USER1);"),
-        (RestoreInvariant.RestoreSucceeds, "restore-succeeds", Sometimes, "some image restores", "DESIGN.md invariant catalogue (restore)"),
-        (RestoreInvariant.RestoreFails, "restore-fails", Sometimes, "some image is refused", "DESIGN.md invariant catalogue (restore)"));
+        (RestoreInvariant.RestoreSucceeds, "restore-succeeds", Sometimes, "some image restores", "ARCHITECTURE.md invariants (restore)"),
+        (RestoreInvariant.RestoreFails, "restore-fails", Sometimes, "some image is refused", "ARCHITECTURE.md invariants (restore)"));
 }
 
 /// <summary>

@@ -3,7 +3,7 @@ using static Multikernel.Model.Checking.PropertyKind;
 
 namespace Multikernel.Model.Uffd;
 
-/// <summary>The uffd properties (DESIGN.md catalogue); the value is the property's bit. Sometimes-properties come last.</summary>
+/// <summary>The uffd properties (docs/ARCHITECTURE.md, the invariants); the value is the property's bit. Sometimes-properties come last.</summary>
 public enum UffdInvariant
 {
     OneReasonBit,
