@@ -68,7 +68,21 @@ public static class Program
     public static int Main(string[] args)
     {
         ProgressLine.Enable(Console.Error, terminal: !Console.IsErrorRedirected);
-        return Run(args, Console.Out, Console.Error);
+        var stdout = new TerminalWriter(Console.Out, "standard output");
+        var stderr = new TerminalWriter(Console.Error, "standard error");
+        try
+        {
+            int code = Run(args, stdout, stderr);
+            stdout.Flush();
+            return code;
+        }
+        catch (OutputBrokenException e)
+        {
+            // Where stderr still works it says why; the verdict is lost, so this is an error, never 0 or 1.
+            try { Console.Error.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}"); }
+            catch (IOException) { }
+            return (int)Model.Checking.ExitCode.Usage;
+        }
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -98,7 +112,7 @@ public static class Program
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"multikernel: {e.Message}");
+            stderr.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}");
             return (int)Model.Checking.ExitCode.Usage;
         }
     }

@@ -23,18 +23,8 @@ internal sealed class JUnit
     private JUnit(string path, string command) { _path = path; _command = command; }
 
     /// <summary>Checks the path before any work, so a bad one never costs a verdict.</summary>
-    public static JUnit Open(string file, string command = "check")
-    {
-        if (file.Length == 0) throw new UsageException($"{command}: --junit needs a file name");
-        string full;
-        try { full = Path.GetFullPath(file); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        { throw new UsageException($"{command}: --junit '{file}': {e.Message}"); }
-        if (Directory.Exists(full)) full = Path.Combine(full, $"multikernel-{command}.xml");
-        else if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
-            throw new UsageException($"{command}: --junit '{file}': directory {dir} does not exist");
-        return new JUnit(full, command);
-    }
+    public static JUnit Open(string file, string command = "check", OutputPlan? outputs = null) =>
+        new((outputs ?? new OutputPlan(command)).Add("--junit", file, $"multikernel-{command}.xml"), command);
 
     private static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);
 

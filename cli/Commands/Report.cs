@@ -68,8 +68,10 @@ internal static class Report
         var a = Parse("audit", argv, m);
         a.NoMorePositionals(1);
         var bounds = Limits.Bounds(a, m.Model);
-        var files = TraceFiles.Plan(a);
-        var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit") : null;
+        var outputs = new OutputPlan("audit");
+        var files = TraceFiles.Plan(a, outputs);
+        var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit", outputs) : null;
+        string? artifactPath = m.Artifact is { } art && a.Value(art.Option) is { } af ? outputs.Add(art.Option, af, "counterexample" + art.Extension) : null;
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
         string boundsText = bounds.ToString()!;
@@ -88,7 +90,7 @@ internal static class Report
             o.Write(TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText))));
         }
         files.Write(r, design, boundsText, o);
-        if (m.Artifact is { } artifact && a.Value(artifact.Option) is { } target) WriteArtifacts(artifact, target, spec, r, o);
+        if (m.Artifact is { } artifact && artifactPath is not null) WriteArtifacts(artifact, artifactPath, spec, r, o);
         if (junit is not null)
         {
             junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
@@ -202,7 +204,7 @@ internal static class Report
               ?? throw new UsageException($"explore: unknown {m.Name} design '{BoundsText.Clip(dn)}'; one of: {string.Join(", ", m.Model.Designs.All.Select(d => d.Name))}")
             : m.Model.Designs.Reference;
         var bounds = Limits.Bounds(a, m.Model);
-        var files = TraceFiles.Plan(a);
+        var files = TraceFiles.Plan(a, new OutputPlan("explore"));
         var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
         var r = Explorer.Run(spec, options);
@@ -236,7 +238,7 @@ internal sealed class TraceFiles
 {
     private readonly List<(string Option, string Path, Func<Trace, IDesign, string, string> Render)> _targets = new();
 
-    public static TraceFiles Plan(Args a)
+    public static TraceFiles Plan(Args a, OutputPlan outputs)
     {
         var f = new TraceFiles();
         foreach (var (option, render) in new (string, Func<Trace, IDesign, string, string>)[]
@@ -246,15 +248,7 @@ internal sealed class TraceFiles
                  })
         {
             if (a.Value(option) is not { } file) continue;
-            if (file.Length == 0) throw new UsageException($"{a.Command}: {option} needs a file or directory name");
-            string full;
-            try { full = Path.GetFullPath(file); }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-            { throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': {e.Message}"); }
-            if (Directory.Exists(full)) full = Path.Combine(full, option == "--json" ? "trace.itf.json" : "trace.dot");
-            else if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
-                throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': directory {dir} does not exist");
-            if (f._targets.Any(t => t.Path == full)) throw new UsageException($"{a.Command}: --json and --dot name the same file '{BoundsText.Clip(file)}'");
+            string full = outputs.Add(option, file, option == "--json" ? "trace.itf.json" : "trace.dot");
             f._targets.Add((option, full, render));
         }
         return f;

@@ -22,10 +22,10 @@ internal static class RestoreCommands
             using var s = InputFile.Open(file, MaxImageBytes, "restore");
             Impl.Restore.Restore.Run(s, mm, files);
         }
-        catch (RestoreException e) { throw new UsageException($"restore: {file}: {e.Message}"); }
+        catch (RestoreException e) { throw new UsageException($"restore: {Model.Checking.Printable.Line(file)}: {e.Message}"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"restore: {file}: {e.Message}"); }
-        o.WriteLine($"restored {file}: {mm.Vmas.Count} VMAs, {mm.Pages.Count} pages, {mm.Ldt.Count} LDT entries");
+        { throw new UsageException($"restore: {Model.Checking.Printable.Line(file)}: {e.Message}"); }
+        o.WriteLine($"restored {Model.Checking.Printable.Line(file)}: {mm.Vmas.Count} VMAs, {mm.Pages.Count} pages, {mm.Ldt.Count} LDT entries");
         // Pages written per VMA from the sorted page addresses: two binary searches a VMA, not a pass over every page.
         var written = mm.Pages.Keys.ToArray();
         Array.Sort(written);
@@ -50,7 +50,7 @@ internal static class RestoreCommands
         var a = new Args("checkpoint", argv, ["--vmas", "--out"], []);
         a.NoMorePositionals(0);
         string spec = a.Value("--vmas") ?? throw new UsageException("checkpoint: --vmas START-END:anon|file=NAME,… is needed");
-        string outFile = a.Value("--out") ?? throw new UsageException("checkpoint: --out FILE is needed");
+        string outFile = OutputFile.Check("checkpoint", "--out", a.Value("--out") ?? throw new UsageException("checkpoint: --out FILE is needed"), "checkpoint.img");
         var vmas = new List<VmaInfo>();
         var pages = new Dictionary<ulong, byte[]>();
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -79,11 +79,17 @@ internal static class RestoreCommands
         mm.Set(default, vmas, pages, []);
         try
         {
-            using var f = new FileStream(outFile, FileMode.Create, FileAccess.Write);
-            Impl.Restore.Checkpoint.Write(mm, f);
+            // Whole or not at all: a full disk or Ctrl-C leaves the previous image, never a truncated one.
+            using var image = new MemoryStream();
+            Impl.Restore.Checkpoint.Write(mm, image);
+            // An image restore would refuse (a file name it cannot take) is refused here, by restore itself.
+            image.Position = 0;
+            try { Impl.Restore.Restore.Run(image, new AddressSpace(), new FileTable(vmas.Where(v => v.File is not null).Select(v => v.File!))); }
+            catch (RestoreException e) { throw new UsageException($"checkpoint: restore would refuse this image: {e.Message}"); }
+            OutputFile.Write(outFile, image.GetBuffer().AsSpan(0, (int)image.Length));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"checkpoint: {outFile}: {e.Message}"); }
+        { throw new UsageException($"checkpoint: {Model.Checking.Printable.Line(outFile)}: {e.Message}"); }
         o.WriteLine($"wrote {outFile}: {vmas.Count} VMAs, {pages.Count} pages");
         return 0;
     }

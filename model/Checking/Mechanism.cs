@@ -89,6 +89,6 @@ public static class BoundsText
     public static BoundsException Unknown(string key, IEnumerable<BoundOption> known) =>
         new($"unknown bound '{Clip(key)}' (known: {string.Join(", ", known.Select(o => o.Key).Distinct())})");
 
-    /// <summary>Long user text is cut in messages, so an error stays one line.</summary>
-    public static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    /// <summary>User text in a message: escaped and cut short (<see cref="Printable.Line"/>), so an error stays one line and controls nothing.</summary>
+    public static string Clip(string s) => Printable.Line(s, 40);
 }

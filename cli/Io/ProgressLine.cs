@@ -29,6 +29,7 @@ internal static class ProgressLine
     {
         if (s_err is null) return null;
         s_lastPrinted = TimeSpan.Zero;
+        what = Model.Checking.Printable.Line(what);
         return p =>
         {
             if (!s_terminal && p.Elapsed - s_lastPrinted < TimeSpan.FromSeconds(5)) return;

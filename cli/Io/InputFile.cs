@@ -1,26 +1,37 @@
+using Multikernel.Model.Checking;
+
 namespace Multikernel.Cli;
 
 /// <summary>
-/// Reads a file a user names, with a hard cap: a device (/dev/zero), a huge file or a
-/// directory gets one line and exit 2, never an allocation sized by what the file claims.
+/// Reads a file a user names, with a hard cap: anything but a regular file (a FIFO, a socket,
+/// a device, a directory), a missing or a too large file gets one line and exit 2, before it
+/// is opened (opening a FIFO blocks) and never with an allocation sized by what the file claims.
 /// </summary>
 internal static class InputFile
 {
     /// <summary>
-    /// Opens a file a user named for reading, as a stream that refuses to go past <paramref name="maxBytes"/>:
-    /// an empty name, a directory or a missing file is one line; a device is read only up to the cap.
+    /// Opens a regular file a user named for reading, as a stream that refuses to go past <paramref name="maxBytes"/>.
+    /// A file whose length is already over the cap is refused by its length, before a byte is read.
     /// </summary>
     public static CappedStream Open(string path, long maxBytes, string command)
     {
         if (path.Length == 0) throw new UsageException($"{command}: the file name is empty");
+        string shown = Printable.Line(path);
         try
         {
-            if (Directory.Exists(path)) throw new UsageException($"{command}: {path}: is a directory");
-            if (!File.Exists(path)) throw new UsageException($"{command}: {path}: no such file");
-            return new CappedStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), maxBytes, $"{command}: {path}");
+            var kind = FileKinds.Of(path);
+            if (kind == FileKind.Missing) throw new UsageException($"{command}: {shown}: no such file");
+            if (kind != FileKind.Regular) throw new UsageException($"{command}: {shown}: is {FileKinds.Describe(kind)}, not a regular file");
+            var stream = new CappedStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), maxBytes, $"{command}: {shown}");
+            if (stream.Claimed > maxBytes)
+            {
+                stream.Dispose();
+                throw new UsageException($"{command}: {shown}: larger than {maxBytes >> 20} MiB");
+            }
+            return stream;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"{command}: {path}: {e.Message}"); }
+        { throw new UsageException($"{command}: {shown}: {e.Message}"); }
     }
 
     public static string ReadText(string path, long maxBytes, string command)
@@ -31,7 +42,6 @@ internal static class InputFile
             // A regular file's length sizes the buffer once; a device says 0, so the buffer grows,
             // never past the cap: no allocation is sized by what the file claims.
             long claimed = f.Claimed;
-            if (claimed > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
             // Read in chunks and keep them: nothing is copied while the file grows, so a device read
             // to the cap costs the cap, once. A regular file's chunks are joined once at the end.
             var chunks = new List<byte[]>();
@@ -42,7 +52,7 @@ internal static class InputFile
                 int filled = 0, n;
                 while (filled < chunk.Length && (n = f.Read(chunk, filled, chunk.Length - filled)) > 0) filled += n;
                 used += filled;
-                if (used > maxBytes) throw new UsageException($"{command}: {path}: larger than {maxBytes >> 20} MiB");
+                if (used > maxBytes) throw new UsageException($"{command}: {Printable.Line(path)}: larger than {maxBytes >> 20} MiB");
                 if (filled < chunk.Length) { Array.Resize(ref chunk, filled); chunks.Add(chunk); break; }
                 chunks.Add(chunk);
             }
@@ -53,7 +63,7 @@ internal static class InputFile
             return System.Text.Encoding.UTF8.GetString(all);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"{command}: {path}: {e.Message}"); }
+        { throw new UsageException($"{command}: {Printable.Line(path)}: {e.Message}"); }
     }
 }
 
