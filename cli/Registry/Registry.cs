@@ -103,6 +103,9 @@ internal static class Mechanisms
     public static int Load(string path, string command)
     {
         if (string.IsNullOrEmpty(path)) throw new UsageException($"{command}: --load needs an assembly path");
+        // Loading opens the file: a FIFO would block it forever.
+        if (FileKinds.Of(path) is var kind and not FileKind.Regular)
+            throw new UsageException($"{command}: --load {Clip(path)}: {(kind == FileKind.Missing ? "no such file" : $"is {FileKinds.Describe(kind)}, not a regular file")}");
         Assembly asm;
         try { asm = Assembly.LoadFrom(Path.GetFullPath(path)); }
         catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

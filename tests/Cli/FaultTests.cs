@@ -52,9 +52,10 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
     [InlineData("restore")]
     [InlineData("replay")]
     [InlineData("flags")]
+    [InlineData("designs --load")]
     public void A_fifo_given_as_input_is_refused_before_it_is_opened(string command)
     {
-        var (code, o, e) = RunOrReportHang(command, Fifo());
+        var (code, o, e) = RunOrReportHang([.. command.Split(' '), Fifo()]);
         OneLineError(code, o, e, "is a FIFO, not a regular file");
     }
 
