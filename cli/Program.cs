@@ -110,6 +110,12 @@ public static class Program
                 _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
             };
         }
+        catch (Multikernel.Properties.Explorer.SpecException e)
+        {
+            // A design whose initial states throw: its author's error, reported as input, in one line.
+            stderr.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}");
+            return (int)Model.Checking.ExitCode.Usage;
+        }
         catch (UsageException e)
         {
             stderr.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}");

@@ -226,6 +226,9 @@ internal static class Report
                    ?? throw new UsageException($"{command}: {m.Name} has no explorer model");
         }
         catch (ArgumentException e) { throw new UsageException($"{command}: {m.Model.Qualified(design)}: {e.Message}"); }
+        // A loaded design's getters (its names, its sizes) are user code: whatever they throw is one line.
+        catch (Exception e) when (e is not (OutOfMemoryException or UsageException))
+        { throw new UsageException($"{command}: {m.Model.Qualified(design)}: the design threw {UserCode.Describe(e)}"); }
     }
 }
 

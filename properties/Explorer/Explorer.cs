@@ -41,6 +41,41 @@ public static class Explorer
         where TState : unmanaged where TAction : unmanaged
     {
         options ??= new ExploreOptions();
+        if (options.TimeLimit is not { } limit) return RunWithin(spec, options);
+        // A design's step is user code and may never return: the time limit holds all the same. The search
+        // runs on a background thread; if it has not come back a grace period after the limit (its own
+        // checks stop it at the limit when its steps return), the run ends with the time bound, and the
+        // thread that is stuck in the design is left behind (the process exits without it).
+        ExploreReport? report = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { report = RunWithin(spec, options); }
+            catch (Exception e) { error = e; }
+        }, 64 << 20) { IsBackground = true, Name = "explorer" };
+        thread.Start();
+        var grace = TimeSpan.FromSeconds(Math.Max(2, limit.TotalSeconds / 10));
+        if (!thread.Join(limit + grace)) return StuckInStep(spec, options, limit + grace);
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return report!;
+    }
+
+    /// <summary>The report of a run whose search did not come back after its time limit: every property undecided, the time bound hit.</summary>
+    private static ExploreReport StuckInStep(ISpecHandle spec, ExploreOptions options, TimeSpan waited)
+    {
+        var outcomes = spec.Properties.Append(NoCrash)
+            .Select(p => new PropertyOutcome(p, Verdict.Unknown, null,
+                $"time limit {options.TimeLimit} hit: a step of the design had not returned {waited.TotalSeconds:F0} s after the start"))
+            .ToList();
+        return new ExploreReport(spec.Name, outcomes, 0, 0, 0, waited.TotalSeconds, 0, 0, false, Bound.Time, false)
+        {
+            Threads = Math.Max(1, options.Threads),
+        };
+    }
+
+    private static ExploreReport RunWithin<TState, TAction>(ISpec<TState, TAction> spec, ExploreOptions options)
+        where TState : unmanaged where TAction : unmanaged
+    {
         var props = spec.Properties.Append(NoCrash).ToArray();
         if (props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
         int crash = props.Length - 1;
@@ -209,7 +244,7 @@ public static class Explorer
             try { n = spec.Enabled(s, actions); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                threw = $"step {i + 1}: listing the enabled steps threw {e.GetType().Name}: {e.Message}";
+                threw = $"step {i + 1}: listing the enabled steps threw {UserCode.Describe(e)}";
                 states.Add(new(threw, states[^1].Vars));
                 break;
             }
@@ -227,15 +262,15 @@ public static class Explorer
             }
             catch (StepContractException e)
             {
-                threw = $"step {i + 1} broke the step contract: {e.Message}";
+                threw = $"step {i + 1} broke the step contract: {Printable.Line(e.Message, 200)}";
                 contract = true;
                 states.Add(new($"{what} — broke the step contract", states[^1].Vars));
                 break;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                threw = $"step {i + 1} threw {e.GetType().Name}: {e.Message}";
-                states.Add(new($"{what} — threw {e.GetType().Name}: {e.Message}", states[^1].Vars));
+                threw = $"step {i + 1} threw {UserCode.Describe(e)}";
+                states.Add(new($"{what} — threw {UserCode.Describe(e)}", states[^1].Vars));
                 break;
             }
             states.Add(new(what, RenderOf(spec, s)));

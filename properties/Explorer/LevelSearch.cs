@@ -180,7 +180,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     {
         var initial = new List<TState>();
         try { _spec.Initial(initial); }
-        catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
+        catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {UserCode.Describe(e)}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
         Set?.Reserve(initial.Count);
         var buffer = _workers[0].Parts[1][0];
