@@ -34,7 +34,7 @@ internal static class Check
         {
             var bounds = m.Model.ParseBounds("");
             if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) continue;
-            var r = Explorer.Run(spec, options);
+            var r = Vacuity.AgainstReference(Explorer.Run(spec, options), isReference: true, () => spec, options);
             Summary(o, $"{spec.Name} ({BoundsText.Show(bounds)})", r);
             exit = ExitCodes.Worst(exit, Report.Exit(r));
             properties += r.Outcomes.Count;

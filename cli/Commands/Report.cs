@@ -79,7 +79,8 @@ internal static class Report
         o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
         o.WriteLine($"  memory model: {MemoryModel}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
-        var r = Explorer.Run(spec, options);
+        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+            () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
@@ -207,7 +208,8 @@ internal static class Report
         var files = TraceFiles.Plan(a, new OutputPlan("explore"));
         var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
-        var r = Explorer.Run(spec, options);
+        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+            () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
         o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");

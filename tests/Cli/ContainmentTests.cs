@@ -96,3 +96,30 @@ public sealed class ContainmentTests
         finally { StuckStep.Release.Set(); }
     }
 }
+
+/// <summary>Bounds too small for a sometimes-property are "not decided" (exit 3), never a violation of the reference.</summary>
+public sealed class VacuityTests
+{
+    [Fact]
+    public void The_reference_under_bounds_too_small_to_deliver_is_not_decided_not_violated()
+    {
+        var (code, o, _) = Run("explore", "ipi", "--senders", "1", "--messages", "1");
+        Assert.Equal(3, code);
+        Assert.Contains("some-delivery       unknown: not decided: the reference does not reach it under these bounds either", o, StringComparison.Ordinal);
+        Assert.Contains("verdict: unknown", o, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_design_that_never_delivers_where_the_reference_does_is_still_violated()
+    {
+        // ipi/ref-silent (or any design whose delivery is off) fails some-delivery at default bounds, where the reference reaches it.
+        var r = Multikernel.Properties.Explorer.Explorer.Run(
+            IpiMechanism.Instance.Specification(new Multikernel.Tests.Designs.Silent(), IpiMechanism.Instance.ParseBounds(""))!,
+            new Multikernel.Properties.Explorer.ExploreOptions { Threads = 1 });
+        var judged = Multikernel.Properties.Explorer.Vacuity.AgainstReference(r, isReference: false,
+            () => IpiMechanism.Instance.Specification(IpiMechanism.Instance.Designs.Reference, IpiMechanism.Instance.ParseBounds(""))!,
+            new Multikernel.Properties.Explorer.ExploreOptions { Threads = 1 });
+        var delivery = judged.Outcomes.Single(x => x.Property.Name == "some-delivery");
+        Assert.Equal(Multikernel.Properties.Explorer.Verdict.Violated, delivery.Verdict);
+    }
+}
