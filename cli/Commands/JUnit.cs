@@ -107,6 +107,9 @@ internal sealed class JUnit
             new XAttribute("failures", _suites.Sum(s => (int)s.Attribute("failures")!)),
             new XAttribute("errors", _suites.Sum(s => (int)s.Attribute("errors")!)),
             _suites);
+        // Names, summaries and messages come from designs (a user's too): a control character is not even legal XML 1.0.
+        foreach (var t in root.DescendantNodes().OfType<XText>()) t.Value = Printable.Text(t.Value);
+        foreach (var at in root.DescendantsAndSelf().Attributes()) at.Value = Printable.Text(at.Value);
         try
         {
             using var ms = new MemoryStream();

@@ -123,3 +123,33 @@ public sealed class VacuityTests
         Assert.Equal(Multikernel.Properties.Explorer.Verdict.Violated, delivery.Verdict);
     }
 }
+
+/// <summary>A design's text in JUnit XML: control characters (illegal in XML 1.0) are escaped, so the file is written and parses.</summary>
+public sealed class JUnitEscapingTests
+{
+    private sealed class Loud() : RingDesign("contain-junit", Defect.NoFullCheck)
+    {
+        public override string Summary => "summary with ESC \u001b[2J and BEL \u0007";
+        public override IReadOnlyList<Finding> Findings =>
+            [new("no-overwrite", "ring_claim()", "head++ \u001b[2J", Consequence.LostData, "an effect with BEL \u0007")];
+    }
+
+    [Fact]
+    public void A_design_with_control_characters_still_gives_valid_junit()
+    {
+        var ipi = IpiMechanism.Instance;
+        var design = ipi.Designs.Find("contain-junit") ?? new Loud();
+        if (ipi.Designs.Find(design.Name) is null) ipi.Designs.Add(design, DesignOrigin.User);
+        string dir = Directory.CreateTempSubdirectory("mk-junit").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "a.xml");
+            var (code, o, e) = Run("audit", "ipi/contain-junit", "--junit", file);
+            Assert.True(code == 1, o + e);
+            var xml = System.Xml.Linq.XDocument.Load(file);
+            Assert.DoesNotContain('\u001b', xml.ToString());
+            Assert.Contains(@"\x1b[2J", xml.ToString(), StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}

@@ -161,6 +161,31 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_leaves_the_previous_image_and_no_temporary()
+    {
+        // A 1 MiB tmpfs, mounted here where the process may (root); elsewhere the test says why and stops.
+        string mnt = Path.Combine(_dir, "small");
+        Directory.CreateDirectory(mnt);
+        var mount = Process.Start(new ProcessStartInfo("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]) { RedirectStandardError = true })!;
+        string why = mount.StandardError.ReadToEnd();
+        mount.WaitForExit();
+        if (mount.ExitCode != 0) { output.WriteLine($"skipped: cannot mount a tmpfs here ({why.Trim()})"); return; }
+        try
+        {
+            string target = Path.Combine(mnt, "mm.img");
+            Assert.Equal(0, Run("checkpoint", "--vmas", "1000-3000:anon", "--out", target).Code);
+            byte[] previous = File.ReadAllBytes(target);
+            var (code, o, e) = Run("checkpoint", "--vmas", "1000-401000:anon", "--out", target);
+            Assert.Equal(2, code);
+            Assert.Single(e.TrimEnd('\n').Split('\n'));
+            Assert.Contains("No space left on device", e, StringComparison.Ordinal);
+            Assert.Equal(previous, File.ReadAllBytes(target));
+            Assert.Equal(["mm.img"], Directory.EnumerateFileSystemEntries(mnt).Select(Path.GetFileName));
+        }
+        finally { Process.Start("umount", [mnt])!.WaitForExit(); }
+    }
+
+    [Fact]
     public void Two_checkpoints_to_one_file_leave_one_whole_image()
     {
         string target = Path.Combine(_dir, "both.img");
