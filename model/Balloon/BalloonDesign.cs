@@ -170,7 +170,6 @@ public sealed class BalloonMechanism : Mechanism
     public override string Summary => "VMware memory balloon: guest driver, poll timer and hypervisor (seed 002, mainline vmw_balloon.c)";
     public override DesignCatalogue Designs { get; } = new([BalloonDesigns.Rfc], BalloonDesigns.Reference, BalloonDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is BalloonDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => BalloonBounds.Options;
     public override IBounds ParseBounds(string text) => BalloonBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new BalloonSpec((BalloonDesign)design, (BalloonBounds)bounds);

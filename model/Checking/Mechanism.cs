@@ -21,9 +21,9 @@ public sealed class BoundsException(string message) : FormatException(message);
 
 /// <summary>
 /// One kernel mechanism as the model knows it: its designs, its bounds and its
-/// specification. The command line's registry adds the implementation checks and the
-/// proofs (which live in other projects); every command walks that registry, so a new
-/// mechanism touches its own folders and one registration line. Any part may be absent.
+/// specification, which every mechanism has. The command line's registry adds the
+/// implementation checks, the proofs and the rest (which live in other projects); every command
+/// walks that registry, so a new mechanism touches its own folders and one registration line.
 /// </summary>
 public abstract class Mechanism
 {
@@ -35,17 +35,14 @@ public abstract class Mechanism
     /// <summary>Whether a design object is one of this mechanism's (for designs loaded from a user's assembly).</summary>
     public abstract bool Accepts(IDesign design);
 
-    /// <summary>Whether the mechanism has an explorer model (a specification to explore and audit).</summary>
-    public virtual bool Explorable => false;
-
-    /// <summary>The bounds the exploration takes; empty when there is no explorer model.</summary>
+    /// <summary>The bounds the exploration takes, each with its help (what 'help' and --help print); empty for a mechanism without knobs.</summary>
     public virtual IReadOnlyList<BoundOption> BoundOptions => [];
 
     /// <summary>Reads bounds text (keys of <see cref="BoundOptions"/>; missing keys keep their defaults); throws <see cref="BoundsException"/>.</summary>
-    public virtual IBounds ParseBounds(string text) => throw new BoundsException($"{Name} has no explorer model");
+    public abstract IBounds ParseBounds(string text);
 
-    /// <summary>The specification of <paramref name="design"/> under <paramref name="bounds"/>; null when the mechanism has no explorer model.</summary>
-    public virtual ISpecHandle? Specification(IDesign design, IBounds bounds) => null;
+    /// <summary>The specification of <paramref name="design"/> (one of <see cref="Accepts"/>) under <paramref name="bounds"/> (from <see cref="ParseBounds"/>).</summary>
+    public abstract ISpecHandle Specification(IDesign design, IBounds bounds);
 
     /// <summary>The design's qualified name: ipi/reference.</summary>
     public string Qualified(IDesign d) => $"{Name}/{d.Name}";

@@ -176,7 +176,6 @@ public sealed class UffdMechanism : Mechanism
     public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap, mlock (seed 004)";
     public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is UffdDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => UffdBounds.Options;
     public override IBounds ParseBounds(string text) => UffdBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new UffdSpec((UffdDesign)design, (UffdBounds)bounds);

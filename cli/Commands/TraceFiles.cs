@@ -1,0 +1,64 @@
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Traces;
+
+namespace Multikernel.Cli.Commands;
+
+/// <summary>
+/// Where --json and --dot write, decided before any work so a bad path never costs a verdict.
+/// One trace goes to FILE; several to FILE's stem + "." + property + extension; a directory
+/// means "the files inside it", named after the design.
+/// </summary>
+internal sealed class TraceFiles
+{
+    private readonly List<(string Option, string Path, Func<Trace, IDesign, string, string> Render)> _targets = new();
+
+    public static TraceFiles Plan(Args a)
+    {
+        var f = new TraceFiles();
+        foreach (var (option, render) in new (string, Func<Trace, IDesign, string, string>)[]
+                 {
+                     ("--json", (t, d, b) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b))),
+                     ("--dot", (t, _, _) => Dot.Write(t)),
+                 })
+        {
+            if (a.Value(option) is not { } file) continue;
+            if (file.Length == 0) throw new UsageException($"{a.Command}: {option} needs a file or directory name");
+            string full;
+            try { full = Path.GetFullPath(file); }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            { throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': {e.Message}"); }
+            if (Directory.Exists(full)) full = Path.Combine(full, option == "--json" ? "trace.itf.json" : "trace.dot");
+            else if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
+                throw new UsageException($"{a.Command}: {option} '{BoundsText.Clip(file)}': directory {dir} does not exist");
+            if (f._targets.Any(t => t.Path == full)) throw new UsageException($"{a.Command}: --json and --dot name the same file '{BoundsText.Clip(file)}'");
+            f._targets.Add((option, full, render));
+        }
+        return f;
+    }
+
+    public void Write(ExploreReport r, IDesign design, string bounds, TextWriter log)
+    {
+        var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
+        foreach (var (option, file, render) in _targets)
+        {
+            if (traces.Count == 0) { log.WriteLine($"{option}: no counterexample to write"); continue; }
+            foreach (var t in traces)
+            {
+                string path = traces.Count == 1 ? file : PathFor(file, t.Property.Name);
+                try { OutputFile.Write(path, render(t, design, bounds)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                { throw new UsageException($"{option}: cannot write '{path}': {e.Message}"); }
+                log.WriteLine($"wrote {path}");
+            }
+        }
+    }
+
+    private static string PathFor(string file, string property)
+    {
+        string ext = Path.GetExtension(file);
+        string stem = ext.Length > 0 ? file[..^ext.Length] : file;
+        if (stem.EndsWith(".itf", StringComparison.Ordinal)) { stem = stem[..^4]; ext = ".itf" + ext; }
+        return $"{stem}.{property}{ext}";
+    }
+}
