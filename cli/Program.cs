@@ -65,7 +65,7 @@ public static class Program
             if (args.Length == 0) throw new UsageException("which command? (see 'multikernel help')");
             var commands = AllCommands();
             var (root, built) = Build(commands);
-            var parse = root.Parse(args);
+            var parse = root.Parse(args, Parsing);
             if (root.Directives.OfType<SuggestDirective>().Any(d => parse.GetResult(d) is not null))
             {
                 parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
@@ -89,12 +89,15 @@ public static class Program
         }
     }
 
+    /// <summary>How the command line is read: @FILE by <see cref="ResponseFiles"/>, which bounds nesting.</summary>
+    internal static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = ResponseFiles.TryReplace };
+
     /// <summary>A command as System.CommandLine holds it, with its options by name.</summary>
     internal sealed record Built(CliCommand Command, Command Symbol, IReadOnlyDictionary<string, Option> Options, IReadOnlyList<Argument> Arguments);
 
     internal static (RootCommand Root, IReadOnlyList<Built> Commands) Build(IReadOnlyList<CliCommand> commands)
     {
-        var root = new RootCommand("multikernel: specifications, implementations and proofs of kernel mechanisms");
+        var root = new RootCommand("multikernel: specifications, implementations and proofs of kernel mechanisms") { HelpName = "multikernel" };
         var built = new List<Built>();
         foreach (var c in commands)
         {
@@ -237,7 +240,7 @@ internal sealed class HelpCommand : CliCommand
         if (commands.All(c => c.Name != name))
             throw new UsageException($"help: unknown command '{BoundsText.Clip(name)}'{Program.Suggest(name, commands.Select(c => c.Name), " (did you mean {0}?)", "")}");
         var (root, _) = Program.Build(commands);
-        Program.WriteHelp(root.Parse([name, "--help"]), o);
+        Program.WriteHelp(root.Parse([name, "--help"], Program.Parsing), o);
         return 0;
     }
 }
@@ -259,6 +262,7 @@ internal sealed class GuardedWriter(TextWriter inner, string stream) : TextWrite
     {
         try { write(); }
         catch (IOException e) { throw new OutputFailedException(stream, e); }
+        catch (UnauthorizedAccessException e) when (e.InnerException is IOException io) { throw new OutputFailedException(stream, io); } // a closed descriptor
         catch (ObjectDisposedException e) { throw new OutputFailedException(stream, new IOException(e.Message, e)); }
     }
 
