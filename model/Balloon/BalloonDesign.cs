@@ -23,8 +23,10 @@ public enum ResetStyle
 /// <summary>
 /// A design of the VMware balloon: the choices the seed and mainline make differently. The
 /// defaults are mainline's (the reference); a design of your own sets or overrides what it
-/// changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks.
+/// changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks. The proofs
+/// encode this class from its parameters; a subclass is not proved unless it declares <see cref="ProofEncodedAttribute"/>.
 /// </summary>
+[ProofEncoded]
 public class BalloonDesign : IDesign
 {
     [Flags]
@@ -127,9 +129,6 @@ public class BalloonDesign : IDesign
     /// its work only once nothing else can fail.
     /// </summary>
     public virtual bool DisarmsOnProbeFailure => !Has(Defect.TimerOutlivesProbe);
-
-    /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
-    public virtual bool Encoded => GetType() == typeof(BalloonDesign);
 
     public override string ToString() => Name;
 }

@@ -89,3 +89,15 @@ public static class BoundsText
     /// <summary>Long user text is cut in messages, so an error stays one line.</summary>
     public static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }
+
+/// <summary>
+/// The one way a design says "the proofs encode my steps": this attribute on the design's own class.
+/// It is not inherited: a subclass may change any step, so the proofs do not speak of it unless it
+/// declares so itself (and a ring design that does is still held to the reference's send steps).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class ProofEncodedAttribute : Attribute
+{
+    /// <summary>Whether <paramref name="design"/>'s own class declares that the proofs encode it.</summary>
+    public static bool On(IDesign design) => IsDefined(design.GetType(), typeof(ProofEncodedAttribute), inherit: false);
+}
