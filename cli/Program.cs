@@ -1,75 +1,48 @@
+using System.CommandLine;
+using System.CommandLine.Completions;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text;
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Commands;
 using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
 
 namespace Multikernel.Cli;
 
 /// <summary>
-/// The command-line program. Exit codes (docs/ARCHITECTURE.md): 0 every checked invariant
-/// holds; 1 a violation was found; 2 usage or input error; 3 a bound or time
-/// limit was hit before a verdict.
+/// The command-line program, on System.CommandLine. Exit codes (docs/ARCHITECTURE.md): 0 every checked invariant
+/// holds; 1 a violation was found; 2 usage or input error; 3 a bound or time limit was hit before
+/// a verdict. An error is one line on stderr, "multikernel: …".
 /// </summary>
 public static class Program
 {
-    public const string Usage = """
-        usage: multikernel <command> [options]
+    /// <summary>The program's own commands; each mechanism adds its own (restore, checkpoint). Adding one is a class and a line here.</summary>
+    internal static IReadOnlyList<CliCommand> Commands =>
+    [
+        new CheckCommand(),
+        new AuditCommand(),
+        new ExploreCommand(),
+        new ProveCommand(),
+        new ReplayCommand(),
+        new DesignsCommand(),
+        new FlagsCommand(),
+        new BenchCommand(),
+        new SoakCommand(),
+        new DifferCommand(),
+        new FuzzCommand(),
+        new HelpCommand(),
+    ];
 
-          check                  the main job: every mechanism's reference design, its properties over every
-                                 interleaving, its implementation against the specification, its Z3 proofs
-          audit DESIGN           a design's properties; each violation with its shortest trace and its finding
-                                 (seed line, consequence, preconditions), grouped by what it needs. DESIGN is
-                                 mechanism/name (ipi/ipi-v2, uffd/uffd-v5) or a name only one mechanism has;
-                                 --junit FILE (JUnit XML with the findings)
-          explore MECHANISM [--design D]   statistics and verdict of one exploration (default: the reference)
-          prove [--design D]     Z3 obligations: proved / refuted (values) / unknown; a design the proofs do
-                                 not encode is "not proved" (exit 3)
-          replay FILE            re-execute an ITF trace written with --json; it must still describe its design
-          designs                list the mechanisms and their designs
-          flags FILE             VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit,
-                                 proved with Z3; --config CONFIG_NAME=y|m|n|N (repeatable), --bits 32|64,
-                                 --arch x86_64|x86|arm64|arm|powerpc|riscv|s390|parisc|sparc64, --sweep
-          bench                  explorer speed and memory (1 and N threads, liveness, --first; the large IPI
-                                 configuration too: --no-large, --large-runs N; --runs N; --explorer-only);
-                                 the implementations' own benchmarks
-                                 (--runs N, --messages-per-run N)
-          restore IMAGE          restore a checkpoint image into a fresh simulated address space (--files A,B: the
-                                 files a file mapping may name); a bad image: one line, exit 2
-          checkpoint --vmas START-END:anon|file=NAME,… --out FILE   write an image of such an address space
-          soak [MECHANISM]       the implementation against its simulated peer with random faults
-                                 (balloon: --commands N backdoor commands, default 10^6) --seed N
-          differ uffd            the reference specification against the running kernel: real userfaultfd, mmap
-                                 and mlock calls, /proc/self/smaps after every step (return codes; um uw ui lo);
-                                 --cases N (default 200) --seed N --no-hugepages (leave vm.nr_hugepages alone);
-                                 exit 0 agree, 1 divergence, 3 no userfaultfd here (the reason in one line)
-          fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
-                                 --cases N (default 100,000 per target) --seed N; cases/s and outcomes
-
-        bounds (audit, explore), per mechanism:
-          ipi:    --senders N (1-3)  --messages N (1-3)  --ring N (1,2,4)  --handlers N (1-3)  --no-unregister  --no-destroy
-          uffd:   --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
-          balloon: --pages N (2-4)  --target N  --resets N  --refusals N  --changes N (0-2)
-                  --no-batch; outside the protocol, off by default: --high-pfn (≥ 16 TiB)  --huge-target (hostile host)
-        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
-                  --first (stop at the first violation: shortest for its property, the others undecided)
-                  --bitstate MIB (lossy visited set of that size, safety only: "probably holds", never "holds")
-                  --threads N (default: all cores; the result is the same at any count)
-                  eventually-properties on cycles: by a search over the pending states (default, no stored graph);
-                  --graph (keep every edge, Tarjan's SCC); --safety-only (judged on terminal states only);
-                  under the weak fairness each spec declares, a cycle fails only if each fair actor runs in it or
-                  is disabled on it (ipi: every sending and receiving CPU, every irq_work, the unregistering and
-                  destroying CPUs, not the hostile peer; balloon: the guest thread and the timer, not the host;
-                  uffd, restore: no eventually-properties); --unfair: any cycle
-        designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
-        check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
-        output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it
-        exit:     0 holds, 1 violated, 2 usage or input error, 3 no verdict (bound hit, proof undecided,
-          header line not evaluable)
-        """;
+    /// <summary>Every command: the program's, then each mechanism's.</summary>
+    internal static IReadOnlyList<CliCommand> AllCommands() => [.. Commands, .. Mechanisms.All.SelectMany(m => m.Commands)];
 
     public static int Main(string[] args)
     {
+        // The progress line rewrites itself with CR: it goes to the raw stderr, not the escaping writer.
         ProgressLine.Enable(Console.Error, terminal: !Console.IsErrorRedirected);
-        var stdout = new TerminalWriter(Console.Out, "standard output");
-        var stderr = new TerminalWriter(Console.Error, "standard error");
+        var stdout = new TerminalWriter(Console.Out, "stdout");
+        var stderr = new TerminalWriter(Console.Error, "stderr");
         try
         {
             int code = Run(args, stdout, stderr);
@@ -78,10 +51,11 @@ public static class Program
         }
         catch (OutputBrokenException e)
         {
-            // Where stderr still works it says why; the verdict is lost, so this is an error, never 0 or 1.
-            try { Console.Error.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}"); }
-            catch (IOException) { }
-            return (int)Model.Checking.ExitCode.Usage;
+            // The verdict cannot be delivered: say so on stderr where it still works, and exit 2.
+            if (e.Stream != "stderr")
+                try { stderr.WriteLine($"multikernel: {e.Message}"); stderr.Flush(); }
+                catch (OutputBrokenException) { }
+            return (int)ExitCode.Usage;
         }
     }
 
@@ -90,56 +64,184 @@ public static class Program
         try
         {
             if (args.Length == 0) throw new UsageException("which command? (see 'multikernel help')");
-            var rest = args.Skip(1).ToArray();
-            return args[0] switch
+            var commands = AllCommands();
+            var (root, built) = Build(commands);
+            var parse = root.Parse(args, Parsing);
+            if (root.Directives.OfType<SuggestDirective>().Any(d => parse.GetResult(d) is not null))
             {
-                "check" => Check.Run(rest, stdout),
-                "audit" => Report.Audit(rest, stdout),
-                "explore" => Report.Explore(rest, stdout),
-                "bench" => Bench.Run(rest, stdout),
-                "prove" => ProveCommand.Run(rest, stdout),
-                "flags" => FlagsCommand.Run(rest, stdout),
-                "replay" => Replay.Run(rest, stdout),
-                "designs" => Designs(rest, stdout),
-                "fuzz" => FuzzCommand.Run(rest, stdout),
-                "soak" => Soak.Run(rest, stdout),
-                "differ" => Differ.Run(rest, stdout),
-                "restore" => RestoreCommands.Restore(rest, stdout),
-                "checkpoint" => RestoreCommands.Checkpoint(rest, stdout),
-                "help" or "--help" or "-h" => Help(rest, stdout),
-                _ => throw new UsageException($"unknown command '{Model.Checking.BoundsText.Clip(args[0])}' (see 'multikernel help')"),
-            };
+                parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                return 0;
+            }
+            var which = built.FirstOrDefault(b => b.Symbol == parse.CommandResult.Command);
+            if (parse.Action is HelpAction)
+            {
+                if (which is null) stdout.Write(Help(commands));
+                else WriteHelp(parse, stdout);
+                return 0;
+            }
+            if (parse.Errors.Count > 0) throw new UsageException(ErrorLine(parse, which));
+            if (which is null) throw new UsageException("which command? (see 'multikernel help')");
+            return which.Command.Run(new Args(which.Command.Name, parse, which.Options, which.Arguments), stdout);
         }
         catch (Multikernel.Properties.Explorer.SpecException e)
         {
             // A design whose initial states throw: its author's error, reported as input, in one line.
-            stderr.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}");
-            return (int)Model.Checking.ExitCode.Usage;
+            stderr.WriteLine($"multikernel: {OneLine(e.Message)}");
+            return (int)ExitCode.Usage;
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"multikernel: {Model.Checking.Printable.Line(e.Message, 400)}");
-            return (int)Model.Checking.ExitCode.Usage;
+            stderr.WriteLine($"multikernel: {OneLine(e.Message)}");
+            return (int)ExitCode.Usage;
         }
     }
 
-    private static int Help(string[] rest, TextWriter o)
+    /// <summary>How the command line is read: @FILE by <see cref="ResponseFiles"/>, which bounds nesting.</summary>
+    internal static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = ResponseFiles.TryReplace };
+
+    /// <summary>A command as System.CommandLine holds it, with its options by name.</summary>
+    internal sealed record Built(CliCommand Command, Command Symbol, IReadOnlyDictionary<string, Option> Options, IReadOnlyList<Argument> Arguments);
+
+    internal static (RootCommand Root, IReadOnlyList<Built> Commands) Build(IReadOnlyList<CliCommand> commands)
     {
-        new Args("help", rest, [], []).NoMorePositionals(0);
-        o.WriteLine(Usage);
-        return 0;
+        var root = new RootCommand("multikernel: specifications, implementations and proofs of kernel mechanisms") { HelpName = "multikernel" };
+        var built = new List<Built>();
+        foreach (var c in commands)
+        {
+            if (built.Any(b => b.Command.Name == c.Name)) throw new InvalidOperationException($"two commands are named {c.Name}");
+            var symbol = new Command(c.Name, c.Summary);
+            var options = new Dictionary<string, Option>(StringComparer.Ordinal);
+            foreach (var spec in c.Options)
+            {
+                Option option = spec.Kind switch
+                {
+                    OptionKind.Flag => new Option<bool>(spec.Name) { Arity = ArgumentArity.Zero },
+                    OptionKind.Repeated => new Option<string[]>(spec.Name) { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, HelpName = spec.ValueName },
+                    _ => new Option<string>(spec.Name) { Arity = ArgumentArity.ExactlyOne, HelpName = spec.ValueName },
+                };
+                option.Description = spec.Kind == OptionKind.Repeated ? spec.Help + " (repeatable)" : spec.Help;
+                if (!options.TryAdd(spec.Name, option)) throw new InvalidOperationException($"{c.Name} declares {spec.Name} twice");
+                symbol.Add(option);
+            }
+            var arguments = new List<Argument>();
+            foreach (var a in c.Arguments)
+            {
+                var argument = new Argument<string>(a.Name) { Arity = ArgumentArity.ZeroOrOne, Description = a.Help, HelpName = a.Name };
+                if (a.Candidates is { } candidates) argument.CompletionSources.Add(_ => candidates().Select(w => new CompletionItem(w)));
+                arguments.Add(argument);
+                symbol.Add(argument);
+            }
+            root.Add(symbol);
+            built.Add(new Built(c, symbol, options, arguments));
+        }
+        return (root, built);
     }
 
-    private static int Designs(string[] rest, TextWriter o)
+    /// <summary>The first parse error as one line: an unknown option with the nearest one the command takes.</summary>
+    private static string ErrorLine(ParseResult parse, Built? which)
     {
-        Mechanisms.LoadFrom(rest, "designs");
-        new Args("designs", rest, ["--load"], []).NoMorePositionals(0);
+        // A response file that cannot be read has no symbol: say so first.
+        foreach (var e in parse.Errors)
+            if (e.SymbolResult is null) return e.Message.TrimEnd('.');
+        string where = which is null ? "" : which.Command.Name + ": ";
+        foreach (var e in parse.Errors)
+            if (e.SymbolResult is OptionResult r)
+                return r.Tokens.Count == 0 ? $"{where}{r.Option.Name} needs a value" : $"{where}{r.Option.Name} is given twice";
+        if (parse.UnmatchedTokens is [var token, ..])
+        {
+            string shown = BoundsText.Clip(token);
+            if (which is null)
+                return $"unknown command '{shown}'{Suggest(token, parse.RootCommandResult.Command.Subcommands.Select(c => c.Name), " (did you mean {0}?)", " (see 'multikernel help')")}";
+            if (token.StartsWith('-') && token.Length > 1)
+                return $"{where}unknown option '{shown}'{Suggest(token.Split('=')[0], which.Options.Keys, " (did you mean {0}?)", $" (see 'multikernel {which.Command.Name} --help')")}";
+            return $"{where}unexpected argument '{shown}'";
+        }
+        if (which is null) return "which command? (see 'multikernel help')";
+        return where + parse.Errors[0].Message.TrimEnd('.');
+    }
+
+    /// <summary>The nearest name (edit distance at most a third of its length, at least 2), or the fallback text.</summary>
+    internal static string Suggest(string typed, IEnumerable<string> names, string format, string fallback)
+    {
+        var best = names.Select(n => (Name: n, Distance: Distance(typed, n)))
+            .Where(x => x.Distance <= Math.Max(2, x.Name.Length / 3)).OrderBy(x => x.Distance).ThenBy(x => x.Name, StringComparer.Ordinal).ToList();
+        return best.Count == 0 ? fallback : string.Format(System.Globalization.CultureInfo.InvariantCulture, format, best[0].Name);
+    }
+
+    private static int Distance(string a, string b)
+    {
+        if (a.Length > 64) return int.MaxValue;
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) prev[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+
+    /// <summary>An error stays one line: control characters (newlines too) are shown escaped, never sent to the terminal.</summary>
+    internal static string OneLine(string s) => Printable.Line(s, 400);
+
+    /// <summary>A command's --help, from what it declares (System.CommandLine's help of the parsed command).</summary>
+    internal static void WriteHelp(ParseResult parse, TextWriter o)
+    {
+        if (parse.Action is HelpAction help) help.MaxWidth = 110;
+        parse.Invoke(new InvocationConfiguration { Output = o, Error = o });
+    }
+
+    /// <summary>'help': every command, each mechanism's bounds, the limits and the exit codes, all from what they declare.</summary>
+    internal static string Help(IReadOnlyList<CliCommand> commands)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("usage: multikernel <command> [options]     multikernel <command> --help: that command's options");
+        sb.AppendLine("       arguments may come from a file: multikernel @FILE (one or more per line)");
+        sb.AppendLine();
+        sb.AppendLine("commands:");
+        foreach (var c in commands)
+        {
+            string synopsis = string.Join(' ', new[] { c.Name }.Concat(c.Arguments.Select(a => a.Name)));
+            Row(sb, "  ", synopsis, c.Summary, 24);
+        }
+        sb.AppendLine();
+        sb.AppendLine("bounds (audit, explore), per mechanism:");
         foreach (var m in Mechanisms.All)
         {
-            o.WriteLine($"{m.Name}: {m.Model.Summary}");
-            foreach (var d in m.Model.Designs.All)
-                o.WriteLine($"  {m.Model.Qualified(d),-28} {m.Model.Designs.OriginOf(d).ToString().ToLowerInvariant(),-9} {d.Summary}");
+            sb.AppendLine($"  {m.Name}:");
+            foreach (var b in m.Model.BoundOptions) Row(sb, "    ", b.Flag is null ? $"{b.Cli} N" : b.Cli, b.Help, 20);
         }
+        sb.AppendLine();
+        sb.AppendLine("limits (check, audit, explore):");
+        foreach (var l in Limits.Options) Row(sb, "  ", l.Kind == OptionKind.Flag ? l.Name : $"{l.Name} {l.ValueName}", l.Help, 20);
+        sb.AppendLine();
+        sb.AppendLine("exit: 0 holds, 1 violated, 2 usage or input error, 3 no verdict (bound hit, proof undecided, header line not evaluable)");
+        return sb.ToString();
+    }
+
+    private static void Row(StringBuilder sb, string indent, string left, string right, int width) =>
+        sb.AppendLine(left.Length < width ? $"{indent}{left.PadRight(width)} {right}" : $"{indent}{left}\n{indent}{new string(' ', width)} {right}");
+}
+
+/// <summary>help [COMMAND]: every command and bound, or one command's options (as COMMAND --help).</summary>
+internal sealed class HelpCommand : CliCommand
+{
+    public override string Name => "help";
+    public override string Summary => "this text; help COMMAND: that command's options (as COMMAND --help)";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("[COMMAND]", "the command to describe", () => Program.AllCommands().Select(c => c.Name))];
+    public override IEnumerable<OptionSpec> Options => [];
+
+    public override int Run(Args a, TextWriter o)
+    {
+        var commands = Program.AllCommands();
+        if (a.Positionals.FirstOrDefault() is not { } name) { o.Write(Program.Help(commands)); return 0; }
+        if (commands.All(c => c.Name != name))
+            throw new UsageException($"help: unknown command '{BoundsText.Clip(name)}'{Program.Suggest(name, commands.Select(c => c.Name), " (did you mean {0}?)", "")}");
+        var (root, _) = Program.Build(commands);
+        Program.WriteHelp(root.Parse([name, "--help"], Program.Parsing), o);
         return 0;
     }
 }

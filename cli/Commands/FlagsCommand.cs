@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Multikernel.Cli.CommandLine;
 using Multikernel.Proofs.Headers;
 using Multikernel.Proofs.Z3;
 
@@ -9,15 +10,24 @@ namespace Multikernel.Cli.Commands;
 /// bit (proved with Z3), every line it cannot evaluate. Exit 1 on an overlap, 3 when a flag
 /// line could not be evaluated (no verdict), 2 for a file it cannot read.
 /// </summary>
-internal static partial class FlagsCommand
+internal sealed partial class FlagsCommand : CliCommand
 {
+    public override string Name => "flags";
+    public override string Summary => "VM_* flags of a C header (e.g. include/linux/mm.h) that share a bit, proved with Z3";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("FILE", "the header")];
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--config", "a configuration option: =y, =m (CONFIG_X_MODULE), =n or a number; the last value of an option wins", OptionKind.Repeated, "CONFIG_NAME=y|m|n|N"),
+        new("--bits", "the word size, 32 or 64 (default 64, or the architecture's)", ValueName: "32|64"),
+        new("--arch", $"an architecture preset: {string.Join(", ", BuildPresets.Architectures)}", ValueName: "ARCH"),
+        OptionSpec.Flag("--sweep", "every preset at every word size it has, and allyes-style, one line per build"),
+    ];
+
     [GeneratedRegex("^(CONFIG_[A-Za-z0-9_]+)=(y|m|n|[0-9]{1,19}|0x[0-9a-fA-F]{1,16})$")]
     private static partial Regex ConfigOption();
 
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    public override int Run(Args a, TextWriter o)
     {
-        var a = new Args("flags", argv, ["--bits", "--arch"], ["--sweep"], ["--config"]);
-        a.NoMorePositionals(1);
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("flags: which header? (e.g. include/linux/mm.h)");
         int? bitsGiven = a.Value("--bits") is null ? null : a.Int("--bits", 64, 32, 64);
         if (bitsGiven is not (null or 32 or 64)) throw new UsageException("flags: --bits must be 32 or 64");

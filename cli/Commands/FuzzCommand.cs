@@ -1,5 +1,7 @@
 using System.Globalization;
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Fuzz;
+using Multikernel.Cli.Registry;
 using Multikernel.Properties.Checking;
 
 namespace Multikernel.Cli.Commands;
@@ -10,14 +12,23 @@ namespace Multikernel.Cli.Commands;
 /// code, crashes, and the peak allocation per input character. Exit 1 on a crash or an input
 /// whose cost is not linear; the failing input, shrunk, is printed.
 /// </summary>
-internal static class FuzzCommand
+internal sealed class FuzzCommand : CliCommand
 {
-    public static IReadOnlyList<FuzzTarget> Targets(string scratch) => [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), new ImageFuzz()];
+    public override string Name => "fuzz";
+    public override string Summary => "the fuzz harness of every parser of untrusted input (headers, traces, args, and each mechanism's: images); cases/s and outcomes";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("[TARGET]", "one target (default: all)", () => Targets(Path.GetTempPath()).Select(t => t.Name))];
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--cases", "cases per target (default 100,000)"),
+        new("--seed", "the random seed (printed; replays a run)"),
+    ];
 
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    /// <summary>The program's own targets, then each mechanism's.</summary>
+    public static IReadOnlyList<FuzzTarget> Targets(string scratch) =>
+        [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), .. Mechanisms.All.SelectMany(m => m.FuzzTargets(scratch))];
+
+    public override int Run(Args a, TextWriter o)
     {
-        var a = new Args("fuzz", argv, ["--cases", "--seed"], []);
-        a.NoMorePositionals(1);
         int cases = a.Int("--cases", 100_000, 1, 100_000_000);
         ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
         ProgressLine.Disable();

@@ -1,40 +1,70 @@
+using Multikernel.Cli.CommandLine;
+using Multikernel.Cli.Registry;
 using Multikernel.Model.Checking;
 using Multikernel.Properties.Explorer;
 
 namespace Multikernel.Cli.Commands;
 
-/// <summary>The exploration limits every exploring command takes, and a mechanism's bound options.</summary>
+/// <summary>The exploration limits every exploring command takes, and the mechanisms' bound options.</summary>
 internal static class Limits
 {
-    public static readonly string[] Valued = ["--max-states", "--max-depth", "--time-limit", "--max-memory", "--bitstate", "--threads"];
-    public static readonly string[] Flags = ["--safety-only", "--graph", "--first", "--unfair"];
+    public static readonly IReadOnlyList<OptionSpec> Options =
+    [
+        new("--max-states", "stop after N distinct states (a bound: exit 3); also sizes the visited set up front"),
+        new("--max-depth", "stop at depth N (a bound: exit 3)"),
+        new("--time-limit", "stop after N seconds (a bound: exit 3)", ValueName: "SECONDS"),
+        new("--max-memory", "stop before the explorer's store, frontier and buffers pass N MiB (default: half of the memory .NET may use)", ValueName: "MIB"),
+        new("--bitstate", "a lossy visited set of N MiB, safety only: \"probably holds\", never \"holds\"", ValueName: "MIB"),
+        new("--threads", "worker threads (default: all cores; the result is the same at any count)"),
+        OptionSpec.Flag("--first", "stop at the first violation: shortest for its property, the others undecided"),
+        OptionSpec.Flag("--safety-only", "judge eventually-properties on terminal states only (no cycle search)"),
+        OptionSpec.Flag("--graph", "keep every edge and find cycles with Tarjan's SCC (default: a search over the pending states)"),
+        OptionSpec.Flag("--unfair", "an eventually-property fails on any cycle, not only one fair under the spec's weak fairness"),
+    ];
 
-    /// <summary>The options of a mechanism's bounds: --senders N, … (valued) and --no-destroy, … (flags).</summary>
-    public static (string[] Valued, string[] Flags) BoundOptions(Mechanism m) =>
-        (m.BoundOptions.Where(o => o.Flag is null).Select(o => o.Cli).ToArray(),
-         m.BoundOptions.Where(o => o.Flag is not null).Select(o => o.Cli).ToArray());
+    /// <summary>
+    /// Every mechanism's bound options, one per name (audit and explore take them all; a bound of
+    /// another mechanism than the design's is refused after the design is known). Help names the
+    /// mechanisms and says what each bound means, from <see cref="BoundOption.Help"/>.
+    /// </summary>
+    public static IReadOnlyList<OptionSpec> BoundOptions()
+    {
+        var specs = new List<OptionSpec>();
+        foreach (var group in Mechanisms.All.SelectMany(m => m.Model.BoundOptions.Select(b => (m, b))).GroupBy(x => x.b.Cli))
+        {
+            var kinds = group.Select(x => x.b.Flag is null).Distinct().Count();
+            if (kinds > 1) throw new InvalidOperationException($"{group.Key} is a flag of one mechanism and takes a value in another");
+            string help = string.Join("; ", group.Select(x => $"{x.m.Name}: {x.b.Help}"));
+            specs.Add(group.First().b.Flag is null ? new(group.Key, help) : OptionSpec.Flag(group.Key, help));
+        }
+        return specs;
+    }
 
-    /// <summary>The bounds the options give, over <paramref name="baseText"/> (the mechanism's defaults when empty).</summary>
+    /// <summary>
+    /// The bounds the options give, over <paramref name="baseText"/> (the mechanism's defaults when empty).
+    /// A value is one token of one bound: text that would read as more ("1 senders=3") is refused, so a
+    /// value can never set another bound. A bound option of another mechanism is refused.
+    /// </summary>
     public static IBounds Bounds(Args a, Mechanism m, string baseText = "")
     {
-        var parts = new List<string>();
-        if (baseText.Length > 0) parts.Add(baseText);
-        foreach (var o in m.BoundOptions)
+        var own = m.BoundOptions.Select(o => o.Cli).ToHashSet(StringComparer.Ordinal);
+        foreach (var o in BoundOptions())
+            if (!own.Contains(o.Name) && a.Given(o.Name))
+                throw new UsageException($"{a.Command}: {o.Name} is not a bound of {m.Name} (its bounds: {(own.Count == 0 ? "none" : string.Join(", ", own))})");
+        try
         {
-            if (o.Flag is null) { if (a.Value(o.Cli) is { } v) parts.Add($"{o.Key}={v}"); }
-            else if (a.Flag(o.Cli)) parts.Add($"{o.Key}={o.Flag}");
+            var merged = new List<(string Key, string Value)>(BoundsText.Pairs(baseText));
+            foreach (var o in m.BoundOptions)
+            {
+                string? value = o.Flag is null ? a.Value(o.Cli) : a.Flag(o.Cli) ? o.Flag : null;
+                if (value is null) continue;
+                if (value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || c == '=' || char.IsControl(c)))
+                    throw new UsageException($"{a.Command}: {o.Cli} '{BoundsText.Clip(value)}' is not one value");
+                merged.RemoveAll(p => p.Key == o.Key); // an option overrides the base
+                merged.Add((o.Key, value));
+            }
+            return m.ParseBounds(string.Join(' ', merged.Select(p => $"{p.Key}={p.Value}")));
         }
-        // Options override the base: keep the last value of each key.
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var part in string.Join(' ', parts).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = part.IndexOf('=', StringComparison.Ordinal);
-            string key = eq > 0 ? part[..eq] : part;
-            if (!merged.ContainsKey(key)) order.Add(key);
-            merged[key] = eq > 0 ? part[(eq + 1)..] : "";
-        }
-        try { return m.ParseBounds(string.Join(' ', order.Select(k => $"{k}={merged[k]}"))); }
         catch (BoundsException e) { throw new UsageException($"{a.Command}: {e.Message}"); }
     }
 

@@ -1,3 +1,4 @@
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Registry;
 using Multikernel.Model.Checking;
 using Multikernel.Proofs.Obligations;
@@ -11,13 +12,20 @@ namespace Multikernel.Cli.Commands;
 /// encodes: a design the encoding does not describe gets "no encoding: not proved", exit 3, and
 /// one that runs steps the obligations depend on but the encoding does not describe "proves only", exit 3.
 /// </summary>
-internal static class ProveCommand
+internal sealed class ProveCommand : CliCommand
 {
-    public static int Run(IReadOnlyList<string> argv, TextWriter o)
+    public override string Name => "prove";
+    public override string Summary => "Z3 obligations: proved / refuted (values) / unknown; a design the proofs do not encode is \"not proved\" (exit 3)";
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--design", "one design (default: every mechanism's reference)", ValueName: "D"),
+        new("--timeout", "milliseconds per obligation (default 10,000)", ValueName: "MS"),
+        AuditCommand.LoadOption,
+    ];
+
+    public override int Run(Args a, TextWriter o)
     {
-        Mechanisms.LoadFrom(argv, "prove");
-        var a = new Args("prove", argv, ["--design", "--timeout", "--load"], []);
-        a.NoMorePositionals(0);
+        Mechanisms.LoadAll(a);
         uint timeout = (uint)a.Int("--timeout", 10_000, 100, 600_000);
         var targets = a.Value("--design") is { } name
             ? [Mechanisms.Resolve(name, "prove")]

@@ -124,38 +124,60 @@ internal sealed class TraceFuzz : FuzzTarget
 
     public override IEnumerable<string> Shrink(string input) => [];
 
-    protected override int Execute(string input, TextWriter o) => Commands.Replay.Judge(input, "fuzz.itf.json", o);
+    protected override int Execute(string input, TextWriter o) => ReplayCommand.Judge(input, "fuzz.itf.json", o);
 }
 
-/// <summary>Command lines: every command with known and unknown options, hostile values, devices and directories as paths.</summary>
+/// <summary>
+/// Command lines for the System.CommandLine parser, from its grammar: each command with the options
+/// it declares, mistyped ones (a letter lost, doubled or swapped), --name=value and --name:value,
+/// values that are option names, bound keys smuggled into a value, @response files, --help, the
+/// [suggest] directive and "--"; values huge, negative, empty, devices, directories.
+/// </summary>
 internal sealed class ArgsFuzz(string scratch) : FuzzTarget
 {
     public override string Name => "args";
-    public override string Summary => "command lines: options known and unknown, values huge, negative, empty, devices, directories";
+    public override string Summary => "command lines: each command's options, mistyped, inline, repeated; values huge, negative, empty, injected; devices, directories, @response files";
 
-    private static readonly string[] Commands = ["audit", "explore", "prove", "replay", "flags", "designs", "restore", "checkpoint", "help", "frobnicate", "", "--help"];
-    private static readonly string[] Options =
-    [
-        "--senders", "--messages", "--ring", "--handlers", "--no-unregister", "--no-destroy", "--contexts", "--all-layouts",
-        "--max-states", "--max-depth", "--time-limit", "--max-memory", "--safety-only", "--design", "--timeout", "--json", "--dot",
-        "--load", "--seed", "--junit", "--bits", "--config", "--bogus", "--", "-h", "--max-states=", "--senders=2",
-        "--first", "--bitstate", "--pages", "--resets", "--image", "--vmas", "--out", "--files",
-    ];
+    /// <summary>The commands fuzzed: every one that answers at once on small inputs (not check, bench, soak, differ, fuzz).</summary>
+    private static readonly string[] Cheap = ["audit", "explore", "prove", "replay", "flags", "designs", "restore", "checkpoint", "help"];
+
+    private static readonly string[] Stray = ["frobnicate", "", "--help", "-h", "--bogus", "--", "[suggest]", "[suggest:5]", "--version"];
+
+    private static IReadOnlyList<CommandLine.CliCommand> Declared => Program.AllCommands();
+
+    private static Gen<string> OptionOf(string command)
+    {
+        var names = Declared.FirstOrDefault(c => c.Name == command)?.Options.Select(o => o.Name).ToArray() is { Length: > 0 } n ? n : ["--bogus"];
+        return Gen.Frequency(
+            (6, Gen.Elements(names)),
+            (2, from name in Gen.Elements(names) from at in Gen.Choose(2, Math.Max(2, name.Length - 1)) from how in Gen.Choose(0, 2)
+                select how switch
+                {
+                    0 => name.Remove(at, 1),                                          // a letter lost: --sender
+                    1 => name.Insert(at, name[at - 1].ToString()),                    // doubled: --seenders
+                    _ => at + 1 < name.Length ? name[..at] + name[at + 1] + name[at] + name[(at + 2)..] : name, // swapped
+                }),
+            (2, from name in Gen.Elements(names) from sep in Gen.Elements("=", ":") from v in Gen.Elements("", "2", "x", "1 senders=3") select name + sep + v),
+            (1, Gen.Elements("-h", "--help", "--", "--bogus")));
+    }
 
     private Gen<string> Value => Gen.Elements(
         "", "0", "1", "2", "3", "-1", "99999999999999999999", "1e9", "two", "ε", new string('9', 5000), "/dev/zero", "/nonexistent/x",
         scratch, Path.Combine(scratch, "out.json"), Path.Combine(scratch, "mm.h"), "ipi", "uffd", "ipi/ipi-v2", "ipi/reference", "reference",
         "uffd-v5", "ref-no-mask", "uffd/reference", "CONFIG_X=y", "CONFIG_X=m", "CONFIG_X=5", "CONFIG_X", "32", "64",
         "restore/restore-v6", "balloon/balloon-rfc", Path.Combine(scratch, "a.img"),
+        // bound keys smuggled into a value, and values that are options
+        "1 senders=3", "2 --first", "senders=2", "--senders", "\n", "a\nb",
+        // response files: one that exists, one that does not, one that names itself
+        "@" + Path.Combine(scratch, "args.rsp"), "@" + Path.Combine(scratch, "missing.rsp"), "@" + Path.Combine(scratch, "self.rsp"), "@",
         // --vmas: good, unaligned, reversed, overlapping, huge, past TASK_SIZE, malformed, a file mapping
         "0x400000-0x402000:anon", "0x400000-0x402000:file=/bin/sh,0x600000-0x601000:anon", "0x400001-0x402000:anon", "0x402000-0x400000:anon",
         "0x400000-0x402000:anon,0x401000-0x403000:anon", "0x0-0x4000000:anon", "0x0-0xfffffffffffff000:anon", "0x800000000000-0x800000001000:anon",
         "0x400000-0x402000", "0x400000:anon", "zz-0x1000:anon", "0x1000-0x2000:shared", "0x1000-0x2000:file=", ",,,");
 
     public override Gen<string> Inputs =>
-        from command in Gen.Elements(Commands)
-        from parts in Gen.OneOf(Gen.Elements(Options), Value).ListOf()
-        select string.Join('\n', new[] { command }.Concat(parts.Take(12)));
+        Gen.Frequency((12, Gen.Elements(Cheap)), (1, Gen.Elements(Stray))).SelectMany(command =>
+            Gen.Frequency((3, OptionOf(command)), (3, Value)).ListOf().Select(parts => string.Join('\n', new[] { command }.Concat(parts.Take(12)))));
 
     protected override int Execute(string input, TextWriter o)
     {
@@ -170,65 +192,7 @@ internal sealed class ArgsFuzz(string scratch) : FuzzTarget
     {
         Directory.CreateDirectory(scratch);
         File.WriteAllText(Path.Combine(scratch, "mm.h"), "#define VM_READ 0x1\n#define VM_LOCKED 0x2000\n");
+        File.WriteAllText(Path.Combine(scratch, "args.rsp"), "ipi/ipi-v2\n--max-states 2000\n# a comment\n--first\n");
+        File.WriteAllText(Path.Combine(scratch, "self.rsp"), "@" + Path.Combine(scratch, "self.rsp") + "\n");
     }
-}
-
-/// <summary>Checkpoint images for <c>restore</c>: valid images of random address spaces, with fields set to hostile values, truncated, flipped.</summary>
-internal sealed partial class ImageFuzz : FuzzTarget
-{
-    public override string Name => "images";
-    public override string Summary => "checkpoint images (restore): huge counts and lengths, overlapping or unaligned VMAs, pages outside, shared flags, bad names, truncation";
-
-    // A byte per character (Latin-1), so the generators and the shrinker work on text.
-    public override Gen<string> Inputs =>
-        Properties.Restore.RestoreProperties.Corrupt(Properties.Restore.RestoreProperties.Spaces).Select(b => System.Text.Encoding.Latin1.GetString(b));
-
-    public override IEnumerable<string> Shrink(string input) => input.Length < 2 ? [] : [input[..(input.Length / 2)]];
-
-    protected override int Execute(string input, TextWriter o)
-    {
-        // The target holds an address space already: a refused image must leave every part of it as it was.
-        var target = Before();
-        ulong fingerprint = target.Fingerprint();
-        try
-        {
-            Impl.Restore.Restore.Run(new MemoryStream(System.Text.Encoding.Latin1.GetBytes(input)), target,
-                new Impl.Restore.FileTable(Properties.Restore.RestoreProperties.Files));
-            return 0;
-        }
-        catch (Impl.Restore.RestoreException e)
-        {
-            if (target.Fingerprint() != fingerprint) throw new PartialEffectException($"{e.Message}, yet the address space changed");
-            o.WriteLine(e.Message);
-            return 2;
-        }
-    }
-
-    private static Impl.Restore.AddressSpace Before()
-    {
-        var space = new Impl.Restore.AddressSpace();
-        var page = new byte[Impl.Restore.RestoreFormat.PageSize];
-        page[0] = 0x5a;
-        space.Set(new Impl.Restore.MmBounds(0x400000, 0x401000, 0x600000, 0x601000, 0x602000, 0x603000, 0x7ff000, 0x7fe000, 0x7fe100, 0x7fe100, 0x7fe200),
-            [new Impl.Restore.VmaInfo(0x400000, 0x402000, 0x5, 0, Impl.Restore.VmaKind.Anon, null)], new() { [0x400000] = page }, [0x1234]);
-        return space;
-    }
-
-    /// <summary>"record 3 (cr_hdr_vma) at byte 120: vm_start 0x400001 is not page-aligned" -> "cr_hdr_vma: vm_start # is not page-aligned".</summary>
-    protected override string? ErrorKind(string output)
-    {
-        string line = output.TrimEnd();
-        int colon = line.IndexOf(": ", StringComparison.Ordinal);
-        if (colon < 0) return null;
-        string head = line[..colon];
-        int open = head.IndexOf('('), close = head.IndexOf(')');
-        string record = open >= 0 && close > open ? head[(open + 1)..close] : head[..Math.Max(0, head.IndexOf(" at byte", StringComparison.Ordinal))];
-        string what = line[(colon + 2)..];
-        int cut = what.IndexOf(':');
-        return Numbers().Replace($"{record.Replace(" expected, ", " expected (", StringComparison.Ordinal)}: {(cut > 0 ? what[..cut] : what)}", "#");
-    }
-
-    /// <summary>Numbers, and the parenthesised or bracketed details that carry them: what differs between two errors of one kind.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"0x[0-9a-f]+|\d[\d,]*|\[[^\]]*\)|\([^)]*\)|type # expected.*$")]
-    private static partial System.Text.RegularExpressions.Regex Numbers();
 }

@@ -51,5 +51,7 @@ internal sealed class TerminalWriter(TextWriter inner, string name) : TextWriter
     {
         try { write(); }
         catch (IOException e) { throw new OutputBrokenException(name, e); }
+        catch (UnauthorizedAccessException e) when (e.InnerException is IOException io) { throw new OutputBrokenException(name, io); } // a closed descriptor
+        catch (ObjectDisposedException e) { throw new OutputBrokenException(name, new IOException(e.Message, e)); }
     }
 }

@@ -1,69 +1,44 @@
 using System.Reflection;
-using Multikernel.Model.Balloon;
+using Multikernel.Cli.Balloon;
+using Multikernel.Cli.Ipi;
+using Multikernel.Cli.Restore;
+using Multikernel.Cli.Uffd;
 using Multikernel.Model.Checking;
-using Multikernel.Model.Restore;
-using Multikernel.Properties.Restore;
-using Multikernel.Model.Ipi;
-using Multikernel.Model.Uffd;
-using Multikernel.Properties.Checking;
-using Multikernel.Properties.Ipi;
-using Multikernel.Properties.Uffd;
-using Multikernel.Properties.Balloon;
-using Multikernel.Proofs.Balloon;
-using Multikernel.Proofs.Restore;
-using Multikernel.Proofs.Ipi;
-using Multikernel.Proofs.Obligations;
-using Multikernel.Proofs.Uffd;
-using Multikernel.Cli.Commands;
 
 namespace Multikernel.Cli.Registry;
-
-/// <summary>Settings of a benchmark run.</summary>
-internal sealed record BenchSettings(int Runs, int MessagesPerRun);
-
-/// <summary>
-/// A file a counterexample can be written as besides its trace, for the mechanism's own tools to
-/// reproduce (restore's shortest bad image): the audit option that asks for it, the extension of
-/// one file per property, and how a trace of the mechanism's spec becomes its bytes.
-/// </summary>
-internal sealed record TraceArtifact(string Option, string Extension, Func<ISpecHandle, Properties.Explorer.Trace, byte[]> Bytes);
-
-/// <summary>
-/// One mechanism with everything the project has for it: the model (designs, bounds,
-/// specification), the implementation checks, the proofs, and the implementation's
-/// benchmark. Any part but the model may be absent.
-/// </summary>
-internal sealed record MechanismEntry(
-    Mechanism Model,
-    ImplementationChecks? Checks = null,
-    ProofEncoding? Proofs = null,
-    Action<TextWriter, BenchSettings>? ImplBench = null,
-    string BenchBounds = "",
-    string? BenchMutant = null,
-    string? BenchLarge = null,
-    Func<long, ulong, (bool Holds, string Summary)>? Soak = null,
-    TraceArtifact? Artifact = null,
-    KernelOracle? KernelOracle = null)
-{
-    public string Name => Model.Name;
-}
-
-/// <summary>differ MECHANISM: the reference against the running kernel (cases, seed, whether it may raise vm.nr_hugepages); the exit code.</summary>
-internal delegate int KernelOracle(int cases, ulong seed, bool hugePages, TextWriter o);
 
 /// <summary>The mechanisms every command walks. Adding one is one line here and its own folders.</summary>
 internal static class Mechanisms
 {
-    public static readonly IReadOnlyList<MechanismEntry> All =
+    private static readonly IReadOnlyList<MechanismEntry> Builtin =
     [
-        new(IpiMechanism.Instance, IpiSuite.Checks, RingProofs.ForDesign, ImplBench.Ipi, BenchBounds: "senders=3",
-            BenchMutant: "ref-no-full-check", BenchLarge: "senders=3 messages=3 ring=1 handlers=2"),
-        new(UffdMechanism.Instance, UffdSuite.Checks, UffdProofs.ForDesign, ImplBench.Uffd, BenchMutant: "uffd-ref-no-wake", KernelOracle: Differ.Uffd),
-        new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2", BenchMutant: "balloon-ref-no-lock",
-            Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
-        new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore,
-            Artifact: new("--image", ".img", RestoreImages.FromTrace)),
+        new IpiEntry(),
+        new UffdEntry(),
+        new BalloonEntry(),
+        new RestoreEntry(),
     ];
+
+    /// <summary>Mechanisms registered by a test for the code that runs under it (the fifth-mechanism test), and nowhere else.</summary>
+    private static readonly AsyncLocal<IReadOnlyList<MechanismEntry>?> Scoped = new();
+
+    public static IReadOnlyList<MechanismEntry> All => Scoped.Value is { } extra ? [.. Builtin, .. extra] : Builtin;
+
+    /// <summary>
+    /// Registers <paramref name="entry"/> for the calling flow until the result is disposed: the test-only
+    /// hook through which a test adds a mechanism with one line, as the built-in ones are added above.
+    /// </summary>
+    public static IDisposable Register(MechanismEntry entry)
+    {
+        if (All.Any(m => m.Name == entry.Name)) throw new ArgumentException($"a mechanism named {entry.Name} is registered already", nameof(entry));
+        var before = Scoped.Value;
+        Scoped.Value = [.. before ?? [], entry];
+        return new Unregister(() => Scoped.Value = before);
+    }
+
+    private sealed class Unregister(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);
 
@@ -131,18 +106,10 @@ internal static class Mechanisms
         return added;
     }
 
-    /// <summary>Handles every --load in <paramref name="argv"/> before the arguments are parsed (they may name a loaded design).</summary>
-    public static void LoadFrom(IReadOnlyList<string> argv, string command)
+    /// <summary>Loads every --load the command was given, before a design name is resolved (it may name a loaded design).</summary>
+    public static void LoadAll(Args a)
     {
-        for (int i = 0; i < argv.Count; i++)
-        {
-            if (argv[i] == "--load")
-            {
-                if (i + 1 >= argv.Count) throw new UsageException($"{command}: --load needs a value");
-                Load(argv[i + 1], command);
-            }
-            else if (argv[i].StartsWith("--load=", StringComparison.Ordinal)) Load(argv[i][7..], command);
-        }
+        foreach (var path in a.Values("--load")) Load(path, a.Command);
     }
 
     private static string Clip(string s) => BoundsText.Clip(s);

@@ -23,8 +23,10 @@ public enum ResetStyle
 /// <summary>
 /// A design of the VMware balloon: the choices the seed and mainline make differently. The
 /// defaults are mainline's (the reference); a design of your own sets or overrides what it
-/// changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks.
+/// changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks. The proofs
+/// encode this class from its parameters; a subclass is not proved unless it declares <see cref="ProofEncodedAttribute"/>.
 /// </summary>
+[ProofEncoded]
 public class BalloonDesign : IDesign
 {
     [Flags]
@@ -128,9 +130,6 @@ public class BalloonDesign : IDesign
     /// </summary>
     public virtual bool DisarmsOnProbeFailure => !Has(Defect.TimerOutlivesProbe);
 
-    /// <summary>Whether proofs/Balloon speaks of this design: it encodes this class's rules from its parameters. A subclass is not proved unless it says so.</summary>
-    public virtual bool Encoded => GetType() == typeof(BalloonDesign);
-
     public override string ToString() => Name;
 }
 
@@ -170,7 +169,6 @@ public sealed class BalloonMechanism : Mechanism
     public override string Summary => "VMware memory balloon: guest driver, poll timer and hypervisor (seed 002, mainline vmw_balloon.c)";
     public override DesignCatalogue Designs { get; } = new([BalloonDesigns.Rfc], BalloonDesigns.Reference, BalloonDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is BalloonDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => BalloonBounds.Options;
     public override IBounds ParseBounds(string text) => BalloonBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new BalloonSpec((BalloonDesign)design, (BalloonBounds)bounds);

@@ -8,14 +8,13 @@ namespace Multikernel.Model.Balloon;
 /// features word, the reset_pending / reset_completed handshake. Its findings are declared here,
 /// each tied to the seed line and to what it needs (docs/audits/002-balloon.md reads the seed).
 /// </summary>
+/// <remarks>The proofs encode it from its parameters, as the base class.</remarks>
+[ProofEncoded]
 public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     "VMware balloon over virtio as posted (002): one LOCK / UNLOCK per PFN, poll timer, reset_pending / reset_completed",
     serialised: false, batched: false, pfn: PfnPath.TruncatedArray, targetChecked: false, tokenOnce: true,
     featuresInitialised: false, reset: ResetStyle.GuestHandshake)
 {
-    /// <summary>The proofs encode this design from its parameters, as the base class.</summary>
-    public override bool Encoded => true;
-
     /// <summary>vmballoon_init(): if (err) { kfree(&vmballoon_dev->vdev); return err; }</summary>
     public override bool PutsDevice => false;
 

@@ -21,9 +21,9 @@ public sealed class BoundsException(string message) : FormatException(message);
 
 /// <summary>
 /// One kernel mechanism as the model knows it: its designs, its bounds and its
-/// specification. The command line's registry adds the implementation checks and the
-/// proofs (which live in other projects); every command walks that registry, so a new
-/// mechanism touches its own folders and one registration line. Any part may be absent.
+/// specification, which every mechanism has. The command line's registry adds the
+/// implementation checks, the proofs and the rest (which live in other projects); every command
+/// walks that registry, so a new mechanism touches its own folders and one registration line.
 /// </summary>
 public abstract class Mechanism
 {
@@ -35,17 +35,14 @@ public abstract class Mechanism
     /// <summary>Whether a design object is one of this mechanism's (for designs loaded from a user's assembly).</summary>
     public abstract bool Accepts(IDesign design);
 
-    /// <summary>Whether the mechanism has an explorer model (a specification to explore and audit).</summary>
-    public virtual bool Explorable => false;
-
-    /// <summary>The bounds the exploration takes; empty when there is no explorer model.</summary>
+    /// <summary>The bounds the exploration takes, each with its help (what 'help' and --help print); empty for a mechanism without knobs.</summary>
     public virtual IReadOnlyList<BoundOption> BoundOptions => [];
 
     /// <summary>Reads bounds text (keys of <see cref="BoundOptions"/>; missing keys keep their defaults); throws <see cref="BoundsException"/>.</summary>
-    public virtual IBounds ParseBounds(string text) => throw new BoundsException($"{Name} has no explorer model");
+    public abstract IBounds ParseBounds(string text);
 
-    /// <summary>The specification of <paramref name="design"/> under <paramref name="bounds"/>; null when the mechanism has no explorer model.</summary>
-    public virtual ISpecHandle? Specification(IDesign design, IBounds bounds) => null;
+    /// <summary>The specification of <paramref name="design"/> (one of <see cref="Accepts"/>) under <paramref name="bounds"/> (from <see cref="ParseBounds"/>).</summary>
+    public abstract ISpecHandle Specification(IDesign design, IBounds bounds);
 
     /// <summary>The design's qualified name: ipi/reference.</summary>
     public string Qualified(IDesign d) => $"{Name}/{d.Name}";
@@ -91,4 +88,16 @@ public static class BoundsText
 
     /// <summary>User text in a message: escaped and cut short (<see cref="Printable.Line"/>), so an error stays one line and controls nothing.</summary>
     public static string Clip(string s) => Printable.Line(s, 40);
+}
+
+/// <summary>
+/// The one way a design says "the proofs encode my steps": this attribute on the design's own class.
+/// It is not inherited: a subclass may change any step, so the proofs do not speak of it unless it
+/// declares so itself (and a ring design that does is still held to the reference's send steps).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class ProofEncodedAttribute : Attribute
+{
+    /// <summary>Whether <paramref name="design"/>'s own class declares that the proofs encode it.</summary>
+    public static bool On(IDesign design) => IsDefined(design.GetType(), typeof(ProofEncodedAttribute), inherit: false);
 }

@@ -36,7 +36,6 @@ public sealed class IpiMechanism : Mechanism
     public override string Summary => "multikernel IPI: instances, mailboxes, handler lists (seeds 000, 001)";
     public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is IpiDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new IpiSpec((IpiDesign)design, (IpiBounds)bounds);

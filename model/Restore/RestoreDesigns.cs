@@ -97,7 +97,6 @@ public sealed class RestoreMechanism : Mechanism
     public override string Summary => "mm restore from a checkpoint image (seed 003): the image and the kernel calls restore makes are the adversary (crafted images with --crafted)";
     public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, RestoreDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is RestoreDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => RestoreBounds.Options;
     public override IBounds ParseBounds(string text) => RestoreBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new RestoreSpec((RestoreDesign)design, (RestoreBounds)bounds);

@@ -9,7 +9,11 @@ namespace Multikernel.Model.Uffd;
 /// handle_userfault(), the message's flags, and whether unregister / release wake the
 /// faults they strand. The defaults are mainline's; a design of your own overrides what
 /// it changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks.
+/// The proofs encode this class's rules from its parameters (the minor bit, the memory types,
+/// the defects); a subclass overrides rules the encoding does not see, so it is not proved
+/// unless it declares <see cref="ProofEncodedAttribute"/>.
 /// </summary>
+[ProofEncoded]
 public class UffdDesign : IDesign
 {
     [Flags]
@@ -55,13 +59,6 @@ public class UffdDesign : IDesign
     /// otherwise; the seed's is <see cref="UffdConstants.VmFlags2021"/>).
     /// </summary>
     public IReadOnlyList<(string Name, ulong Value)> OtherVmFlags { get; }
-
-    /// <summary>
-    /// Whether proofs/Uffd speaks of this design: it encodes this class's rules from its parameters
-    /// (the minor bit, the memory types, the defects). A subclass overrides rules the encoding
-    /// does not see, so it is not proved unless it overrides this and takes responsibility.
-    /// </summary>
-    public virtual bool Encoded => GetType() == typeof(UffdDesign);
 
     /// <summary>__VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR.</summary>
     public ulong VmUffdFlags => VmUffdMissing | VmUffdWp | VmUffdMinor;
@@ -176,7 +173,6 @@ public sealed class UffdMechanism : Mechanism
     public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap, mlock (seed 004)";
     public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
     public override bool Accepts(IDesign design) => design is UffdDesign;
-    public override bool Explorable => true;
     public override IReadOnlyList<BoundOption> BoundOptions => UffdBounds.Options;
     public override IBounds ParseBounds(string text) => UffdBounds.Parse(text);
     public override ISpecHandle Specification(IDesign design, IBounds bounds) => new UffdSpec((UffdDesign)design, (UffdBounds)bounds);

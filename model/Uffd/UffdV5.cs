@@ -9,15 +9,14 @@ namespace Multikernel.Model.Uffd;
 /// parameters, and its minor fault path keeps the page reference; what it adds is the list of its
 /// defects (docs/audits/004-uffd.md).
 /// </summary>
+/// <remarks>Its flag rules are the base class's (the page reference is no obligation's business): the proofs encode it.</remarks>
+[ProofEncoded]
 public sealed class UffdV5 : UffdDesign
 {
     public UffdV5() : base("uffd-v5",
         "userfaultfd minor-fault mode v5 as posted (004): VM_UFFD_MINOR 0x00002000 (= VM_LOCKED), minor on hugetlbfs only",
         vmUffdMinor: 0x2000, minorOnShmem: false, wpOnFileBacked: false, otherVmFlags: VmFlags2021)
     { }
-
-    /// <summary>Its flag rules are the base class's (the page reference below is no obligation's business): the encoding speaks of it.</summary>
-    public override bool Encoded => true;
 
     /// <summary>hugetlb_no_page(): unlock_page(page) without put_page(page) before handle_userfault(VM_UFFD_MINOR).</summary>
     public override bool MinorFaultPutsPage => false;

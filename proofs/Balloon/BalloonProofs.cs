@@ -16,9 +16,9 @@ public static class BalloonProofs
 
     private static string Source(BalloonInvariant i) => BalloonInvariants.Table.Properties()[(int)i].Source;
 
-    /// <summary>The obligations of a design the encoding describes (<see cref="BalloonDesign.Encoded"/>); null for any other: not proved.</summary>
+    /// <summary>The obligations of a design the encoding describes (<see cref="Model.Checking.ProofEncodedAttribute"/>); null for any other: not proved.</summary>
     public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) =>
-        design is BalloonDesign { Encoded: true } d ? For(d) : null;
+        design is BalloonDesign d && Model.Checking.ProofEncodedAttribute.On(d) ? For(d) : null;
 
     /// <summary>A PFN ≥ 2^32 needs ≥ 16 TiB of guest memory (4 KiB pages): named in a counterexample.</summary>
     private static readonly Dictionary<string, Func<ulong, string>> PfnNames = new()

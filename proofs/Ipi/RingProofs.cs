@@ -50,11 +50,12 @@ public static class RingProofs
 
     /// <summary>
     /// The obligations of a design, when it declares that it runs the encoded ring operations
-    /// (<see cref="RingDesign.EncodedRing"/>); null for any other design: not proved.
+    /// (<see cref="Model.Checking.ProofEncodedAttribute"/>); null for any other design: not proved.
     /// </summary>
     public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design)
     {
-        if (design is not RingDesign { EncodedRing: { } defects } ring) return null;
+        if (design is not RingDesign ring || !Model.Checking.ProofEncodedAttribute.On(design)) return null;
+        var defects = ring.Defects;
         var outside = defects & Unencoded;
         var obligations = For(defects);
         var why = new List<string>();

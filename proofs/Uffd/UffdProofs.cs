@@ -12,9 +12,9 @@ public static class UffdProofs
 
     private static BoolTerm OneBit(BitVec v) => !v.Eq(0) & (v & (v - 1)).Eq(0);
 
-    /// <summary>The obligations of a design the encoding describes (<see cref="UffdDesign.Encoded"/>); null for any other: not proved.</summary>
+    /// <summary>The obligations of a design the encoding describes (<see cref="Model.Checking.ProofEncodedAttribute"/>); null for any other: not proved.</summary>
     public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) =>
-        design is UffdDesign { Encoded: true } d ? For(d) : null;
+        design is UffdDesign d && Model.Checking.ProofEncodedAttribute.On(d) ? For(d) : null;
 
     public static IReadOnlyList<Obligation> For(UffdDesign d) =>
     [

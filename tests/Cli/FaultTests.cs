@@ -157,7 +157,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
     {
         var (code, err) = Finish(Start($"exec '{Dotnet}' '{Cli}' designs > /dev/full"));
         Assert.Equal(2, code);
-        Assert.Equal("multikernel: cannot write to standard output: No space left on device", err.TrimEnd('\n'));
+        Assert.Equal("multikernel: cannot write to stdout: No space left on device", err.TrimEnd('\n'));
     }
 
     [Fact]

@@ -230,15 +230,15 @@ public sealed class FillWithoutComplete : RingDesign
 }
 
 /// <summary>
-/// A variant that declares itself the encoded ring (EncodedRing) but publishes before it fills: the
+/// A variant that declares itself the encoded ring ([ProofEncoded]) but publishes before it fills: the
 /// ring proofs hold of its index arithmetic, and say nothing of its order, so it is not "proved".
 /// </summary>
+[Multikernel.Model.Checking.ProofEncoded]
 public sealed class ClaimsEncoded : RingDesign
 {
     public ClaimsEncoded() : base("my-claims-encoded") { }
 
-    public override string Summary => "example: declares EncodedRing, but its send path publishes before it fills";
-    public override Defect? EncodedRing => Defect.None;
+    public override string Summary => "example: declares [ProofEncoded], but its send path publishes before it fills";
 
     protected override IReadOnlyList<(string Line, SendStep Run)> Program
     {

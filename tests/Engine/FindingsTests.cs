@@ -20,7 +20,6 @@ public class FindingsTests(Xunit.Abstractions.ITestOutputHelper output)
         var data = new TheoryData<string, string>();
         foreach (var m in Mechanisms.All)
         {
-            if (!m.Model.Explorable) continue;
             foreach (var d in m.Model.Designs.Of(DesignOrigin.Seed))
             {
                 data.Add(m.Model.Qualified(d), "");
@@ -47,7 +46,7 @@ public class FindingsTests(Xunit.Abstractions.ITestOutputHelper output)
         var declared = d.Findings.Where(f => f.Applies(text)).Select(f => f.Property).Distinct().Order(StringComparer.Ordinal).ToArray();
         Assert.True(violated.SequenceEqual(declared),
             $"{design} ({text}): violated [{string.Join(", ", violated)}] but the findings that apply are [{string.Join(", ", declared)}]");
-        Assert.DoesNotContain("unclassified", Report.FindingsSection(r, d, text), StringComparison.Ordinal);
+        Assert.DoesNotContain("unclassified", ExplorationText.FindingsSection(r, d, text), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,14 +168,14 @@ public class FindingsTests(Xunit.Abstractions.ITestOutputHelper output)
         ]);
         var outcomes = new[] { "a", "b", "c" }.Select(n => new PropertyOutcome(new Property(n, PropertyKind.Always, "", ""), Verdict.Violated, null, "r")).ToList();
         var r = new ExploreReport("x", outcomes, 1, 0, 0, 0, 0, 0, false, Bound.None, false);
-        string text = Report.FindingsSection(r, design, "hostile=yes");
+        string text = ExplorationText.FindingsSection(r, design, "hostile=yes");
         int real = text.IndexOf("on a real machine", StringComparison.Ordinal);
         int host = text.IndexOf("needs hostile-host", StringComparison.Ordinal);
         int none = text.IndexOf("unclassified", StringComparison.Ordinal);
         Assert.True(real >= 0 && real < host && host < none, text);
         Assert.Contains("BUG", text, StringComparison.Ordinal);
         // Without its bound, the host's finding does not explain b: b is unclassified.
-        Assert.Matches(@"unclassified[^\n]*\n\s+b\s+\?\n\s+c\s+\?", Report.FindingsSection(r, design, "hostile=no"));
+        Assert.Matches(@"unclassified[^\n]*\n\s+b\s+\?\n\s+c\s+\?", ExplorationText.FindingsSection(r, design, "hostile=no"));
     }
 
     [Fact]

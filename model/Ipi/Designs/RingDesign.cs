@@ -16,10 +16,11 @@ namespace Multikernel.Model.Ipi.Designs;
 /// ring arithmetic, <see cref="LookupStep"/>, <see cref="ClaimStep"/>, <see cref="FillStep"/>,
 /// <see cref="PublishStep"/>, <see cref="IpiStep"/>, the drain and the dispatch), adding
 /// steps of its own to <see cref="Program"/>. A variant is not covered by the ring proofs
-/// unless it declares, by overriding <see cref="EncodedRing"/>, that it runs the ring
-/// operations the encoding describes.
+/// unless its class declares <see cref="ProofEncodedAttribute"/>: that it runs the ring
+/// operations the encoding describes (the reference's, less <see cref="Defects"/>).
 /// </para>
 /// </summary>
+[ProofEncoded]
 public class RingDesign : IpiDesign
 {
     [Flags]
@@ -64,16 +65,9 @@ public class RingDesign : IpiDesign
     public Defect Defects { get; }
 
     /// <summary>
-    /// The ring operations this design runs, as proofs/Ipi encodes them (the reference's, less
-    /// <see cref="Defects"/>); null when the proofs do not speak of this design. A subclass may
-    /// change any step, so it gets null unless it overrides this and takes responsibility.
-    /// </summary>
-    public virtual Defect? EncodedRing => GetType() == typeof(RingDesign) ? Defects : null;
-
-    /// <summary>
     /// What this design runs that the ring obligations depend on but do not encode: send steps other
     /// than the reference's building blocks in the reference's order, or a receiver, drain or
-    /// interrupt of its own. Empty for this class; a subclass that declares <see cref="EncodedRing"/>
+    /// interrupt of its own. Empty for this class; a subclass that declares <see cref="ProofEncodedAttribute"/>
     /// is held to it, so declaring itself encoded cannot lend it the reference's proofs.
     /// </summary>
     public IReadOnlyList<string> StepsOutsideEncoding()

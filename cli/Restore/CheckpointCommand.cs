@@ -1,54 +1,24 @@
 using System.Globalization;
+using Multikernel.Cli.CommandLine;
 using Multikernel.Impl.Restore;
 
-namespace Multikernel.Cli.Commands;
+namespace Multikernel.Cli.Restore;
 
-/// <summary>restore IMAGE and checkpoint --vmas …: the image format of impl/Restore from the command line.</summary>
-internal static class RestoreCommands
+/// <summary>checkpoint --vmas START-END:anon|file=NAME,… --out FILE: an image of an address space with those VMAs, every page written.</summary>
+internal sealed class CheckpointCommand : CliCommand
 {
-    private const long MaxImageBytes = 1L << 30;
     private const ulong MaxCheckpointPages = 16384;
 
-    /// <summary>restore IMAGE [--files A,B]: into a fresh simulated address space; a bad image is one line, exit 2.</summary>
-    public static int Restore(IEnumerable<string> argv, TextWriter o)
-    {
-        var a = new Args("restore", argv, ["--files"], []);
-        a.NoMorePositionals(1);
-        string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("restore: which image?");
-        var files = new FileTable((a.Value("--files") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries));
-        var mm = new AddressSpace();
-        try
-        {
-            using var s = InputFile.Open(file, MaxImageBytes, "restore");
-            Impl.Restore.Restore.Run(s, mm, files);
-        }
-        catch (RestoreException e) { throw new UsageException($"restore: {Model.Checking.Printable.Line(file)}: {e.Message}"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        { throw new UsageException($"restore: {Model.Checking.Printable.Line(file)}: {e.Message}"); }
-        o.WriteLine($"restored {Model.Checking.Printable.Line(file)}: {mm.Vmas.Count} VMAs, {mm.Pages.Count} pages, {mm.Ldt.Count} LDT entries");
-        // Pages written per VMA from the sorted page addresses: two binary searches a VMA, not a pass over every page.
-        var written = mm.Pages.Keys.ToArray();
-        Array.Sort(written);
-        foreach (var v in mm.Vmas)
-        {
-            int first = LowerBound(written, v.Start), end = LowerBound(written, v.End);
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {v.Start:x12}-{v.End:x12} vm_flags 0x{v.VmFlags:x} {(v.Kind == VmaKind.File ? $"file {v.File} pgoff 0x{v.PgOff:x}" : "anonymous")}, {end - first} of {v.Pages} pages written"));
-        }
-        return 0;
-    }
+    public override string Name => "checkpoint";
+    public override string Summary => "write an image of an address space with the VMAs given, every page written";
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--vmas", "the VMAs: page-aligned, increasing, disjoint hex ranges, each anonymous or a file mapping", ValueName: "START-END:anon|file=NAME,…"),
+        new("--out", "the image file to write", ValueName: "FILE"),
+    ];
 
-    private static int LowerBound(ulong[] sorted, ulong value)
+    public override int Run(Args a, TextWriter o)
     {
-        int i = Array.BinarySearch(sorted, value);
-        return i >= 0 ? i : ~i;
-    }
-
-    /// <summary>checkpoint --vmas START-END:anon|file=NAME,… --out FILE: an image of an address space with those VMAs, every page written.</summary>
-    public static int Checkpoint(IEnumerable<string> argv, TextWriter o)
-    {
-        var a = new Args("checkpoint", argv, ["--vmas", "--out"], []);
-        a.NoMorePositionals(0);
         string spec = a.Value("--vmas") ?? throw new UsageException("checkpoint: --vmas START-END:anon|file=NAME,… is needed");
         string outFile = OutputFile.Check("checkpoint", "--out", a.Value("--out") ?? throw new UsageException("checkpoint: --out FILE is needed"), "checkpoint.img");
         var vmas = new List<VmaInfo>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Multikernel.Model.Checking;
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Registry;
 using Multikernel.Properties.Explorer;
 
@@ -10,14 +11,24 @@ namespace Multikernel.Cli.Commands;
 /// safety and liveness (cycle search, and the stored graph), and --first on a mutant; the IPI
 /// model also at its large configuration. Then each implementation's own benchmark.
 /// </summary>
-internal static class Bench
+internal sealed class BenchCommand : CliCommand
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    public override string Name => "bench";
+    public override string Summary => "explorer speed and memory on each reference (1 and N threads, liveness, --first on a mutant, the large configurations), then each implementation's own benchmark";
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--runs", "runs per row, the best shown (default 3)"),
+        new("--large-runs", "runs of each large configuration (default 1)"),
+        OptionSpec.Flag("--no-large", "leave out the large configurations"),
+        OptionSpec.Flag("--explorer-only", "leave out the implementations' benchmarks"),
+        new("--messages-per-run", "messages per run of the IPI implementation (default 2,000,000)"),
+        new("--threads", "N, the thread count of the multi-threaded rows (default: all cores)"),
+    ];
+
+    public override int Run(Args a, TextWriter o)
     {
-        var a = new Args("bench", argv, ["--runs", "--large-runs", "--messages-per-run", "--threads"], ["--no-large", "--explorer-only"]);
-        a.NoMorePositionals(0);
         int runs = a.Int("--runs", 3, 1, 20);
         int threads = a.Int("--threads", Environment.ProcessorCount, 1, 256);
         int largeRuns = a.Int("--large-runs", 1, 1, 20);
@@ -25,13 +36,13 @@ internal static class Bench
         o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs, interleaved (the large configuration: --large-runs, default 1)");
         o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; N = {threads} threads");
         o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");
-        foreach (var m in Mechanisms.All.Where(m => m.Model.Explorable))
+        foreach (var m in Mechanisms.All)
         {
-            if (!Configuration(o, m, m.BenchBounds, runs, threads, sized: false)) return 1;
-            if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
+            if (!Configuration(o, m, m.Bench.Bounds, runs, threads, sized: false)) return 1;
+            if (m.Bench.Large is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
         }
         if (!a.Flag("--explorer-only"))
-            foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
+            foreach (var m in Mechanisms.All) m.Bench.Implementation?.Invoke(o, settings);
         return 0;
     }
 
@@ -43,7 +54,7 @@ internal static class Bench
     private static bool Configuration(TextWriter o, MechanismEntry m, string boundsText, int runs, int threads, bool sized)
     {
         var bounds = m.Model.ParseBounds(boundsText);
-        if (m.Model.Specification(m.Model.Designs.Reference, bounds) is not { } spec) return true;
+        var spec = m.Model.Specification(m.Model.Designs.Reference, bounds);
         bool liveness = spec.Properties.Any(p => p.Kind == PropertyKind.Eventually);
         o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}):");
         o.WriteLine("    mode                                    threads        states    transitions        s     states/s  bytes/state  memory MB");
@@ -65,7 +76,7 @@ internal static class Bench
             rows.Add(($"liveness, graph kept{f}", threads, new() { Liveness = Liveness.Graph, Threads = threads }, spec));
             if (fair) rows.Add(("liveness, graph kept (--unfair)", threads, new() { Liveness = Liveness.Graph, Threads = threads, Unfair = true }, spec));
         }
-        if (m.BenchMutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is { } bad)
+        if (m.Bench.Mutant is { } name && m.Model.Designs.Find(name) is { } mutant && m.Model.Specification(mutant, bounds) is var bad)
             rows.Add(($"--first on {name}", threads, new() { StopAtFirstViolation = true, Threads = threads }, bad));
         // Runs interleave the rows (1, 2, …, 1, 2, …), so that a machine that slows down for a while
         // does not skew one row against another; the best run of each row is shown.

@@ -1,36 +1,20 @@
 using System.Globalization;
-using Multikernel.Cli.Registry;
 using Multikernel.Impl.Uffd.Linux;
 using Multikernel.Model.Uffd;
-using Multikernel.Properties.Checking;
 using Multikernel.Properties.Uffd;
 
-namespace Multikernel.Cli.Commands;
+namespace Multikernel.Cli.Uffd;
 
 /// <summary>
-/// differ uffd --cases N --seed S: the reference specification against the running kernel
-/// (real syscalls, /proc/self/smaps). Exit 0 they agree, 1 a divergence (shrunk, the model's
-/// answer beside the kernel's), 3 the kernel offers no userfaultfd here (the reason, one line).
-/// vm.nr_hugepages is raised for the run when it is writable and too low, and restored.
+/// differ uffd: the reference specification against the running kernel (real syscalls,
+/// /proc/self/smaps). Exit 0 they agree, 1 a divergence (shrunk, the model's answer beside the
+/// kernel's), 3 the kernel offers no userfaultfd here (the reason, one line). vm.nr_hugepages is
+/// raised for the run when it is writable and too low, and restored.
 /// </summary>
-internal static class Differ
+internal static class UffdDiffer
 {
-    /// <summary>differ MECHANISM: the mechanism's kernel oracle from the registry (<see cref="MechanismEntry.KernelOracle"/>).</summary>
-    public static int Run(IEnumerable<string> argv, TextWriter o)
-    {
-        var a = new Args("differ", argv, ["--cases", "--seed"], ["--no-hugepages"]);
-        a.NoMorePositionals(1);
-        string known = string.Join(", ", Mechanisms.All.Where(m => m.KernelOracle is not null).Select(m => m.Name));
-        string what = a.Positionals.FirstOrDefault() ?? throw new UsageException($"differ: which mechanism? (one of: {known})");
-        var oracle = Mechanisms.Find(what)?.KernelOracle
-            ?? throw new UsageException($"differ: no kernel oracle for '{Model.Checking.BoundsText.Clip(what)}' (known: {known})");
-        int cases = a.Int("--cases", 200, 1, 10_000_000);
-        ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
-        return oracle(cases, seed, !a.Flag("--no-hugepages"), o);
-    }
-
     /// <summary>uffd's oracle: uffd/reference against the running kernel's userfaultfd, mmap and mlock.</summary>
-    public static int Uffd(int cases, ulong seed, bool hugePages, TextWriter o)
+    public static int Run(int cases, ulong seed, bool hugePages, TextWriter o)
     {
         var (ok, reason, answer) = Userfaultfd.Availability();
         if (!ok)

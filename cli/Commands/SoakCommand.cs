@@ -1,3 +1,4 @@
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Registry;
 using Multikernel.Properties.Checking;
 
@@ -8,18 +9,27 @@ namespace Multikernel.Cli.Commands;
 /// operations with random faults (the balloon: 10^6 backdoor commands with RESETs, BUSY, refusals
 /// and target changes). Exit 1 if the views ever diverge or the protocol is breached.
 /// </summary>
-internal static class Soak
+internal sealed class SoakCommand : CliCommand
 {
-    public static int Run(IEnumerable<string> argv, TextWriter o)
+    public override string Name => "soak";
+    public override string Summary => "the implementation against its simulated peer with random faults (default: every mechanism with a soak)";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("[MECHANISM]", "a mechanism with a soak", () => WithSoak.Select(m => m.Name))];
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--commands", "operations to run (default 10^6)"),
+        new("--seed", "the random seed (printed; replays a run)"),
+    ];
+
+    private static List<MechanismEntry> WithSoak => Mechanisms.All.Where(m => m.Soak is not null).ToList();
+
+    public override int Run(Args a, TextWriter o)
     {
-        var a = new Args("soak", argv, ["--commands", "--seed"], []);
-        a.NoMorePositionals(1);
         long n = a.Long("--commands", 1_000_000, 1, 1_000_000_000);
         ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();
-        var with = Mechanisms.All.Where(m => m.Soak is not null).ToList();
+        var with = WithSoak;
         if (a.Positionals.FirstOrDefault() is { } name)
             with = with.Where(m => m.Name == name).ToList() is { Count: > 0 } one ? one
-                : throw new UsageException($"soak: no soak for '{Model.Checking.BoundsText.Clip(name)}' (mechanisms with one: {string.Join(", ", Mechanisms.All.Where(m => m.Soak is not null).Select(m => m.Name))})");
+                : throw new UsageException($"soak: no soak for '{Model.Checking.BoundsText.Clip(name)}' (mechanisms with one: {string.Join(", ", WithSoak.Select(m => m.Name))})");
         o.WriteLine($"multikernel soak: {n:N0} operations, seed {seed} (replay with --seed {seed})");
         bool ok = true;
         foreach (var m in with)

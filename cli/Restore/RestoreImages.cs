@@ -2,14 +2,13 @@ using Multikernel.Model.Restore;
 using Multikernel.Properties.Explorer;
 using Multikernel.Properties.Restore;
 
-namespace Multikernel.Cli.Commands;
+namespace Multikernel.Cli.Restore;
 
 /// <summary>audit restore/… --image FILE: the shortest bad image a trace describes, written as a real image that restore refuses.</summary>
 internal static class RestoreImages
 {
-    public static byte[] FromTrace(Model.Checking.ISpecHandle handle, Trace t)
+    public static byte[] FromTrace(RestoreSpec spec, Trace t)
     {
-        var spec = handle as RestoreSpec ?? throw new ArgumentException($"not a restore specification: {handle.Name}", nameof(handle));
         var init = new List<RestoreState>();
         spec.Initial(init);
         var s = init[t.InitialIndex];

@@ -1,3 +1,4 @@
+using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Registry;
 using Multikernel.Model.Checking;
 using Multikernel.Properties.Explorer;
@@ -10,18 +11,21 @@ namespace Multikernel.Cli.Commands;
 /// specification of the design it names, checks that every step and state still reads as
 /// recorded (a trace speaks only of the design that wrote it), and judges its property again.
 /// </summary>
-internal static class Replay
+internal sealed class ReplayCommand : CliCommand
 {
+    public override string Name => "replay";
+    public override string Summary => "re-execute an ITF trace written with --json; it must still describe its design (a difference: exit 2)";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("FILE", "the trace file")];
+    public override IEnumerable<OptionSpec> Options => [AuditCommand.LoadOption];
+
     /// <summary>A trace of <see cref="MaxSteps"/> steps of the largest state is well under this.</summary>
     private const long MaxFileBytes = 32L << 20;
     /// <summary>Counterexamples are shortest traces: tens of steps. A longer trace is refused before it is replayed.</summary>
     public const int MaxSteps = 10_000;
 
-    public static int Run(IReadOnlyList<string> argv, TextWriter o)
+    public override int Run(Args a, TextWriter o)
     {
-        Mechanisms.LoadFrom(argv, "replay");
-        var a = new Args("replay", argv, ["--load"], []);
-        a.NoMorePositionals(1);
+        Mechanisms.LoadAll(a);
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("replay: which trace file?");
         string json = InputFile.ReadText(file, MaxFileBytes, "replay");
         return Judge(json, file, o);
@@ -42,7 +46,7 @@ internal static class Replay
         IBounds bounds;
         try { bounds = m.Model.ParseBounds(h.Bounds); }
         catch (BoundsException e) { throw new UsageException($"replay: {file}: #meta.bounds: {e.Message}"); }
-        var spec = Report.Spec(m, design, bounds, "replay");
+        var spec = ExplorationText.Spec(m, design, bounds, "replay");
 
         if (h.StateCount != h.Choices.Count + 1) throw new UsageException($"replay: {file}: {h.StateCount} states for {h.Choices.Count} steps");
         int loop = h.Loop ?? h.Choices.Count;

@@ -1,0 +1,96 @@
+using Multikernel.Cli.CommandLine;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Traces;
+using static Multikernel.Cli.Commands.ExplorationText;
+
+namespace Multikernel.Cli.Commands;
+
+/// <summary>audit DESIGN: every property of the design's mechanism, each violation with its shortest trace and its finding.</summary>
+internal sealed class AuditCommand : CliCommand
+{
+    public override string Name => "audit";
+    public override string Summary => "a design's properties; each violation with its shortest trace and its finding (seed line, consequence, preconditions), grouped by what it needs";
+    public override IReadOnlyList<ArgumentSpec> Arguments =>
+        [new("DESIGN", "mechanism/name (ipi/ipi-v2, uffd/uffd-v5), or a name only one mechanism has (see 'multikernel designs')", DesignNames)];
+
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        .. Limits.BoundOptions(),
+        .. Limits.Options,
+        .. OutputOptions,
+        new("--junit", "JUnit XML: one test case per property, the findings in its properties", ValueName: "FILE"),
+        .. Mechanisms.All.SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
+        LoadOption,
+    ];
+
+    /// <summary>--json, --dot: where every exploring command writes its traces.</summary>
+    public static readonly IReadOnlyList<OptionSpec> OutputOptions =
+    [
+        new("--json", "each counterexample as an ITF trace (several: FILE.<property>.itf.json; a directory: files in it)", ValueName: "FILE"),
+        new("--dot", "each counterexample as a Graphviz graph (several: FILE.<property>.dot; a directory: files in it)", ValueName: "FILE"),
+    ];
+
+    public static readonly OptionSpec LoadOption = new("--load", "designs of your own: every public design class of the assembly", OptionKind.Repeated, "ASSEMBLY.dll");
+
+    /// <summary>Every design's qualified name, for completion.</summary>
+    public static IEnumerable<string> DesignNames() => Mechanisms.All.SelectMany(m => m.Model.Designs.All.Select(m.Model.Qualified));
+
+    public override int Run(Args a, TextWriter o)
+    {
+        Mechanisms.LoadAll(a);
+        string name = a.Positionals.FirstOrDefault() ?? throw new UsageException("audit: which design? e.g. audit ipi/ipi-v2 (see 'multikernel designs')");
+        var (m, design) = Mechanisms.Resolve(name, "audit");
+        var bounds = Limits.Bounds(a, m.Model);
+        foreach (var x in Mechanisms.All.SelectMany(e => e.Artifacts).Select(x => x.Option).Distinct())
+            if (a.Given(x) && m.Artifacts.All(y => y.Option != x)) throw new UsageException($"audit: {x} is not a file {m.Name} writes");
+        var outputs = new OutputPlan("audit");
+        var files = TraceFiles.Plan(a, outputs);
+        var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit", outputs) : null;
+        var artifacts = m.Artifacts.Where(x => a.Value(x.Option) is not null)
+            .Select(x => (Artifact: x, Path: outputs.Add(x.Option, a.Value(x.Option)!, "counterexample" + x.Extension))).ToList();
+        var options = Limits.Explore(a, stopWhenAllDecided: true);
+        var spec = Spec(m, design, bounds, "audit");
+        string boundsText = bounds.ToString()!;
+        o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
+        o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
+        o.WriteLine($"  memory model: {MemoryModel}");
+        if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
+        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+            () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
+        ProgressLine.Done();
+        o.WriteLine($"  explored {Statistics(r)}");
+        o.Write(Table(r));
+        o.Write(FindingsSection(r, design, boundsText));
+        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
+        {
+            o.WriteLine();
+            o.Write(TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText))));
+        }
+        files.Write(r, design, boundsText, o);
+        foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
+        if (junit is not null)
+        {
+            junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
+            o.WriteLine($"wrote {junit.Save()}");
+        }
+        return (int)Exit(r);
+    }
+
+    /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>
+    private static void WriteArtifacts(TraceArtifact artifact, string file, ISpecHandle spec, ExploreReport r, TextWriter o)
+    {
+        var traces = r.Outcomes.Where(x => x.Trace is not null).Select(x => x.Trace!).ToList();
+        if (traces.Count == 0) { o.WriteLine($"{artifact.Option}: no counterexample to write"); return; }
+        string stem = file.EndsWith(artifact.Extension, StringComparison.Ordinal) ? file[..^artifact.Extension.Length] : file;
+        foreach (var t in traces)
+        {
+            string path = traces.Count == 1 ? file : $"{stem}.{t.Property.Name}{artifact.Extension}";
+            try { OutputFile.Write(path, artifact.Bytes(spec, t)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            { throw new UsageException($"{artifact.Option}: cannot write '{path}': {e.Message}"); }
+            o.WriteLine($"wrote {path}");
+        }
+    }
+}

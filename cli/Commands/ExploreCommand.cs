@@ -1,0 +1,49 @@
+using Multikernel.Cli.CommandLine;
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using static Multikernel.Cli.Commands.ExplorationText;
+
+namespace Multikernel.Cli.Commands;
+
+/// <summary>explore MECHANISM [--design D]: statistics and the verdict of one exploration.</summary>
+internal sealed class ExploreCommand : CliCommand
+{
+    public override string Name => "explore";
+    public override string Summary => "statistics and verdict of one exploration of a mechanism's design (default: its reference)";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [new("MECHANISM", "the mechanism to explore", () => Mechanisms.All.Select(m => m.Name))];
+
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--design", "the design (default: the mechanism's reference)", ValueName: "D"),
+        .. Limits.BoundOptions(),
+        .. Limits.Options,
+        .. AuditCommand.OutputOptions,
+        AuditCommand.LoadOption,
+    ];
+
+    public override int Run(Args a, TextWriter o)
+    {
+        Mechanisms.LoadAll(a);
+        string mech = a.Positionals.FirstOrDefault() ?? throw new UsageException($"explore: which mechanism? ({Mechanisms.Names})");
+        var m = Mechanisms.Find(mech) ?? throw new UsageException($"explore: unknown mechanism '{BoundsText.Clip(mech)}' (known: {Mechanisms.Names})");
+        var design = a.Value("--design") is { } dn
+            ? m.Model.Designs.Find(dn.StartsWith(m.Name + "/", StringComparison.Ordinal) ? dn[(m.Name.Length + 1)..] : dn)
+              ?? throw new UsageException($"explore: unknown {m.Name} design '{BoundsText.Clip(dn)}'; one of: {string.Join(", ", m.Model.Designs.All.Select(d => d.Name))}")
+            : m.Model.Designs.Reference;
+        var bounds = Limits.Bounds(a, m.Model);
+        var files = TraceFiles.Plan(a, new OutputPlan("explore"));
+        var options = Limits.Explore(a, stopWhenAllDecided: false);
+        var spec = Spec(m, design, bounds, "explore");
+        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+            () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
+        ProgressLine.Done();
+        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
+        if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
+        o.WriteLine($"  {Statistics(r)}");
+        o.Write(Table(r));
+        files.Write(r, design, bounds.ToString()!, o);
+        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
+        return (int)Exit(r);
+    }
+}

@@ -1,0 +1,56 @@
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using Multikernel.Properties.Traces;
+
+namespace Multikernel.Cli.Commands;
+
+/// <summary>
+/// Where --json and --dot write, decided before any work so a bad path never costs a verdict.
+/// One trace goes to FILE; several to FILE's stem + "." + property + extension; a directory
+/// means "the files inside it", named after the design.
+/// </summary>
+internal sealed class TraceFiles
+{
+    private readonly List<(string Option, string Path, Func<Trace, IDesign, string, string> Render)> _targets = new();
+
+    public static TraceFiles Plan(Args a, OutputPlan outputs)
+    {
+        var f = new TraceFiles();
+        foreach (var (option, render) in new (string, Func<Trace, IDesign, string, string>)[]
+                 {
+                     ("--json", (t, d, b) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b))),
+                     ("--dot", (t, _, _) => Dot.Write(t)),
+                 })
+        {
+            if (a.Value(option) is not { } file) continue;
+            string full = outputs.Add(option, file, option == "--json" ? "trace.itf.json" : "trace.dot");
+            f._targets.Add((option, full, render));
+        }
+        return f;
+    }
+
+    public void Write(ExploreReport r, IDesign design, string bounds, TextWriter log)
+    {
+        var traces = r.Outcomes.Where(o => o.Trace is not null).Select(o => o.Trace!).ToList();
+        foreach (var (option, file, render) in _targets)
+        {
+            if (traces.Count == 0) { log.WriteLine($"{option}: no counterexample to write"); continue; }
+            foreach (var t in traces)
+            {
+                string path = traces.Count == 1 ? file : PathFor(file, t.Property.Name);
+                try { OutputFile.Write(path, render(t, design, bounds)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                { throw new UsageException($"{option}: cannot write '{path}': {e.Message}"); }
+                log.WriteLine($"wrote {path}");
+            }
+        }
+    }
+
+    private static string PathFor(string file, string property)
+    {
+        string ext = Path.GetExtension(file);
+        string stem = ext.Length > 0 ? file[..^ext.Length] : file;
+        if (stem.EndsWith(".itf", StringComparison.Ordinal)) { stem = stem[..^4]; ext = ".itf" + ext; }
+        return $"{stem}.{property}{ext}";
+    }
+}

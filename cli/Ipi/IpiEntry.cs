@@ -1,0 +1,18 @@
+using Multikernel.Cli.Registry;
+using Multikernel.Model.Checking;
+using Multikernel.Model.Ipi;
+using Multikernel.Properties.Checking;
+using Multikernel.Properties.Ipi;
+using Multikernel.Proofs.Ipi;
+using Multikernel.Proofs.Obligations;
+
+namespace Multikernel.Cli.Ipi;
+
+/// <summary>Multikernel IPI on the command line: the ring's checks and proofs, and the implementation against a bounded Channel.</summary>
+internal sealed class IpiEntry : MechanismEntry
+{
+    public override Mechanism Model => IpiMechanism.Instance;
+    public override ImplementationChecks Checks => IpiSuite.Checks;
+    public override ProofEncoding Proofs => RingProofs.ForDesign;
+    public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: IpiBench.Run);
+}

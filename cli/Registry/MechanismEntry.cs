@@ -1,0 +1,74 @@
+using Multikernel.Cli.CommandLine;
+using Multikernel.Cli.Fuzz;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Checking;
+using Multikernel.Properties.Explorer;
+using Multikernel.Proofs.Obligations;
+
+namespace Multikernel.Cli.Registry;
+
+/// <summary>Settings of a benchmark run.</summary>
+internal sealed record BenchSettings(int Runs, int MessagesPerRun);
+
+/// <summary>
+/// What bench runs for a mechanism: the explorer on its reference at <paramref name="Bounds"/> (and at
+/// <paramref name="Large"/>, a configuration big enough to show scaling), --first on <paramref name="Mutant"/>,
+/// and the implementation's own benchmark.
+/// </summary>
+internal sealed record BenchPlan(string Bounds = "", string? Mutant = null, string? Large = null, Action<TextWriter, BenchSettings>? Implementation = null);
+
+/// <summary>
+/// A file a counterexample can be written as besides its trace, for the mechanism's own tools to
+/// reproduce (restore's shortest bad image): the audit option that asks for it, the extension of
+/// one file per property, and how a trace of the mechanism's spec becomes its bytes.
+/// </summary>
+internal abstract record TraceArtifact(string Option, string Extension, string Help)
+{
+    public abstract byte[] Bytes(ISpecHandle spec, Trace trace);
+}
+
+/// <summary>A trace artifact of specifications of type <typeparamref name="TSpec"/>: the mechanism's code sees its own spec type.</summary>
+internal sealed record TraceArtifact<TSpec>(string Option, string Extension, string Help, Func<TSpec, Trace, byte[]> Of) : TraceArtifact(Option, Extension, Help)
+    where TSpec : ISpecHandle
+{
+    public override byte[] Bytes(ISpecHandle spec, Trace trace) =>
+        spec is TSpec s ? Of(s, trace) : throw new ArgumentException($"{Option}: not a {typeof(TSpec).Name}: {spec.Name}", nameof(spec));
+}
+
+/// <summary>soak MECHANISM: the implementation against its simulated peer for N operations from a seed; whether it held, and a summary.</summary>
+internal delegate (bool Holds, string Summary) SoakRun(long operations, ulong seed);
+
+/// <summary>differ MECHANISM: the reference against the running kernel (cases, seed, whether it may raise vm.nr_hugepages); the exit code.</summary>
+internal delegate int KernelOracle(int cases, ulong seed, bool hugePages, TextWriter o);
+
+/// <summary>
+/// One mechanism with everything the command line does for it, declared beside the mechanism's own
+/// folder (cli/Ipi, cli/Restore, …): the model (designs, bounds, specification: required), and what
+/// else it has, each absent unless the mechanism declares it. Commands only walk these; registering
+/// a mechanism is one line in <see cref="Mechanisms"/>.
+/// </summary>
+internal abstract class MechanismEntry
+{
+    /// <summary>Designs, bounds (with their help) and the specification.</summary>
+    public abstract Mechanism Model { get; }
+    public string Name => Model.Name;
+
+    /// <summary>The implementation against the specification (check's section 2).</summary>
+    public virtual ImplementationChecks? Checks => null;
+    /// <summary>The Z3 obligations of a design, or null when the proofs do not encode it (prove, check).</summary>
+    public virtual ProofEncoding? Proofs => null;
+    /// <summary>What bench runs for it; the explorer on the reference at default bounds when not declared.</summary>
+    public virtual BenchPlan Bench => new();
+    /// <summary>soak MECHANISM.</summary>
+    public virtual SoakRun? Soak => null;
+    /// <summary>differ MECHANISM.</summary>
+    public virtual KernelOracle? KernelOracle => null;
+    /// <summary>Files audit can write a counterexample as, besides --json and --dot (restore: --image).</summary>
+    public virtual IReadOnlyList<TraceArtifact> Artifacts => [];
+    /// <summary>The fuzz targets of its parsers of untrusted input (files under <paramref name="scratch"/> if they need any).</summary>
+    public virtual IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [];
+    /// <summary>Commands of its own (restore: restore, checkpoint).</summary>
+    public virtual IReadOnlyList<CliCommand> Commands => [];
+
+    public override string ToString() => Name;
+}
