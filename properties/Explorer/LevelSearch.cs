@@ -25,7 +25,7 @@ namespace Multikernel.Properties.Explorer;
 /// Bitstate insertion is order-dependent (bits of different states overlap), so in that
 /// mode the insert phase is one partition.
 /// </summary>
-internal sealed class LevelSearch<TState, TAction> where TState : unmanaged where TAction : unmanaged
+internal sealed partial class LevelSearch<TState, TAction> where TState : unmanaged where TAction : unmanaged
 {
     public const uint Root = uint.MaxValue;
     private const int ChunkStates = 256;
@@ -38,9 +38,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private readonly int _threads, _parts;
     private readonly bool _graph, _pendingAll, _fair;
     private readonly int _stateBytes = Unsafe.SizeOf<TState>();
+    private readonly IVisitedSet _visited;
 
-    public FingerprintSet? Set { get; }
-    public BitstateSet? Bitstate { get; }
+    /// <summary>The visited set: exact fingerprints, or bitstate.</summary>
+    public IVisitedSet Visited => _visited;
+    /// <summary>The exact set, for the cycle searches that index their colours by its slots; null in bitstate mode.</summary>
+    public FingerprintSet? Exact => _visited as FingerprintSet;
+    /// <summary>Graph mode: each fingerprint's state id, to resolve the edges.</summary>
+    public StateIds? Ids { get; }
     public ChunkedList<uint> Parent { get; } = new();
     public ChunkedList<byte> Choice { get; } = new();
     public ChunkedList<uint>? EdgeStart { get; }
@@ -106,9 +111,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         _crashBit = props.Count - 1;
         _graph = graph;
         _threads = Math.Max(1, options.Threads);
-        if (options.BitstateBytes > 0) Bitstate = new BitstateSet(options.BitstateBytes);
-        else Set = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2), withIds: graph);
-        _parts = Bitstate is null ? _threads : 1;
+        if (options.BitstateBytes > 0) _visited = new BitstateSet(options.BitstateBytes);
+        else
+        {
+            var exact = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2));
+            if (graph) Ids = new StateIds(exact);
+            _visited = exact;
+        }
+        _parts = _visited.Partitions(_threads);
         if (graph) { EdgeStart = new(); Edges = new(); PendingOf = new(); }
         _fair = graph && spec.FairActors.Count > 0 && !options.Unfair;
         if (_fair) { EdgeActor = new(); EnabledOf = new(); }
@@ -123,7 +133,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh();
     }
 
-    public long StoreBytes => (Set?.Bytes ?? Bitstate!.Bytes) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
+    public long StoreBytes => _visited.Bytes + (Ids?.Bytes ?? 0) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
                               + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0) + (EdgeActor?.Bytes ?? 0) + (EnabledOf?.Bytes ?? 0);
 
     private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong);
@@ -136,11 +146,11 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     {
         using var crew = new Crew(_threads);
         _crew = crew;
-        if (Set is not null) Set.GrowCrew = crew;
+        if (Exact is { } exact) exact.GrowCrew = crew;
         try { Search(); }
         finally
         {
-            if (Set is not null) Set.GrowCrew = null;
+            if (Exact is { } exact2) exact2.GrowCrew = null;
             _crew = null;
         }
     }
@@ -159,7 +169,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             if (GatherExpansion()) break;
             long candidates = 0;
             foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
-            Set?.Reserve(candidates);
+            _visited.Reserve(candidates);
             Parallel(_parts, Insert);
             Commit();
             if (_graph) ResolveEdges();
@@ -182,14 +192,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         try { _spec.Initial(initial); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
-        Set?.Reserve(initial.Count);
+        _visited.Reserve(initial.Count);
         var buffer = _workers[0].Parts[1][0];
         for (int i = 0; i < initial.Count; i++)
         {
             var s = initial[i];
             ulong fp = Fingerprint.Of(s);
-            long slot = -1;
-            if (Set is not null ? (slot = Set.TryAddShared(fp)) < 0 : !Bitstate!.Add(fp)) continue;
+            long slot = _visited.TryAddShared(fp);
+            if (slot < 0) continue;
             ulong key = ((ulong)Root << 8) | (uint)i;
             buffer.Add(key, fp, s);
             _fresh[0].Add(key, Judge(s), slot, Ref(0, 0, buffer.Count - 1));
@@ -291,7 +301,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
                 }
                 w.BatchCount++;
                 degree++;
-                Set?.Prefetch(fp);
+                _visited.Prefetch(fp);
                 w.Seen.Prefetch(fp);
             }
             if (_graph) _outDegree[i] = degree;
@@ -308,15 +318,13 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             ulong fp = w.BatchFingerprints[b];
             edges?.Add(fp);
             actors?.Add(w.BatchActors[b]);
-            if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
+            if (_visited.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
             if (!w.Seen.Add(fp)) continue;
-            w.Next[Partition(fp)].Add(w.BatchKeys[b], fp, w.Batch[b]);
+            w.Next[_visited.PartitionOf(fp, _parts)].Add(w.BatchKeys[b], fp, w.Batch[b]);
             w.CandidateCount++;
         }
     }
-
-    private int Partition(ulong fp) => (int)(((fp >> 32) * (ulong)_parts) >> 32);
 
     /// <summary>Folds the workers' findings of the expand phase; true when a bound stops the search before this level is added.</summary>
     private bool GatherExpansion()
@@ -370,10 +378,9 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             var c = lists[best];
             int i = pos[best]++;
             ulong fp = c.Fingerprints[i];
-            if (i + 8 < c.Count) Set?.Prefetch(c.Fingerprints[i + 8]);
-            long slot;
-            if (Set is not null) { slot = Set.TryAddShared(fp); if (slot < 0) continue; }
-            else { if (!Bitstate!.Add(fp)) continue; slot = -1; }
+            if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
+            long slot = _visited.TryAddShared(fp);
+            if (slot < 0) continue;
             fresh.Add(key, Judge(c.States[i]), slot, Ref(best, p, i));
         }
     }
@@ -412,7 +419,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
                 if (_entered[r] != 0) Entries.Add(StateAt(_nextFrontier[r], 1 - _gen), first + (uint)r, _entered[r]);
-        Set?.Added(total);
+        _visited.Added(total);
         _levelStart = first; // the next frontier's ids start where this level's new states did
     }
 
@@ -445,7 +452,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Parent.At(id) = parent;
             Choice.At(id) = (byte)key;
             if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
-            if (_graph) Set!.IdAt(f.Slots[i]) = id;
+            if (_graph) Ids!.At(f.Slots[i]) = id;
             _nextFrontier[rank] = f.Refs[i];
             _nextBits[rank] = bits;
             _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
@@ -488,8 +495,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             for (int d = 0; d < _outDegree[i]; d++)
             {
                 if (_fair) EdgeActor!.Add(_chunkActors[c][e]);
-                long slot = Set!.Find(chunk[e++]);
-                Edges.Add(Set.IdAt(slot));
+                Edges.Add(Ids!.Of(chunk[e++]));
             }
         }
     }
@@ -515,148 +521,5 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         if (ticks - Volatile.Read(ref _lastProgress) < Stopwatch.Frequency) return;
         Volatile.Write(ref _lastProgress, ticks);
         progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + FrontierBytes + Volatile.Read(ref _levelBytes), _clock.Elapsed));
-    }
-
-    /// <summary>One thread's part of a level: its candidates per partition and what it found.</summary>
-    private sealed class Worker
-    {
-        /// <summary>Per generation, per partition: this level's candidates, and the last level's (whose new states are the frontier).</summary>
-        public readonly Candidates[][] Parts;
-        /// <summary>The generation being filled in this level.</summary>
-        public Candidates[] Next;
-        public readonly FingerprintSet Seen = new(1 << 12);
-        public readonly long[] Terminal;
-        public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
-        // The successors of a batch of frontier states, between the two passes.
-        public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
-        public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
-        public byte[] BatchActors = new byte[4 * SpecLimits.MaxEnabled];
-        public int BatchCount;
-
-        public void EnsureBatch(int more)
-        {
-            if (BatchCount + more <= Batch.Length) return;
-            int n = Math.Max(Batch.Length * 2, BatchCount + more);
-            Array.Resize(ref Batch, n);
-            Array.Resize(ref BatchFingerprints, n);
-            Array.Resize(ref BatchKeys, n);
-            Array.Resize(ref BatchActors, n);
-        }
-        public long Transitions, CandidateCount, CrashKey;
-        public Exception? CrashError;
-        public bool DepthBound;
-
-        public Worker(int parts, int props)
-        {
-            Parts = new Candidates[2][];
-            for (int g = 0; g < 2; g++)
-            {
-                Parts[g] = new Candidates[parts];
-                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates();
-            }
-            Next = Parts[0];
-            Terminal = new long[props];
-        }
-
-        public void StartLevel(int gen)
-        {
-            Next = Parts[gen];
-            foreach (var b in Next) b.Clear();
-            Seen.Clear();
-            Array.Fill(Terminal, long.MaxValue);
-            Transitions = CandidateCount = 0;
-            CrashKey = long.MaxValue;
-            CrashError = null;
-            DepthBound = false;
-        }
-
-        /// <summary>Keeps the first crash in BFS order: the smallest (state, step), step -1 for listing the steps.</summary>
-        public void Crash(uint id, int k, Exception e)
-        {
-            long key = ((long)id << 8) | (long)(k + 1);
-            if (key < CrashKey) { CrashKey = key; CrashError = e; }
-        }
-
-        public long Bytes(int stateBytes)
-        {
-            long b = 0;
-            foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
-            return b + Seen.Bytes;
-        }
-    }
-
-    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
-    private sealed class Candidates
-    {
-        // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
-        public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
-        public TState[] States = new TState[4];
-        public int Count;
-
-        public void Clear() => Count = 0;
-
-        public void Add(ulong key, ulong fp, in TState s)
-        {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Fingerprints, Count * 2);
-                Array.Resize(ref States, Count * 2);
-            }
-            Keys[Count] = key;
-            Fingerprints[Count] = fp;
-            States[Count++] = s;
-        }
-
-        public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
-    }
-
-    /// <summary>
-    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
-    /// where the state lies (<see cref="Ref"/>): it is not copied again.
-    /// </summary>
-    private sealed class Fresh
-    {
-        public ulong[] Keys = new ulong[64], Bits = new ulong[64];
-        public long[] Slots = new long[64], Refs = new long[64];
-        public int Count;
-        /// <summary>Per property, the smallest id of this partition's new states that violates or reaches it.</summary>
-        public long[] Witness = new long[64];
-
-        public void Clear() => Count = 0;
-
-        public void Add(ulong key, ulong bits, long slot, long at)
-        {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Bits, Count * 2);
-                Array.Resize(ref Slots, Count * 2);
-                Array.Resize(ref Refs, Count * 2);
-            }
-            Keys[Count] = key;
-            Bits[Count] = bits;
-            Slots[Count] = slot;
-            Refs[Count++] = at;
-        }
-
-        public long Bytes => (long)Keys.Length * 4 * sizeof(ulong);
-    }
-}
-
-/// <summary>The states where an eventually-obligation became pending, kept whole so that a cycle search can start there.</summary>
-internal sealed class PendingEntries<TState> where TState : unmanaged
-{
-    public ChunkedList<TState> States { get; } = new();
-    public ChunkedList<uint> Ids { get; } = new();
-    public ChunkedList<ulong> Bits { get; } = new();
-    public long Count => Ids.Count;
-    public long Bytes => States.Bytes + Ids.Bytes + Bits.Bytes;
-
-    public void Add(in TState s, uint id, ulong bits)
-    {
-        States.Add(s);
-        Ids.Add(id);
-        Bits.Add(bits);
     }
 }
