@@ -136,6 +136,7 @@ public static class Explorer
             bfs.StoreBytes + cycleBytes, bfs.PeakLevelBytes, graph, bfs.Bound, bfs.StoppedEarly)
         {
             StoppedAtFirst = bfs.StoppedAtFirst,
+            PeakHeldBytes = bfs.PeakHeldBytes,
             MissProbability = bitstate ? bfs.Visited.MissProbability : null,
             Threads = Math.Max(1, options.Threads),
             CycleSearch = search,

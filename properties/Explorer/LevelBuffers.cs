@@ -34,13 +34,13 @@ internal sealed partial class LevelSearch<TState, TAction>
         public Exception? CrashError;
         public bool DepthBound;
 
-        public Worker(int parts, int props)
+        public Worker(LevelSearch<TState, TAction> search, int parts, int props)
         {
             Parts = new Candidates[2][];
             for (int g = 0; g < 2; g++)
             {
                 Parts[g] = new Candidates[parts];
-                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates();
+                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates(search);
             }
             Next = Parts[0];
             Terminal = new long[props];
@@ -69,12 +69,12 @@ internal sealed partial class LevelSearch<TState, TAction>
         {
             long b = 0;
             foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
-            return b + Seen.Bytes;
+            return b + Seen.Bytes + (long)Batch.Length * (stateBytes + 2 * sizeof(ulong) + 1);
         }
     }
 
     /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
-    private sealed class Candidates
+    private sealed class Candidates(LevelSearch<TState, TAction> search)
     {
         // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
         public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
@@ -83,10 +83,13 @@ internal sealed partial class LevelSearch<TState, TAction>
 
         public void Clear() => Count = 0;
 
-        public void Add(ulong key, ulong fp, in TState s)
+        /// <summary>False, and nothing added, when doubling the buffer would pass the memory bound.</summary>
+        public bool Add(ulong key, ulong fp, in TState s)
         {
             if (Count == Keys.Length)
             {
+                long entry = 2 * sizeof(ulong) + search._stateBytes;
+                if (!search.TryCharge(2L * Count * entry, Count * entry)) return false;
                 Array.Resize(ref Keys, Count * 2);
                 Array.Resize(ref Fingerprints, Count * 2);
                 Array.Resize(ref States, Count * 2);
@@ -94,6 +97,7 @@ internal sealed partial class LevelSearch<TState, TAction>
             Keys[Count] = key;
             Fingerprints[Count] = fp;
             States[Count++] = s;
+            return true;
         }
 
         public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
@@ -113,15 +117,23 @@ internal sealed partial class LevelSearch<TState, TAction>
 
         public void Clear() => Count = 0;
 
+        /// <summary>Room for <paramref name="n"/> new states, made before the insert phase (which may not grow it); the bytes dropped.</summary>
+        public long Ensure(int n)
+        {
+            if (n <= Keys.Length) return 0;
+            long dropped = Bytes;
+            n = Math.Max(n, 2 * Keys.Length);
+            Keys = new ulong[n];
+            Bits = new ulong[n];
+            Slots = new long[n];
+            Refs = new long[n];
+            return dropped;
+        }
+
+        public static long BytesFor(int n, int now) => n <= now ? 0 : (long)Math.Max(n, 2 * now) * 4 * sizeof(ulong);
+
         public void Add(ulong key, ulong bits, long slot, long at)
         {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Bits, Count * 2);
-                Array.Resize(ref Slots, Count * 2);
-                Array.Resize(ref Refs, Count * 2);
-            }
             Keys[Count] = key;
             Bits[Count] = bits;
             Slots[Count] = slot;

@@ -86,7 +86,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     private ulong[] _bits = new ulong[ChunkStates], _nextBits = new ulong[ChunkStates];
     private int _count, _nextCount;
     private uint _levelStart;
-    private long _cursor, _levelBytes;
+    private long _cursor;
     private readonly Worker[] _workers;
     private readonly Fresh[] _fresh;
     // Graph mode: every successor's fingerprint per chunk, resolved to ids once the level is numbered.
@@ -111,6 +111,8 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         _crashBit = props.Count - 1;
         _graph = graph;
         _threads = Math.Max(1, options.Threads);
+        if (options.BitstateBytes >= options.MaxMemory)
+            throw new ArgumentException($"{spec.Name}: a bitstate array of {options.BitstateBytes >> 20:N0} MiB does not fit in the memory bound of {options.MaxMemory >> 20:N0} MiB");
         if (options.BitstateBytes > 0) _visited = new BitstateSet(options.BitstateBytes);
         else
         {
@@ -128,7 +130,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         Array.Fill(Witness, -1L);
         _deadline = options.TimeLimit is { } tl ? (long)(tl.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         _workers = new Worker[_threads];
-        for (int w = 0; w < _threads; w++) _workers[w] = new Worker(_parts, props.Count);
+        for (int w = 0; w < _threads; w++) _workers[w] = new Worker(this, _parts, props.Count);
         _fresh = new Fresh[_parts];
         for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh();
     }
@@ -136,7 +138,94 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     public long StoreBytes => _visited.Bytes + (Ids?.Bytes ?? 0) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
                               + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0) + (EdgeActor?.Bytes ?? 0) + (EnabledOf?.Bytes ?? 0);
 
-    private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong);
+    // ---- memory ------------------------------------------------------------------------
+    // --max-memory bounds what the search holds: the store, the level's buffers (capacities, both
+    // generations), the next resize of any of them while the old one is still held, and the arrays
+    // a resize dropped that the GC may not have taken back yet. Each allocation of a buffer is charged
+    // before it is made; one that would pass the bound stops the level unadded (Bound.Memory).
+
+    private long _buffers; // the level's buffers, and charges for allocations under way
+    private long _garbage; // arrays dropped since the last collection forced here
+    private readonly Lock _collecting = new();
+
+    /// <summary>The peak of what the search held, by its own count (store, buffers, dropped arrays not yet collected).</summary>
+    public long PeakHeldBytes { get; private set; }
+
+    /// <summary>
+    /// Charges <paramref name="more"/> bytes about to be allocated, <paramref name="dropped"/> of which are
+    /// let go once it is done (the old array of a resize); false, with nothing charged, when they would
+    /// pass the bound even after a forced collection. Any thread.
+    /// </summary>
+    internal bool TryCharge(long more, long dropped = 0)
+    {
+        long after = Interlocked.Add(ref _buffers, more);
+        if (StoreBytes + after + Volatile.Read(ref _garbage) > _options.MaxMemory)
+        {
+            lock (_collecting)
+            {
+                if (Volatile.Read(ref _garbage) > 0)
+                {
+                    // The dropped arrays are garbage: have them back (and returned to the system) before refusing.
+                    GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    Volatile.Write(ref _garbage, 0);
+                }
+            }
+            if (StoreBytes + Volatile.Read(ref _buffers) > _options.MaxMemory)
+            {
+                Interlocked.Add(ref _buffers, -more);
+                return false;
+            }
+        }
+        Interlocked.Add(ref _buffers, -dropped);
+        Interlocked.Add(ref _garbage, dropped);
+        return true;
+    }
+
+    /// <summary>The level's buffers as they are now (between phases): what <see cref="_buffers"/> is reset to.</summary>
+    private long LevelBytes()
+    {
+        long bytes = ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong)
+                     + (long)_entered.Length * sizeof(ulong) + (long)_outDegree.Length * sizeof(int) + (long)_enabledActors.Length * sizeof(ulong);
+        foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
+        foreach (var f in _fresh) bytes += f.Bytes;
+        foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
+        foreach (var c in _chunkActors) bytes += c.Capacity;
+        return bytes;
+    }
+
+    /// <summary>
+    /// What the insert and commit phases of a level of <paramref name="candidates"/> may allocate, at most:
+    /// the visited set's resize, each partition's new-state buffer, the next frontier, and the store's growth.
+    /// </summary>
+    private long InsertBytes(long candidates, long transitions)
+    {
+        long bytes = _visited.GrowBytes(candidates);
+        for (int p = 0; p < _parts; p++) bytes += Fresh.BytesFor(PartCount(p), _fresh[p].Keys.Length);
+        if (_nextFrontier.Length < candidates)
+        {
+            long n = Math.Max(candidates, _nextFrontier.Length * 2L);
+            bytes += n * 2 * sizeof(ulong) + (_entered.Length < candidates ? n * sizeof(ulong) : 0);
+        }
+        long perState = sizeof(uint) + sizeof(byte) + (PendingOf is null ? 0 : sizeof(ulong)) + (Entries is null ? 0 : _stateBytes + sizeof(uint) + sizeof(ulong))
+                        + (EdgeStart is null ? 0 : sizeof(uint)) + (EnabledOf is null ? 0 : sizeof(ulong));
+        long perEdge = (Edges is null ? 0 : sizeof(uint)) + (EdgeActor is null ? 0 : 1);
+        const long chunk = 1 << 16; // a ChunkedList grows by 64K elements: one more chunk of each
+        return bytes + (candidates + chunk) * perState + (transitions + chunk) * perEdge;
+    }
+
+    private int PartCount(int p)
+    {
+        int n = 0;
+        foreach (var w in _workers) n += w.Parts[1 - _gen][p].Count;
+        return n;
+    }
+
+    /// <summary>Sets the level's buffers' charge to what they hold, after a phase that resized them.</summary>
+    private void Recount()
+    {
+        Volatile.Write(ref _buffers, LevelBytes());
+        PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
+    }
 
     private static long Ref(int worker, int part, int index) => ((long)worker << 40) | ((long)part << 32) | (uint)index;
 
@@ -158,23 +247,32 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     private void Search()
     {
         _clock.Start();
+        Recount();
         AddInitialStates();
-        while (_count > 0)
+        Recount();
+        while (_count > 0 && Bound == Bound.None)
         {
             _cursor = 0;
-            _levelBytes = 0;
             foreach (var w in _workers) w.StartLevel(1 - _gen);
             if (_graph) PrepareEdges();
             Parallel(_threads, Expand);
+            long transitionsBefore = Transitions;
             if (GatherExpansion()) break;
+            PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
             long candidates = 0;
             foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
-            _visited.Reserve(candidates);
+            // Charged before the first of them: a level that cannot be added whole is not started.
+            long insertBytes = InsertBytes(candidates, Transitions - transitionsBefore);
+            if (!TryCharge(insertBytes)) { Bound = Bound.Memory; break; }
+            PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
+            for (int p = 0; p < _parts; p++) Interlocked.Add(ref _garbage, _fresh[p].Ensure(PartCount(p)));
+            Grown(() => _visited.Reserve(candidates));
             Parallel(_parts, Insert);
             Commit();
             if (_graph) ResolveEdges();
             NoteLevelBytes();
             NextLevel();
+            Recount();
             if (Bound != Bound.None) break;
             if (_options.StopWhenAllViolated && (Decided | Reached) == _all) { StoppedEarly = _count > 0; break; }
             // --first: the first violations BFS meets are shortest ones for their properties; stop after their level.
@@ -193,6 +291,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {e.GetType().Name}: {e.Message}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
         _visited.Reserve(initial.Count);
+        _fresh[0].Ensure(initial.Count);
         var buffer = _workers[0].Parts[1][0];
         for (int i = 0; i < initial.Count; i++)
         {
@@ -201,7 +300,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             long slot = _visited.TryAddShared(fp);
             if (slot < 0) continue;
             ulong key = ((ulong)Root << 8) | (uint)i;
-            buffer.Add(key, fp, s);
+            if (!buffer.Add(key, fp, s)) { Bound = Bound.Memory; return; }
             _fresh[0].Add(key, Judge(s), slot, Ref(0, 0, buffer.Count - 1));
         }
         Commit(); // into generation 1 - _gen = 1
@@ -240,10 +339,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
                 Successors(w, i, batchEnd);
                 Sieve(w, edges, actors);
             }
-            long bytes = Interlocked.Add(ref _levelBytes, (w.CandidateCount - before) * (_stateBytes + 2 * sizeof(ulong)));
-            long ticks = _clock.ElapsedTicks;
-            if (ticks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
-            else if (StoreBytes + FrontierBytes + bytes > _options.MaxMemory) Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
+            if (_clock.ElapsedTicks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
             if (wi == 0) ReportProgress();
         }
     }
@@ -320,8 +416,9 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             actors?.Add(w.BatchActors[b]);
             if (_visited.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
+            if (w.Seen.GrowBytes(1) is > 0 and var grow && !TryCharge(grow, w.Seen.Bytes)) { OutOfMemory(); return; }
             if (!w.Seen.Add(fp)) continue;
-            w.Next[_visited.PartitionOf(fp, _parts)].Add(w.BatchKeys[b], fp, w.Batch[b]);
+            if (!w.Next[_visited.PartitionOf(fp, _parts)].Add(w.BatchKeys[b], fp, w.Batch[b])) { OutOfMemory(); return; }
             w.CandidateCount++;
         }
     }
@@ -356,6 +453,16 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         if (_abort == 0) return false;
         Bound = (Bound)_abort;
         return true;
+    }
+
+    private void OutOfMemory() => Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
+
+    /// <summary>Runs a step that may resize the visited set; the old table is garbage from then on.</summary>
+    private void Grown(Action step)
+    {
+        long before = _visited.Bytes + (Ids?.Bytes ?? 0);
+        step();
+        if (_visited.Bytes + (Ids?.Bytes ?? 0) != before) Interlocked.Add(ref _garbage, before);
     }
 
     // ---- phase 2: insert ---------------------------------------------------------------
@@ -399,10 +506,15 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         PendingOf?.Extend(kept);
         if (_nextFrontier.Length < kept)
         {
+            Interlocked.Add(ref _garbage, (long)_nextFrontier.Length * 2 * sizeof(ulong));
             _nextFrontier = new long[Math.Max(kept, _nextFrontier.Length * 2)];
             _nextBits = new ulong[_nextFrontier.Length];
         }
-        if (_entered.Length < kept) _entered = new ulong[_nextFrontier.Length];
+        if (_entered.Length < kept)
+        {
+            Interlocked.Add(ref _garbage, (long)_entered.Length * sizeof(ulong));
+            _entered = new ulong[_nextFrontier.Length];
+        }
         Parallel(_parts, p => Place(p, first, kept));
         _nextCount = (int)kept;
         States = first + (uint)kept;
@@ -419,7 +531,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
                 if (_entered[r] != 0) Entries.Add(StateAt(_nextFrontier[r], 1 - _gen), first + (uint)r, _entered[r]);
-        _visited.Added(total);
+        Grown(() => _visited.Added(total));
         _levelStart = first; // the next frontier's ids start where this level's new states did
     }
 
@@ -504,15 +616,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
 
     private void Parallel(int bodies, Action<int> body) => _crew!.Run(bodies, body);
 
-    private void NoteLevelBytes()
-    {
-        long bytes = FrontierBytes;
-        foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
-        foreach (var f in _fresh) bytes += f.Bytes;
-        foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
-        foreach (var c in _chunkActors) bytes += c.Capacity;
-        PeakLevelBytes = Math.Max(PeakLevelBytes, bytes);
-    }
+    private void NoteLevelBytes() => PeakLevelBytes = Math.Max(PeakLevelBytes, LevelBytes());
 
     private void ReportProgress()
     {
@@ -520,6 +624,6 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         long ticks = _clock.ElapsedTicks;
         if (ticks - Volatile.Read(ref _lastProgress) < Stopwatch.Frequency) return;
         Volatile.Write(ref _lastProgress, ticks);
-        progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + FrontierBytes + Volatile.Read(ref _levelBytes), _clock.Elapsed));
+        progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + Volatile.Read(ref _buffers), _clock.Elapsed));
     }
 }
