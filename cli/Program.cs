@@ -61,6 +61,7 @@ public static class Program
         designs of your own: --load ASSEMBLY.dll (audit, explore, prove, replay, designs)
         check:    --seed N (replays the implementation checks)  --junit FILE (JUnit XML)   prove: --timeout MS
         output:   --json FILE (ITF)  --dot FILE (Graphviz); several traces: FILE.<property>.ext; a directory: files in it
+                  explore --graph-out FILE.graphml|FILE.dot: the whole state graph (at most 100,000 states)
         exit:     0 holds, 1 violated, 2 usage or input error, 3 no verdict (bound hit, proof undecided,
           header line not evaluable)
         """;

@@ -195,7 +195,7 @@ internal static class Report
         if (mech is null) throw new UsageException($"explore: which mechanism? ({Mechanisms.Names})");
         var m = Mechanisms.Find(mech) ?? throw new UsageException($"explore: unknown mechanism '{BoundsText.Clip(mech)}' (known: {Mechanisms.Names})");
         if (!m.Model.Explorable) throw new UsageException($"explore: {m.Name} has no explorer model yet");
-        var a = Parse("explore", argv, m, "--design");
+        var a = Parse("explore", argv, m, "--design", "--graph-out");
         a.NoMorePositionals(1);
         var design = a.Value("--design") is { } dn
             ? m.Model.Designs.Find(dn.StartsWith(m.Name + "/", StringComparison.Ordinal) ? dn[(m.Name.Length + 1)..] : dn)
@@ -205,6 +205,7 @@ internal static class Report
         var files = TraceFiles.Plan(a);
         var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
+        var graph = GraphOut(a, spec);
         var r = Explorer.Run(spec, options);
         ProgressLine.Done();
         o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
@@ -212,8 +213,29 @@ internal static class Report
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
         files.Write(r, design, bounds.ToString()!, o);
+        if (graph is { } g)
+        {
+            try { OutputFile.Write(g.Path, g.Text); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new UsageException($"explore: --graph-out: cannot write '{BoundsText.Clip(g.Path)}': {e.Message}"); }
+            o.WriteLine($"wrote {g.Path} ({g.States:N0} states)");
+        }
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
         return (int)Exit(r);
+    }
+
+    /// <summary>--graph-out FILE.graphml|FILE.dot: the whole state graph, built (and refused above its limit) before the exploration.</summary>
+    private static (string Path, string Text, int States)? GraphOut(Args a, ISpecHandle spec)
+    {
+        if (a.Value("--graph-out") is not { } file) return null;
+        string ext = Path.GetExtension(file).ToLowerInvariant();
+        if (ext is not (".graphml" or ".dot")) throw new UsageException($"explore: --graph-out '{BoundsText.Clip(file)}': the name must end in .graphml or .dot");
+        string full = Path.GetFullPath(file);
+        if (Directory.Exists(full) || Path.GetDirectoryName(full) is not { } dir || !Directory.Exists(dir))
+            throw new UsageException($"explore: --graph-out '{BoundsText.Clip(file)}': not a file in an existing directory");
+        var g = StateGraph.Build(spec) ?? throw new UsageException(
+            $"explore: --graph-out: {spec.Name} has more than {StateGraph.MaxStates:N0} states at these bounds; export a smaller configuration");
+        return (full, ext == ".dot" ? g.ToDot() : g.ToGraphMl(), g.Graph.VertexCount);
     }
 
     public static ISpecHandle Spec(MechanismEntry m, IDesign design, IBounds bounds, string command)

@@ -31,6 +31,10 @@ public sealed class StateGraph
     /// <summary>Per state, the fair actors enabled there; per edge (in the graph's order of each vertex's out-edges), its description and actor (-1: owed nothing).</summary>
     public required ulong[] EnabledFair { get; init; }
     public required Dictionary<TaggedEdge<int, int>, (string Step, int Actor)> Steps { get; init; }
+    /// <summary>Per state: no step is enabled (a state whose steps cannot be listed is not terminal: it crashed).</summary>
+    public required bool[] Terminal { get; init; }
+    /// <summary>Steps (or lists of steps) that threw.</summary>
+    public required int Crashes { get; init; }
     public required IReadOnlyList<Property> Properties { get; init; }
     public required IReadOnlyList<string> FairActors { get; init; }
 
@@ -48,6 +52,8 @@ public sealed class StateGraph
             var graph = new AdjacencyGraph<int, TaggedEdge<int, int>>(allowParallelEdges: true);
             var steps = new Dictionary<TaggedEdge<int, int>, (string, int)>();
             var enabledFair = new List<ulong>();
+            var terminal = new List<bool>();
+            int crashes = 0;
             int Id(in TState s)
             {
                 if (ids.TryGetValue(s, out int id)) return id;
@@ -65,7 +71,8 @@ public sealed class StateGraph
                 var s = states[u];
                 int n;
                 try { n = spec.Enabled(s, actions); }
-                catch (Exception e) when (e is not OutOfMemoryException) { enabledFair.Add(0); continue; }
+                catch (Exception e) when (e is not OutOfMemoryException) { enabledFair.Add(0); terminal.Add(false); crashes++; continue; }
+                terminal.Add(n == 0);
                 ulong fair = 0;
                 for (int k = 0; k < n; k++)
                 {
@@ -73,7 +80,7 @@ public sealed class StateGraph
                     if (actor >= 0) fair |= 1UL << actor;
                     TState t;
                     try { t = spec.Next(s, actions[k]); }
-                    catch (Exception e) when (e is not OutOfMemoryException) { continue; }
+                    catch (Exception e) when (e is not OutOfMemoryException) { crashes++; continue; }
                     var edge = new TaggedEdge<int, int>(u, Id(t), k);
                     graph.AddEdge(edge);
                     string what;
@@ -101,7 +108,7 @@ public sealed class StateGraph
             return new StateGraph
             {
                 Spec = spec.Name, Graph = graph, Initial = initial.Count, Labels = labels, Violated = violated, Pending = pending,
-                Reached = reached, EnabledFair = [.. enabledFair], Steps = steps, Properties = spec.Properties, FairActors = spec.FairActors,
+                Reached = reached, EnabledFair = [.. enabledFair], Steps = steps, Terminal = [.. terminal], Crashes = crashes, Properties = spec.Properties, FairActors = spec.FairActors,
             };
         }
     }
