@@ -48,7 +48,7 @@ public static class Program
           uffd:   --contexts N (1-2)  --all-layouts (all 25 pairs of memory types)
           balloon: --pages N (2-4)  --target N  --resets N  --refusals N  --changes N (0-2)
                   --no-batch; outside the protocol, off by default: --high-pfn (≥ 16 TiB)  --huge-target (hostile host)
-        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of RAM)
+        limits:   --max-states N  --max-depth N  --time-limit SECONDS  --max-memory MIB (default: half of the container's limit)
                   --first (stop at the first violation: shortest for its property, the others undecided)
                   --bitstate MIB (lossy visited set of that size, safety only: "probably holds", never "holds")
                   --threads N (default: all cores; the result is the same at any count)
