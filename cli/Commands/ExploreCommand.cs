@@ -16,6 +16,7 @@ internal sealed class ExploreCommand : CliCommand
     public override IEnumerable<OptionSpec> Options =>
     [
         new("--design", "the design (default: the mechanism's reference)", ValueName: "D"),
+        new("--graph-out", $"the whole state graph as GraphML or DOT (at most {StateGraph.MaxStates:N0} states), by the name's extension", ValueName: "FILE.graphml|FILE.dot"),
         .. Limits.BoundOptions(),
         .. Limits.Options,
         .. AuditCommand.OutputOptions,
@@ -32,9 +33,13 @@ internal sealed class ExploreCommand : CliCommand
               ?? throw new UsageException($"explore: unknown {m.Name} design '{BoundsText.Clip(dn)}'; one of: {string.Join(", ", m.Model.Designs.All.Select(d => d.Name))}")
             : m.Model.Designs.Reference;
         var bounds = Limits.Bounds(a, m.Model);
-        var files = TraceFiles.Plan(a, new OutputPlan("explore"));
+        var outputs = new OutputPlan("explore");
+        var files = TraceFiles.Plan(a, outputs);
+        string? graphPath = a.Value("--graph-out") is { } gf ? GraphPath(gf, outputs) : null;
         var options = Limits.Explore(a, stopWhenAllDecided: false);
         var spec = Spec(m, design, bounds, "explore");
+        var graph = graphPath is null ? null : StateGraph.Build(spec) ?? throw new UsageException(
+            $"explore: --graph-out: {spec.Name} has more than {StateGraph.MaxStates:N0} states at these bounds; export a smaller configuration");
         var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
             () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
@@ -43,7 +48,22 @@ internal sealed class ExploreCommand : CliCommand
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
         files.Write(r, design, bounds.ToString()!, o);
+        if (graph is not null)
+        {
+            try { OutputFile.Write(graphPath!, graphPath!.EndsWith(".dot", StringComparison.OrdinalIgnoreCase) ? graph.ToDot() : graph.ToGraphMl()); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new UsageException($"explore: --graph-out: cannot write '{BoundsText.Clip(graphPath!)}': {e.Message}"); }
+            o.WriteLine($"wrote {graphPath} ({graph.Graph.VertexCount:N0} states)");
+        }
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
         return (int)Exit(r);
+    }
+
+    /// <summary>--graph-out's file: .graphml or .dot, checked with the other outputs before any work.</summary>
+    private static string GraphPath(string file, OutputPlan outputs)
+    {
+        string ext = Path.GetExtension(file).ToLowerInvariant();
+        if (ext is not (".graphml" or ".dot")) throw new UsageException($"explore: --graph-out '{BoundsText.Clip(file)}': the name must end in .graphml or .dot");
+        return outputs.Add("--graph-out", file, "states" + ext);
     }
 }

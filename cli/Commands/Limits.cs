@@ -13,7 +13,7 @@ internal static class Limits
         new("--max-states", "stop after N distinct states (a bound: exit 3); also sizes the visited set up front"),
         new("--max-depth", "stop at depth N (a bound: exit 3)"),
         new("--time-limit", "stop after N seconds (a bound: exit 3)", ValueName: "SECONDS"),
-        new("--max-memory", "stop before the explorer's store, frontier and buffers pass N MiB (default: half of the memory .NET may use)", ValueName: "MIB"),
+        new("--max-memory", "stop (exit 3) before what the search holds (store, frontier, buffers, the next resize, the bitstate array) passes N MiB (default: half of the container's memory limit)", ValueName: "MIB"),
         new("--bitstate", "a lossy visited set of N MiB, safety only: \"probably holds\", never \"holds\"", ValueName: "MIB"),
         new("--threads", "worker threads (default: all cores; the result is the same at any count)"),
         OptionSpec.Flag("--first", "stop at the first violation: shortest for its property, the others undecided"),
@@ -76,16 +76,23 @@ internal static class Limits
             throw new UsageException($"{a.Command}: --unfair is about cycles, which --safety-only does not search");
         // An explicit --max-states also sizes the visited set for that many states up front.
         long? maxStates = a.Value("--max-states") is null ? null : a.Long("--max-states", 0, 1, uint.MaxValue - 1);
+        long maxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20;
+        long bitstate = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20;
+        // Refused before the array is allocated: the largest array, and the memory bound it is part of.
+        if (bitstate > BitstateSet.MaxBytes)
+            throw new UsageException($"{a.Command}: --bitstate {bitstate >> 20} MiB is larger than the largest array ({BitstateSet.MaxBytes >> 20} MiB)");
+        if (bitstate >= maxMemory)
+            throw new UsageException($"{a.Command}: --bitstate {bitstate >> 20} MiB does not fit in the memory bound of {maxMemory >> 20} MiB (--max-memory{(a.Value("--max-memory") is null ? ", by default half of the memory allowed" : "")})");
         return new()
         {
             StopAtFirstViolation = a.Flag("--first"),
-            BitstateBytes = a.Value("--bitstate") is null ? 0 : a.Long("--bitstate", 0, 1, 1L << 20) << 20,
+            BitstateBytes = bitstate,
             Progress = ProgressLine.Reporter(what ?? a.Command),
             MaxStates = maxStates ?? 100_000_000,
             ExpectedStates = maxStates,
             MaxDepth = a.Int("--max-depth", int.MaxValue, 0, int.MaxValue),
             TimeLimit = a.Value("--time-limit") is null ? null : TimeSpan.FromSeconds(a.Long("--time-limit", 0, 1, 86_400)),
-            MaxMemory = a.Value("--max-memory") is null ? ExploreOptions.DefaultMaxMemory : a.Long("--max-memory", 0, 1, 1L << 20) << 20,
+            MaxMemory = maxMemory,
             Liveness = a.Flag("--safety-only") ? Liveness.None : a.Flag("--graph") ? Liveness.Graph : Liveness.Search,
             Threads = a.Int("--threads", Environment.ProcessorCount, 1, 256),
             StopWhenAllViolated = stopWhenAllDecided,

@@ -5,15 +5,20 @@ namespace Multikernel.Properties.Explorer;
 /// <see cref="Hashes"/> bits chosen from its 64-bit fingerprint. A state all of whose bits are
 /// already set is taken as visited, so some states may be missed: lossy, for spaces beyond memory.
 /// <see cref="MissProbability"/> bounds the chance that a given state was wrongly taken as visited.
+/// Bits of different states overlap, so which of two states is taken as new depends on the order
+/// of insertion: one partition, inserted in (parent, step) order.
 /// </summary>
-public sealed class BitstateSet
+public sealed class BitstateSet : IVisitedSet
 {
     public const int Hashes = 3;
+    /// <summary>The largest array: its bytes (a little under 16 GiB).</summary>
+    public static readonly long MaxBytes = (long)Array.MaxLength * sizeof(ulong);
     private readonly ulong[] _words;
     private readonly ulong _bits;
 
     public BitstateSet(long bytes)
     {
+        if (bytes > MaxBytes) throw new ArgumentException($"a bitstate array of {bytes >> 20:N0} MiB is larger than the largest array ({MaxBytes >> 20:N0} MiB)", nameof(bytes));
         long words = Math.Max(1, bytes / sizeof(ulong));
         _words = new ulong[words];
         _bits = (ulong)words * 64;
@@ -21,6 +26,7 @@ public sealed class BitstateSet
 
     public long Count { get; private set; }
     public long Bytes => (long)_words.Length * sizeof(ulong);
+    public long GrowBytes(long more) => 0; // never grows: it fills up, and the miss probability says how far
 
     private ulong Bit(ulong fp, int i)
     {
@@ -29,8 +35,8 @@ public sealed class BitstateSet
         return (h1 + (ulong)i * h2) % _bits;
     }
 
-    /// <summary>Sets the state's bits; false when they were all set already (visited, or a collision).</summary>
-    public bool Add(ulong fp)
+    /// <summary>Sets the state's bits: 0 when one was clear (a new state), -1 when they were all set already (visited, or a collision).</summary>
+    public long TryAddShared(ulong fp)
     {
         bool fresh = false;
         for (int i = 0; i < Hashes; i++)
@@ -40,8 +46,7 @@ public sealed class BitstateSet
             ulong mask = 1UL << (int)(b & 63);
             if ((w & mask) == 0) { w |= mask; fresh = true; }
         }
-        if (fresh) Count++;
-        return fresh;
+        return fresh ? 0 : -1;
     }
 
     public bool Contains(ulong fp)
@@ -53,6 +58,12 @@ public sealed class BitstateSet
         }
         return true;
     }
+
+    public void Prefetch(ulong fp) { } // three scattered words: not worth it ahead of a probe that may stop at the first
+    public int Partitions(int threads) => 1;
+    public int PartitionOf(ulong fp, int parts) => 0;
+    public void Reserve(long more) { }
+    public void Added(long added) => Count += added;
 
     /// <summary>(1 - e^(-k n / m))^k: the chance that a new state is wrongly taken as visited, at the end of the run.</summary>
     public double MissProbability => Math.Pow(1 - Math.Exp(-Hashes * (double)Count / _bits), Hashes);

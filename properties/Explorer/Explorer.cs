@@ -107,12 +107,12 @@ public static class Explorer
                         ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
                 else if (fair)
                 {
-                    lasso = FairCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
+                    lasso = FairCycles.Find(spec, bfs.Exact!, bfs.Entries!, 1UL << p, out long bytes);
                     cycleBytes = Math.Max(cycleBytes, bytes);
                 }
                 else
                 {
-                    lasso = PendingCycles.Find(spec, bfs.Set!, bfs.Entries!, 1UL << p, out long bytes);
+                    lasso = PendingCycles.Find(spec, bfs.Exact!, bfs.Entries!, 1UL << p, out long bytes);
                     cycleBytes = Math.Max(cycleBytes, bytes);
                 }
                 if (lasso is { } found) cycles[p] = found;
@@ -160,7 +160,7 @@ public static class Explorer
                 outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bfs.Bound, options, bfs.StoppedAtFirst)));
             else if (bitstate)
                 outcomes.Add(new(prop, Verdict.Unknown, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bfs.Bitstate!.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
+                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bfs.Visited.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
             else if (prop.Kind == PropertyKind.Eventually && !graph && !search)
                 outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (--safety-only)"));
             else
@@ -171,7 +171,9 @@ public static class Explorer
             bfs.StoreBytes + cycleBytes, bfs.PeakLevelBytes, graph, bfs.Bound, bfs.StoppedEarly)
         {
             StoppedAtFirst = bfs.StoppedAtFirst,
-            MissProbability = bfs.Bitstate?.MissProbability,
+            PeakHeldBytes = bfs.PeakHeldBytes,
+            Resizes = bfs.Exact?.Resizes ?? 0,
+            MissProbability = bitstate ? bfs.Visited.MissProbability : null,
             Threads = Math.Max(1, options.Threads),
             CycleSearch = search,
             CycleSeconds = clock.Elapsed.TotalSeconds,

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Multikernel.Properties.Explorer;
 
 /// <summary>
-/// The visited set: 8 bytes per slot (12 when the state graph is kept: a state id beside
-/// each fingerprint). Open addressing with linear probing; the home slot is the
+/// The exact visited set: 8 bytes per slot (and 4 more in a <see cref="StateIds"/> attached
+/// when the state graph is kept). Open addressing with linear probing; the home slot is the
 /// fingerprint scaled to the capacity (Lemire's fastrange), so a probe starts in the
 /// cache line of its home and runs on through the next ones, and a resize is one
 /// sequential pass. It grows by 5/4 at 7/8 load, which keeps the load between 0.7 and
@@ -19,7 +19,7 @@ namespace Multikernel.Properties.Explorer;
 /// all of them; growing and <see cref="Add"/> are for one thread alone.
 /// </para>
 /// </summary>
-public sealed class FingerprintSet
+public sealed class FingerprintSet : IVisitedSet
 {
     internal const double MaxLoad = 0.875;
     internal const double Growth = 1.25;
@@ -27,15 +27,17 @@ public sealed class FingerprintSet
     private const double HardLoad = 0.95;
 
     private ulong[] _slots;
-    private uint[]? _ids;
+    private StateIds? _ids;
     private long _limit;
 
-    public FingerprintSet(long capacity = 1 << 16, bool withIds = false)
+    public FingerprintSet(long capacity = 1 << 16)
     {
         _slots = Allocate(capacity);
-        _ids = withIds ? new uint[capacity] : null;
         _limit = (long)(capacity * MaxLoad);
     }
+
+    /// <summary>Keeps <paramref name="ids"/> by slot: a resize moves each id with its fingerprint.</summary>
+    internal void Attach(StateIds ids) => _ids = ids;
 
     public long Count { get; private set; }
 
@@ -43,7 +45,34 @@ public sealed class FingerprintSet
     public static long CapacityFor(long? states, long maxBytes) =>
         states is { } n ? Math.Clamp((long)(n / MaxLoad) + 1, 1 << 16, Math.Min(Array.MaxLength, Math.Max(1 << 16, maxBytes / sizeof(ulong)))) : 1 << 16;
     public long Capacity => _slots.Length;
-    public long Bytes => (long)_slots.Length * (sizeof(ulong) + (_ids is null ? 0 : sizeof(uint)));
+    public long Bytes => (long)_slots.Length * sizeof(ulong);
+
+    /// <summary>Reserve at the hard load or the count past 7/8 grows the table: the new one, and the ids beside it.</summary>
+    public long GrowBytes(long more) =>
+        Count + more <= _limit ? 0 : NewCapacity(Count + more) * (sizeof(ulong) + (_ids is null ? 0 : sizeof(uint)));
+
+    public double MissProbability => 0;
+
+    public int Partitions(int threads) => threads;
+
+    /// <summary>By the high bits, as the home slots are: a partition's fingerprints are one stretch of the table.</summary>
+    public int PartitionOf(ulong fp, int parts) => (int)(((fp >> 32) * (ulong)parts) >> 32);
+
+    /// <summary>
+    /// States to make room for beyond the need when the set grows anyway (the search's forecast of its
+    /// next level): fewer resizes, each of which touches fresh memory for the whole table. It never
+    /// makes the set grow by itself.
+    /// </summary>
+    public long Ahead { get; set; }
+
+    /// <summary>How many times the set has grown.</summary>
+    public int Resizes { get; private set; }
+
+    private long NewCapacity(long toHold)
+    {
+        long need = Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
+        return Math.Max(need, Math.Min((long)((toHold + Ahead) / MaxLoad) + 1, Array.MaxLength));
+    }
 
     // Pinned, so that a batch of probes can be prefetched by address.
     private static ulong[] Allocate(long n) => GC.AllocateArray<ulong>(checked((int)n), pinned: true);
@@ -110,9 +139,6 @@ public sealed class FingerprintSet
         if (Count > _limit) Grow(Count);
     }
 
-    /// <summary>The state id kept beside the fingerprint in <paramref name="slot"/> (graph mode).</summary>
-    public ref uint IdAt(long slot) => ref _ids![slot];
-
     private static long Insert(ulong[] slots, ulong fp)
     {
         long n = slots.Length;
@@ -138,9 +164,10 @@ public sealed class FingerprintSet
     /// </summary>
     private void Grow(long toHold)
     {
-        long n = Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
+        long n = NewCapacity(toHold);
+        Resizes++;
         var old = _slots;
-        var oldIds = _ids;
+        var oldIds = _ids?.Ids;
         long m = old.Length;
         var bigger = Allocate(n);
         var ids = oldIds is null ? null : new uint[n];
@@ -174,7 +201,7 @@ public sealed class FingerprintSet
                 if (ids is not null) ids[i] = id;
             }
         _slots = bigger;
-        _ids = ids;
+        if (_ids is not null) _ids.Ids = ids!;
         _limit = (long)(n * MaxLoad);
     }
 

@@ -25,7 +25,7 @@ namespace Multikernel.Properties.Explorer;
 /// Bitstate insertion is order-dependent (bits of different states overlap), so in that
 /// mode the insert phase is one partition.
 /// </summary>
-internal sealed class LevelSearch<TState, TAction> where TState : unmanaged where TAction : unmanaged
+internal sealed partial class LevelSearch<TState, TAction> where TState : unmanaged where TAction : unmanaged
 {
     public const uint Root = uint.MaxValue;
     private const int ChunkStates = 256;
@@ -38,9 +38,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private readonly int _threads, _parts;
     private readonly bool _graph, _pendingAll, _fair;
     private readonly int _stateBytes = Unsafe.SizeOf<TState>();
+    private readonly IVisitedSet _visited;
 
-    public FingerprintSet? Set { get; }
-    public BitstateSet? Bitstate { get; }
+    /// <summary>The visited set: exact fingerprints, or bitstate.</summary>
+    public IVisitedSet Visited => _visited;
+    /// <summary>The exact set, for the cycle searches that index their colours by its slots; null in bitstate mode.</summary>
+    public FingerprintSet? Exact => _visited as FingerprintSet;
+    /// <summary>Graph mode: each fingerprint's state id, to resolve the edges.</summary>
+    public StateIds? Ids { get; }
     public ChunkedList<uint> Parent { get; } = new();
     public ChunkedList<byte> Choice { get; } = new();
     public ChunkedList<uint>? EdgeStart { get; }
@@ -81,7 +86,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private ulong[] _bits = new ulong[ChunkStates], _nextBits = new ulong[ChunkStates];
     private int _count, _nextCount;
     private uint _levelStart;
-    private long _cursor, _levelBytes;
+    private long _cursor;
     private readonly Worker[] _workers;
     private readonly Fresh[] _fresh;
     // Graph mode: every successor's fingerprint per chunk, resolved to ids once the level is numbered.
@@ -106,9 +111,16 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         _crashBit = props.Count - 1;
         _graph = graph;
         _threads = Math.Max(1, options.Threads);
-        if (options.BitstateBytes > 0) Bitstate = new BitstateSet(options.BitstateBytes);
-        else Set = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2), withIds: graph);
-        _parts = Bitstate is null ? _threads : 1;
+        if (options.BitstateBytes >= options.MaxMemory)
+            throw new ArgumentException($"{spec.Name}: a bitstate array of {options.BitstateBytes >> 20:N0} MiB does not fit in the memory bound of {options.MaxMemory >> 20:N0} MiB");
+        if (options.BitstateBytes > 0) _visited = new BitstateSet(options.BitstateBytes);
+        else
+        {
+            var exact = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2));
+            if (graph) Ids = new StateIds(exact);
+            _visited = exact;
+        }
+        _parts = _visited.Partitions(_threads);
         if (graph) { EdgeStart = new(); Edges = new(); PendingOf = new(); }
         _fair = graph && spec.FairActors.Count > 0 && !options.Unfair;
         if (_fair) { EdgeActor = new(); EnabledOf = new(); }
@@ -118,15 +130,102 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         Array.Fill(Witness, -1L);
         _deadline = options.TimeLimit is { } tl ? (long)(tl.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         _workers = new Worker[_threads];
-        for (int w = 0; w < _threads; w++) _workers[w] = new Worker(_parts, props.Count);
+        for (int w = 0; w < _threads; w++) _workers[w] = new Worker(this, _parts, props.Count);
         _fresh = new Fresh[_parts];
         for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh();
     }
 
-    public long StoreBytes => (Set?.Bytes ?? Bitstate!.Bytes) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
+    public long StoreBytes => _visited.Bytes + (Ids?.Bytes ?? 0) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
                               + (Edges?.Bytes ?? 0) + (PendingOf?.Bytes ?? 0) + (Entries?.Bytes ?? 0) + (EdgeActor?.Bytes ?? 0) + (EnabledOf?.Bytes ?? 0);
 
-    private long FrontierBytes => ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong);
+    // ---- memory ------------------------------------------------------------------------
+    // --max-memory bounds what the search holds: the store, the level's buffers (capacities, both
+    // generations), the next resize of any of them while the old one is still held, and the arrays
+    // a resize dropped that the GC may not have taken back yet. Each allocation of a buffer is charged
+    // before it is made; one that would pass the bound stops the level unadded (Bound.Memory).
+
+    private long _buffers; // the level's buffers, and charges for allocations under way
+    private long _garbage; // arrays dropped since the last collection forced here
+    private readonly Lock _collecting = new();
+
+    /// <summary>The peak of what the search held, by its own count (store, buffers, dropped arrays not yet collected).</summary>
+    public long PeakHeldBytes { get; private set; }
+
+    /// <summary>
+    /// Charges <paramref name="more"/> bytes about to be allocated, <paramref name="dropped"/> of which are
+    /// let go once it is done (the old array of a resize); false, with nothing charged, when they would
+    /// pass the bound even after a forced collection. Any thread.
+    /// </summary>
+    internal bool TryCharge(long more, long dropped = 0)
+    {
+        long after = Interlocked.Add(ref _buffers, more);
+        if (StoreBytes + after + Volatile.Read(ref _garbage) > _options.MaxMemory)
+        {
+            lock (_collecting)
+            {
+                if (Volatile.Read(ref _garbage) > 0)
+                {
+                    // The dropped arrays are garbage: have them back (and returned to the system) before refusing.
+                    GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    Volatile.Write(ref _garbage, 0);
+                }
+            }
+            if (StoreBytes + Volatile.Read(ref _buffers) > _options.MaxMemory)
+            {
+                Interlocked.Add(ref _buffers, -more);
+                return false;
+            }
+        }
+        Interlocked.Add(ref _buffers, -dropped);
+        Interlocked.Add(ref _garbage, dropped);
+        return true;
+    }
+
+    /// <summary>The level's buffers as they are now (between phases): what <see cref="_buffers"/> is reset to.</summary>
+    private long LevelBytes()
+    {
+        long bytes = ((long)_frontier.Length + _nextFrontier.Length) * 2 * sizeof(ulong)
+                     + (long)_entered.Length * sizeof(ulong) + (long)_outDegree.Length * sizeof(int) + (long)_enabledActors.Length * sizeof(ulong);
+        foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
+        foreach (var f in _fresh) bytes += f.Bytes;
+        foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
+        foreach (var c in _chunkActors) bytes += c.Capacity;
+        return bytes;
+    }
+
+    /// <summary>
+    /// What the insert and commit phases of a level of <paramref name="candidates"/> may allocate, at most:
+    /// the visited set's resize, each partition's new-state buffer, the next frontier, and the store's growth.
+    /// </summary>
+    private long InsertBytes(long candidates, long transitions)
+    {
+        long bytes = _visited.GrowBytes(candidates);
+        for (int p = 0; p < _parts; p++) bytes += Fresh.BytesFor(PartCount(p), _fresh[p].Keys.Length);
+        if (_nextFrontier.Length < candidates)
+        {
+            long n = Math.Max(candidates, _nextFrontier.Length * 2L);
+            bytes += n * 2 * sizeof(ulong) + (_entered.Length < candidates ? n * sizeof(ulong) : 0);
+        }
+        long perState = sizeof(uint) + sizeof(byte) + (PendingOf is null ? 0 : sizeof(ulong)) + (Entries is null ? 0 : _stateBytes + sizeof(uint) + sizeof(ulong))
+                        + (EdgeStart is null ? 0 : sizeof(uint)) + (EnabledOf is null ? 0 : sizeof(ulong));
+        long perEdge = (Edges is null ? 0 : sizeof(uint)) + (EdgeActor is null ? 0 : 1);
+        const long chunk = 1 << 16; // a ChunkedList grows by 64K elements: one more chunk of each
+        return bytes + (candidates + chunk) * perState + (transitions + chunk) * perEdge;
+    }
+
+    private int PartCount(int p)
+    {
+        int n = 0;
+        foreach (var w in _workers) n += w.Parts[1 - _gen][p].Count;
+        return n;
+    }
+
+    /// <summary>Sets the level's buffers' charge to what they hold, after a phase that resized them.</summary>
+    private void Recount()
+    {
+        Volatile.Write(ref _buffers, LevelBytes());
+        PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
+    }
 
     private static long Ref(int worker, int part, int index) => ((long)worker << 40) | ((long)part << 32) | (uint)index;
 
@@ -136,11 +235,11 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     {
         using var crew = new Crew(_threads);
         _crew = crew;
-        if (Set is not null) Set.GrowCrew = crew;
+        if (Exact is { } exact) exact.GrowCrew = crew;
         try { Search(); }
         finally
         {
-            if (Set is not null) Set.GrowCrew = null;
+            if (Exact is { } exact2) exact2.GrowCrew = null;
             _crew = null;
         }
     }
@@ -148,23 +247,39 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
     private void Search()
     {
         _clock.Start();
+        Recount();
         AddInitialStates();
-        while (_count > 0)
+        Recount();
+        while (_count > 0 && Bound == Bound.None)
         {
             _cursor = 0;
-            _levelBytes = 0;
             foreach (var w in _workers) w.StartLevel(1 - _gen);
             if (_graph) PrepareEdges();
             Parallel(_threads, Expand);
+            long transitionsBefore = Transitions;
             if (GatherExpansion()) break;
+            PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
             long candidates = 0;
             foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
-            Set?.Reserve(candidates);
+            // Charged before the first of them: a level that cannot be added whole is not started.
+            Forecast(candidates);
+            long insertBytes = InsertBytes(candidates, Transitions - transitionsBefore);
+            if (!TryCharge(insertBytes))
+            {
+                // Without the forecast's room, the level may still fit.
+                if (Exact is not { Ahead: > 0 } exact) { Bound = Bound.Memory; break; }
+                exact.Ahead = 0;
+                if (!TryCharge(insertBytes = InsertBytes(candidates, Transitions - transitionsBefore))) { Bound = Bound.Memory; break; }
+            }
+            PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
+            for (int p = 0; p < _parts; p++) Interlocked.Add(ref _garbage, _fresh[p].Ensure(PartCount(p)));
+            Grown(() => _visited.Reserve(candidates));
             Parallel(_parts, Insert);
             Commit();
             if (_graph) ResolveEdges();
             NoteLevelBytes();
             NextLevel();
+            Recount();
             if (Bound != Bound.None) break;
             if (_options.StopWhenAllViolated && (Decided | Reached) == _all) { StoppedEarly = _count > 0; break; }
             // --first: the first violations BFS meets are shortest ones for their properties; stop after their level.
@@ -182,16 +297,17 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         try { _spec.Initial(initial); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {UserCode.Describe(e)}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
-        Set?.Reserve(initial.Count);
+        _visited.Reserve(initial.Count);
+        _fresh[0].Ensure(initial.Count);
         var buffer = _workers[0].Parts[1][0];
         for (int i = 0; i < initial.Count; i++)
         {
             var s = initial[i];
             ulong fp = Fingerprint.Of(s);
-            long slot = -1;
-            if (Set is not null ? (slot = Set.TryAddShared(fp)) < 0 : !Bitstate!.Add(fp)) continue;
+            long slot = _visited.TryAddShared(fp);
+            if (slot < 0) continue;
             ulong key = ((ulong)Root << 8) | (uint)i;
-            buffer.Add(key, fp, s);
+            if (!buffer.Add(key, fp, s)) { Bound = Bound.Memory; return; }
             _fresh[0].Add(key, Judge(s), slot, Ref(0, 0, buffer.Count - 1));
         }
         Commit(); // into generation 1 - _gen = 1
@@ -230,10 +346,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
                 Successors(w, i, batchEnd);
                 Sieve(w, edges, actors);
             }
-            long bytes = Interlocked.Add(ref _levelBytes, (w.CandidateCount - before) * (_stateBytes + 2 * sizeof(ulong)));
-            long ticks = _clock.ElapsedTicks;
-            if (ticks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
-            else if (StoreBytes + FrontierBytes + bytes > _options.MaxMemory) Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
+            if (_clock.ElapsedTicks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
             if (wi == 0) ReportProgress();
         }
     }
@@ -291,7 +404,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
                 }
                 w.BatchCount++;
                 degree++;
-                Set?.Prefetch(fp);
+                _visited.Prefetch(fp);
                 w.Seen.Prefetch(fp);
             }
             if (_graph) _outDegree[i] = degree;
@@ -308,15 +421,14 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             ulong fp = w.BatchFingerprints[b];
             edges?.Add(fp);
             actors?.Add(w.BatchActors[b]);
-            if (Set?.Contains(fp) ?? Bitstate!.Contains(fp)) continue;
+            if (_visited.Contains(fp)) continue;
             // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
+            if (w.Seen.GrowBytes(1) is > 0 and var grow && !TryCharge(grow, w.Seen.Bytes)) { OutOfMemory(); return; }
             if (!w.Seen.Add(fp)) continue;
-            w.Next[Partition(fp)].Add(w.BatchKeys[b], fp, w.Batch[b]);
+            if (!w.Next[_visited.PartitionOf(fp, _parts)].Add(w.BatchKeys[b], fp, w.Batch[b])) { OutOfMemory(); return; }
             w.CandidateCount++;
         }
     }
-
-    private int Partition(ulong fp) => (int)(((fp >> 32) * (ulong)_parts) >> 32);
 
     /// <summary>Folds the workers' findings of the expand phase; true when a bound stops the search before this level is added.</summary>
     private bool GatherExpansion()
@@ -350,6 +462,30 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         return true;
     }
 
+    private long _lastNew, _beforeLastNew;
+
+    /// <summary>
+    /// When the exact set grows in this level, it makes room for the next level too: this level's
+    /// candidates times the last level's growth (new states over the level before's), at most twice
+    /// as many. Only the capacity changes: the ids and the report do not depend on it.
+    /// </summary>
+    private void Forecast(long candidates)
+    {
+        if (Exact is not { } exact) return;
+        double growth = _beforeLastNew > 0 ? Math.Min(2.0, (double)_lastNew / _beforeLastNew) : 1.0;
+        exact.Ahead = (long)(candidates * growth);
+    }
+
+    private void OutOfMemory() => Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
+
+    /// <summary>Runs a step that may resize the visited set; the old table is garbage from then on.</summary>
+    private void Grown(Action step)
+    {
+        long before = _visited.Bytes + (Ids?.Bytes ?? 0);
+        step();
+        if (_visited.Bytes + (Ids?.Bytes ?? 0) != before) Interlocked.Add(ref _garbage, before);
+    }
+
     // ---- phase 2: insert ---------------------------------------------------------------
 
     private void Insert(int p)
@@ -370,10 +506,9 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             var c = lists[best];
             int i = pos[best]++;
             ulong fp = c.Fingerprints[i];
-            if (i + 8 < c.Count) Set?.Prefetch(c.Fingerprints[i + 8]);
-            long slot;
-            if (Set is not null) { slot = Set.TryAddShared(fp); if (slot < 0) continue; }
-            else { if (!Bitstate!.Add(fp)) continue; slot = -1; }
+            if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
+            long slot = _visited.TryAddShared(fp);
+            if (slot < 0) continue;
             fresh.Add(key, Judge(c.States[i]), slot, Ref(best, p, i));
         }
     }
@@ -392,12 +527,18 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         PendingOf?.Extend(kept);
         if (_nextFrontier.Length < kept)
         {
+            Interlocked.Add(ref _garbage, (long)_nextFrontier.Length * 2 * sizeof(ulong));
             _nextFrontier = new long[Math.Max(kept, _nextFrontier.Length * 2)];
             _nextBits = new ulong[_nextFrontier.Length];
         }
-        if (_entered.Length < kept) _entered = new ulong[_nextFrontier.Length];
+        if (_entered.Length < kept)
+        {
+            Interlocked.Add(ref _garbage, (long)_entered.Length * sizeof(ulong));
+            _entered = new ulong[_nextFrontier.Length];
+        }
         Parallel(_parts, p => Place(p, first, kept));
         _nextCount = (int)kept;
+        (_beforeLastNew, _lastNew) = (_lastNew, kept);
         States = first + (uint)kept;
         // Witnesses: the smallest id in each partition, then across them (ids are in BFS order).
         for (int p = 0; p < Witness.Length; p++)
@@ -412,7 +553,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
                 if (_entered[r] != 0) Entries.Add(StateAt(_nextFrontier[r], 1 - _gen), first + (uint)r, _entered[r]);
-        Set?.Added(total);
+        Grown(() => _visited.Added(total));
         _levelStart = first; // the next frontier's ids start where this level's new states did
     }
 
@@ -445,7 +586,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             Parent.At(id) = parent;
             Choice.At(id) = (byte)key;
             if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
-            if (_graph) Set!.IdAt(f.Slots[i]) = id;
+            if (_graph) Ids!.At(f.Slots[i]) = id;
             _nextFrontier[rank] = f.Refs[i];
             _nextBits[rank] = bits;
             _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
@@ -488,8 +629,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
             for (int d = 0; d < _outDegree[i]; d++)
             {
                 if (_fair) EdgeActor!.Add(_chunkActors[c][e]);
-                long slot = Set!.Find(chunk[e++]);
-                Edges.Add(Set.IdAt(slot));
+                Edges.Add(Ids!.Of(chunk[e++]));
             }
         }
     }
@@ -498,15 +638,7 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
 
     private void Parallel(int bodies, Action<int> body) => _crew!.Run(bodies, body);
 
-    private void NoteLevelBytes()
-    {
-        long bytes = FrontierBytes;
-        foreach (var w in _workers) bytes += w.Bytes(_stateBytes);
-        foreach (var f in _fresh) bytes += f.Bytes;
-        foreach (var c in _chunkEdges) bytes += (long)c.Capacity * sizeof(ulong);
-        foreach (var c in _chunkActors) bytes += c.Capacity;
-        PeakLevelBytes = Math.Max(PeakLevelBytes, bytes);
-    }
+    private void NoteLevelBytes() => PeakLevelBytes = Math.Max(PeakLevelBytes, LevelBytes());
 
     private void ReportProgress()
     {
@@ -514,149 +646,6 @@ internal sealed class LevelSearch<TState, TAction> where TState : unmanaged wher
         long ticks = _clock.ElapsedTicks;
         if (ticks - Volatile.Read(ref _lastProgress) < Stopwatch.Frequency) return;
         Volatile.Write(ref _lastProgress, ticks);
-        progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + FrontierBytes + Volatile.Read(ref _levelBytes), _clock.Elapsed));
-    }
-
-    /// <summary>One thread's part of a level: its candidates per partition and what it found.</summary>
-    private sealed class Worker
-    {
-        /// <summary>Per generation, per partition: this level's candidates, and the last level's (whose new states are the frontier).</summary>
-        public readonly Candidates[][] Parts;
-        /// <summary>The generation being filled in this level.</summary>
-        public Candidates[] Next;
-        public readonly FingerprintSet Seen = new(1 << 12);
-        public readonly long[] Terminal;
-        public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
-        // The successors of a batch of frontier states, between the two passes.
-        public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
-        public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
-        public byte[] BatchActors = new byte[4 * SpecLimits.MaxEnabled];
-        public int BatchCount;
-
-        public void EnsureBatch(int more)
-        {
-            if (BatchCount + more <= Batch.Length) return;
-            int n = Math.Max(Batch.Length * 2, BatchCount + more);
-            Array.Resize(ref Batch, n);
-            Array.Resize(ref BatchFingerprints, n);
-            Array.Resize(ref BatchKeys, n);
-            Array.Resize(ref BatchActors, n);
-        }
-        public long Transitions, CandidateCount, CrashKey;
-        public Exception? CrashError;
-        public bool DepthBound;
-
-        public Worker(int parts, int props)
-        {
-            Parts = new Candidates[2][];
-            for (int g = 0; g < 2; g++)
-            {
-                Parts[g] = new Candidates[parts];
-                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates();
-            }
-            Next = Parts[0];
-            Terminal = new long[props];
-        }
-
-        public void StartLevel(int gen)
-        {
-            Next = Parts[gen];
-            foreach (var b in Next) b.Clear();
-            Seen.Clear();
-            Array.Fill(Terminal, long.MaxValue);
-            Transitions = CandidateCount = 0;
-            CrashKey = long.MaxValue;
-            CrashError = null;
-            DepthBound = false;
-        }
-
-        /// <summary>Keeps the first crash in BFS order: the smallest (state, step), step -1 for listing the steps.</summary>
-        public void Crash(uint id, int k, Exception e)
-        {
-            long key = ((long)id << 8) | (long)(k + 1);
-            if (key < CrashKey) { CrashKey = key; CrashError = e; }
-        }
-
-        public long Bytes(int stateBytes)
-        {
-            long b = 0;
-            foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
-            return b + Seen.Bytes;
-        }
-    }
-
-    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
-    private sealed class Candidates
-    {
-        // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
-        public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
-        public TState[] States = new TState[4];
-        public int Count;
-
-        public void Clear() => Count = 0;
-
-        public void Add(ulong key, ulong fp, in TState s)
-        {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Fingerprints, Count * 2);
-                Array.Resize(ref States, Count * 2);
-            }
-            Keys[Count] = key;
-            Fingerprints[Count] = fp;
-            States[Count++] = s;
-        }
-
-        public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
-    }
-
-    /// <summary>
-    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
-    /// where the state lies (<see cref="Ref"/>): it is not copied again.
-    /// </summary>
-    private sealed class Fresh
-    {
-        public ulong[] Keys = new ulong[64], Bits = new ulong[64];
-        public long[] Slots = new long[64], Refs = new long[64];
-        public int Count;
-        /// <summary>Per property, the smallest id of this partition's new states that violates or reaches it.</summary>
-        public long[] Witness = new long[64];
-
-        public void Clear() => Count = 0;
-
-        public void Add(ulong key, ulong bits, long slot, long at)
-        {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Bits, Count * 2);
-                Array.Resize(ref Slots, Count * 2);
-                Array.Resize(ref Refs, Count * 2);
-            }
-            Keys[Count] = key;
-            Bits[Count] = bits;
-            Slots[Count] = slot;
-            Refs[Count++] = at;
-        }
-
-        public long Bytes => (long)Keys.Length * 4 * sizeof(ulong);
-    }
-}
-
-/// <summary>The states where an eventually-obligation became pending, kept whole so that a cycle search can start there.</summary>
-internal sealed class PendingEntries<TState> where TState : unmanaged
-{
-    public ChunkedList<TState> States { get; } = new();
-    public ChunkedList<uint> Ids { get; } = new();
-    public ChunkedList<ulong> Bits { get; } = new();
-    public long Count => Ids.Count;
-    public long Bytes => States.Bytes + Ids.Bytes + Bits.Bytes;
-
-    public void Add(in TState s, uint id, ulong bits)
-    {
-        States.Add(s);
-        Ids.Add(id);
-        Bits.Add(bits);
+        progress(new ExploreProgress(States, Transitions, Depth, _count, StoreBytes + Volatile.Read(ref _buffers), _clock.Elapsed));
     }
 }

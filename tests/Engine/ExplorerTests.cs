@@ -98,7 +98,8 @@ public class ExplorerTests
     public void The_fingerprint_store_grows_without_losing_or_duplicating_entries()
     {
         var set = new FingerprintSet(16);
-        var map = new FingerprintSet(16, withIds: true);
+        var map = new FingerprintSet(16);
+        var mapIds = new StateIds(map);
         var rng = new Random(12345);
         var seen = new HashSet<ulong>();
         var ids = new Dictionary<ulong, uint>();
@@ -108,10 +109,10 @@ public class ExplorerTests
             ulong fp = ((ulong)rng.NextInt64() << 1 ^ (ulong)rng.Next(2) << 63 ^ (ulong)rng.Next()) | 1;
             bool fresh = seen.Add(fp);
             Assert.Equal(fresh, set.Add(fp));
-            if (fresh) { map.Add(fp); map.IdAt(map.Find(fp)) = i; ids[fp] = i; }
+            if (fresh) { map.Add(fp); mapIds.At(map.Find(fp)) = i; ids[fp] = i; }
         }
         Assert.Equal(seen.Count, set.Count);
-        foreach (ulong fp in seen) { Assert.True(set.Contains(fp)); Assert.Equal(ids[fp], map.IdAt(map.Find(fp))); }
+        foreach (ulong fp in seen) { Assert.True(set.Contains(fp)); Assert.Equal(ids[fp], mapIds.Of(fp)); }
         Assert.False(set.Contains(2)); // even numbers were never added
     }
 }

@@ -131,8 +131,8 @@ public class ParallelSearchTests
             bfs.Run();
             var first = new PendingEntries<ushort>();
             first.Add(bfs.Entries!.States[0], bfs.Entries.Ids[0], bfs.Entries.Bits[0]);
-            Assert.NotNull(PendingCycles.Find(spec, bfs.Set!, bfs.Entries, 1, out _));
-            if (PendingCycles.Find(spec, bfs.Set!, first, 1, out _) is null) missed++;
+            Assert.NotNull(PendingCycles.Find(spec, bfs.Exact!, bfs.Entries, 1, out _));
+            if (PendingCycles.Find(spec, bfs.Exact!, first, 1, out _) is null) missed++;
         }
         Assert.True(missed > 0, "starting from one entry never missed a cycle: the agreement test could not tell");
     }
@@ -141,7 +141,8 @@ public class ParallelSearchTests
     public void A_resize_split_across_threads_keeps_every_fingerprint_and_its_id()
     {
         using var crew = new Crew(3);
-        var set = new FingerprintSet(1 << 16, withIds: true) { GrowCrew = crew };
+        var set = new FingerprintSet(1 << 16) { GrowCrew = crew };
+        var setIds = new StateIds(set);
         var rng = new Random(11);
         var ids = new Dictionary<ulong, uint>();
         for (uint i = 0; i < 400_000; i++)
@@ -149,12 +150,12 @@ public class ParallelSearchTests
             // Clusters across the cuts and the wrap at the end are what the deferred inserts are for.
             ulong fp = rng.Next(8) == 0 ? ulong.MaxValue - (ulong)rng.Next(64) : ((ulong)rng.NextInt64() << 1) ^ (ulong)rng.NextInt64() | 1;
             if (!set.Add(fp)) continue;
-            set.IdAt(set.Find(fp)) = i;
+            setIds.At(set.Find(fp)) = i;
             ids[fp] = i;
         }
         Assert.True(set.Capacity > 1 << 18, "the set never grew past the size where a resize is split");
         Assert.Equal(ids.Count, set.Count);
-        foreach (var (fp, id) in ids) Assert.Equal(id, set.IdAt(set.Find(fp)));
+        foreach (var (fp, id) in ids) Assert.Equal(id, setIds.Of(fp));
     }
 
     [Fact]

@@ -20,10 +20,14 @@ public sealed record ExploreOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Stop as soon as every property is decided (an audit needs no more).</summary>
     public bool StopWhenAllViolated { get; init; } = true;
-    /// <summary>Stop (bound hit) when the store and the queue reach this many bytes; default half the memory .NET may use.</summary>
+    /// <summary>
+    /// Stop (bound hit, no verdict for what is undecided) before the search holds more than this many
+    /// bytes: store, frontier, buffers, the next resize and arrays not yet collected; default half of the
+    /// memory the container (or the machine) allows (<see cref="MemoryLimit"/>).
+    /// </summary>
     public long MaxMemory { get; init; } = DefaultMaxMemory;
 
-    public static long DefaultMaxMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+    public static long DefaultMaxMemory => MemoryLimit.DefaultBound;
     /// <summary>Stop at the first violation BFS meets (shortest for its property); the other properties are left undecided.</summary>
     public bool StopAtFirstViolation { get; init; }
     /// <summary>Bitstate mode (lossy, safety only): the visited set is a bit array of this many bytes; 0: exact fingerprints.</summary>
@@ -107,6 +111,10 @@ public sealed record ExploreReport(
     public bool CycleSearch { get; init; }
     /// <summary>Of <see cref="Seconds"/>, the time spent looking for pending cycles after the BFS.</summary>
     public double CycleSeconds { get; init; }
+    /// <summary>How many times the exact visited set grew (each touches fresh memory for the whole table).</summary>
+    public int Resizes { get; init; }
+    /// <summary>The peak of what the search held by its own count (checked against <see cref="ExploreOptions.MaxMemory"/>).</summary>
+    public long PeakHeldBytes { get; init; }
     /// <summary>Bitstate runs: the chance, at the end, that a state was wrongly taken as visited.</summary>
     public double? MissProbability { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;

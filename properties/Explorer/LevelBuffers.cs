@@ -1,0 +1,145 @@
+using Multikernel.Model.Checking;
+
+namespace Multikernel.Properties.Explorer;
+
+/// <summary>The buffers of a level: each worker's candidates and findings, and each partition's new states.</summary>
+internal sealed partial class LevelSearch<TState, TAction>
+{
+    /// <summary>One thread's part of a level: its candidates per partition and what it found.</summary>
+    private sealed class Worker
+    {
+        /// <summary>Per generation, per partition: this level's candidates, and the last level's (whose new states are the frontier).</summary>
+        public readonly Candidates[][] Parts;
+        /// <summary>The generation being filled in this level.</summary>
+        public Candidates[] Next;
+        public readonly FingerprintSet Seen = new(1 << 12);
+        public readonly long[] Terminal;
+        public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
+        // The successors of a batch of frontier states, between the two passes.
+        public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
+        public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
+        public byte[] BatchActors = new byte[4 * SpecLimits.MaxEnabled];
+        public int BatchCount;
+
+        public void EnsureBatch(int more)
+        {
+            if (BatchCount + more <= Batch.Length) return;
+            int n = Math.Max(Batch.Length * 2, BatchCount + more);
+            Array.Resize(ref Batch, n);
+            Array.Resize(ref BatchFingerprints, n);
+            Array.Resize(ref BatchKeys, n);
+            Array.Resize(ref BatchActors, n);
+        }
+        public long Transitions, CandidateCount, CrashKey;
+        public Exception? CrashError;
+        public bool DepthBound;
+
+        public Worker(LevelSearch<TState, TAction> search, int parts, int props)
+        {
+            Parts = new Candidates[2][];
+            for (int g = 0; g < 2; g++)
+            {
+                Parts[g] = new Candidates[parts];
+                for (int p = 0; p < parts; p++) Parts[g][p] = new Candidates(search);
+            }
+            Next = Parts[0];
+            Terminal = new long[props];
+        }
+
+        public void StartLevel(int gen)
+        {
+            Next = Parts[gen];
+            foreach (var b in Next) b.Clear();
+            Seen.Clear();
+            Array.Fill(Terminal, long.MaxValue);
+            Transitions = CandidateCount = 0;
+            CrashKey = long.MaxValue;
+            CrashError = null;
+            DepthBound = false;
+        }
+
+        /// <summary>Keeps the first crash in BFS order: the smallest (state, step), step -1 for listing the steps.</summary>
+        public void Crash(uint id, int k, Exception e)
+        {
+            long key = ((long)id << 8) | (long)(k + 1);
+            if (key < CrashKey) { CrashKey = key; CrashError = e; }
+        }
+
+        public long Bytes(int stateBytes)
+        {
+            long b = 0;
+            foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
+            return b + Seen.Bytes + (long)Batch.Length * (stateBytes + 2 * sizeof(ulong) + 1);
+        }
+    }
+
+    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
+    private sealed class Candidates(LevelSearch<TState, TAction> search)
+    {
+        // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
+        public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
+        public TState[] States = new TState[4];
+        public int Count;
+
+        public void Clear() => Count = 0;
+
+        /// <summary>False, and nothing added, when doubling the buffer would pass the memory bound.</summary>
+        public bool Add(ulong key, ulong fp, in TState s)
+        {
+            if (Count == Keys.Length)
+            {
+                long entry = 2 * sizeof(ulong) + search._stateBytes;
+                if (!search.TryCharge(2L * Count * entry, Count * entry)) return false;
+                Array.Resize(ref Keys, Count * 2);
+                Array.Resize(ref Fingerprints, Count * 2);
+                Array.Resize(ref States, Count * 2);
+            }
+            Keys[Count] = key;
+            Fingerprints[Count] = fp;
+            States[Count++] = s;
+            return true;
+        }
+
+        public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
+    }
+
+    /// <summary>
+    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
+    /// where the state lies (<see cref="Ref"/>): it is not copied again.
+    /// </summary>
+    private sealed class Fresh
+    {
+        public ulong[] Keys = new ulong[64], Bits = new ulong[64];
+        public long[] Slots = new long[64], Refs = new long[64];
+        public int Count;
+        /// <summary>Per property, the smallest id of this partition's new states that violates or reaches it.</summary>
+        public long[] Witness = new long[64];
+
+        public void Clear() => Count = 0;
+
+        /// <summary>Room for <paramref name="n"/> new states, made before the insert phase (which may not grow it); the bytes dropped.</summary>
+        public long Ensure(int n)
+        {
+            if (n <= Keys.Length) return 0;
+            long dropped = Bytes;
+            n = Math.Max(n, 2 * Keys.Length);
+            Keys = new ulong[n];
+            Bits = new ulong[n];
+            Slots = new long[n];
+            Refs = new long[n];
+            return dropped;
+        }
+
+        public static long BytesFor(int n, int now) => n <= now ? 0 : (long)Math.Max(n, 2 * now) * 4 * sizeof(ulong);
+
+        public void Add(ulong key, ulong bits, long slot, long at)
+        {
+            Keys[Count] = key;
+            Bits[Count] = bits;
+            Slots[Count] = slot;
+            Refs[Count++] = at;
+        }
+
+        public long Bytes => (long)Keys.Length * 4 * sizeof(ulong);
+    }
+}
