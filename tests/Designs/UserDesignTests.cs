@@ -111,7 +111,10 @@ public class UserDesignTests
     {
         var (code, o, _) = Run("audit", "ipi/my-undeclared-shared", "--load", Dll);
         Assert.Equal(1, code);
-        Assert.Contains("wrote shared variable 0, which the design does not declare (SharedNames has 0)", o);
+        Assert.Contains("used shared variable 0, which the design does not declare (SharedNames has 0)", o);
+        var (raw, r, _) = Run("audit", "ipi/my-undeclared-raw-write", "--load", Dll);
+        Assert.Equal(1, raw);
+        Assert.Contains("wrote byte 0 of the design's variables, which it does not declare (SharedNames has 0, LocalNames has 0)", r);
         // The README's example declares its variable and keeps the contract.
         Assert.DoesNotContain("step-contract", Run("audit", "ipi/my-lazy-init", "--load", Dll).Out);
     }
