@@ -95,10 +95,20 @@ internal static class Mechanisms
 
     private static readonly HashSet<string> Loaded = new(StringComparer.Ordinal);
 
+    /// <summary>Where --load names what it skipped: the running command's stderr (set by <see cref="Program.Run"/>), else the console's.</summary>
+    private static readonly AsyncLocal<TextWriter?> SkipNotes = new();
+
+    /// <summary>Sends --load's skip lines to <paramref name="stderr"/> for the rest of this command (this async flow only).</summary>
+    public static void NotesTo(TextWriter stderr) => SkipNotes.Value = stderr;
+
     /// <summary>
-    /// Loads the designs of a user's assembly: every public, non-abstract class with a public
-    /// parameterless constructor that a mechanism accepts (derived from IpiDesign, UffdDesign, …).
-    /// Returns how many were added; a design of a type loaded before is not added twice.
+    /// Loads the designs of a user's assembly: every public, non-abstract class that a mechanism
+    /// accepts (derived from IpiDesign, UffdDesign, BalloonDesign, RestoreDesign), made with its public
+    /// parameterless constructor. It takes what it can: a class it cannot use (open generic, no such
+    /// constructor, a constructor or Name / Summary that throws, a design of no mechanism, a name taken)
+    /// is named on stderr with the reason, one line each, and skipped. Abstract classes are bases, not
+    /// designs, and are passed over. Returns how many designs of the assembly are loaded (a design of a
+    /// type loaded before counts, and is not added twice); none is a usage error.
     /// </summary>
     public static int Load(string path, string command)
     {
@@ -107,25 +117,49 @@ internal static class Mechanisms
         try { asm = Assembly.LoadFrom(Path.GetFullPath(path)); }
         catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
+        var notes = SkipNotes.Value ?? Console.Error;
+        void Skip(string what, string why) => notes.WriteLine($"multikernel: {command}: --load {Path.GetFileName(path)}: skipped {what}: {why}");
         Type[] types;
         try { types = asm.GetExportedTypes(); }
-        catch (Exception e) when (e is ReflectionTypeLoadException or FileNotFoundException or FileLoadException or TypeLoadException)
+        catch (ReflectionTypeLoadException e)
+        {
+            // Some types did not load (a missing dependency): take the others, name the failure once.
+            types = e.Types.OfType<Type>().Where(t => t.IsVisible).ToArray();
+            Skip("the types that did not load", FirstLine(e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? e.Message));
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or TypeLoadException)
         { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
-        int added = 0;
+        int loaded = 0;
+        // One load at a time: commands run concurrently in one process (the tests) load the same assembly.
+        lock (Loaded)
         foreach (var t in types)
         {
-            if (t.IsAbstract || !typeof(IDesign).IsAssignableFrom(t) || t.GetConstructor(Type.EmptyTypes) is null) continue;
-            lock (Loaded) if (!Loaded.Add(t.AssemblyQualifiedName ?? t.FullName ?? t.Name)) continue;
+            if (t.IsAbstract || t.IsInterface || !typeof(IDesign).IsAssignableFrom(t)) continue;
+            string name = t.FullName ?? t.Name;
+            if (t.ContainsGenericParameters) { Skip(name, "an open generic class has no instance to load (derive a closed class from it)"); continue; }
+            if (t.GetConstructor(Type.EmptyTypes) is null) { Skip(name, "no public parameterless constructor"); continue; }
+            if (Loaded.Contains(t.AssemblyQualifiedName ?? name)) { loaded++; continue; }
             IDesign d;
             try { d = (IDesign)Activator.CreateInstance(t)!; }
-            catch (TargetInvocationException e) { throw new UsageException($"{command}: --load: new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); }
-            var m = All.FirstOrDefault(x => x.Model.Accepts(d))
-                    ?? throw new UsageException($"{command}: --load: {t.Name} is a design of no known mechanism (known: {Names})");
+            catch (TargetInvocationException e) { Skip(name, $"new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); continue; }
+            catch (Exception e) when (e is MemberAccessException or TypeLoadException or NotSupportedException) { Skip(name, $"new {t.Name}() failed: {FirstLine(e.Message)}"); continue; }
+            string? why = null;
+            foreach (var (member, get) in new (string, Func<IDesign, string>)[] { ("Name", x => x.Name), ("Summary", x => x.Summary) })
+            {
+                try { if (get(d) is null) why = $"its {member} is null"; }
+                catch (Exception e) { why = $"its {member} threw {e.GetType().Name}: {FirstLine(e.Message)}"; }
+                if (why is not null) break;
+            }
+            if (why is not null) { Skip(name, why); continue; }
+            var m = All.FirstOrDefault(x => x.Model.Accepts(d));
+            if (m is null) { Skip(name, $"a design of no known mechanism (known: {Names}; derive from its design class)"); continue; }
             try { m.Model.Designs.Add(d, DesignOrigin.User); }
-            catch (ArgumentException e) { throw new UsageException($"{command}: --load: {t.Name}: {e.Message}"); }
-            added++;
+            catch (ArgumentException e) { Skip(name, e.Message); continue; }
+            Loaded.Add(t.AssemblyQualifiedName ?? name);
+            loaded++;
         }
-        return added;
+        if (loaded == 0) throw new UsageException($"{command}: --load {Clip(path)}: no design loaded (a design is a public class with a public parameterless constructor, derived from a mechanism's design class)");
+        return loaded;
     }
 
     /// <summary>Handles every --load in <paramref name="argv"/> before the arguments are parsed (they may name a loaded design).</summary>
