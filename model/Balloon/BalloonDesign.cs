@@ -170,6 +170,9 @@ public class BalloonDesign : IDesign
         ResetPages(ref s, k);
     }
 
+    /// <summary>How <see cref="BeginReset"/> reads in a trace; <paramref name="pages"/> names the pages the balloon holds.</summary>
+    public virtual string BeginResetLine(string pages) => $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {pages} without telling the host";
+
     /// <summary>vmballoon_pop(): the host has forgotten every page, so the driver releases them all without telling it.</summary>
     public virtual void ResetPages(ref BalloonState s, BalloonKernel k)
     {

@@ -52,6 +52,8 @@ public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     /// <summary>vmballoon_do_reset() goes straight to START: the guest has already freed its pages.</summary>
     public override void BeginReset(ref BalloonState s, BalloonKernel k) { }
 
+    public override string BeginResetLine(string pages) => "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()";
+
     /// <summary>vmballoon_do_reset(): if (vmballoon_send_start(bdev)) { reset_pending = false; … }; vmballoon_send_start() does not look for RESET.</summary>
     public override void StartAnswered(ref BalloonState s, uint status, BalloonKernel k)
     {

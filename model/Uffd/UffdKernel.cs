@@ -274,13 +274,17 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return 0;
     }
 
-    /// <summary>Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context, no waiter.</summary>
-    public static bool PopulateIsPlain(in UffdState s, int first, int count)
+    /// <summary>
+    /// Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context,
+    /// no waiter, and no uffd hook on a page it faults in (a design may leave a uffd bit without a context).
+    /// </summary>
+    public bool PopulateIsPlain(in UffdState s, int first, int count)
     {
         for (int p = first; p < first + count; p++)
         {
             var pg = s.Pages[p];
             if (pg.Type == MemType.None || MemTypes.IsHugetlb(pg.Type) || pg.Ctx != 0 || pg.Waiter != 0) return false;
+            if (pg.Pte == UffdPage.PteNone && design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0) != 0) return false;
         }
         return true;
     }

@@ -114,7 +114,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
         {
             // mlock(): only where populate takes normal faults, and only when it changes something.
             int first = v * 2;
-            if (!UffdKernel.PopulateIsPlain(s, first, 2)) continue;
+            if (!_k.PopulateIsPlain(s, first, 2)) continue;
             bool changes = false;
             for (int p = first; p < first + 2; p++)
                 changes |= s.Pages[p].Pte == UffdPage.PteNone || (s.Pages[p].VmFlags & (VmLocked | VmLockonfault)) != VmLocked || s.Pages[p].UserLocked == 0;
