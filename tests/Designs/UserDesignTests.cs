@@ -216,6 +216,18 @@ public class UserDesignTests
     }
 
     [Fact]
+    public void An_assembly_with_no_design_is_a_usage_error_naming_it()
+    {
+        string impl = typeof(Multikernel.Impl.Uffd.MmStruct).Assembly.Location;
+        var (code, o, e) = Run("designs", "--load", impl);
+        Assert.Equal(2, code);
+        Assert.Empty(o);
+        Assert.Contains("--load", e);
+        Assert.Contains("no design loaded", e);
+        Assert.Single(e.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public void Seed_traces_end_with_the_reason_in_values()
     {
         var (_, o, _) = Run("audit", "ipi/ipi-v2");
