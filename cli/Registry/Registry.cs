@@ -132,34 +132,41 @@ internal static class Mechanisms
         int loaded = 0;
         // One load at a time: commands run concurrently in one process (the tests) load the same assembly.
         lock (Loaded)
-        foreach (var t in types)
-        {
-            if (t.IsAbstract || t.IsInterface || !typeof(IDesign).IsAssignableFrom(t)) continue;
-            string name = t.FullName ?? t.Name;
-            if (t.ContainsGenericParameters) { Skip(name, "an open generic class has no instance to load (derive a closed class from it)"); continue; }
-            if (t.GetConstructor(Type.EmptyTypes) is null) { Skip(name, "no public parameterless constructor"); continue; }
-            if (Loaded.Contains(t.AssemblyQualifiedName ?? name)) { loaded++; continue; }
-            IDesign d;
-            try { d = (IDesign)Activator.CreateInstance(t)!; }
-            catch (TargetInvocationException e) { Skip(name, $"new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); continue; }
-            catch (Exception e) when (e is MemberAccessException or TypeLoadException or NotSupportedException) { Skip(name, $"new {t.Name}() failed: {FirstLine(e.Message)}"); continue; }
-            string? why = null;
-            foreach (var (member, get) in new (string, Func<IDesign, string>)[] { ("Name", x => x.Name), ("Summary", x => x.Summary) })
-            {
-                try { if (get(d) is null) why = $"its {member} is null"; }
-                catch (Exception e) { why = $"its {member} threw {e.GetType().Name}: {FirstLine(e.Message)}"; }
-                if (why is not null) break;
-            }
-            if (why is not null) { Skip(name, why); continue; }
-            var m = All.FirstOrDefault(x => x.Model.Accepts(d));
-            if (m is null) { Skip(name, $"a design of no known mechanism (known: {Names}; derive from its design class)"); continue; }
-            try { m.Model.Designs.Add(d, DesignOrigin.User); }
-            catch (ArgumentException e) { Skip(name, e.Message); continue; }
-            Loaded.Add(t.AssemblyQualifiedName ?? name);
-            loaded++;
-        }
+            foreach (var t in types)
+                if (Take(t, Skip)) loaded++;
         if (loaded == 0) throw new UsageException($"{command}: --load {Clip(path)}: no design loaded (a design is a public class with a public parameterless constructor, derived from a mechanism's design class)");
         return loaded;
+    }
+
+    /// <summary>
+    /// Adds the design of class <paramref name="t"/> to its mechanism's catalogue; true when it is there (now
+    /// or from an earlier load). A class that is no design (abstract, an interface, not an IDesign) is passed
+    /// over in silence; one that is but cannot be used is named with the reason, through <paramref name="skip"/>.
+    /// </summary>
+    private static bool Take(Type t, Action<string, string> skip)
+    {
+        if (t.IsAbstract || t.IsInterface || !typeof(IDesign).IsAssignableFrom(t)) return false;
+        string name = t.FullName ?? t.Name;
+        if (t.ContainsGenericParameters) { skip(name, "an open generic class has no instance to load (derive a closed class from it)"); return false; }
+        if (t.GetConstructor(Type.EmptyTypes) is null) { skip(name, "no public parameterless constructor"); return false; }
+        if (Loaded.Contains(t.AssemblyQualifiedName ?? name)) return true;
+        IDesign d;
+        try { d = (IDesign)Activator.CreateInstance(t)!; }
+        catch (TargetInvocationException e) { skip(name, $"new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); return false; }
+        catch (Exception e) when (e is MemberAccessException or TypeLoadException or NotSupportedException) { skip(name, $"new {t.Name}() failed: {FirstLine(e.Message)}"); return false; }
+        foreach (var (member, get) in new (string, Func<IDesign, string>)[] { ("Name", x => x.Name), ("Summary", x => x.Summary) })
+        {
+            string? why;
+            try { why = get(d) is null ? $"its {member} is null" : null; }
+            catch (Exception e) { why = $"its {member} threw {e.GetType().Name}: {FirstLine(e.Message)}"; }
+            if (why is not null) { skip(name, why); return false; }
+        }
+        var m = All.FirstOrDefault(x => x.Model.Accepts(d));
+        if (m is null) { skip(name, $"a design of no known mechanism (known: {Names}; derive from its design class)"); return false; }
+        try { m.Model.Designs.Add(d, DesignOrigin.User); }
+        catch (ArgumentException e) { skip(name, e.Message); return false; }
+        Loaded.Add(t.AssemblyQualifiedName ?? name);
+        return true;
     }
 
     /// <summary>Handles every --load in <paramref name="argv"/> before the arguments are parsed (they may name a loaded design).</summary>

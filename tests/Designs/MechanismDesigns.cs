@@ -70,3 +70,61 @@ public sealed record SkipsPageCountCheck : RestoreDesign
 
     public override bool BoundsPageCount => false;
 }
+
+/// <summary>userfaultfd: close() drops each VMA's context and keeps its uffd bits (the release walk's hook).</summary>
+public sealed class ReleaseKeepsBits : UffdDesign
+{
+    public ReleaseKeepsBits() : base("my-release-keeps-bits", "example: userfaultfd_release() clears the context but not the uffd bits",
+        UffdDesigns.MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true) { }
+
+    public override void ReleaseVma(ref UffdPage vma) => vma.Ctx = 0;
+}
+
+/// <summary>userfaultfd: UFFDIO_REGISTER sets the mode's bits and forgets the context (the register walk's hook).</summary>
+public sealed class RegisterWithoutContext : UffdDesign
+{
+    public RegisterWithoutContext() : base("my-register-without-ctx", "example: userfaultfd_register() sets vm_flags but not vm_userfaultfd_ctx",
+        UffdDesigns.MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true) { }
+
+    public override void RegisterVma(ref UffdPage vma, int ctx, ulong vmFlags, ulong mode) => vma.VmFlags = (vma.VmFlags & ~VmUffdFlags) | vmFlags;
+}
+
+/// <summary>userfaultfd: mremap() drops the context even when the monitor asked for UFFD_EVENT_REMAP, and keeps the bits.</summary>
+public sealed class MremapKeepsBits : UffdDesign
+{
+    public MremapKeepsBits() : base("my-mremap-keeps-bits", "example: mremap_userfaultfd_prep() drops the context and keeps the uffd bits",
+        UffdDesigns.MainlineVmUffdMinor, minorOnShmem: true, wpOnFileBacked: true) { }
+
+    public override void MremapVma(ref UffdPage vma, bool eventRemap) => vma.Ctx = 0;
+}
+
+/// <summary>IPI: per-CPU locals that survive a send (LocalsKeptAcrossSends): a count of the CPU's sends.</summary>
+public sealed class CountsSends : RingDesign
+{
+    private readonly bool _keep;
+
+    public CountsSends() : this("my-counts-sends", keep: true) { }
+    internal CountsSends(string name, bool keep) : base(name) => _keep = keep;
+
+    public override string Summary => "example: a per-CPU count of the sends, kept across them";
+    public override IReadOnlyList<string> LocalNames => ["sent"];
+    public override bool LocalsKeptAcrossSends => _keep;
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program => [("this_cpu_inc(sent)", Count), .. base.Program];
+
+    private static bool Count(ref IpiState s, int cpu, IpiKernel k)
+    {
+        k.Local(ref s, cpu, 0)++;
+        return true;
+    }
+}
+
+/// <summary>IPI: more variables than a design's bytes hold at three senders (4 shared + 3 × 5 locals = 19).</summary>
+public sealed class TooManyVariables : RingDesign
+{
+    public TooManyVariables() : base("my-too-many-variables") { }
+
+    public override string Summary => "example: 4 shared variables and 5 locals per CPU";
+    public override IReadOnlyList<string> SharedNames => ["a", "b", "c", "d"];
+    public override IReadOnlyList<string> LocalNames => ["l0", "l1", "l2", "l3", "l4"];
+}
