@@ -61,6 +61,7 @@ public static class Program
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        Mechanisms.NotesTo(stderr); // --load names the classes it skips there
         try
         {
             if (args.Length == 0) throw new UsageException("which command? (see 'multikernel help')");

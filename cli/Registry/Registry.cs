@@ -70,10 +70,20 @@ internal static class Mechanisms
 
     private static readonly HashSet<string> Loaded = new(StringComparer.Ordinal);
 
+    /// <summary>Where --load names what it skipped: the running command's stderr (set by <see cref="Program.Run"/>), else the console's.</summary>
+    private static readonly AsyncLocal<TextWriter?> SkipNotes = new();
+
+    /// <summary>Sends --load's skip lines to <paramref name="stderr"/> for the rest of this command (this async flow only).</summary>
+    public static void NotesTo(TextWriter stderr) => SkipNotes.Value = stderr;
+
     /// <summary>
-    /// Loads the designs of a user's assembly: every public, non-abstract class with a public
-    /// parameterless constructor that a mechanism accepts (derived from IpiDesign, UffdDesign, …).
-    /// Returns how many were added; a design of a type loaded before is not added twice.
+    /// Loads the designs of a user's assembly: every public, non-abstract class that a mechanism
+    /// accepts (derived from IpiDesign, UffdDesign, BalloonDesign, RestoreDesign), made with its public
+    /// parameterless constructor. It takes what it can: a class it cannot use (open generic, no such
+    /// constructor, a constructor or Name / Summary that throws, a design of no mechanism, a name taken)
+    /// is named on stderr with the reason, one line each, and skipped. Abstract classes are bases, not
+    /// designs, and are passed over. Returns how many designs of the assembly are loaded (a design of a
+    /// type loaded before counts, and is not added twice); none is a usage error.
     /// </summary>
     public static int Load(string path, string command)
     {
@@ -85,25 +95,56 @@ internal static class Mechanisms
         try { asm = Assembly.LoadFrom(Path.GetFullPath(path)); }
         catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
+        var notes = SkipNotes.Value ?? Console.Error;
+        void Skip(string what, string why) => notes.WriteLine($"multikernel: {command}: --load {Path.GetFileName(path)}: skipped {what}: {why}");
         Type[] types;
         try { types = asm.GetExportedTypes(); }
-        catch (Exception e) when (e is ReflectionTypeLoadException or FileNotFoundException or FileLoadException or TypeLoadException)
-        { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
-        int added = 0;
-        foreach (var t in types)
+        catch (ReflectionTypeLoadException e)
         {
-            if (t.IsAbstract || !typeof(IDesign).IsAssignableFrom(t) || t.GetConstructor(Type.EmptyTypes) is null) continue;
-            lock (Loaded) if (!Loaded.Add(t.AssemblyQualifiedName ?? t.FullName ?? t.Name)) continue;
-            IDesign d;
-            try { d = (IDesign)Activator.CreateInstance(t)!; }
-            catch (TargetInvocationException e) { throw new UsageException($"{command}: --load: new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); }
-            var m = All.FirstOrDefault(x => x.Model.Accepts(d))
-                    ?? throw new UsageException($"{command}: --load: {t.Name} is a design of no known mechanism (known: {Names})");
-            try { m.Model.Designs.Add(d, DesignOrigin.User); }
-            catch (ArgumentException e) { throw new UsageException($"{command}: --load: {t.Name}: {e.Message}"); }
-            added++;
+            // Some types did not load (a missing dependency): take the others, name the failure once.
+            types = e.Types.OfType<Type>().Where(t => t.IsVisible).ToArray();
+            Skip("the types that did not load", FirstLine(e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? e.Message));
         }
-        return added;
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or TypeLoadException)
+        { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
+        int loaded = 0;
+        // One load at a time: commands run concurrently in one process (the tests) load the same assembly.
+        lock (Loaded)
+            foreach (var t in types)
+                if (Take(t, Skip)) loaded++;
+        if (loaded == 0) throw new UsageException($"{command}: --load {Clip(path)}: no design loaded (a design is a public class with a public parameterless constructor, derived from a mechanism's design class)");
+        return loaded;
+    }
+
+    /// <summary>
+    /// Adds the design of class <paramref name="t"/> to its mechanism's catalogue; true when it is there (now
+    /// or from an earlier load). A class that is no design (abstract, an interface, not an IDesign) is passed
+    /// over in silence; one that is but cannot be used is named with the reason, through <paramref name="skip"/>.
+    /// </summary>
+    private static bool Take(Type t, Action<string, string> skip)
+    {
+        if (t.IsAbstract || t.IsInterface || !typeof(IDesign).IsAssignableFrom(t)) return false;
+        string name = t.FullName ?? t.Name;
+        if (t.ContainsGenericParameters) { skip(name, "an open generic class has no instance to load (derive a closed class from it)"); return false; }
+        if (t.GetConstructor(Type.EmptyTypes) is null) { skip(name, "no public parameterless constructor"); return false; }
+        if (Loaded.Contains(t.AssemblyQualifiedName ?? name)) return true;
+        IDesign d;
+        try { d = (IDesign)Activator.CreateInstance(t)!; }
+        catch (TargetInvocationException e) { skip(name, $"new {t.Name}() threw {e.InnerException?.GetType().Name}: {FirstLine(e.InnerException?.Message ?? "")}"); return false; }
+        catch (Exception e) when (e is MemberAccessException or TypeLoadException or NotSupportedException) { skip(name, $"new {t.Name}() failed: {FirstLine(e.Message)}"); return false; }
+        foreach (var (member, get) in new (string, Func<IDesign, string>)[] { ("Name", x => x.Name), ("Summary", x => x.Summary) })
+        {
+            string? why;
+            try { why = get(d) is null ? $"its {member} is null" : null; }
+            catch (Exception e) { why = $"its {member} threw {e.GetType().Name}: {FirstLine(e.Message)}"; }
+            if (why is not null) { skip(name, why); return false; }
+        }
+        var m = All.FirstOrDefault(x => x.Model.Accepts(d));
+        if (m is null) { skip(name, $"a design of no known mechanism (known: {Names}; derive from its design class)"); return false; }
+        try { m.Model.Designs.Add(d, DesignOrigin.User); }
+        catch (ArgumentException e) { skip(name, e.Message); return false; }
+        Loaded.Add(t.AssemblyQualifiedName ?? name);
+        return true;
     }
 
     /// <summary>Loads every --load the command was given, before a design name is resolved (it may name a loaded design).</summary>

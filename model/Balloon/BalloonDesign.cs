@@ -1,3 +1,4 @@
+using System.Numerics;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Model.Balloon;
@@ -21,10 +22,18 @@ public enum ResetStyle
 }
 
 /// <summary>
-/// A design of the VMware balloon: the choices the seed and mainline make differently. The
-/// defaults are mainline's (the reference); a design of your own sets or overrides what it
-/// changes. Deliberate defects are <see cref="Defect"/> flags, for the honesty checks. The proofs
-/// encode this class from its parameters; a subclass is not proved unless it declares <see cref="ProofEncodedAttribute"/>.
+/// A design of the VMware balloon. Its behaviour is hooks the specification calls: the guest's
+/// request (<see cref="SendCommands"/>: the order of backdoor commands; <see cref="CompleteRequest"/>:
+/// when pages join or leave the balloon relative to the host's answers), the reset handling
+/// (<see cref="Probe"/>, <see cref="SignalReset"/>, <see cref="BeginReset"/>, <see cref="ResetPages"/>,
+/// <see cref="StartAnswered"/>, <see cref="GuestResets"/> / <see cref="GuestReset"/>,
+/// <see cref="TimerMayReset"/>), and conf_sem (<see cref="Serialised"/>). This class's hooks are
+/// mainline's (the reference); the seed (<see cref="BalloonRfcDesign"/>) overrides them, and so does a
+/// design of your own, calling <see cref="BalloonKernel"/> for what the host does. The rules the proofs
+/// encode (<see cref="SendsPfn"/>, <see cref="WirePfn"/>, <see cref="StoredTarget"/>, <see cref="ClearsReset"/>)
+/// are functions of the constructor's parameters. Deliberate defects are <see cref="Defect"/> flags, for
+/// the honesty checks. The proofs encode this class; a subclass is not proved unless it declares
+/// <see cref="ProofEncodedAttribute"/>.
 /// </summary>
 [ProofEncoded]
 public class BalloonDesign : IDesign
@@ -57,19 +66,14 @@ public class BalloonDesign : IDesign
         TimerOutlivesProbe = 1024,
     }
 
-    public BalloonDesign(string name, string summary, bool serialised = true, bool batched = true, PfnPath pfn = PfnPath.Checked,
-        bool targetChecked = true, bool tokenOnce = true, bool featuresInitialised = true, ResetStyle reset = ResetStyle.DriverPops,
+    public BalloonDesign(string name, string summary, PfnPath pfn = PfnPath.Checked, bool targetChecked = true, bool featuresInitialised = true,
         Defect defects = Defect.None)
     {
         Name = name;
         Summary = summary;
-        Serialised = serialised && (defects & Defect.NoLock) == 0;
-        Batched = batched;
         Pfn = pfn;
         TargetChecked = targetChecked && (defects & Defect.TruncateTarget) == 0;
-        TokenOnce = tokenOnce && (defects & Defect.TokenTwice) == 0;
         FeaturesInitialised = featuresInitialised;
-        Reset = reset;
         Defects = defects;
     }
 
@@ -77,16 +81,18 @@ public class BalloonDesign : IDesign
     public string Summary { get; }
     /// <summary>The defects this design has as posted, each tied to the property its audit violates (none unless the design declares them).</summary>
     public virtual IReadOnlyList<Finding> Findings => [];
-    /// <summary>conf_sem orders the reset and the target update against inflation and deflation.</summary>
-    public bool Serialised { get; }
-    /// <summary>BATCHED_LOCK / BATCHED_UNLOCK of a request's pages in one command (with bounds batch=yes).</summary>
-    public bool Batched { get; }
+    /// <summary>conf_sem orders the reset and the target update against inflation and deflation (mainline); the seed has no lock.</summary>
+    public virtual bool Serialised => !Has(Defect.NoLock);
+    /// <summary>BATCHED_LOCK / BATCHED_UNLOCK of a request's pages in one command (with bounds batch=yes); the seed sends one LOCK / UNLOCK per page.</summary>
+    public virtual bool Batched => true;
     public PfnPath Pfn { get; }
     public bool TargetChecked { get; }
-    public bool TokenOnce { get; }
+    /// <summary>The completion takes the request's token from get_buf once (balloon_ack() calls it once per kick).</summary>
+    public virtual bool TokenOnce => !Has(Defect.TokenTwice);
     /// <summary>vmballoon_get_features() starts from 0 (the seed leaves the word uninitialised).</summary>
     public bool FeaturesInitialised { get; }
-    public ResetStyle Reset { get; }
+    /// <summary>Whose reset handling this is, for the rule <see cref="ClearsReset"/> and for traces (the steps are the hooks below).</summary>
+    public virtual ResetStyle Reset => ResetStyle.DriverPops;
     public Defect Defects { get; }
     public bool Has(Defect d) => (Defects & d) != 0;
 
@@ -96,15 +102,15 @@ public class BalloonDesign : IDesign
     // ---- the design's rules as functions: the spec runs them, proofs/Balloon encodes them ----
 
     /// <summary>Whether a page with this PFN is sent at all (a checking design refuses one that does not fit the command).</summary>
-    public bool SendsPfn(ulong pfn, bool batched) =>
+    public virtual bool SendsPfn(ulong pfn, bool batched) =>
         batched ? pfn <= BalloonConstants.BatchMaxPfn : Pfn == PfnPath.TruncatedArray || BalloonConstants.Fits32(pfn);
 
     /// <summary>The PFN the command carries for a page that is sent: the seed's u32 array (or a truncating defect) cuts it to 32 bits.</summary>
-    public ulong WirePfn(ulong pfn, bool batched) =>
+    public virtual ulong WirePfn(ulong pfn, bool batched) =>
         (batched ? Has(Defect.TruncatePfn) : Pfn == PfnPath.TruncatedArray) ? (uint)pfn : pfn;
 
     /// <summary>config.num_pages for a GET_TARGET answer: refused (null) when it does not fit and the design checks, else the u32 it stores.</summary>
-    public ulong? StoredTarget(ulong answer) =>
+    public virtual ulong? StoredTarget(ulong answer) =>
         TargetChecked && !BalloonConstants.Fits32(answer) ? null : (uint)answer;
 
     /// <summary>
@@ -112,7 +118,7 @@ public class BalloonDesign : IDesign
     /// status. The seed and 2.6.34: only on VMW_BALLOON_SUCCESS; mainline: on SUCCESS or
     /// SUCCESS_WITH_CAPABILITIES. GUEST_ID's answer never matters (mainline only logs its failure).
     /// </summary>
-    public bool ClearsReset(ulong startStatus) =>
+    public virtual bool ClearsReset(ulong startStatus) =>
         Has(Defect.ClearOnFailedStart) || startStatus == BalloonConstants.Success
         || (Reset == ResetStyle.DriverPops && startStatus == BalloonConstants.SuccessWithCapabilities);
 
@@ -129,6 +135,148 @@ public class BalloonDesign : IDesign
     /// its work only once nothing else can fail.
     /// </summary>
     public virtual bool DisarmsOnProbeFailure => !Has(Defect.TimerOutlivesProbe);
+
+    // ---- hooks: the driver's behaviour, as the specification runs it --------------------------
+    // Each runs inside one step of the balloon thread or the poll timer. They change the guest's
+    // variables and call BalloonKernel for what the host does; the properties judge the outcome
+    // (a reset left before the host accepted START is caught whoever clears it).
+
+    /// <summary>
+    /// The driver at probe, before any step: mainline's vmballoon_init() sets reset_required, so its
+    /// first work is a reset (START, then GUEST_ID).
+    /// </summary>
+    public virtual void Probe(ref BalloonState s) => s.Set(BalloonState.ResetPending, true);
+
+    /// <summary>__vmballoon_cmd() / vmballoon_check_status(): a command answered <paramref name="status"/>; VMW_BALLOON_ERROR_RESET makes a reset pending.</summary>
+    public virtual void SignalReset(ref BalloonState s, uint status)
+    {
+        if (status == BalloonConstants.ErrorReset) s.Set(BalloonState.ResetPending, true);
+    }
+
+    /// <summary>Whether the balloon thread, idle, has reset work to do itself (the seed's virtio_balloon does; mainline's work item does it all in <see cref="BeginReset"/>).</summary>
+    public virtual bool GuestResets(in BalloonState s) => false;
+
+    /// <summary>The balloon thread's reset work, when <see cref="GuestResets"/> says there is some.</summary>
+    public virtual void GuestReset(ref BalloonState s, BalloonKernel k) { }
+
+    /// <summary>Whether the poll timer may start the pending reset now (the seed waits for the guest's reset_completed).</summary>
+    public virtual bool TimerMayReset(in BalloonState s) => true;
+
+    /// <summary>
+    /// The poll timer starts the reset, before START: mainline's vmballoon_reset() takes conf_sem for
+    /// writing and pops every page (<see cref="ResetPages"/>). START is sent by the next step.
+    /// </summary>
+    public virtual void BeginReset(ref BalloonState s, BalloonKernel k)
+    {
+        s.Set(BalloonState.TimerHoldsLock, Serialised);
+        ResetPages(ref s, k);
+    }
+
+    /// <summary>How <see cref="BeginReset"/> reads in a trace; <paramref name="pages"/> names the pages the balloon holds.</summary>
+    public virtual string BeginResetLine(string pages) => $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {pages} without telling the host";
+
+    /// <summary>vmballoon_pop(): the host has forgotten every page, so the driver releases them all without telling it.</summary>
+    public virtual void ResetPages(ref BalloonState s, BalloonKernel k)
+    {
+        if (Has(Defect.UnlockOnReset))
+        {
+            // A normal deflate: UNLOCK each page and keep the ones the host does not unlock (START is
+            // still owed, so the host refuses them all).
+            byte kept = 0;
+            for (int p = 0; p < k.Bounds.Pages; p++)
+            {
+                if ((s.Ballooned & (1 << p)) == 0) continue;
+                uint status = BalloonKernel.Receive(ref s, BalloonConstants.CmdUnlock, HostFault.None);
+                if (status == BalloonConstants.Success) status = k.Page(ref s, lockIt: false, k.Bounds.Pfn(p), refuse: false);
+                if (status != BalloonConstants.Success) kept |= (byte)(1 << p);
+            }
+            s.Ballooned = kept; s.Size = (byte)BitOperations.PopCount(kept); s.Refused = 0;
+            return;
+        }
+        if (Has(Defect.KeepOnReset)) return;
+        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
+    }
+
+    /// <summary>
+    /// The reset's START was answered <paramref name="status"/>: mainline's __vmballoon_cmd() looks for
+    /// RESET in it, and vmballoon_reset() clears reset_required when <see cref="ClearsReset"/> says so
+    /// (right after START, before GUEST_ID).
+    /// </summary>
+    public virtual void StartAnswered(ref BalloonState s, uint status, BalloonKernel k)
+    {
+        SignalReset(ref s, status);
+        if (!ClearsReset(status)) return;
+        k.ResetCleared(ref s, "vmballoon_reset()");
+        s.Set(BalloonState.ResetPending, false);
+    }
+
+    /// <summary>
+    /// add_buf's commands for the request in flight, one step's worth: one LOCK / UNLOCK of the next
+    /// page, or one BATCHED_LOCK / BATCHED_UNLOCK of all of them (bounds batch=yes and <see cref="Batched"/>).
+    /// Each page is answered once, with <see cref="BalloonKernel.Answer"/>; <paramref name="fault"/> is what
+    /// the host injects into its answer.
+    /// </summary>
+    public virtual void SendCommands(ref BalloonState s, HostFault fault, BalloonKernel k)
+    {
+        bool lockIt = s.Req == BalloonState.Inflate;
+        bool batching = k.Batching(this);
+        if (s.Has(BalloonState.ResetPending))
+        {
+            // if (bdev->config.reset_pending) return false; : nothing is sent, the pages fail.
+            for (int p = 0; p < k.Bounds.Pages; p++) if ((s.ReqPages & ~s.Answered & (1 << p)) != 0) { k.Answer(ref s, p, false); if (!batching) break; }
+            return;
+        }
+        if (!batching)
+        {
+            int p = BalloonKernel.NextPage(s);
+            if (!SendsPfn(k.Bounds.Pfn(p), batched: false)) { k.Answer(ref s, p, false); return; } // refused before it is sent
+            ulong wire = k.Wire(ref s, p, this, batched: false);
+            uint status = BalloonKernel.Receive(ref s, lockIt ? BalloonConstants.CmdLock : BalloonConstants.CmdUnlock, fault);
+            if (status == BalloonConstants.Success) status = k.Page(ref s, lockIt, wire, fault == HostFault.Refuse);
+            SignalReset(ref s, status);
+            k.Answer(ref s, p, status == BalloonConstants.Success);
+            return;
+        }
+        // One batched command: the batch page's entries carry the whole PFN (52 bits), and a status each.
+        uint batch = BalloonKernel.Receive(ref s, lockIt ? BalloonConstants.CmdBatchedLock : BalloonConstants.CmdBatchedUnlock, fault);
+        SignalReset(ref s, batch);
+        bool refuse = fault == HostFault.Refuse;
+        for (int p = 0; p < k.Bounds.Pages; p++)
+        {
+            if ((s.ReqPages & ~s.Answered & (1 << p)) == 0) continue;
+            uint status = batch;
+            if (batch == BalloonConstants.Success)
+            {
+                ulong wire = k.Wire(ref s, p, this, batched: true);
+                status = k.Page(ref s, lockIt, wire, refuse);
+                refuse = false; // the host refuses the first page of the batch
+            }
+            k.Answer(ref s, p, status == BalloonConstants.Success);
+        }
+    }
+
+    /// <summary>
+    /// The callback's work once the token came back: the pages answered PFN_OK join (inflate) or leave
+    /// (deflate) the balloon, refused ones are kept aside until the inflation cycle ends.
+    /// </summary>
+    public virtual void CompleteRequest(ref BalloonState s, BalloonKernel k)
+    {
+        if ((s.Answered & s.ReqPages) != s.ReqPages)
+            k.Break(ref s, BalloonInvariant.AnsweredOnce, $"the request completes with pages 0x{s.ReqPages & ~s.Answered:x} never answered");
+        byte ok = (byte)(s.AnswerOk & s.ReqPages), failed = (byte)(s.ReqPages & ~s.AnswerOk);
+        if (s.Req == BalloonState.Inflate)
+        {
+            s.Ballooned |= ok;
+            s.Size += (byte)BitOperations.PopCount(ok);
+            s.Refused |= failed;
+            if (failed != 0 && Has(Defect.GiveUpOnRefusal) && s.Has(BalloonState.RefusalSeen)) s.Set(BalloonState.GaveUp, true);
+        }
+        else
+        {
+            s.Ballooned &= (byte)~ok;
+            s.Size -= (byte)BitOperations.PopCount(ok);
+        }
+    }
 
     public override string ToString() => Name;
 }

@@ -112,6 +112,21 @@ public sealed class BalloonKernel(BalloonBounds bounds) : IReasonSource
         return wire;
     }
 
+    /// <summary>Whether requests go as one batched command: the design batches and the bounds allow it (batch=yes).</summary>
+    public bool Batching(BalloonDesign design) => design.Batched && Bounds.Batch;
+
+    /// <summary>The lowest page of the request in flight not yet answered.</summary>
+    public static int NextPage(in BalloonState s) => BitOperations.TrailingZeroCount(s.ReqPages & ~s.Answered);
+
+    /// <summary>Page <paramref name="page"/> of the request is answered PFN_OK (<paramref name="ok"/>) or PFN_FAIL: once, or answered-once breaks.</summary>
+    public void Answer(ref BalloonState s, int page, bool ok)
+    {
+        byte bit = (byte)(1 << page);
+        if ((s.Answered & bit) != 0) Break(ref s, BalloonInvariant.AnsweredOnce, $"page {page} is answered twice");
+        s.Answered |= bit;
+        if (ok) s.AnswerOk |= bit; else s.AnswerOk &= (byte)~bit;
+    }
+
     public static string Name(byte pageBit) => pageBit == BalloonState.Alien ? "a page the guest does not have" : $"page {BitOperations.TrailingZeroCount(pageBit)}";
 
     // ---- GET_TARGET answers and config space ---------------------------------------

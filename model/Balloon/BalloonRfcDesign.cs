@@ -12,9 +12,55 @@ namespace Multikernel.Model.Balloon;
 [ProofEncoded]
 public sealed class BalloonRfcDesign() : BalloonDesign("balloon-rfc",
     "VMware balloon over virtio as posted (002): one LOCK / UNLOCK per PFN, poll timer, reset_pending / reset_completed",
-    serialised: false, batched: false, pfn: PfnPath.TruncatedArray, targetChecked: false, tokenOnce: true,
-    featuresInitialised: false, reset: ResetStyle.GuestHandshake)
+    pfn: PfnPath.TruncatedArray, targetChecked: false, featuresInitialised: false)
 {
+    // ---- its behaviour: the seed's steps, overriding mainline's ----------------------------
+
+    /// <summary>No conf_sem: vmballoon_poll_host() and virtio_balloon's config read run unsynchronised.</summary>
+    public override bool Serialised => false;
+
+    /// <summary>vmballoon_vq_add_buf(): one vmballoon_send_lock_page() / _unlock_page() per PFN of virtio_balloon's pfns[].</summary>
+    public override bool Batched => false;
+
+    public override ResetStyle Reset => ResetStyle.GuestHandshake;
+
+    /// <summary>vmballoon_find_vqs() -> vmballoon_do_reset(): the timer's first step sends START (the balloon thread starts after).</summary>
+    public override void Probe(ref BalloonState s) => s.TimerPc = BalloonSpec.TProbeStart;
+
+    /// <summary>vmballoon_signal_reset(): if (!reset_pending) { reset_completed = false; reset_pending = true; … }</summary>
+    public override void SignalReset(ref BalloonState s, uint status)
+    {
+        if (status != BalloonConstants.ErrorReset || s.Has(BalloonState.ResetPending)) return;
+        s.Set(BalloonState.ResetCompleted, false);
+        s.Set(BalloonState.ResetPending, true);
+    }
+
+    /// <summary>virtio_balloon's config_changed sees reset_pending: the balloon thread frees its pages.</summary>
+    public override bool GuestResets(in BalloonState s) => s.Has(BalloonState.ResetPending) && !s.Has(BalloonState.ResetCompleted);
+
+    /// <summary>The series' patches 1-3 (as modelled): free every page without telling the host, then reset_completed = true.</summary>
+    public override void GuestReset(ref BalloonState s, BalloonKernel k)
+    {
+        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
+        s.Set(BalloonState.ResetCompleted, true);
+    }
+
+    /// <summary>vmballoon_poll_host(): if (reset_pending &amp;&amp; reset_completed) vmballoon_do_reset();</summary>
+    public override bool TimerMayReset(in BalloonState s) => s.Has(BalloonState.ResetCompleted);
+
+    /// <summary>vmballoon_do_reset() goes straight to START: the guest has already freed its pages.</summary>
+    public override void BeginReset(ref BalloonState s, BalloonKernel k) { }
+
+    public override string BeginResetLine(string pages) => "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()";
+
+    /// <summary>vmballoon_do_reset(): if (vmballoon_send_start(bdev)) { reset_pending = false; … }; vmballoon_send_start() does not look for RESET.</summary>
+    public override void StartAnswered(ref BalloonState s, uint status, BalloonKernel k)
+    {
+        if (!ClearsReset(status)) return;
+        k.ResetCleared(ref s, "vmballoon_do_reset()");
+        s.Set(BalloonState.ResetPending, false);
+    }
+
     /// <summary>vmballoon_init(): if (err) { kfree(&vmballoon_dev->vdev); return err; }</summary>
     public override bool PutsDevice => false;
 

@@ -46,9 +46,7 @@ public sealed partial class BalloonSpec
                 return "timer: " + (s.TimerPc switch
                 {
                     TPoll when TimerPollWork(s) == 2 => Design.Serialised ? "vmballoon_work(): down_read(&conf_sem)" : "vmballoon_poll_host(): !reset_pending",
-                    TPoll => Design.Reset == ResetStyle.DriverPops
-                        ? $"vmballoon_reset(): down_write(&conf_sem); vmballoon_pop(): free {Pages(s.Ballooned)} without telling the host"
-                        : "vmballoon_poll_host(): reset_pending && reset_completed: vmballoon_do_reset()",
+                    TPoll => Design.BeginResetLine(Pages(s.Ballooned)),
                     TProbeStart => "probe: vmballoon_find_vqs() -> vmballoon_do_reset(): START; if it succeeds: reset_pending = false, then GUEST_ID; mod_timer() either way",
                     TProbeGuestId => "probe: GUEST_ID; mod_timer(): the timer is armed",
                     TStart => Design.Reset == ResetStyle.GuestHandshake

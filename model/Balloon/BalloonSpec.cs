@@ -64,8 +64,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         s.Budget = (byte)(Bounds.Resets | (Bounds.Refusals << 2) | (Bounds.Changes << 4));
         s.Features = Design.FeaturesSet;
         s.HostPhase = 1; // no START yet: the host acts on nothing else
-        if (Design.Reset == ResetStyle.GuestHandshake) s.TimerPc = TProbeStart; // the seed's find_vqs() sends START
-        else s.Set(BalloonState.ResetPending, true); // mainline's vmballoon_init(): reset_required = true
+        Design.Probe(ref s); // mainline's vmballoon_init(): reset_required = true; the seed's find_vqs() sends START
         into.Add(s);
         // Only the seed's features word is garbage; the device's registration is the first step either way.
         // The seed's `unsigned long features;` is never cleared: the word holds whatever the stack held.
@@ -82,7 +81,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     /// <summary>What the balloon thread does next from idle: 0 nothing, 1 reset handshake, 2 GET_TARGET, 3 a request, 4 release refused pages.</summary>
     private int GuestIdleWork(in BalloonState s)
     {
-        if (Design.Reset == ResetStyle.GuestHandshake && s.Has(BalloonState.ResetPending) && !s.Has(BalloonState.ResetCompleted)) return 1;
+        if (Design.GuestResets(s)) return 1;
         if (Design.Serialised && (!LockFree(s) || s.Has(BalloonState.ResetPending))) return 0;
         if (!Design.Serialised && !s.Has(BalloonState.TargetCurrent) && !s.Has(BalloonState.ResetPending)) return 2;
         int want = Want(s);
@@ -101,7 +100,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         if (Design.Serialised && !LockFree(s)) return 0;
         if (s.Has(BalloonState.ResetPending))
-            return Design.Reset == ResetStyle.DriverPops || s.Has(BalloonState.ResetCompleted) ? 1 : 0;
+            return Design.TimerMayReset(s) ? 1 : 0;
         return s.HostTarget != s.NumPages || !s.Has(BalloonState.TargetCurrent) ? 2 : 0;
     }
 
@@ -117,7 +116,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     /// <summary>Whether the next page of the request goes to the host (a PFN that does not fit is refused by a checking design).</summary>
     private bool SendsNext(in BalloonState s) => Batching || Design.SendsPfn(Bounds.Pfn(NextPage(s)), batched: false);
 
-    private static int NextPage(in BalloonState s) => BitOperations.TrailingZeroCount(s.ReqPages & ~s.Answered);
+    private static int NextPage(in BalloonState s) => BalloonKernel.NextPage(s);
 
     private static uint TimerCommand(in BalloonState s) => s.TimerPc switch
     {
@@ -177,11 +176,12 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         var t = s;
         switch (a.Actor)
         {
-            case BalloonActor.Guest: Guest(ref t, a.Fault); break;
+            case BalloonActor.Guest: Guest(ref t, a.Fault); LeftReset(s, ref t, "the balloon thread"); break;
             case BalloonActor.Timer:
                 if (t.Device == BalloonState.DevProbeFailed)
                     _k.Break(ref t, BalloonInvariant.TimerLifetime, $"the poll timer runs after virtballoon_probe() failed: dev.driver is NULL, so its next config_changed call (a changed target, or a RESET) dereferences a NULL drv");
                 Timer(ref t, a.Fault);
+                LeftReset(s, ref t, "the poll timer");
                 break;
             case BalloonActor.Host:
                 t.HostTarget = a.Arg;
@@ -212,16 +212,17 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         return t;
     }
 
-    /// <summary>vmballoon_check_status() / __vmballoon_cmd(): a RESET answer makes a reset pending.</summary>
-    private void SawStatus(ref BalloonState s, uint status)
+    /// <summary>
+    /// Whatever a design's step does, leaving reset handling (reset_pending / reset_required cleared)
+    /// while the host still owes a successful START breaks reset-order. The designs here say so
+    /// themselves where they clear it (BalloonKernel.ResetCleared, with the function's name); this
+    /// catches a design of your own that clears it anywhere else.
+    /// </summary>
+    private void LeftReset(in BalloonState before, ref BalloonState after, string who)
     {
-        if (status != ErrorReset) return;
-        if (Design.Reset == ResetStyle.GuestHandshake)
-        {
-            if (s.Has(BalloonState.ResetPending)) return; // vmballoon_signal_reset(): if (!reset_pending) …
-            s.Set(BalloonState.ResetCompleted, false);
-        }
-        s.Set(BalloonState.ResetPending, true);
+        if (before.Has(BalloonState.ResetPending) && !after.Has(BalloonState.ResetPending) && after.HostPhase != 0
+            && (after.Broken & PropertyTable<BalloonInvariant>.Bit(BalloonInvariant.ResetOrder)) == 0)
+            _k.Break(ref after, BalloonInvariant.ResetOrder, $"{who} clears the reset while the host still owes it a successful START");
     }
 
     private void Guest(ref BalloonState s, HostFault fault)
@@ -231,14 +232,13 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             case GIdle:
                 switch (GuestIdleWork(s))
                 {
-                    case 1: // virtio_balloon's config_changed: free every page without telling the host
-                        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
-                        s.Set(BalloonState.ResetCompleted, true);
+                    case 1: // the design's own reset work on the balloon thread (the seed's virtio_balloon)
+                        Design.GuestReset(ref s, _k);
                         return;
                     case 2: // vmballoon_get() -> vmballoon_get_target(): GET_TARGET
                     {
                         uint status = BalloonKernel.Receive(ref s, CmdGetTarget, fault);
-                        SawStatus(ref s, status);
+                        Design.SignalReset(ref s, status);
                         if (status != Success) return;
                         BalloonKernel.Answered(ref s.GuestAnswer, ref s.GuestAnswerFlags, s.TimerAnswer, ref s.TimerAnswerFlags, s.HostTarget);
                         s.GuestPc = GWriteTarget;
@@ -259,7 +259,7 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 s.GuestPc = GIdle;
                 return;
             case GCommand:
-                Command(ref s, fault);
+                Design.SendCommands(ref s, fault, _k);
                 if ((s.Answered & s.ReqPages) == s.ReqPages) s.GuestPc = GAddBufEnd;
                 return;
             case GAddBufEnd: // bdev->vb = data; bdev->target_current = false;
@@ -276,7 +276,10 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 s.GuestPc = GComplete;
                 return;
             case GComplete:
-                Complete(ref s);
+                Design.CompleteRequest(ref s, _k);
+                s.Req = 0; s.ReqPages = 0; s.Answered = 0; s.AnswerOk = 0; s.Token = 0;
+                s.Set(BalloonState.GuestHoldsLock, false);
+                s.GuestPc = GIdle;
                 return;
         }
     }
@@ -298,76 +301,6 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         s.Token = 0;
     }
 
-    private void Answer(ref BalloonState s, int page, bool ok)
-    {
-        byte bit = (byte)(1 << page);
-        if ((s.Answered & bit) != 0) _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"page {page} is answered twice");
-        s.Answered |= bit;
-        if (ok) s.AnswerOk |= bit; else s.AnswerOk &= (byte)~bit;
-    }
-
-    /// <summary>add_buf's commands: one LOCK / UNLOCK per page, or one batched command for the request.</summary>
-    private void Command(ref BalloonState s, HostFault fault)
-    {
-        bool lockIt = s.Req == BalloonState.Inflate;
-        if (s.Has(BalloonState.ResetPending))
-        {
-            // if (bdev->config.reset_pending) return false; : nothing is sent, the pages fail.
-            for (int p = 0; p < Bounds.Pages; p++) if ((s.ReqPages & ~s.Answered & (1 << p)) != 0) { Answer(ref s, p, false); if (!Batching) break; }
-            return;
-        }
-        if (!Batching)
-        {
-            int p = NextPage(s);
-            if (!Design.SendsPfn(Bounds.Pfn(p), batched: false)) { Answer(ref s, p, false); return; } // refused before it is sent
-            ulong wire = _k.Wire(ref s, p, Design, batched: false);
-            uint status = BalloonKernel.Receive(ref s, lockIt ? CmdLock : CmdUnlock, fault);
-            if (status == Success) status = _k.Page(ref s, lockIt, wire, fault == HostFault.Refuse);
-            SawStatus(ref s, status);
-            Answer(ref s, p, status == Success);
-            return;
-        }
-        // One batched command: the batch page's entries carry the whole PFN (52 bits), and a status each.
-        uint batch = BalloonKernel.Receive(ref s, lockIt ? CmdBatchedLock : CmdBatchedUnlock, fault);
-        SawStatus(ref s, batch);
-        bool refuse = fault == HostFault.Refuse;
-        for (int p = 0; p < Bounds.Pages; p++)
-        {
-            if ((s.ReqPages & ~s.Answered & (1 << p)) == 0) continue;
-            uint status = batch;
-            if (batch == Success)
-            {
-                ulong wire = _k.Wire(ref s, p, Design, batched: true);
-                status = _k.Page(ref s, lockIt, wire, refuse);
-                refuse = false; // the host refuses the first page of the batch
-            }
-            Answer(ref s, p, status == Success);
-        }
-    }
-
-    /// <summary>The callback's work: the answered pages join (or leave) the balloon; refused ones are kept aside.</summary>
-    private void Complete(ref BalloonState s)
-    {
-        if ((s.Answered & s.ReqPages) != s.ReqPages)
-            _k.Break(ref s, BalloonInvariant.AnsweredOnce, $"the request completes with pages 0x{s.ReqPages & ~s.Answered:x} never answered");
-        byte ok = (byte)(s.AnswerOk & s.ReqPages), failed = (byte)(s.ReqPages & ~s.AnswerOk);
-        if (s.Req == BalloonState.Inflate)
-        {
-            s.Ballooned |= ok;
-            s.Size += (byte)BitOperations.PopCount(ok);
-            s.Refused |= failed;
-            if (failed != 0 && Design.Has(BalloonDesign.Defect.GiveUpOnRefusal) && s.Has(BalloonState.RefusalSeen)) s.Set(BalloonState.GaveUp, true);
-        }
-        else
-        {
-            s.Ballooned &= (byte)~ok;
-            s.Size -= (byte)BitOperations.PopCount(ok);
-        }
-        s.Req = 0; s.ReqPages = 0; s.Answered = 0; s.AnswerOk = 0; s.Token = 0;
-        s.Set(BalloonState.GuestHoldsLock, false);
-        s.GuestPc = GIdle;
-    }
-
     private void Timer(ref BalloonState s, HostFault fault)
     {
         switch (s.TimerPc)
@@ -375,12 +308,12 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             case TProbeStart: // vmballoon_find_vqs() -> vmballoon_do_reset(): START; its failure is ignored
             {
                 uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
-                if (Design.ClearsReset(status)) { _k.ResetCleared(ref s, "vmballoon_do_reset()"); s.Set(BalloonState.ResetPending, false); }
+                Design.StartAnswered(ref s, status, _k);
                 s.TimerPc = status == Success ? TProbeGuestId : TPoll; // then mod_timer(): the timer is armed
                 return;
             }
             case TProbeGuestId:
-                SawStatus(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
+                Design.SignalReset(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
                 s.TimerPc = TPoll;
                 return;
             case TPoll:
@@ -390,38 +323,27 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                     s.TimerPc = TGetTarget;
                     return;
                 }
-                if (Design.Reset == ResetStyle.DriverPops)
-                {
-                    s.Set(BalloonState.TimerHoldsLock, Design.Serialised);
-                    Pop(ref s);
-                }
+                Design.BeginReset(ref s, _k);
                 s.TimerPc = TStart;
                 return;
             case TStart:
             {
                 uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
-                // The seed's vmballoon_send_start() does not look for RESET; mainline's __vmballoon_cmd() does, for every command.
-                if (Design.Reset == ResetStyle.DriverPops) SawStatus(ref s, status);
-                if (Design.ClearsReset(status))
-                {
-                    string who = Design.Reset == ResetStyle.GuestHandshake ? "vmballoon_do_reset()" : "vmballoon_reset()";
-                    _k.ResetCleared(ref s, who);
-                    s.Set(BalloonState.ResetPending, false); // right after START, before GUEST_ID: the seed, 2.6.34 and mainline alike
-                }
+                Design.StartAnswered(ref s, status, _k); // clears the reset right after START, before GUEST_ID: the seed, 2.6.34 and mainline alike
                 if (status != Success) { EndPoll(ref s); return; }
                 s.TimerPc = TGuestId;
                 return;
             }
             case TGuestId:
                 // Its failure is only logged (mainline, 2.6.34); a RESET answer makes a reset pending again.
-                SawStatus(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
+                Design.SignalReset(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
                 s.TimerPc = TGetTarget;
                 return;
             case TGetTarget:
             {
                 if (s.Has(BalloonState.ResetPending)) { EndPoll(ref s); return; }
                 uint status = BalloonKernel.Receive(ref s, CmdGetTarget, fault);
-                SawStatus(ref s, status);
+                Design.SignalReset(ref s, status);
                 if (status != Success) { EndPoll(ref s); return; }
                 BalloonKernel.Answered(ref s.TimerAnswer, ref s.TimerAnswerFlags, s.GuestAnswer, ref s.GuestAnswerFlags, s.HostTarget);
                 s.TimerPc = TWrite;
@@ -438,28 +360,6 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
     {
         s.Set(BalloonState.TimerHoldsLock, false);
         s.TimerPc = TPoll;
-    }
-
-    /// <summary>vmballoon_pop(): release every ballooned page without telling the host (it has forgotten them).</summary>
-    private void Pop(ref BalloonState s)
-    {
-        if (Design.Has(BalloonDesign.Defect.UnlockOnReset))
-        {
-            // A normal deflate: UNLOCK each page and keep the ones the host does not unlock (START is
-            // still owed, so the host refuses them all).
-            byte kept = 0;
-            for (int p = 0; p < Bounds.Pages; p++)
-            {
-                if ((s.Ballooned & (1 << p)) == 0) continue;
-                uint status = BalloonKernel.Receive(ref s, CmdUnlock, HostFault.None);
-                if (status == Success) status = _k.Page(ref s, lockIt: false, Bounds.Pfn(p), refuse: false);
-                if (status != Success) kept |= (byte)(1 << p);
-            }
-            s.Ballooned = kept; s.Size = (byte)BitOperations.PopCount(kept); s.Refused = 0;
-            return;
-        }
-        if (Design.Has(BalloonDesign.Defect.KeepOnReset)) return;
-        s.Ballooned = 0; s.Size = 0; s.Refused = 0;
     }
 
     // ---- properties -------------------------------------------------------------------

@@ -50,10 +50,20 @@ public abstract class IpiDesign : IDesign
 
     // ---- variables a design owns --------------------------------------------------
 
-    /// <summary>Names of the shared variables this design keeps in <see cref="IpiState.Shared"/> (at most <see cref="IpiState.MaxDesignShared"/>); rendered in traces.</summary>
+    /// <summary>
+    /// Names of the shared variables this design keeps, one byte each, reached with <see cref="IpiKernel.Shared"/>;
+    /// rendered in traces. With <see cref="LocalNames"/> they size the design's part of the state: shared +
+    /// senders × locals bytes, at most <see cref="IpiState.DesignBytes"/>.
+    /// </summary>
     public virtual IReadOnlyList<string> SharedNames => [];
-    /// <summary>Names of the per-CPU locals this design keeps in <see cref="SenderCpu.Locals"/> (at most <see cref="IpiState.MaxDesignLocals"/>); rendered in traces.</summary>
+    /// <summary>Names of the locals this design keeps on each sender CPU, one byte each, reached with <see cref="IpiKernel.Local"/>; rendered in traces.</summary>
     public virtual IReadOnlyList<string> LocalNames => [];
+    /// <summary>
+    /// False (the default): the locals are multikernel_send_ipi_data()'s automatic variables, and
+    /// <see cref="IpiKernel.Return"/> zeroes them for the CPU's next send. True: they are per-CPU variables
+    /// (DEFINE_PER_CPU) that keep their values from one send to the next.
+    /// </summary>
+    public virtual bool LocalsKeptAcrossSends => false;
     /// <summary>Sets the initial values of the design's own variables.</summary>
     public virtual void Init(ref IpiState s, IpiBounds b) { }
 

@@ -16,6 +16,33 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     public IpiBounds Bounds { get; } = bounds;
     public ReasonSink Reasons { get; } = new();
 
+    // The design's declared variables, read once (a design's lists may be built on each call).
+    private readonly int _shared = design.SharedNames.Count, _locals = design.LocalNames.Count;
+    private readonly bool _keepLocals = design.LocalsKeptAcrossSends;
+
+    /// <summary>The design's bytes of <see cref="IpiState.Vars"/> at these bounds: its shared variables, then each sender's locals.</summary>
+    public int DesignBytesUsed => _shared + Bounds.Senders * _locals;
+
+    // ---- the design's own variables ---------------------------------------------------
+
+    /// <summary>Shared variable <paramref name="i"/> of the design (<see cref="IpiDesign.SharedNames"/>[i]); one it did not declare breaks the step contract.</summary>
+    public ref byte Shared(ref IpiState s, int i)
+    {
+        if ((uint)i >= (uint)_shared) throw new StepContractException($"a step used shared variable {i}, which the design does not declare (SharedNames has {_shared})");
+        return ref s.Vars[i];
+    }
+
+    /// <summary>Sender <paramref name="cpu"/>'s local <paramref name="i"/> (<see cref="IpiDesign.LocalNames"/>[i]); one it did not declare breaks the step contract.</summary>
+    public ref byte Local(ref IpiState s, int cpu, int i)
+    {
+        if ((uint)i >= (uint)_locals || (uint)cpu >= (uint)Bounds.Senders)
+            throw new StepContractException($"a step used local {i} of sender {cpu}, which the design does not declare (LocalNames has {_locals}, senders {Bounds.Senders})");
+        return ref s.Vars[LocalIndex(cpu, i)];
+    }
+
+    /// <summary>Where sender <paramref name="cpu"/>'s local <paramref name="i"/> lies in <see cref="IpiState.Vars"/>.</summary>
+    public int LocalIndex(int cpu, int i) => _shared + cpu * _locals + i;
+
     /// <summary>Records that <paramref name="i"/> broke here; the reason is formatted only when a trace is explained.</summary>
     public void Break(ref IpiState s, IpiInvariant i, [InterpolatedStringHandlerArgument("")] Reason why)
     {
@@ -173,14 +200,19 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     /// <summary>__apic_send_IPI(cpu, MULTIKERNEL_VECTOR): sets receiving CPU <paramref name="receiver"/>'s pending bit.</summary>
     public static void RaiseIpi(ref IpiState s, int receiver) => s.IpiPending |= (byte)(1 << receiver);
 
-    /// <summary>multikernel_send_ipi_data returns <paramref name="rc"/>; the CPU moves to its next message.</summary>
+    /// <summary>
+    /// multikernel_send_ipi_data returns <paramref name="rc"/>; the CPU moves to its next message. The
+    /// CPU's locals are the function's automatic variables, so they are zeroed here, unless the design
+    /// keeps them across sends (<see cref="IpiDesign.LocalsKeptAcrossSends"/>: per-CPU variables). The
+    /// step that calls Return must end there (return false): the step contract checks it.
+    /// </summary>
     public void Return(ref IpiState s, int cpu, int rc)
     {
         ushort bit = (ushort)(1 << (MessageId(s, cpu) - 1));
         if (rc == 0) s.Accepted |= bit; else s.Rejected |= bit;
         ref var c = ref s.Senders[cpu];
         c.HoldsArea = 0;
-        c.Locals = default;
+        if (!_keepLocals) for (int i = 0; i < _locals; i++) s.Vars[LocalIndex(cpu, i)] = 0;
         c.K++;
         c.Pc = c.K < Bounds.Messages ? (byte)0 : SenderCpu.Done;
     }
@@ -199,6 +231,34 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         if (OwedToLinked(s, d.Live))
             Break(ref s, IpiInvariant.NoSilentDrop, $"the receiver drops m{d.Live} (data_size {d.DataSize}), whose send returned or will return 0");
         d.Live = 0;
+    }
+
+    /// <summary>
+    /// The receiver discards its private copy instead of calling the handlers: a silent drop when the copy
+    /// is a whole message a linked handler is owed (a copy the hostile peer wrote is owed to nobody).
+    /// </summary>
+    public void DropCopy(ref IpiState s)
+    {
+        if (s.Copy.Forged != 0) return;
+        int id = Identify(s.Copy);
+        if (id != 0 && OwedToLinked(s, id))
+            Break(ref s, IpiInvariant.NoSilentDrop, $"the receiver drops its copy of m{id} (data_size {s.Copy.DataSize}), whose send returned or will return 0");
+    }
+
+    /// <summary>Whether handler <paramref name="h"/> takes a message whose slot holds type <paramref name="storedType"/>: its ipi_type as the design stores types, or every handler in a design without types.</summary>
+    public bool Takes(int h, ulong storedType) => !design.HandlerTypes || design.StoredType(IpiBounds.HandlerType(h)) == storedType;
+
+    /// <summary>
+    /// list_for_each_entry_rcu(h, &amp;mk_handlers) if (h->ipi_type == type): bit h set for each handler
+    /// still linked that takes <paramref name="storedType"/>, as the list is now. The receiver's matching
+    /// loop, for a design's drain to reuse.
+    /// </summary>
+    public byte Matching(in IpiState s, ulong storedType)
+    {
+        byte mask = 0;
+        for (int h = 0; h < Bounds.Handlers; h++)
+            if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && Takes(h, storedType)) mask |= (byte)(1 << h);
+        return mask;
     }
 
     /// <summary>Whether some handler still on the list is owed message <paramref name="id"/>.</summary>

@@ -26,7 +26,8 @@ public sealed partial class IpiSpec
             ref readonly var now = ref after.Senders[c];
             if (a.Actor != IpiActor.Sender || a.Index != c)
             {
-                if (!Same(was, now)) throw Broken(a, $"changed {_k.SenderName(c)}'s send state (pc, message, claimed slot or locals), which only that CPU's own steps may change");
+                if (!Same(was, now) || !SameLocals(before, after, c, shape.Locals))
+                    throw Broken(a, $"changed {_k.SenderName(c)}'s send state (pc, message, claimed slot or locals), which only that CPU's own steps may change");
                 continue;
             }
             if (now.K != was.K)
@@ -40,11 +41,10 @@ public sealed partial class IpiSpec
                 throw Broken(a, "finished without k.Return(): the send never returned a value to its caller");
             else if (now.Pc >= shape.SendSteps)
                 throw Broken(a, $"moved its program counter to {now.Pc}, past its {shape.SendSteps} send steps");
-            for (int l = shape.Locals; l < IpiState.MaxDesignLocals; l++)
-                if (now.Locals[l] != was.Locals[l]) throw Broken(a, $"wrote local {l}, which the design does not declare (LocalNames has {shape.Locals})");
         }
-        for (int v = shape.Shared; v < IpiState.MaxDesignShared; v++)
-            if (after.Shared[v] != before.Shared[v]) throw Broken(a, $"wrote shared variable {v}, which the design does not declare (SharedNames has {shape.Shared})");
+        // Bytes of IpiState.Vars past what the design declared: written only by reaching round the accessors.
+        for (int v = _k.DesignBytesUsed; v < IpiState.DesignBytes; v++)
+            if (after.Vars[v] != before.Vars[v]) throw Broken(a, $"wrote byte {v} of the design's variables, which it does not declare (SharedNames has {shape.Shared}, LocalNames has {shape.Locals})");
         // The history the properties are judged from only grows: no step may take back a recorded
         // violation, a send's result, a delivery or a spoiled message (the kernel facade never does).
         if ((before.Broken & ~after.Broken) != 0 || (before.Accepted & ~after.Accepted) != 0 || (before.Rejected & ~after.Rejected) != 0
@@ -65,6 +65,13 @@ public sealed partial class IpiSpec
     {
         for (int shift = 0; shift < 64; shift += 2)
             if (((after >> shift) & 3) < ((before >> shift) & 3)) return false;
+        return true;
+    }
+
+    private bool SameLocals(in IpiState x, in IpiState y, int cpu, int locals)
+    {
+        for (int i = 0; i < locals; i++)
+            if (x.Vars[_k.LocalIndex(cpu, i)] != y.Vars[_k.LocalIndex(cpu, i)]) return false;
         return true;
     }
 

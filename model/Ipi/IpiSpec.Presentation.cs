@@ -37,11 +37,11 @@ public sealed partial class IpiSpec
                 ("next_step", TraceValue.Of($"{cpu.Pc + 1}/{Design.SendSteps.Count}")),
             };
             Design.RenderSender(cpu, fields);
-            for (int i = 0; i < Design.LocalNames.Count; i++) fields.Add((Design.LocalNames[i], TraceValue.Of(cpu.Locals[i])));
+            for (int i = 0; i < Design.LocalNames.Count; i++) fields.Add((Design.LocalNames[i], TraceValue.Of(s.Vars[_k.LocalIndex(c, i)])));
             into.Add(new(name, TraceValue.Record(fields.ToArray())));
         }
         for (int i = 0; i < Design.Slots(Bounds); i++) into.Add(new($"slot{i}", IpiPresentation.Slot(s.Slots[i], _k, Design.SlotHasState)));
-        for (int i = 0; i < Design.SharedNames.Count; i++) into.Add(new(Design.SharedNames[i], TraceValue.Of(s.Shared[i])));
+        for (int i = 0; i < Design.SharedNames.Count; i++) into.Add(new(Design.SharedNames[i], TraceValue.Of(s.Vars[i])));
         Design.RenderReceiver(s, _k, into);
         if (Receivers == 1) into.Add(new("ipi_pending", TraceValue.Of(s.IpiPending != 0)));
         else for (int r = 0; r < Receivers; r++) into.Add(new($"cpu{r}_ipi_pending", TraceValue.Of((s.IpiPending & (1 << r)) != 0)));

@@ -49,13 +49,13 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         Design = design;
         Bounds = bounds ?? IpiBounds.Default;
         if (Bounds.Validate() is { } problem) throw new ArgumentException(problem);
-        if (design.SharedNames.Count > IpiState.MaxDesignShared || design.LocalNames.Count > IpiState.MaxDesignLocals)
-            throw new ArgumentException($"{design.Name}: at most {IpiState.MaxDesignShared} shared variables and {IpiState.MaxDesignLocals} locals");
         _shape = ShapeOf(design);
         int receivers = design.Receivers(Bounds);
         if (receivers < 1 || receivers > Bounds.Receivers)
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
+        if (_k.DesignBytesUsed > IpiState.DesignBytes)
+            throw new ArgumentException($"{design.Name}: {_shape.Shared} shared variables and {_shape.Locals} locals on each of {Bounds.Senders} senders need {_k.DesignBytesUsed} bytes; a design has {IpiState.DesignBytes}");
         // A trace's "from:" line cites the design's finding for the property (its seed function and line).
         var all = IpiInvariants.Table.Properties(i => design.Findings.FirstOrDefault(f => f.Property == IpiInvariants.Name(i)) is { } f ? $"{f.Function}: {f.Line}" : null);
         var ids = IpiInvariants.All.Where(Applies).ToArray();

@@ -35,15 +35,14 @@ public struct SenderCpu
     public byte Slot;
     /// <summary>It holds a pointer to the target's IPI area (from the lookup until it returns).</summary>
     public byte HoldsArea;
-    /// <summary>Locals a design of your own keeps on this CPU (zero at the start of every send).</summary>
-    public DesignLocals Locals;
 }
 
-/// <summary>Per-CPU locals owned by a design: <see cref="IpiDesign.LocalNames"/> names them.</summary>
-[InlineArray(IpiState.MaxDesignLocals)] public struct DesignLocals { private byte _e; }
-
-/// <summary>Shared variables owned by a design: <see cref="IpiDesign.SharedNames"/> names them.</summary>
-[InlineArray(IpiState.MaxDesignShared)] public struct DesignShared { private byte _e; }
+/// <summary>
+/// The bytes a design of your own keeps: its shared variables first (<see cref="IpiDesign.SharedNames"/>),
+/// then each sender CPU's locals (<see cref="IpiDesign.LocalNames"/>), as many as the design declares.
+/// Reach them with <see cref="IpiKernel.Shared"/> and <see cref="IpiKernel.Local"/>.
+/// </summary>
+[InlineArray(IpiState.DesignBytes)] public struct DesignVars { private byte _e; }
 
 /// <summary>A struct mk_ipi_handler with its irq_work.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
@@ -98,10 +97,15 @@ public struct IpiState
     public byte Area;
 
     public const byte AreaLive = 0, AreaUnpublished = 1, AreaFreed = 2;
-    public const int MaxDesignShared = 4, MaxDesignLocals = 2;
+    /// <summary>
+    /// The bytes designs of your own share out (shared variables + senders × locals): 16 shared and no
+    /// locals, 4 shared and 4 locals on each of 3 senders, … The state is one unmanaged struct whose bytes
+    /// the explorer hashes, so its size is fixed; the design's declared counts decide how it is used.
+    /// </summary>
+    public const int DesignBytes = 16;
 
-    /// <summary>Shared variables a design of your own owns (a lock word, a lazily set pointer, …).</summary>
-    public DesignShared Shared;
+    /// <summary>A design's own variables (a lock word, a lazily set pointer, a per-CPU sequence, …): see <see cref="DesignVars"/>.</summary>
+    public DesignVars Vars;
 
     // Ghost history.
     public ushort Accepted, Rejected;

@@ -161,104 +161,28 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
         return n;
     }
 
-    /// <summary>The restore returns an error; a design that kills the task past its point of no return (as execve does) does so here.</summary>
-    private void Fail(ref RestoreState s)
-    {
-        s.Phase = RestoreState.Failed;
-        if (Design.KillsPastPointOfNoReturn && s.Live != RestoreState.LiveOriginal) s.Killed = 1;
-    }
-
-    private static void NewVma(ref RestoreState s)
-    {
-        s.PagesInVma = 0;
-        s.VmasLeft--; s.Vmas++;
-        s.Phase = RestoreState.ExpectPages;
-    }
-
-    /// <summary>
-    /// cr_page_read(): kmap_atomic(page, KM_USER1), memcpy, kunmap_atomic(). On x86_32 a highmem page
-    /// takes the CPU's KM_USER1 fixmap slot, and kunmap_atomic() clears the slot only when given its
-    /// address (kmap_atomic()'s return); given the struct page it clears nothing, and the next
-    /// kmap_atomic(…, KM_USER1) of a highmem page finds the PTE set: BUG_ON(!pte_none(*(kmap_pte-idx))).
-    /// </summary>
-    private void WritePage(ref RestoreState s)
-    {
-        if (!Bounds.Highmem || Design.KunmapsMappedAddress) return;
-        if (s.KmapStale != 0) { s.Phase = RestoreState.Bug; return; }
-        s.KmapStale = 1;
-    }
-
-    /// <summary>v6: cr_read_pages_contents() returns 0 after the error; the page's contents stay unread, and the next header is read from them.</summary>
-    private static void Swallow(ref RestoreState s)
-    {
-        s.Lost = 1; s.Corrupt = 1;
-        s.Phase = RestoreState.Desynced;
-    }
+    private readonly RestoreKernel _k = new(design, bounds ?? RestoreBounds.Instance);
 
     public RestoreState Next(in RestoreState s0, in RestoreAction a)
     {
         var s = s0;
         s.Records++;
-        bool v6 = !Design.ValidatesBeforeReplacing;
         switch (a.Record)
         {
-            case ImageRecord.Truncated: // the reader's error is returned (both designs): the restore fails
-            case ImageRecord.MmapFails: // do_mmap_pgoff()'s or filp_open()'s error is returned (both designs)
+            case ImageRecord.Truncated: // the reader's error is returned (every design): the restore fails
             case ImageRecord.HeaderGarbage: // cr_read_obj_type(): not a CR_HDR_PGARR, -EINVAL
-                Fail(ref s);
+                _k.Fail(ref s);
                 break;
             case ImageRecord.Mm:
-                if (v6) s.Live = RestoreState.LiveNuked; // the seed nukes the mm before it reads any VMA
-                s.VmasLeft = a.Arg;
-                s.Phase = RestoreState.ExpectVmaOrContext;
+                Design.ReadMm(ref s, a.Arg, _k);
                 break;
-            case ImageRecord.Vma:
-                NewVma(ref s);
+            case ImageRecord.Vma or ImageRecord.MmapFails or ImageRecord.VmaOverlapping or ImageRecord.VmaShared
+                or ImageRecord.VmaUnaligned or ImageRecord.VmaEmpty or ImageRecord.VmaUnalignedEnd:
+                Design.ReadVma(ref s, a.Record, _k);
                 break;
-            case ImageRecord.VmaOverlapping:
-                if (!v6) { Fail(ref s); break; }                    // sorted and disjoint, or refused
-                s.Corrupt = 1;                                       // MAP_FIXED unmaps the earlier VMA's range, pages and all
-                NewVma(ref s);
-                break;
-            case ImageRecord.VmaShared:
-                if (Design.VmFlagsNamespace) { Fail(ref s); break; } // VM_SHARED | VM_MAYSHARE on vm_flags: refused
-                s.SharedMapped = 1;                                  // MAP_* bits & VM_SHARED is 0: mapped MAP_SHARED
-                NewVma(ref s);
-                break;
-            case ImageRecord.VmaUnaligned or ImageRecord.VmaEmpty:
-                Fail(ref s);                                         // the reference's check, or do_mmap_pgoff()'s -EINVAL
-                break;
-            case ImageRecord.VmaUnalignedEnd:
-                if (Design.Checks.HasFlag(RestoreCheck.VmaAligned)) { Fail(ref s); break; }
-                s.Corrupt = 1;                                       // do_mmap_pgoff() maps PAGE_ALIGN(len): a larger VMA
-                NewVma(ref s);
-                break;
-            case ImageRecord.PagesInside:
-                WritePage(ref s);
-                s.PagesInVma++;
-                break;
-            case ImageRecord.PagesRepeated:
-                if (!v6) { Fail(ref s); break; }                     // each page once, in ascending order
-                s.Corrupt = 1;                                        // the later contents overwrite the earlier
-                WritePage(ref s);
-                break;
-            case ImageRecord.PagesInEarlierVma:
-                if (Design.ChecksPagesInVmas) { Fail(ref s); break; }
-                s.OutsidePage = 1; s.Corrupt = 1;                     // get_user_pages(write=1, force=1) writes it there (a COW copy if read-only)
-                WritePage(ref s);
-                break;
-            case ImageRecord.PagesOutside:
-                if (Design.ChecksPagesInVmas || Design.ReportsReadErrors) { Fail(ref s); break; }
-                Swallow(ref s);                                       // get_user_pages() -EFAULT, returned as 0
-                break;
-            case ImageRecord.PagesHugeCount:
-                if (!v6) { Fail(ref s); break; }                     // nr_pages bounded before any address is read
-                s.Unbounded = 1;                                      // page arrays grow with the addresses read, until the stream or kmalloc fails
-                Fail(ref s);
-                break;
-            case ImageRecord.ReadError:
-                if (Design.ReportsReadErrors) { Fail(ref s); break; }
-                Swallow(ref s);
+            case ImageRecord.PagesInside or ImageRecord.PagesRepeated or ImageRecord.PagesInEarlierVma or ImageRecord.PagesOutside
+                or ImageRecord.PagesHugeCount or ImageRecord.ReadError:
+                Design.ReadPages(ref s, a.Record, _k);
                 break;
             case ImageRecord.HeaderInPageData:
                 s.Phase = RestoreState.ExpectPages;                   // the failed page stays as it was; restore goes on
@@ -267,8 +191,7 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
                 s.Phase = RestoreState.ExpectVmaOrContext;
                 break;
             case ImageRecord.Context:
-                s.Phase = RestoreState.Succeeded;
-                s.Live = RestoreState.LiveImage;                        // the reference replaces the live mm here, in one step
+                Design.Finish(ref s, _k);
                 break;
         }
         return s;
@@ -296,25 +219,33 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
     private string Page(string what) =>
         Bounds.Highmem && !Design.KunmapsMappedAddress ? $"{what}; kunmap_atomic(page, KM_USER1) leaves the slot mapped" : what;
 
+    /// <summary>Whether the design's cr_hdr_mm step destroys the live mm (the step run on a copy).</summary>
+    private bool Nukes(in RestoreState s, in RestoreAction a)
+    {
+        var t = s;
+        Design.ReadMm(ref t, a.Arg, _k);
+        return s.Live == RestoreState.LiveOriginal && t.Live != RestoreState.LiveOriginal;
+    }
+
     public string Describe(in RestoreState s, in RestoreAction a) => a.Record switch
     {
-        ImageRecord.Mm => $"image: cr_hdr_mm, map_count {a.Arg}{(Design.ValidatesBeforeReplacing ? "" : " -> the current mm is nuked")}",
+        ImageRecord.Mm => $"image: cr_hdr_mm, map_count {a.Arg}{(Nukes(s, a) ? " -> the current mm is nuked" : "")}",
         ImageRecord.Vma => "image: cr_hdr_vma, a private anonymous VMA after the last one -> mapped",
         ImageRecord.MmapFails => "do_mmap_pgoff() fails (-ENOMEM), or the file VMA's file does not open -> the error is returned",
-        ImageRecord.VmaOverlapping => $"crafted image: cr_hdr_vma overlapping the previous VMA -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(MAP_FIXED) unmaps the previous VMA's range and maps over it")}",
-        ImageRecord.VmaShared => $"crafted image: cr_hdr_vma with VM_SHARED | VM_MAYSHARE -> {(Design.VmFlagsNamespace ? "refused (VM_SHARED tested on vm_flags)" : "mapped MAP_SHARED (VM_SHARED tested on MAP_* bits)")}",
+        ImageRecord.VmaOverlapping => $"crafted image: cr_hdr_vma overlapping the previous VMA -> {(Design.RefusesOverlappingVma ? "refused" : "do_mmap_pgoff(MAP_FIXED) unmaps the previous VMA's range and maps over it")}",
+        ImageRecord.VmaShared => $"crafted image: cr_hdr_vma with VM_SHARED | VM_MAYSHARE -> {(Design.RefusesSharedVma ? "refused (VM_SHARED tested on vm_flags)" : "mapped MAP_SHARED (VM_SHARED tested on MAP_* bits)")}",
         ImageRecord.VmaUnaligned => $"crafted image: cr_hdr_vma with an unaligned vm_start -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(MAP_FIXED): -EINVAL")}",
         ImageRecord.VmaEmpty => $"crafted image: cr_hdr_vma with vm_end == vm_start -> {(Design.ValidatesBeforeReplacing ? "refused" : "do_mmap_pgoff(len 0): -EINVAL")}",
-        ImageRecord.VmaUnalignedEnd => $"crafted image: cr_hdr_vma with an aligned vm_start and an unaligned vm_end -> {(Design.Checks.HasFlag(RestoreCheck.VmaAligned) ? "refused" : "do_mmap_pgoff() maps PAGE_ALIGN(len): the VMA ends up to a page later")}",
+        ImageRecord.VmaUnalignedEnd => $"crafted image: cr_hdr_vma with an aligned vm_start and an unaligned vm_end -> {(Design.RefusesUnalignedEnd ? "refused" : "do_mmap_pgoff() maps PAGE_ALIGN(len): the VMA ends up to a page later")}",
         ImageRecord.PagesInside => Page("image: cr_hdr_pgarr, a page inside the VMA -> written"),
-        ImageRecord.PagesRepeated => $"crafted image: cr_hdr_pgarr, a page written already -> {(Design.ValidatesBeforeReplacing ? "refused" : Page("written again"))}",
-        ImageRecord.PagesInEarlierVma => $"crafted image: cr_hdr_pgarr, a page of an earlier VMA -> {(Design.ChecksPagesInVmas ? "refused" : Page("get_user_pages(write=1, force=1) writes it into that VMA"))}",
-        ImageRecord.PagesOutside => $"crafted image: cr_hdr_pgarr, a page no VMA maps -> {(Design.ChecksPagesInVmas ? "refused" : Design.ReportsReadErrors ? "get_user_pages() -EFAULT: error" : "get_user_pages() -EFAULT, cr_read_pages_contents() returns 0")}",
-        ImageRecord.PagesHugeCount => $"crafted image: cr_hdr_pgarr, nr_pages 2^40, few addresses follow -> {(Design.ValidatesBeforeReplacing ? "refused before any address is read" : "page arrays allocated for every address read, until the stream fails")}",
+        ImageRecord.PagesRepeated => $"crafted image: cr_hdr_pgarr, a page written already -> {(Design.RefusesRepeatedPage ? "refused" : Page("written again"))}",
+        ImageRecord.PagesInEarlierVma => $"crafted image: cr_hdr_pgarr, a page of an earlier VMA -> {(Design.RefusesPageOutsideVma ? "refused" : Page("get_user_pages(write=1, force=1) writes it into that VMA"))}",
+        ImageRecord.PagesOutside => $"crafted image: cr_hdr_pgarr, a page no VMA maps -> {(Design.RefusesPageOutsideVma ? "refused" : Design.ReturnsPageErrors ? "get_user_pages() -EFAULT: error" : "get_user_pages() -EFAULT, cr_read_pages_contents() returns 0")}",
+        ImageRecord.PagesHugeCount => $"crafted image: cr_hdr_pgarr, nr_pages 2^40, few addresses follow -> {(Design.BoundsPageCount ? "refused before any address is read" : "page arrays allocated for every address read, until the stream fails")}",
         ImageRecord.PagesEnd => "image: cr_hdr_pgarr, nr_pages 0 -> the VMA's pages end",
-        ImageRecord.Context => $"image: cr_hdr_mm_context -> done{(Design.ValidatesBeforeReplacing ? ": the staged mm replaces the live one" : "")}",
+        ImageRecord.Context => $"image: cr_hdr_mm_context -> done{(s.Live == RestoreState.LiveOriginal ? ": the staged mm replaces the live one" : "")}",
         ImageRecord.Truncated => "image: ends here -> the read fails",
-        ImageRecord.ReadError => $"restoring a page fails (get_user_pages() -ENOMEM/-EFAULT, or its read) -> {(Design.ReportsReadErrors ? "error" : "cr_read_pages_contents() returns 0, the page's contents unread")}",
+        ImageRecord.ReadError => $"restoring a page fails (get_user_pages() -ENOMEM/-EFAULT, or its read) -> {(Design.ReturnsPageErrors ? "error" : "cr_read_pages_contents() returns 0, the page's contents unread")}",
         ImageRecord.HeaderGarbage => "the next header is read from the unread page contents: not a cr_hdr_pgarr -> -EINVAL",
         _ => "crafted image: the unread page contents are a valid cr_hdr_pgarr -> read as the next chunk",
     };

@@ -134,6 +134,62 @@ public class UffdDesign : IDesign
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);
 
+    // ---- hooks: what each walk of fs/userfaultfd.c and mm does to one VMA --------------
+    // UffdKernel runs the walks (the range checks, the BUG_ON, the wake-ups) and calls these on
+    // each VMA the walk changes. The defaults are mainline's, which the reference is; the seed's
+    // hunks change only the mask (__VM_UFFD_FLAGS, i.e. VmUffdFlags), so uffd-v5 runs them too.
+    // A design of your own overrides the one it changes; every property then judges the result.
+
+    /// <summary>
+    /// userfaultfd_register(), on a VMA of the range once every check of the walk passed:
+    /// new_flags = (vm_flags &amp; ~__VM_UFFD_FLAGS) | vm_flags; vma->vm_userfaultfd_ctx.ctx = ctx.
+    /// <paramref name="vmFlags"/> is <see cref="VmFlagsOf"/>(<paramref name="mode"/>).
+    /// </summary>
+    public virtual void RegisterVma(ref UffdPage vma, int ctx, ulong vmFlags, ulong mode)
+    {
+        vma.VmFlags = (vma.VmFlags & ~VmUffdFlags) | vmFlags;
+        vma.Ctx = (byte)ctx;
+        vma.RegModes = (byte)mode;
+    }
+
+    /// <summary>userfaultfd_unregister(), on a VMA of the context in the range (after its faults were woken): userfaultfd_clear_vma().</summary>
+    public virtual void UnregisterVma(ref UffdPage vma) => ClearVma(ref vma);
+
+    /// <summary>userfaultfd_release(), on a VMA of the closed context: userfaultfd_clear_vma().</summary>
+    public virtual void ReleaseVma(ref UffdPage vma) => ClearVma(ref vma);
+
+    /// <summary>
+    /// fork(): the child's copy of <paramref name="parent"/>. dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT;
+    /// dup_userfaultfd() keeps a (new) context only when the parent's has UFFD_FEATURE_EVENT_FORK
+    /// (<paramref name="eventFork"/>), and otherwise clears __VM_UFFD_FLAGS. Returns the child's vm_flags
+    /// and whether it has a context.
+    /// </summary>
+    public virtual (ulong VmFlags, bool KeepsCtx) ForkVma(in UffdPage parent, bool eventFork)
+    {
+        ulong flags = parent.VmFlags & ~(VmLocked | VmLockonfault);
+        bool keepsCtx = parent.Ctx != 0 && eventFork;
+        if (!keepsCtx) flags &= ~VmUffdFlags;
+        return (flags, keepsCtx);
+    }
+
+    /// <summary>
+    /// mremap_userfaultfd_prep(), on a moved VMA that has a context: with UFFD_FEATURE_EVENT_REMAP
+    /// (<paramref name="eventRemap"/>) the monitor gets UFFD_EVENT_REMAP and the VMA keeps it; without,
+    /// "drop uffd context if remap feature not enabled".
+    /// </summary>
+    public virtual void MremapVma(ref UffdPage vma, bool eventRemap)
+    {
+        if (!eventRemap) ClearVma(ref vma);
+    }
+
+    /// <summary>userfaultfd_clear_vma(): vma->vm_flags &amp;= ~__VM_UFFD_FLAGS; vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX.</summary>
+    protected void ClearVma(ref UffdPage vma)
+    {
+        vma.VmFlags &= ~VmUffdFlags;
+        vma.Ctx = 0;
+        vma.RegModes = 0;
+    }
+
     public override string ToString() => Name;
 }
 

@@ -91,9 +91,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // right tracking mode too": a VMA of this context with every bit asked for keeps its
             // other bits (found by `differ uffd`, issue 19: WP|MINOR, then WP, leaves `uw ui`).
             if (pg.Ctx == ctx && (pg.VmFlags & vmFlags) == vmFlags) continue;
-            pg.VmFlags = (pg.VmFlags & ~design.VmUffdFlags) | vmFlags;
-            pg.Ctx = (byte)ctx;
-            pg.RegModes = (byte)mode;
+            design.RegisterVma(ref pg, ctx, vmFlags, mode);
         }
         return 0;
     }
@@ -125,7 +123,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // of the model is one huge page, so it is the VMA of the last page's huge page.
             if (endSplitsHugePage && p / HugePages == last / HugePages) return -Errno.EINVAL;
             Wake(ref s, p, ctx);                 // wake_userfault(vma->vm_userfaultfd_ctx.ctx, &range)
-            Clear(ref s.Pages[p]);
+            design.UnregisterVma(ref s.Pages[p]);
         }
         return 0;
     }
@@ -141,7 +139,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             if (s.Pages[p].Type == MemType.None) continue;
             if (WalkBugOn(ref s, p, UffdState.BugRelease)) return false; // seed line 152
-            if (s.Pages[p].Ctx == ctx) Clear(ref s.Pages[p]);
+            if (s.Pages[p].Ctx == ctx) design.ReleaseVma(ref s.Pages[p]);
             Wake(ref s, p, ctx); // every fault queued on the context, wherever its VMA went
         }
         s.Ctxs[ctx - 1].State = UffdCtx.Released;
@@ -173,14 +171,6 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return true;
     }
 
-    /// <summary>vma->vm_flags &amp;= ~__VM_UFFD_FLAGS; vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX.</summary>
-    private void Clear(ref UffdPage pg)
-    {
-        pg.VmFlags &= ~design.VmUffdFlags;
-        pg.Ctx = 0;
-        pg.RegModes = 0;
-    }
-
     /// <summary>Wakes the fault waiting on <paramref name="ctx"/> at page p, if any: its thread retries the fault.</summary>
     private void Wake(ref UffdState s, int p, int ctx)
     {
@@ -210,8 +200,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             ref var pg = ref s.Pages[p];
             if (pg.Ctx == 0) continue;
-            if ((s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0) continue; // the monitor gets UFFD_EVENT_REMAP
-            Clear(ref pg);
+            design.MremapVma(ref pg, (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0);
         }
         return 0;
     }
@@ -227,9 +216,8 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             var parent = s.Pages[p];
             if (parent.Type == MemType.None) continue;
-            ulong flags = parent.VmFlags & ~(VmLocked | VmLockonfault);     // tmp->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT)
-            bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
-            if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
+            bool eventFork = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
+            var (flags, keepsCtx) = design.ForkVma(parent, eventFork);
             if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
             {
                 Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")} (dup_userfaultfd(), then dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT)");
@@ -286,13 +274,17 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return 0;
     }
 
-    /// <summary>Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context, no waiter.</summary>
-    public static bool PopulateIsPlain(in UffdState s, int first, int count)
+    /// <summary>
+    /// Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context,
+    /// no waiter, and no uffd hook on a page it faults in (a design may leave a uffd bit without a context).
+    /// </summary>
+    public bool PopulateIsPlain(in UffdState s, int first, int count)
     {
         for (int p = first; p < first + count; p++)
         {
             var pg = s.Pages[p];
             if (pg.Type == MemType.None || MemTypes.IsHugetlb(pg.Type) || pg.Ctx != 0 || pg.Waiter != 0) return false;
+            if (pg.Pte == UffdPage.PteNone && design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0) != 0) return false;
         }
         return true;
     }

@@ -50,7 +50,12 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
         _k = new UffdKernel(design);
         _disjointBroken = OverlappingFlag(design) != null ? Bit(UffdInvariant.UffdBitsDisjoint) : 0;
         _properties = UffdInvariants.Table.Properties();
+        // A design of its own may change what mremap does to a VMA that keeps its context (EVENT_REMAP):
+        // then that step is no longer a self-loop to leave out.
+        _mremapHooked = design.GetType().GetMethod(nameof(UffdDesign.MremapVma))!.DeclaringType != typeof(UffdDesign);
     }
+
+    private readonly bool _mremapHooked;
 
     public UffdDesign Design { get; }
     public UffdBounds Bounds { get; }
@@ -109,7 +114,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
         {
             // mlock(): only where populate takes normal faults, and only when it changes something.
             int first = v * 2;
-            if (!UffdKernel.PopulateIsPlain(s, first, 2)) continue;
+            if (!_k.PopulateIsPlain(s, first, 2)) continue;
             bool changes = false;
             for (int p = first; p < first + 2; p++)
                 changes |= s.Pages[p].Pte == UffdPage.PteNone || (s.Pages[p].VmFlags & (VmLocked | VmLockonfault)) != VmLocked || s.Pages[p].UserLocked == 0;
@@ -143,7 +148,8 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             bool drops = (pg.Ctx != 0 && (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) == 0) ||
                          (s.Pages[v * 2 + 1].Ctx is var c1 && c1 != 0 && (s.Ctxs[c1 - 1].Features & UffdCtx.EventRemap) == 0);
             bool moves = Design.MremapsHugetlb || !MemTypes.IsHugetlb(pg.Type); // a refused mremap changes nothing
-            if (drops && moves) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
+            bool hooked = _mremapHooked && (pg.Ctx != 0 || s.Pages[v * 2 + 1].Ctx != 0);
+            if ((drops || hooked) && moves) into[n++] = new(UffdOp.Mremap, Range: (byte)v);
         }
         if (anyCtx) into[n++] = new(UffdOp.Fork);
         if (s.ChildBad != 0) into[n++] = new(UffdOp.CloseChild);

@@ -17,7 +17,7 @@ public static class RestoreProofs
     private static string Source(RestoreInvariant i) => RestoreInvariants.Table.Properties()[(int)i].Source;
 
     /// <summary>The obligations of a restore design (its checks are what the encoding reads); null for any other mechanism's design.</summary>
-    public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) => design is RestoreDesign d ? For(d) : null;
+    public static IReadOnlyList<Obligation>? ForDesign(Model.Checking.IDesign design) => design is RestoreDesign d && Model.Checking.ProofEncodedAttribute.On(d) ? For(d) : null;
 
     /// <summary>A VMA's fields as free 64-bit constants.</summary>
     private sealed class Vma(Z3Context z, string n)

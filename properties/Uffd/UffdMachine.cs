@@ -186,7 +186,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
     private sealed class MlockPopulate(int vma) : Call
     {
         // Populating through a userfaultfd hook is not modelled (UffdKernel.MlockPopulate).
-        public override bool Pre(UffdExpectation e) => UffdKernel.PopulateIsPlain(e.State, vma * 2, 2);
+        public override bool Pre(UffdExpectation e) => K.PopulateIsPlain(e.State, vma * 2, 2);
         protected override int Model(ref UffdState s) => K.MlockPopulate(ref s, vma * 2, 2);
         protected override int Actual(IU.MmStruct mm) => mm.Mlock((ulong)vma * 2 * PageSize, 2 * PageSize, on: true, onFault: false);
         public override string ToString() => $"mlock(VMA {(vma == 0 ? "A" : "B")})";

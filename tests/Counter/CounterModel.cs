@@ -3,10 +3,11 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Tests.Counter;
 
 /// <summary>
-/// A toy fifth mechanism, to show that a mechanism is its own folder plus one registration: a
+/// A toy fifth mechanism, to show that a mechanism is its own folder plus one registration (internal, so
+/// that --load of this assembly, which other tests do, does not offer its designs as a user's): a
 /// shared counter that CPUs increment, as atomic_inc() or as a load and a store (the lost update).
 /// </summary>
-public struct CounterState
+internal struct CounterState
 {
     /// <summary>The shared counter.</summary>
     public byte Counter;
@@ -24,14 +25,14 @@ public struct CounterState
 }
 
 /// <summary>One step of a CPU.</summary>
-public struct CounterAction
+internal struct CounterAction
 {
     public byte Cpu;
     public override readonly string ToString() => $"CPU{Cpu}";
 }
 
 /// <summary>A counter design: how a CPU increments. A user overrides <see cref="Step"/>.</summary>
-public class CounterDesign(string name, string summary) : IDesign
+internal class CounterDesign(string name, string summary) : IDesign
 {
     public string Name { get; } = name;
     public string Summary { get; } = summary;
@@ -47,7 +48,7 @@ public class CounterDesign(string name, string summary) : IDesign
 }
 
 /// <summary>counter = counter + 1 in two steps: the load, then the store. Two CPUs interleaved lose an update.</summary>
-public sealed class RacyCounter(string name, string summary) : CounterDesign(name, summary)
+internal sealed class RacyCounter(string name, string summary) : CounterDesign(name, summary)
 {
     public override void Step(ref CounterState s, int cpu)
     {
@@ -59,7 +60,7 @@ public sealed class RacyCounter(string name, string summary) : CounterDesign(nam
 }
 
 /// <summary>cpus=N rounds=R: N CPUs each increment R times.</summary>
-public sealed record CounterBounds(int Cpus = 2, int Rounds = 1) : IBounds
+internal sealed record CounterBounds(int Cpus = 2, int Rounds = 1) : IBounds
 {
     public static readonly IReadOnlyList<BoundOption> Options =
     [
@@ -84,7 +85,7 @@ public sealed record CounterBounds(int Cpus = 2, int Rounds = 1) : IBounds
 }
 
 /// <summary>The counter's specification: every interleaving of the CPUs' steps.</summary>
-public sealed class CounterSpec(CounterDesign design, CounterBounds bounds) : ISpec<CounterState, CounterAction>
+internal sealed class CounterSpec(CounterDesign design, CounterBounds bounds) : ISpec<CounterState, CounterAction>
 {
     public string Name => $"counter/{design.Name}";
 
@@ -139,7 +140,7 @@ public sealed class CounterSpec(CounterDesign design, CounterBounds bounds) : IS
 }
 
 /// <summary>The counter in the registry's terms: its designs (a seed, the reference, a mutant), bounds and specification.</summary>
-public sealed class CounterMechanism : Mechanism
+internal sealed class CounterMechanism : Mechanism
 {
     public static readonly CounterMechanism Instance = new();
 

@@ -24,13 +24,13 @@ public sealed class LazyInitRing : RingDesign
 
     private static bool CheckReady(ref IpiState s, int cpu, IpiKernel k)
     {
-        s.Senders[cpu].Locals[0] = (byte)(s.Shared[0] == 0 ? 1 : 0);
+        k.Local(ref s, cpu, 0) = (byte)(k.Shared(ref s, 0) == 0 ? 1 : 0);
         return true;
     }
 
     private static bool InitRing(ref IpiState s, int cpu, IpiKernel k)
     {
-        if (s.Senders[cpu].Locals[0] != 0) { s.Head = s.Tail = 0; s.Shared[0] = 1; }
+        if (k.Local(ref s, cpu, 0) != 0) { s.Head = s.Tail = 0; k.Shared(ref s, 0) = 1; }
         return true;
     }
 }
@@ -155,14 +155,31 @@ public sealed class UndeclaredShared : RingDesign
 {
     public UndeclaredShared() : base("my-undeclared-shared") { }
 
-    public override string Summary => "example: the claim writes Shared[0] without declaring it in SharedNames";
+    public override string Summary => "example: the claim writes shared variable 0 without declaring it in SharedNames";
 
     protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
         [.. base.Program.Select(p => p.Line == Claim ? (Claim, (SendStep)ClaimAndMark) : p)];
 
     private bool ClaimAndMark(ref IpiState s, int cpu, IpiKernel k)
     {
-        s.Shared[0] = 1;
+        k.Shared(ref s, 0) = 1;
+        return ClaimStep(ref s, cpu, k);
+    }
+}
+
+/// <summary>The same flag written into the design bytes directly, round the accessor: the contract still sees it.</summary>
+public sealed class UndeclaredRawWrite : RingDesign
+{
+    public UndeclaredRawWrite() : base("my-undeclared-raw-write") { }
+
+    public override string Summary => "example: the claim writes IpiState.Vars[0] directly, declaring nothing";
+
+    protected override IReadOnlyList<(string Line, SendStep Run)> Program =>
+        [.. base.Program.Select(p => p.Line == Claim ? (Claim, (SendStep)ClaimAndMark) : p)];
+
+    private bool ClaimAndMark(ref IpiState s, int cpu, IpiKernel k)
+    {
+        s.Vars[0] = 1;
         return ClaimStep(ref s, cpu, k);
     }
 }

@@ -61,8 +61,8 @@ public class MlockTests
     {
         var (k, s) = Mm(UffdDesigns.Reference, MemType.Anon, MemType.Anon);
         Assert.Equal(0, k.Register(ref s, 1, 0, 2 * PageSize, UffdioRegisterModeMissing));
-        Assert.False(UffdKernel.PopulateIsPlain(s, 0, 2));
-        Assert.True(UffdKernel.PopulateIsPlain(s, 2, 2));
+        Assert.False(k.PopulateIsPlain(s, 0, 2));
+        Assert.True(k.PopulateIsPlain(s, 2, 2));
         var steps = new UffdAction[256];
         int n = new UffdSpec(UffdDesigns.Reference).Enabled(s, steps);
         Assert.DoesNotContain(steps[..n], a => a.Op == UffdOp.MlockPopulate && a.Range == 0);

@@ -81,8 +81,9 @@ public class RingDesign : IpiDesign
             for (int i = 0; i < program.Count; i++)
                 if (program[i].Run.Method != reference[i].Run.Method)
                     outside.Add($"send step {i + 1} ('{program[i].Line}') is its own");
-        foreach (string m in new[] { nameof(RunWork), nameof(Interrupt), nameof(SendIpiData) })
-            if (GetType().GetMethods().Any(x => x.Name == m && x.DeclaringType!.IsSubclassOf(typeof(RingDesign)))) outside.Add($"it overrides {m}");
+        const System.Reflection.BindingFlags all = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        foreach (string m in new[] { nameof(RunWork), nameof(Interrupt), nameof(SendIpiData), nameof(Deliverable), nameof(PickHandlers) })
+            if (GetType().GetMethods(all).Any(x => x.Name == m && x.DeclaringType!.IsSubclassOf(typeof(RingDesign)))) outside.Add($"it overrides {m}");
         return outside;
     }
 
@@ -182,7 +183,11 @@ public class RingDesign : IpiDesign
         k.Callback(ref s, h, s.Copy);
     }
 
-    /// <summary>Takes the READY slot at tail into the private copy, frees it, advances tail, and picks the handlers of its type.</summary>
+    /// <summary>
+    /// Takes the READY slot at tail into the private copy, frees it, advances tail, and picks the handlers
+    /// to call (<see cref="PickHandlers"/>), or drops the copy when it is not <see cref="Deliverable"/>.
+    /// A receiver of your own overrides those two hooks, or <see cref="RunWork"/> and reuses this step.
+    /// </summary>
     protected void DrainStep(ref IpiState s, IpiKernel k)
     {
         s.RingWork = 2;
@@ -196,13 +201,22 @@ public class RingDesign : IpiDesign
         k.TakeCopy(ref s, slot);
         if (!Has(Defect.NoClear)) k.Slot(ref s, slot).State = IpiConstants.SlotFree;
         s.Tail = (byte)Ring(k.Bounds).Advance(s.Tail);
-        // The copy is private now: check the size the other kernel wrote once, on the copy.
-        if (s.Copy.DataSize > IpiConstants.MkMaxDataSize) return;
-        // list_for_each_entry_rcu(h, &mk_handlers): the walk sees the list as it is now.
-        for (int h = 0; h < k.Bounds.Handlers; h++)
-            if ((s.Handlers[h].Flags & MkIpiHandler.Linked) != 0 && IpiBounds.HandlerType(h) == s.Copy.Type)
-                s.Targets |= (byte)(1 << h);
+        if (!Deliverable(s.Copy)) { k.DropCopy(ref s); return; }
+        s.Targets = PickHandlers(s, k);
     }
+
+    /// <summary>
+    /// Whether the drain hands its private copy to the handlers. The reference checks the size the other
+    /// kernel wrote, once, on the copy: if (copy.data_size > MK_MAX_DATA_SIZE) drop it.
+    /// </summary>
+    protected virtual bool Deliverable(in MkIpiData copy) => copy.DataSize <= IpiConstants.MkMaxDataSize;
+
+    /// <summary>
+    /// The handlers the drain calls for its copy (bit h: handler h, called lowest first). The reference:
+    /// list_for_each_entry_rcu(h, &amp;mk_handlers) if (h->ipi_type == copy.type), the list as it is now
+    /// (<see cref="IpiKernel.Matching"/>).
+    /// </summary>
+    protected virtual byte PickHandlers(in IpiState s, IpiKernel k) => k.Matching(s, s.Copy.Type);
 
     // ---- unregister and destroy ----------------------------------------------------
 

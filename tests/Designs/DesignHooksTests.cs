@@ -1,0 +1,55 @@
+using Multikernel.Model.Ipi;
+using Xunit;
+using static Multikernel.Tests.Cli.CliRun;
+
+namespace Multikernel.Tests.Designs;
+
+/// <summary>The design hooks each change what the spec does, and a design sizes its own state.</summary>
+public class DesignHooksTests
+{
+    private static readonly string Dll = typeof(LazyInitRing).Assembly.Location;
+
+    /// <summary>Each uffd walk's hook is called by its walk: overriding it to keep the bits without the context is caught.</summary>
+    [Theory]
+    [InlineData("uffd/my-release-keeps-bits")]
+    [InlineData("uffd/my-register-without-ctx")]
+    [InlineData("uffd/my-mremap-keeps-bits")]
+    public void A_uffd_walk_hook_that_leaves_a_bit_without_its_context_is_caught(string design)
+    {
+        var (code, o, e) = Run("audit", design, "--load", Dll);
+        Assert.Equal(1, code);
+        Assert.Empty(e);
+        Assert.Matches(@"ctx-iff-uffd-bit +VIOLATED", o);
+        Assert.Matches(@"uffd-bits-disjoint +holds", o);
+        Assert.Matches(@"no-crash +holds", o);
+    }
+
+    /// <summary>k.Return() zeroes a CPU's locals unless the design keeps them across sends.</summary>
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void Return_keeps_the_locals_only_when_the_design_says_so(bool keep, int after)
+    {
+        var spec = new IpiSpec(new CountsSends($"counts-{keep}", keep));
+        var states = new List<IpiState>();
+        spec.Initial(states);
+        var s = states[0];
+        var step = new IpiAction(IpiActor.Sender, 0);
+        for (int i = 0; i < 6 && s.Senders[0].K == 0; i++) s = spec.Next(s, step); // this_cpu_inc, lookup, claim, fill, publish, IPI
+        Assert.Equal(1, s.Senders[0].K);
+        Assert.Equal(after, s.Vars[0]); // sender 0's local 0: no shared variables come before it
+        s = spec.Next(s, step);          // the next send's this_cpu_inc
+        Assert.Equal(after + 1, s.Vars[0]);
+    }
+
+    [Fact]
+    public void A_design_sizes_its_state_and_more_than_fits_is_refused_naming_the_counts()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new IpiSpec(new TooManyVariables(), IpiBounds.Default with { Senders = 3 }));
+        Assert.Equal($"my-too-many-variables: 4 shared variables and 5 locals on each of 3 senders need 19 bytes; a design has {IpiState.DesignBytes}", e.Message);
+        _ = new IpiSpec(new TooManyVariables(), IpiBounds.Default with { Senders = 2 }); // 4 + 2 × 5 = 14 fits
+        var (code, _, err) = Run("audit", "ipi/my-too-many-variables", "--load", Dll, "--senders", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("need 19 bytes", err);
+    }
+}
