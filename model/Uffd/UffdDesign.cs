@@ -128,11 +128,26 @@ public class UffdDesign : IDesign
     public virtual bool MremapsHugetlb => true;
 
     /// <summary>
+    /// mremap(MREMAP_FIXED) of a range over several VMAs, not resized, moves them one by one,
+    /// refusing (-EFAULT) at one with a userfaultfd context: the 6.18 kernel does (found by
+    /// `differ uffd`, issue 19). Older trees refuse any range across VMAs with -EFAULT; v5's 5.11 does.
+    /// </summary>
+    public virtual bool MremapsSeveralVmas => true;
+
+    /// <summary>
     /// UFFDIO_UNREGISTER of a range holding a VMA registered through another userfaultfd is -EINVAL
     /// (mainline; found by `differ uffd`, issue 19: 6.18 refuses it, the model skipped the VMA and
     /// returned 0). v5 keeps the former skip (not checked against its 5.11 tree).
     /// </summary>
     public virtual bool UnregisterChecksOwner => true;
+
+    /// <summary>
+    /// fork(): the child's copy of a VMA with these vm_flags. dup_mmap() clears VM_LOCKED |
+    /// VM_LOCKONFAULT; dup_userfaultfd() clears __VM_UFFD_FLAGS unless the child keeps a context
+    /// (the parent's asked for UFFD_FEATURE_EVENT_FORK).
+    /// </summary>
+    public virtual ulong ChildVmFlags(ulong parentFlags, bool keepsCtx) =>
+        parentFlags & ~(VmLocked | VmLockonfault) & (keepsCtx ? ~0UL : ~VmUffdFlags);
 
     /// <summary>Unregister and release call wake_userfault() on what they unregister.</summary>
     public virtual bool WakesStrandedFaults => !Has(Defect.NoWake);

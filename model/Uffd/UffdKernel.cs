@@ -125,7 +125,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // of the model is one huge page, so it is the VMA of the last page's huge page.
             if (endSplitsHugePage && p / HugePages == last / HugePages) return -Errno.EINVAL;
             Wake(ref s, p, ctx);                 // wake_userfault(vma->vm_userfaultfd_ctx.ctx, &range)
-            Clear(ref s.Pages[p]);
+            ClearVma(ref s.Pages[p]);
         }
         return 0;
     }
@@ -141,7 +141,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             if (s.Pages[p].Type == MemType.None) continue;
             if (WalkBugOn(ref s, p, UffdState.BugRelease)) return false; // seed line 152
-            if (s.Pages[p].Ctx == ctx) Clear(ref s.Pages[p]);
+            if (s.Pages[p].Ctx == ctx) ClearVma(ref s.Pages[p]);
             Wake(ref s, p, ctx); // every fault queued on the context, wherever its VMA went
         }
         s.Ctxs[ctx - 1].State = UffdCtx.Released;
@@ -181,6 +181,16 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         pg.RegModes = 0;
     }
 
+    /// <summary>
+    /// userfaultfd_clear_vma() (unregister, release): a VMA registered WP first has its PTEs'
+    /// uffd-wp bits reset (uffd_wp_range(vma, start, len, false)), then loses its uffd bits and context.
+    /// </summary>
+    private void ClearVma(ref UffdPage pg)
+    {
+        if ((pg.VmFlags & VmUffdWp) != 0 && pg.Pte == UffdPage.PteUffdWp) pg.Pte = UffdPage.PtePresent;
+        Clear(ref pg);
+    }
+
     /// <summary>Wakes the fault waiting on <paramref name="ctx"/> at page p, if any: its thread retries the fault.</summary>
     private void Wake(ref UffdState s, int p, int ctx)
     {
@@ -198,22 +208,59 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     }
 
     /// <summary>
-    /// mremap() of the VMA on pages [first, first+count): mremap_userfaultfd_prep(). The
-    /// pages stay where they are in the model: where a VMA lands does not matter here, its
-    /// flags and context do. Without UFFD_FEATURE_EVENT_REMAP the context is dropped.
+    /// mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of the pages [first, first+count) elsewhere, the same
+    /// length. One VMA holding them: mremap_userfaultfd_prep(). The pages stay where they are in the
+    /// model: where a VMA lands does not matter here, its flags, context and PTEs do. Without
+    /// UFFD_FEATURE_EVENT_REMAP the context is dropped, and move_ptes() clears the uffd-wp bit of
+    /// every PTE it moves (vma_has_uffd_without_event_remap()). Several VMAs: the 6.18 kernel moves
+    /// them one by one and refuses one with a userfaultfd context (-EFAULT; those before it stay
+    /// moved, which changes nothing the model has); a design without <see cref="UffdDesign.MremapsSeveralVmas"/>
+    /// refuses the range (-EFAULT: "can't remap across vm area boundaries"). Both found by `differ uffd` (issue 19).
     /// </summary>
     public int Mremap(ref UffdState s, int first, int count)
     {
+        if (s.Pages[first].Type == MemType.None) return -Errno.EFAULT; // vma_lookup()
         for (int p = first; p < first + count; p++)
             if (MemTypes.IsHugetlb(s.Pages[p].Type) && !design.MremapsHugetlb) return -Errno.EINVAL; // vma_to_resize() before 5.16
+        bool oneVma = true;
+        for (int p = first + 1; p < first + count; p++) oneVma &= SameVma(s, p - 1, p);
+        if (!oneVma)
+        {
+            if (!design.MremapsSeveralVmas) return -Errno.EFAULT;
+            for (int p = first; p < first + count; p++)
+                if (s.Pages[p].Type == MemType.None) continue;
+                else if (s.Pages[p].Ctx != 0) return -Errno.EFAULT;
+            return 0;
+        }
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
             if (pg.Ctx == 0) continue;
             if ((s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0) continue; // the monitor gets UFFD_EVENT_REMAP
+            if (pg.Pte == UffdPage.PteUffdWp) pg.Pte = UffdPage.PtePresent;
             Clear(ref pg);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Whether pages a and b are in one VMA: the same mapping (anonymous memory, or the one file
+    /// each of the two model VMAs maps) with the same flags and context, so vma_merge() joined them.
+    /// </summary>
+    public static bool SameVma(in UffdState s, int a, int b)
+    {
+        var x = s.Pages[a];
+        var y = s.Pages[b];
+        int fileA = MemTypes.IsAnon(x.Type) ? 0 : a / 2, fileB = MemTypes.IsAnon(y.Type) ? 0 : b / 2;
+        return x.Type == y.Type && x.Type != MemType.None && fileA == fileB && x.VmFlags == y.VmFlags && x.Ctx == y.Ctx;
+    }
+
+    /// <summary>The UFFD_EVENT_REMAP messages a move of [first, first+count) sends (when it succeeds): the context of its VMA, if it asked for them.</summary>
+    public static int RemapEventCtx(in UffdState s, int first, int count)
+    {
+        for (int p = first + 1; p < first + count; p++) if (!SameVma(s, p - 1, p)) return 0; // several VMAs: none with a context, or refused
+        int c = s.Pages[first].Ctx;
+        return c != 0 && (s.Ctxs[c - 1].Features & UffdCtx.EventRemap) != 0 ? c : 0;
     }
 
     /// <summary>
@@ -227,9 +274,8 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             var parent = s.Pages[p];
             if (parent.Type == MemType.None) continue;
-            ulong flags = parent.VmFlags & ~(VmLocked | VmLockonfault);     // tmp->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT)
-            bool keepsCtx = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
-            if (!keepsCtx) flags &= ~design.VmUffdFlags;                    // dup_userfaultfd() without EVENT_FORK
+            bool keepsCtx = ChildKeepsCtx(s, p);
+            ulong flags = design.ChildVmFlags(parent.VmFlags, keepsCtx);
             if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
             {
                 Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")} (dup_userfaultfd(), then dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT)");
@@ -239,6 +285,14 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // no BUG_ON, but its minor faults are no longer intercepted (docs/audits/004-uffd.md).
         }
     }
+
+    /// <summary>dup_userfaultfd(): the child's VMA keeps a (new) context only when the parent's asked for UFFD_FEATURE_EVENT_FORK.</summary>
+    public static bool ChildKeepsCtx(in UffdState s, int p) =>
+        s.Pages[p].Ctx != 0 && (s.Ctxs[s.Pages[p].Ctx - 1].Features & UffdCtx.EventFork) != 0;
+
+    /// <summary>The child's vm_flags at page p (0 where nothing is mapped).</summary>
+    public ulong ChildVmFlags(in UffdState s, int p) =>
+        s.Pages[p].Type == MemType.None ? 0 : design.ChildVmFlags(s.Pages[p].VmFlags, ChildKeepsCtx(s, p));
 
     // ---- the rest of the mm -------------------------------------------------------
 
@@ -379,12 +433,21 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return 0;
     }
 
-    /// <summary>UFFDIO_WRITEPROTECT of one mapped page in a WP-registered range; unprotecting wakes the fault.</summary>
+    /// <summary>
+    /// UFFDIO_WRITEPROTECT of one page (mwriteprotect_range()): -ENOENT unless its VMA has
+    /// VM_UFFD_WP (whichever userfaultfd registered it); a present PTE gets or loses the uffd-wp
+    /// bit, and unprotecting wakes the fault. A PTE that is none is left alone: on anonymous
+    /// memory that is what the kernel does without UFFD_FEATURE_WP_UNPOPULATED (which the model
+    /// does not have); on shmem and hugetlbfs the kernel installs a uffd-wp PTE marker there,
+    /// which the model does not have either (the explorer offers the call only on a mapped page,
+    /// and `differ uffd` makes it there only on anonymous memory). Found by `differ uffd` (issue
+    /// 19): the model returned -EINVAL for a VMA not registered WP and -ENOENT for a none PTE.
+    /// </summary>
     public static int WriteProtect(ref UffdState s, int p, bool protect)
     {
         ref var pg = ref s.Pages[p];
-        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeWp) == 0) return -Errno.EINVAL;
-        if (pg.Pte == UffdPage.PteNone) return -Errno.ENOENT;
+        if ((pg.VmFlags & VmUffdWp) == 0) return -Errno.ENOENT; // if (!userfaultfd_wp(dst_vma)) err = -ENOENT
+        if (pg.Pte == UffdPage.PteNone) return 0;
         pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
         if (!protect && (pg.WaiterModes & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
         return 0;
