@@ -3,6 +3,7 @@ using Multikernel.Cli.Registry;
 using Multikernel.Impl.Uffd.Linux;
 using Multikernel.Model.Uffd;
 using Multikernel.Properties.Checking;
+using Multikernel.Properties.Restore;
 using Multikernel.Properties.Uffd;
 
 namespace Multikernel.Cli.Commands;
@@ -56,6 +57,30 @@ internal static class Differ
             return 0;
         }
         o.WriteLine("verdict:  DIVERGENCE (the shortest sequence found; the model's answer beside the kernel's):");
+        o.WriteLine(r.Result.Detail);
+        return 1;
+    }
+
+    /// <summary>restore's oracle: do_mmap_pgoff()'s refusals in the restore model against real mmap() calls.</summary>
+    public static int Restore(int cases, ulong seed, bool hugePages, TextWriter o)
+    {
+        if (MmapDiffer.Unavailable() is { } why)
+        {
+            o.WriteLine($"differ restore: no verdict: {why}");
+            return (int)Model.Checking.ExitCode.NoVerdict;
+        }
+        o.WriteLine($"kernel:   {UffdDiff.KernelVersion()}");
+        o.WriteLine($"model:    do_mmap_pgoff()'s refusals (restore's environment), TASK_SIZE 0x{Model.Restore.RestoreConstants.TaskSize:x}");
+        var r = MmapDiffer.Run(cases, seed);
+        o.WriteLine($"seed:     {seed} (replay with --seed {seed})");
+        o.WriteLine($"cases:    {cases} mmap() calls in {r.Time.TotalSeconds:F1} s, {r.CasesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} cases/s");
+        o.WriteLine($"kernel:   {string.Join(", ", r.Answers.Select(kv => $"{kv.Key} {kv.Value}"))} (shrinking's included; -EEXIST counts as accepted)");
+        if (r.Result.Holds)
+        {
+            o.WriteLine("verdict:  the model agrees with the kernel (the errno of every call, or that it was accepted)");
+            return 0;
+        }
+        o.WriteLine("verdict:  DIVERGENCE (the smallest call found; the model's answer beside the kernel's):");
         o.WriteLine(r.Result.Detail);
         return 1;
     }

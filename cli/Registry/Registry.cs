@@ -62,7 +62,7 @@ internal static class Mechanisms
         new(BalloonMechanism.Instance, BalloonSuite.Checks, BalloonProofs.ForDesign, ImplBench.Balloon, BenchBounds: "pages=4 resets=2 refusals=2 changes=2", BenchMutant: "balloon-ref-no-lock",
             Soak: (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default),
         new(RestoreMechanism.Instance, RestoreProperties.Checks, RestoreProofs.ForDesign, ImplBench.Restore,
-            Artifact: new("--image", ".img", RestoreImages.FromTrace)),
+            Artifact: new("--image", ".img", RestoreImages.FromTrace), KernelOracle: Differ.Restore),
     ];
 
     public static MechanismEntry? Find(string name) => All.FirstOrDefault(m => m.Name == name);

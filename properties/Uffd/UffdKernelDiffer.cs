@@ -459,6 +459,7 @@ public sealed record UffdDiffReport(string Kernel, string Features, IReadOnlyLis
 public static class UffdDiff
 {
     public const int MaxOps = 30;
+    public const string CheckName = "uffd reference against the running kernel (differ)";
 
     /// <summary>Huge pages free for this run (HugePages_Free) and their size, from /proc/meminfo.</summary>
     public static (long Free, ulong Size) HugePages()
@@ -495,7 +496,7 @@ public static class UffdDiff
         UffdKernelDiffer.ResetStepCounts();
         var clock = Stopwatch.StartNew();
         CheckResult result;
-        try { result = FsRun.Run("uffd reference against the running kernel (differ)", machine.ToProperty(), cases, seed); }
+        try { result = FsRun.Run(CheckName, machine.ToProperty(), cases, seed); }
         finally { machine.Release(); }
         return new UffdDiffReport(KernelVersion(), Userfaultfd.FeatureNames(availableFeatures), types,
             huge ? null : hugetlb ? $"hugetlbfs cases skipped: {free} huge pages free, {HugePagesNeeded} needed" : "hugetlbfs cases skipped: not asked for",
