@@ -56,6 +56,11 @@ internal static class Differ
             o.WriteLine("verdict:  the model agrees with the kernel (return codes, fault messages, mremap and fork events; um, uw, ui, lo of every VMA after every step, and of the child's after fork)");
             return 0;
         }
+        if (r.Result.BoundHit)
+        {
+            o.WriteLine($"verdict:  {r.Result.Detail}");
+            return (int)Model.Checking.ExitCode.NoVerdict;
+        }
         o.WriteLine("verdict:  DIVERGENCE (the shortest sequence found; the model's answer beside the kernel's):");
         o.WriteLine(r.Result.Detail);
         return 1;

@@ -6,6 +6,9 @@ using static Multikernel.Model.Uffd.UffdConstants;
 
 namespace Multikernel.Properties.Uffd;
 
+/// <summary>The machine could not set a case up (a mapping refused for want of memory or huge pages): no verdict, not a divergence.</summary>
+public sealed class KernelEnvironmentException(string message) : Exception(message);
+
 /// <summary>
 /// The model's mm on the running kernel: two VMAs of two model pages each, side by side, and two
 /// userfaultfds. A model page is <see cref="Unit"/> bytes here: 4 KiB, or half a huge page when a
@@ -69,7 +72,7 @@ public sealed class KernelMm : IDisposable
             MemType.ShmemPrivate => MapMemfd(at, len, prot, firstPage / 2),
             _ => throw new ArgumentOutOfRangeException(nameof(t)),
         };
-        if (r < 0) throw new InvalidOperationException($"mmap of a {MemTypes.Name(t)} VMA: errno {-r}");
+        if (r < 0) throw new KernelEnvironmentException($"mmap of a {MemTypes.Name(t)} VMA: errno {-r}{(MemTypes.IsHugetlb(t) ? $" (huge pages free now: {UffdDiff.HugePages().Free}; another process may have taken them, or put vm.nr_hugepages back)" : "")}");
         // No transparent huge page may map a neighbouring model page (THP is "madvise" or "always" on some machines).
         if (!MemTypes.IsHugetlb(t)) Libc.Madvise((nint)at, len, 15 /* MADV_NOHUGEPAGE */);
     }

@@ -498,6 +498,13 @@ public static class UffdDiff
         CheckResult result;
         try { result = FsRun.Run(CheckName, machine.ToProperty(), cases, seed); }
         finally { machine.Release(); }
+        // A case the machine could not set up is no verdict, not a divergence.
+        if (!result.Holds && result.Detail.Contains(nameof(KernelEnvironmentException), StringComparison.Ordinal))
+        {
+            int at = result.Detail.IndexOf(nameof(KernelEnvironmentException), StringComparison.Ordinal);
+            string why = result.Detail[at..].Split('\n')[0];
+            result = result with { BoundHit = true, Detail = $"no verdict: a case could not be set up: {why}" };
+        }
         return new UffdDiffReport(KernelVersion(), Userfaultfd.FeatureNames(availableFeatures), types,
             huge ? null : hugetlb ? $"hugetlbfs cases skipped: {free} huge pages free, {HugePagesNeeded} needed" : "hugetlbfs cases skipped: not asked for",
             cases, clock.Elapsed, result)
