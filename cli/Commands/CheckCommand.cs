@@ -97,7 +97,7 @@ internal sealed class CheckCommand : CliCommand
 
         o.WriteLine(exit switch
         {
-            ExitCode.Holds => $"everything holds: {properties} properties, {checks.Count} implementation checks, {proofCount} proofs ({clock.Elapsed.TotalSeconds:F1} s)",
+            ExitCode.Holds => $"everything holds: {properties} properties, {checks.Count(c => c.C.Skipped is null)} implementation checks{(checks.Count(c => c.C.Skipped is not null) is var skipped and > 0 ? $" ({skipped} skipped)" : "")}, {proofCount} proofs ({clock.Elapsed.TotalSeconds:F1} s)",
             ExitCode.Violated => "VIOLATED: see above",
             _ => "no verdict: a bound was hit or a proof was not decided",
         });

@@ -61,7 +61,8 @@ internal sealed class JUnit
     public void Check(string mechanism, CheckResult c)
     {
         var tc = Case(c.Name, $"implementation.{mechanism}", c.Time.TotalSeconds);
-        if (c.Exit == ExitCode.Violated) tc.Add(new XElement("failure", new XAttribute("message", FirstLine(c.Detail)), new XAttribute("type", "violation"), $"{c.Detail}\nseed {c.Seed}"));
+        if (c.Skipped is { } why) tc.Add(new XElement("skipped", new XAttribute("message", why)));
+        else if (c.Exit == ExitCode.Violated) tc.Add(new XElement("failure", new XAttribute("message", FirstLine(c.Detail)), new XAttribute("type", "violation"), $"{c.Detail}\nseed {c.Seed}"));
         else if (c.Exit == ExitCode.NoVerdict) tc.Add(new XElement("error", new XAttribute("message", $"no verdict: {FirstLine(c.Detail)}"), new XAttribute("type", "no-verdict")));
         tc.Add(new XElement("system-out", $"{c.Detail}\nseed {c.Seed} (replay with --seed {c.Seed})"));
         Suite($"implementation.{mechanism}.{c.Name}", [tc], c.Time.TotalSeconds, null);

@@ -21,4 +21,5 @@ internal sealed class RestoreEntry : MechanismEntry
         [new TraceArtifact<RestoreSpec>("--image", ".img", "each counterexample as a checkpoint image that restore refuses (several: FILE.<property>.img)", RestoreImages.FromTrace)];
     public override IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [new ImageFuzz()];
     public override IReadOnlyList<CliCommand> Commands => [new RestoreCommand(), new CheckpointCommand()];
+    public override KernelOracle KernelOracle => RestoreDiffer.Run;
 }

@@ -32,11 +32,17 @@ internal static class UffdDiffer
         if (r.HugetlbSkipped != null) o.WriteLine($"          {r.HugetlbSkipped}");
         o.WriteLine($"seed:     {seed} (replay with --seed {seed})");
         o.WriteLine($"cases:    {cases} sequences of up to {UffdDiff.MaxOps} steps in {r.Time.TotalSeconds:F1} s, {r.CasesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} cases/s");
-        o.WriteLine($"faults:   {r.Faults.Normal} normal, {r.Faults.Copied} blocked and resolved with UFFDIO_COPY, {r.Faults.Continued} with UFFDIO_CONTINUE (anonymous and shmem)");
+        o.WriteLine($"steps:    {string.Join(", ", r.Steps.Select(kv => $"{kv.Key} {kv.Value}"))} (on the kernel, shrinking's included); {r.OtherEvents} UNMAP events read, not compared (the model has none)");
+        o.WriteLine($"faults:   {r.Faults.Normal} normal, {r.Faults.Copied} blocked and resolved with UFFDIO_COPY, {r.Faults.Continued} with UFFDIO_CONTINUE, {r.Faults.Unprotected} write-protect faults with UFFDIO_WRITEPROTECT (anonymous and shmem)");
         if (r.Result.Holds)
         {
-            o.WriteLine("verdict:  the model agrees with the kernel (return codes, fault messages; um, uw, ui, lo of every VMA after every step)");
+            o.WriteLine("verdict:  the model agrees with the kernel (return codes, fault messages, mremap and fork events; um, uw, ui, lo of every VMA after every step, and of the child's after fork)");
             return 0;
+        }
+        if (r.Result.BoundHit)
+        {
+            o.WriteLine($"verdict:  {r.Result.Detail}");
+            return (int)Model.Checking.ExitCode.NoVerdict;
         }
         o.WriteLine("verdict:  DIVERGENCE (the shortest sequence found; the model's answer beside the kernel's):");
         o.WriteLine(r.Result.Detail);

@@ -216,6 +216,7 @@ public sealed class MmStruct
             if (v.End <= start || v.Start >= end || v.Ctx != ctx) continue;
             if (endInHugePage && v.Start < end && end < v.End) { Merge(); return -Errno.EINVAL; }
             WakeRange(ctx, v.Start, v.End);
+            if ((v.VmFlags & VmUffdWp) != 0) ResetWp(v.Start, v.End); // userfaultfd_clear_vma()
             v.VmFlags &= ~VmUffdFlags;
             v.Ctx = 0;
         }
@@ -228,7 +229,12 @@ public sealed class MmStruct
     {
         if ((uint)ctx - 1 >= MaxContexts) return;
         for (int i = 0; i < _count; i++)
-            if (_vmas[i].Ctx == ctx) { _vmas[i].VmFlags &= ~VmUffdFlags; _vmas[i].Ctx = 0; }
+            if (_vmas[i].Ctx == ctx)
+            {
+                if ((_vmas[i].VmFlags & VmUffdWp) != 0) ResetWp(_vmas[i].Start, _vmas[i].End); // userfaultfd_clear_vma()
+                _vmas[i].VmFlags &= ~VmUffdFlags;
+                _vmas[i].Ctx = 0;
+            }
         WakeRange(ctx, 0, (ulong)Pages * PageSize);
         _ctxState[ctx] = CtxReleased;
         Merge();
@@ -280,20 +286,42 @@ public sealed class MmStruct
         return 0;
     }
 
-    /// <summary>mremap() in place: mremap_userfaultfd_prep() drops the context unless the monitor asked for UFFD_EVENT_REMAP.</summary>
-    public void Mremap(ulong start, ulong len)
+    /// <summary>
+    /// mremap() away and back, the same length: one VMA: mremap_userfaultfd_prep() drops the
+    /// context unless the monitor asked for UFFD_EVENT_REMAP, and move_ptes() then clears the moved
+    /// PTEs' uffd-wp bits. Several VMAs are moved one by one, and one with a context is refused
+    /// (-EFAULT; the ones before it moved unchanged).
+    /// </summary>
+    public int Mremap(ulong start, ulong len)
     {
         ulong end = start + len;
+        int at = IndexAt(start);
+        if (at < 0) return -Errno.EFAULT; // vma_lookup()
+        if (end > _vmas[at].End)
+        {
+            for (int i = at; i < _count && _vmas[i].Start < end; i++)
+                if (_vmas[i].Ctx != 0) return -Errno.EFAULT;
+            return 0;
+        }
         SplitAt(start); // moving part of a VMA moves it as a VMA of its own
         SplitAt(end);
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end || v.Ctx == 0 || (_ctxFeatures[v.Ctx] & FRemap) != 0) continue;
+            ResetWp(v.Start, v.End);
             v.VmFlags &= ~VmUffdFlags;
             v.Ctx = 0;
         }
         Merge();
+        return 0;
+    }
+
+    /// <summary>The uffd-wp bit of every PTE in [start, end) cleared.</summary>
+    private void ResetWp(ulong start, ulong end)
+    {
+        for (ulong a = start; a < end; a += PageSize)
+            if (_pte[a / PageSize] == PteUffdWp) _pte[a / PageSize] = PtePresent;
     }
 
     /// <summary>fork(): the child's VMAs as dup_mmap() and dup_userfaultfd() make them (its contexts keep the parent's numbers).</summary>
@@ -365,13 +393,13 @@ public sealed class MmStruct
         return 0;
     }
 
-    /// <summary>UFFDIO_WRITEPROTECT of one mapped page in a WP-registered VMA.</summary>
+    /// <summary>UFFDIO_WRITEPROTECT of one page: -ENOENT unless its VMA has VM_UFFD_WP; a none PTE is left alone.</summary>
     public int WriteProtect(ulong addr, bool protect)
     {
         int i = IndexAt(addr);
-        if (i < 0 || _vmas[i].Ctx == 0 || (_vmas[i].VmFlags & VmUffdWp) == 0) return -Errno.EINVAL;
+        if (i < 0 || (_vmas[i].VmFlags & VmUffdWp) == 0) return -Errno.ENOENT;
         int p = (int)(addr / PageSize);
-        if (_pte[p] == PteNone) return -Errno.ENOENT;
+        if (_pte[p] == PteNone) return 0;
         _pte[p] = protect ? PteUffdWp : PtePresent;
         if (!protect && (_waiter[p] & (byte)UffdioRegisterModeWp) != 0) _waiter[p] = 0;
         return 0;

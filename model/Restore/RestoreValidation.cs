@@ -13,8 +13,13 @@ public static class RestoreConstants
 {
     public const int PageShift = 12;
     public const ulong PageSize = 1UL << PageShift;
-    /// <summary>TASK_SIZE of x86_64 with 4-level paging: no user address at or above it.</summary>
-    public const ulong TaskSize = 1UL << 47;
+    /// <summary>
+    /// TASK_SIZE of x86_64 with 4-level paging: no user address at or above it. (1 &lt;&lt; 47) - PAGE_SIZE,
+    /// the top page kept as a guard since 2.6.11 ("x86_64: Add a guard page at the end of the 47bit
+    /// address space"), so in the seed's 2.6.27 too; TASK_SIZE_MAX on 6.18. The model had 1 &lt;&lt; 47
+    /// until `differ restore` (issue 19): mmap(0x7ffffffff000, 0xfff, …, MAP_FIXED_NOREPLACE) is -ENOMEM on 6.18.
+    /// </summary>
+    public const ulong TaskSize = (1UL << 47) - PageSize;
     /// <summary>DEFAULT_MAX_MAP_COUNT: more VMAs than this is not an mm.</summary>
     public const uint MaxMapCount = 65530;
     /// <summary>Pages in one page-array chunk (the seed's cr_pgarr), at most.</summary>
@@ -130,14 +135,17 @@ public static class RestoreValidation
     /// refuses on its own (2.6.27, before mmap_region(); map_count, memory and the file's checks are
     /// not functions of these fields). What it accepts it maps as PAGE_ALIGN(len): <see cref="MappedEnd"/>.
     /// </summary>
-    public static MmapRefusal DoMmapPgoff(ulong start, ulong end, ulong pgoff)
+    public static MmapRefusal DoMmapPgoff(ulong start, ulong end, ulong pgoff) => DoMmapPgoff(start, end, pgoff, RestoreConstants.TaskSize);
+
+    /// <summary><see cref="DoMmapPgoff(ulong, ulong, ulong)"/> with another TASK_SIZE (a mutant's, for the differential test's honesty check).</summary>
+    public static MmapRefusal DoMmapPgoff(ulong start, ulong end, ulong pgoff, ulong taskSize)
     {
         ulong len = end - start;
         if (len == 0) return MmapRefusal.ZeroLength;
         ulong aligned = (len + PageMask) & ~PageMask;
-        if (aligned == 0 || aligned > RestoreConstants.TaskSize) return MmapRefusal.TooLong;
+        if (aligned == 0 || aligned > taskSize) return MmapRefusal.TooLong;
         if (pgoff + (aligned >> RestoreConstants.PageShift) < pgoff) return MmapRefusal.PgoffWraps;
-        if (start > RestoreConstants.TaskSize - aligned) return MmapRefusal.PastTaskSize;
+        if (start > taskSize - aligned) return MmapRefusal.PastTaskSize;
         if ((start & PageMask) != 0) return MmapRefusal.StartUnaligned;
         return MmapRefusal.None;
     }

@@ -125,6 +125,13 @@ public class UffdDesign : IDesign
     public virtual bool MremapsHugetlb => true;
 
     /// <summary>
+    /// mremap(MREMAP_FIXED) of a range over several VMAs, not resized, moves them one by one,
+    /// refusing (-EFAULT) at one with a userfaultfd context: the 6.18 kernel does (found by
+    /// `differ uffd`, issue 19). Older trees refuse any range across VMAs with -EFAULT; v5's 5.11 does.
+    /// </summary>
+    public virtual bool MremapsSeveralVmas => true;
+
+    /// <summary>
     /// UFFDIO_UNREGISTER of a range holding a VMA registered through another userfaultfd is -EINVAL
     /// (mainline; found by `differ uffd`, issue 19: 6.18 refuses it, the model skipped the VMA and
     /// returned 0). v5 keeps the former skip (not checked against its 5.11 tree).
@@ -182,9 +189,14 @@ public class UffdDesign : IDesign
         if (!eventRemap) ClearVma(ref vma);
     }
 
-    /// <summary>userfaultfd_clear_vma(): vma->vm_flags &amp;= ~__VM_UFFD_FLAGS; vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX.</summary>
+    /// <summary>
+    /// userfaultfd_clear_vma(): a VMA registered WP first has its PTEs' uffd-wp bits reset
+    /// (uffd_wp_range(vma, start, len, false); found by `differ uffd`), then vma->vm_flags &amp;= ~__VM_UFFD_FLAGS;
+    /// vma->vm_userfaultfd_ctx = NULL_VM_UFFD_CTX. mremap without EVENT_REMAP does the same.
+    /// </summary>
     protected void ClearVma(ref UffdPage vma)
     {
+        if (vma.Pte == UffdPage.PteUffdWp) vma.Pte = UffdPage.PtePresent;
         vma.VmFlags &= ~VmUffdFlags;
         vma.Ctx = 0;
         vma.RegModes = 0;

@@ -188,14 +188,30 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     }
 
     /// <summary>
-    /// mremap() of the VMA on pages [first, first+count): mremap_userfaultfd_prep(). The
-    /// pages stay where they are in the model: where a VMA lands does not matter here, its
-    /// flags and context do. Without UFFD_FEATURE_EVENT_REMAP the context is dropped.
+    /// mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of the pages [first, first+count) elsewhere, the same
+    /// length. One VMA holding them: mremap_userfaultfd_prep(). The pages stay where they are in the
+    /// model: where a VMA lands does not matter here, its flags, context and PTEs do. Without
+    /// UFFD_FEATURE_EVENT_REMAP the context is dropped, and move_ptes() clears the uffd-wp bit of
+    /// every PTE it moves (vma_has_uffd_without_event_remap()). Several VMAs: the 6.18 kernel moves
+    /// them one by one and refuses one with a userfaultfd context (-EFAULT; those before it stay
+    /// moved, which changes nothing the model has); a design without <see cref="UffdDesign.MremapsSeveralVmas"/>
+    /// refuses the range (-EFAULT: "can't remap across vm area boundaries"). Both found by `differ uffd` (issue 19).
     /// </summary>
     public int Mremap(ref UffdState s, int first, int count)
     {
+        if (s.Pages[first].Type == MemType.None) return -Errno.EFAULT; // vma_lookup()
         for (int p = first; p < first + count; p++)
             if (MemTypes.IsHugetlb(s.Pages[p].Type) && !design.MremapsHugetlb) return -Errno.EINVAL; // vma_to_resize() before 5.16
+        bool oneVma = true;
+        for (int p = first + 1; p < first + count; p++) oneVma &= SameVma(s, p - 1, p);
+        if (!oneVma)
+        {
+            if (!design.MremapsSeveralVmas) return -Errno.EFAULT;
+            for (int p = first; p < first + count; p++)
+                if (s.Pages[p].Type == MemType.None) continue;
+                else if (s.Pages[p].Ctx != 0) return -Errno.EFAULT;
+            return 0;
+        }
         for (int p = first; p < first + count; p++)
         {
             ref var pg = ref s.Pages[p];
@@ -203,6 +219,26 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             design.MremapVma(ref pg, (s.Ctxs[pg.Ctx - 1].Features & UffdCtx.EventRemap) != 0);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Whether pages a and b are in one VMA: the same mapping (anonymous memory, or the one file
+    /// each of the two model VMAs maps) with the same flags and context, so vma_merge() joined them.
+    /// </summary>
+    public static bool SameVma(in UffdState s, int a, int b)
+    {
+        var x = s.Pages[a];
+        var y = s.Pages[b];
+        int fileA = MemTypes.IsAnon(x.Type) ? 0 : a / 2, fileB = MemTypes.IsAnon(y.Type) ? 0 : b / 2;
+        return x.Type == y.Type && x.Type != MemType.None && fileA == fileB && x.VmFlags == y.VmFlags && x.Ctx == y.Ctx;
+    }
+
+    /// <summary>The UFFD_EVENT_REMAP messages a move of [first, first+count) sends (when it succeeds): the context of its VMA, if it asked for them.</summary>
+    public static int RemapEventCtx(in UffdState s, int first, int count)
+    {
+        for (int p = first + 1; p < first + count; p++) if (!SameVma(s, p - 1, p)) return 0; // several VMAs: none with a context, or refused
+        int c = s.Pages[first].Ctx;
+        return c != 0 && (s.Ctxs[c - 1].Features & UffdCtx.EventRemap) != 0 ? c : 0;
     }
 
     /// <summary>
@@ -216,8 +252,7 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         {
             var parent = s.Pages[p];
             if (parent.Type == MemType.None) continue;
-            bool eventFork = parent.Ctx != 0 && (s.Ctxs[parent.Ctx - 1].Features & UffdCtx.EventFork) != 0;
-            var (flags, keepsCtx) = design.ForkVma(parent, eventFork);
+            var (flags, keepsCtx) = design.ForkVma(parent, ChildKeepsCtx(s, p));
             if (keepsCtx != ((flags & design.VmUffdFlags) != 0))
             {
                 Break(ref s, UffdInvariant.CtxIffUffdBit, $"the child's page {p} gets vm_flags {Hex(flags)} and {(keepsCtx ? "a context" : "no context")} (dup_userfaultfd(), then dup_mmap() clears VM_LOCKED | VM_LOCKONFAULT)");
@@ -227,6 +262,14 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // no BUG_ON, but its minor faults are no longer intercepted (docs/audits/004-uffd.md).
         }
     }
+
+    /// <summary>Whether the parent's context asked for UFFD_FEATURE_EVENT_FORK (dup_userfaultfd() then gives the child a new context).</summary>
+    public static bool ChildKeepsCtx(in UffdState s, int p) =>
+        s.Pages[p].Ctx != 0 && (s.Ctxs[s.Pages[p].Ctx - 1].Features & UffdCtx.EventFork) != 0;
+
+    /// <summary>The child's vm_flags at page p (0 where nothing is mapped).</summary>
+    public ulong ChildVmFlags(in UffdState s, int p) =>
+        s.Pages[p].Type == MemType.None ? 0 : design.ForkVma(s.Pages[p], ChildKeepsCtx(s, p)).VmFlags;
 
     // ---- the rest of the mm -------------------------------------------------------
 
@@ -371,12 +414,21 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return 0;
     }
 
-    /// <summary>UFFDIO_WRITEPROTECT of one mapped page in a WP-registered range; unprotecting wakes the fault.</summary>
+    /// <summary>
+    /// UFFDIO_WRITEPROTECT of one page (mwriteprotect_range()): -ENOENT unless its VMA has
+    /// VM_UFFD_WP (whichever userfaultfd registered it); a present PTE gets or loses the uffd-wp
+    /// bit, and unprotecting wakes the fault. A PTE that is none is left alone: on anonymous
+    /// memory that is what the kernel does without UFFD_FEATURE_WP_UNPOPULATED (which the model
+    /// does not have); on shmem and hugetlbfs the kernel installs a uffd-wp PTE marker there,
+    /// which the model does not have either (the explorer offers the call only on a mapped page,
+    /// and `differ uffd` makes it there only on anonymous memory). Found by `differ uffd` (issue
+    /// 19): the model returned -EINVAL for a VMA not registered WP and -ENOENT for a none PTE.
+    /// </summary>
     public static int WriteProtect(ref UffdState s, int p, bool protect)
     {
         ref var pg = ref s.Pages[p];
-        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeWp) == 0) return -Errno.EINVAL;
-        if (pg.Pte == UffdPage.PteNone) return -Errno.ENOENT;
+        if ((pg.VmFlags & VmUffdWp) == 0) return -Errno.ENOENT; // if (!userfaultfd_wp(dst_vma)) err = -ENOENT
+        if (pg.Pte == UffdPage.PteNone) return 0;
         pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
         if (!protect && (pg.WaiterModes & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
         return 0;

@@ -23,6 +23,7 @@ public sealed class UffdV5 : UffdDesign
 
     /// <summary>v5.11's vma_to_resize(): if (is_vm_hugetlb_page(vma)) return ERR_PTR(-EINVAL).</summary>
     public override bool MremapsHugetlb => false;
+    public override bool MremapsSeveralVmas => false; // vma_to_resize(): "We can't remap across vm area boundaries"
 
     /// <summary>The 5.11 tree predates EXACT_ADDRESS (5.18) and the later features.</summary>
     public override ulong LaterFeatures => 0;

@@ -10,10 +10,16 @@ public sealed record CheckResult(string Name, bool Holds, string Detail, ulong S
     /// <summary>The run stopped at a bound (a hang guard's time limit) before a verdict: not a pass, not a failure.</summary>
     public bool BoundHit { get; init; }
 
+    /// <summary>Not run: the machine lacks the facility (the reason, one line). Neither a pass nor a failure; the exit code is untouched.</summary>
+    public string? Skipped { get; init; }
+
+    /// <summary>A check that this machine cannot run, with why.</summary>
+    public static CheckResult Skip(string name, string reason) => new(name, true, "skipped: " + reason, 0, TimeSpan.Zero) { Skipped = reason };
+
     public Model.Checking.ExitCode Exit => Holds ? Model.Checking.ExitCode.Holds
         : BoundHit ? Model.Checking.ExitCode.NoVerdict : Model.Checking.ExitCode.Violated;
 
-    public string VerdictText => Holds ? "holds" : BoundHit ? "no verdict" : "FAILS";
+    public string VerdictText => Skipped != null ? "skipped" : Holds ? "holds" : BoundHit ? "no verdict" : "FAILS";
 
     public override string ToString() => $"{Name}: {VerdictText} ({Detail}; seed {Seed})";
 }

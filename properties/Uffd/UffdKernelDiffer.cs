@@ -13,7 +13,19 @@ namespace Multikernel.Properties.Uffd;
 /// <summary>The model's state after a step and what the step returned there.</summary>
 public sealed record DiffExpectation(UffdState State, int Rc, string? Fault = null)
 {
-    public override string ToString() => Fault != null ? $"model: {Fault}" : $"model: {Errno.Name(Rc)}";
+    /// <summary>The uffd events a step sends (mremap, fork): "uffd1 REMAP, …" or "none"; null where none is compared.</summary>
+    public string? Events { get; init; }
+    /// <summary>fork(): the compared mnemonics of the child's VMA at each model page.</summary>
+    public string[]? Child { get; init; }
+    /// <summary>The features each context negotiated (UFFDIO_API), which the model keeps only in part.</summary>
+    public (ulong, ulong) Features { get; init; }
+
+    public ulong FeaturesOf(int ctx) => ctx == 1 ? Features.Item1 : Features.Item2;
+
+    /// <summary>The state after a step: what the step returned, nothing else carried over but the features.</summary>
+    public DiffExpectation After(UffdState s, int rc) => this with { State = s, Rc = rc, Fault = null, Events = null, Child = null };
+
+    public override string ToString() => Fault != null ? $"model: {Fault}" : $"model: {Errno.Name(Rc)}{(Events != null ? $", events {Events}" : "")}";
 }
 
 /// <summary>
@@ -25,8 +37,12 @@ public sealed record DiffExpectation(UffdState State, int Rc, string? Fault = nu
 /// memory types given (anonymous private, shmem shared and private, hugetlbfs shared and private
 /// when huge pages are there). After every step the return code (errno) or the fault's message,
 /// and, per model page, the uffd bits (um, uw, ui) and the lock bit (lo) of the VMA holding it in
-/// /proc/self/smaps must be the model's. Not compared: ranges past the model's four pages (its
-/// TASK_SIZE stands in for the kernel's), mremap and fork.
+/// /proc/self/smaps must be the model's. mremap() (a VMA or a page, moved away and back) and
+/// fork() (the child stopped, its smaps read) compare the events the monitor reads
+/// (UFFD_EVENT_REMAP, UFFD_EVENT_FORK) and, for fork, the child's bits too; UFFDIO_WRITEPROTECT
+/// and write faults on write-protected pages compare the WP message. Not compared: ranges past
+/// the model's four pages (its TASK_SIZE stands in for the kernel's), faults and
+/// UFFDIO_WRITEPROTECT on hugetlbfs (a huge page is two model pages), what the child does after fork.
 /// </summary>
 public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePageSize, int maxOps, UffdDesign? design = null)
     : Machine<KernelMm, DiffExpectation>(maxOps)
@@ -100,6 +116,19 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
             ops.Add((4, from c in ctx from r in range select Op(new Unregister(c, r.Item1, r.Item2))));
             ops.Add((1, ctx.Select(c => Op(new Close(c)))));
         }
+        var ready = Enumerable.Range(1, 2).Where(c => e.State.Ctxs[c - 1].State == UffdCtx.Ready).ToArray();
+        if (ready.Length > 0)
+            ops.Add((3, from c in Gen.Elements(ready) from p in Gen.Choose(0, UffdBounds.Pages - 1) from prot in Gen.Elements(true, false)
+                        select Op(new WriteProtect(c, p, prot))));
+        // Write-protect faults need a WP-registered page mapped, protected, then written: steer to them.
+        var protectable = Enumerable.Range(0, UffdBounds.Pages).Where(p => (e.State.Pages[p].VmFlags & VmUffdWp) != 0 && e.State.Pages[p].Pte == UffdPage.PtePresent).ToArray();
+        if (protectable.Length > 0 && ready.Length > 0)
+            ops.Add((3, from c in Gen.Elements(ready) from p in Gen.Elements(protectable) select Op(new WriteProtect(c, p, true))));
+        var protectedPages = Enumerable.Range(0, UffdBounds.Pages).Where(p => e.State.Pages[p].Pte == UffdPage.PteUffdWp).ToArray();
+        if (Faults && protectedPages.Length > 0)
+            ops.Add((3, Gen.Elements(protectedPages).Select(p => Op(new FaultStep(p, true)))));
+        ops.Add((2, Gen.Elements((0, 2), (2, 2), (0, 1), (1, 1), (2, 1), (3, 1), (1, 2), (0, 4)).Select(r => Op(new Mremap(r.Item1, r.Item2)))));
+        ops.Add((1, Gen.Constant(Op(new Fork()))));
         if (Faults)
             ops.Add((5, from p in Gen.Choose(0, UffdBounds.Pages - 1) from w in Gen.Elements(true, false) select Op(new FaultStep(p, w))));
         return Gen.Frequency(ops.ToArray());
@@ -108,7 +137,7 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
     private static Operation<KernelMm, DiffExpectation> Op(Operation<KernelMm, DiffExpectation> o) => o;
 
     /// <summary>The mnemonics the model's vm_flags stand for, of those compared.</summary>
-    private string[] Expected(ulong vmFlags)
+    internal string[] Expected(ulong vmFlags)
     {
         var l = new List<string>(4);
         if ((vmFlags & VmUffdMissing) != 0) l.Add(Smaps.UffdMissing);
@@ -135,18 +164,36 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
         return true.ToProperty();
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> StepCounts = new(StringComparer.Ordinal);
+
+    /// <summary>The steps run on the kernel since the last reset, by kind (UFFDIO_API, mremap, fork, …).</summary>
+    public static IReadOnlyDictionary<string, long> StepsRun => new SortedDictionary<string, long>(StepCounts, StringComparer.Ordinal);
+    public static void ResetStepCounts() => StepCounts.Clear();
+
     private abstract class Step : Operation<KernelMm, DiffExpectation>
     {
         public UffdKernelDiffer M { get; set; } = null!;
+        /// <summary>The kind of step, as the run's summary counts them.</summary>
+        public virtual string Kind => GetType().Name switch
+        {
+            "Api" => "UFFDIO_API", "Register" => "UFFDIO_REGISTER", "Unregister" => "UFFDIO_UNREGISTER", "Close" => "close",
+            "Mlock2" => "mlock2", "Munlock" => "munlock", "MlockPopulate" => "mlock", "WriteProtect" => "UFFDIO_WRITEPROTECT",
+            "Mremap" => "mremap", "Fork" => "fork", "FaultStep" => "fault", var n => n,
+        };
+        protected void Counted() => StepCounts.AddOrUpdate(Kind, 1, (_, n) => n + 1);
         protected abstract int Model(UffdKernel k, ref UffdState s);
         protected abstract int Kernel(KernelMm mm);
         public override DiffExpectation Run(DiffExpectation e)
         {
             var s = e.State;
             int rc = Model(new UffdKernel(M._design), ref s);
-            return new DiffExpectation(s, rc);
+            return e.After(s, rc);
         }
-        public override Property Check(KernelMm mm, DiffExpectation e) => M.Agree(mm, e, Kernel(mm));
+        public override Property Check(KernelMm mm, DiffExpectation e)
+        {
+            Counted();
+            return M.Agree(mm, e, Kernel(mm));
+        }
     }
 
     private Operation<KernelMm, DiffExpectation> Op(Step s)
@@ -163,6 +210,13 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
 
     private sealed class Api(int ctx, ulong features) : CtxStep(ctx)
     {
+        public override DiffExpectation Run(DiffExpectation e)
+        {
+            var r = base.Run(e);
+            if (r.Rc != 0) return r;
+            return r with { Features = Ctx == 1 ? (features, e.Features.Item2) : (e.Features.Item1, features) };
+        }
+
         protected override int Model(UffdKernel k, ref UffdState s) => k.Api(ref s, Ctx, UffdApi, features);
         protected override int Kernel(KernelMm mm) => mm.Api(Ctx, features);
         public override string ToString() => $"uffd{Ctx}: UFFDIO_API(features {Userfaultfd.FeatureNames(features)})";
@@ -219,19 +273,126 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
     }
 
     /// <summary>
+    /// The features the model does not have that change what a WP-registered VMA does: with
+    /// WP_UNPOPULATED a none PTE of anonymous memory is write-protected too, with WP_ASYNC the
+    /// kernel resolves write-protect faults itself. Steps on such a VMA are not generated.
+    /// </summary>
+    private const ulong WpFeaturesNotModelled = UffdFeatureWpUnpopulated | UffdFeatureWpAsync;
+
+    private static bool WpUnmodelled(DiffExpectation e, int page) =>
+        e.State.Pages[page].Ctx is var c and not 0 && (e.FeaturesOf(c) & WpFeaturesNotModelled) != 0;
+
+    /// <summary>
+    /// UFFDIO_WRITEPROTECT (protect or unprotect, which wakes) of one model page through a ready
+    /// userfaultfd: not on hugetlbfs (a model page is half a huge page: -EINVAL), and on shmem only
+    /// where the page is mapped (the kernel puts a uffd-wp PTE marker on a none PTE of a file
+    /// VMA, which the model does not have).
+    /// </summary>
+    private sealed class WriteProtect(int ctx, int page, bool protect) : CtxStep(ctx)
+    {
+        public override bool Pre(DiffExpectation e)
+        {
+            var pg = e.State.Pages[page];
+            return e.State.Ctxs[Ctx - 1].State == UffdCtx.Ready && !MemTypes.IsHugetlb(pg.Type) && !WpUnmodelled(e, page) &&
+                   (MemTypes.IsAnon(pg.Type) || pg.Pte != UffdPage.PteNone || (pg.VmFlags & VmUffdWp) == 0);
+        }
+        protected override int Model(UffdKernel k, ref UffdState s) => UffdKernel.WriteProtect(ref s, page, protect);
+        protected override int Kernel(KernelMm mm) => mm.WriteProtect(Ctx, page, protect);
+        public override string ToString() => $"uffd{Ctx}: UFFDIO_WRITEPROTECT(page {page}, {(protect ? "MODE_WP" : "unprotect")})";
+    }
+
+    /// <summary>
+    /// mremap() of model pages [first, first + count) away and back (<see cref="KernelMm.Mremap"/>):
+    /// the return code, the VMAs after, and the UFFD_EVENT_REMAP messages (one per move, two in all,
+    /// where the VMA's context asked for them). A range may span several VMAs (pages 1-2, 0-3). On
+    /// hugetlbfs only whole huge pages are moved.
+    /// </summary>
+    private sealed class Mremap(int first, int count) : Step
+    {
+        public override bool Pre(DiffExpectation e)
+        {
+            for (int p = first; p < first + count; p++)
+                if (MemTypes.IsHugetlb(e.State.Pages[p].Type) && (p / HugePages * HugePages < first || (p / HugePages + 1) * HugePages > first + count)) return false;
+            return true;
+        }
+        protected override int Model(UffdKernel k, ref UffdState s) => k.Mremap(ref s, first, count);
+        protected override int Kernel(KernelMm mm) => throw new InvalidOperationException("Check runs the kernel's mremap");
+        public override DiffExpectation Run(DiffExpectation e)
+        {
+            int remap = UffdKernel.RemapEventCtx(e.State, first, count);
+            var r = base.Run(e);
+            return r with { Events = KernelMm.EventText(r.Rc == 0 && remap != 0 ? [(remap, UffdMsg.EventRemap), (remap, UffdMsg.EventRemap)] : []) };
+        }
+        public override Property Check(KernelMm mm, DiffExpectation e)
+        {
+            Counted();
+            var (rc, events) = mm.Mremap(first, count);
+            if (events != e.Events) return false.Label($"{this}: events: model {e.Events}, kernel {events}");
+            return M.Agree(mm, e, rc);
+        }
+        public override string ToString() => $"mremap(page {first}, {count} page{(count > 1 ? "s" : "")}, MREMAP_MAYMOVE | MREMAP_FIXED elsewhere, then back)";
+    }
+
+    /// <summary>
+    /// fork(): the child's VMAs (uffd bits and lock bit at every model page, read from its smaps while
+    /// it is stopped) must be what dup_mmap() and dup_userfaultfd() make of the parent's in the model,
+    /// the UFFD_EVENT_FORK messages one per context that asked for them, and the parent unchanged.
+    /// </summary>
+    private sealed class Fork : Step
+    {
+        protected override int Model(UffdKernel k, ref UffdState s)
+        {
+            var before = s.Broken;
+            k.Fork(ref s);
+            s.Broken = before; // what the child breaks is the explorer's business; here its bits are compared
+            return 0;
+        }
+        protected override int Kernel(KernelMm mm) => throw new InvalidOperationException("Check runs the kernel's fork");
+        public override DiffExpectation Run(DiffExpectation e)
+        {
+            var k = new UffdKernel(M._design);
+            var child = new string[UffdBounds.Pages];
+            var forkCtxs = new SortedSet<int>();
+            for (int p = 0; p < UffdBounds.Pages; p++)
+            {
+                child[p] = string.Join(' ', M.Expected(k.ChildVmFlags(e.State, p)));
+                if (UffdKernel.ChildKeepsCtx(e.State, p)) forkCtxs.Add(e.State.Pages[p].Ctx);
+            }
+            var r = base.Run(e);
+            return r with { Child = child, Events = KernelMm.EventText(forkCtxs.Select(c => (c, UffdMsg.EventFork))) };
+        }
+        public override Property Check(KernelMm mm, DiffExpectation e)
+        {
+            Counted();
+            var (rc, child, events) = mm.Fork();
+            if (rc != 0) return false.Label($"fork(): kernel {Errno.Name(rc)}");
+            if (events != e.Events) return false.Label($"fork(): events: model {e.Events}, kernel {events}");
+            for (int p = 0; p < UffdBounds.Pages; p++)
+            {
+                string got = string.Join(' ', Compared.Where(child[p].Contains));
+                if (got != e.Child![p])
+                    return false.Label($"fork(): the child's page {p} ({MemTypes.Name(e.State.Pages[p].Type)}) VmFlags: model [{e.Child[p]}], kernel [{got}] (all: {string.Join(' ', child[p])})");
+            }
+            return M.Agree(mm, e, 0);
+        }
+        public override string ToString() => "fork() (the child stopped, its smaps read)";
+    }
+
+    /// <summary>
     /// A read or write fault at a page of an anonymous or shmem VMA, on a thread; a fault the model
     /// blocks must send the message the model sends (flags WRITE / MINOR), and the handler resolves it
-    /// with UFFDIO_COPY (missing) or UFFDIO_CONTINUE (minor), as the model then does. Not generated:
-    /// hugetlbfs (a huge page is two model pages), a page registered WP (WP_UNPOPULATED / WP_ASYNC,
-    /// which the model does not track, change what a write does there), a fault the model answers
-    /// with SIGBUS (it would kill the test).
+    /// with UFFDIO_COPY (missing), UFFDIO_CONTINUE (minor) or UFFDIO_WRITEPROTECT unprotecting the page
+    /// (write-protect: a write to a page it protected; flags WP | WRITE), as the model then does. Not
+    /// generated: hugetlbfs (a huge page is two model pages), a page registered WP through a context
+    /// that negotiated WP_UNPOPULATED or WP_ASYNC (the model does not have them), a fault the model
+    /// answers with SIGBUS (it would kill the test).
     /// </summary>
     private sealed class FaultStep(int page, bool write) : Step
     {
         public override bool Pre(DiffExpectation e)
         {
             var pg = e.State.Pages[page];
-            if (MemTypes.IsHugetlb(pg.Type) || pg.Type == MemType.None || (pg.RegModes & UffdioRegisterModeWp) != 0 || pg.Waiter != 0) return false;
+            if (MemTypes.IsHugetlb(pg.Type) || pg.Type == MemType.None || pg.Waiter != 0 || WpUnmodelled(e, page)) return false;
             var s = e.State;
             return new UffdKernel(M._design).Fault(ref s, page, write) != UffdKernel.FaultOutcome.Sigbus;
         }
@@ -243,16 +404,18 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
         {
             var s = e.State;
             var o = new UffdKernel(M._design).Fault(ref s, page, write);
-            if (o != UffdKernel.FaultOutcome.Blocked) return new DiffExpectation(s, 0, "normal fault");
+            if (o != UffdKernel.FaultOutcome.Blocked) return e.After(s, 0) with { Fault = "normal fault" };
             int ctx = s.Pages[page].WaiterCtx;
             ulong modes = s.Pages[page].WaiterModes;
             ulong flags = M._design.MessageFlags(M._design.VmFlagsOf(modes), write);
-            int rc = (modes & UffdioRegisterModeMinor) != 0 ? UffdKernel.Continue(ref s, page) : UffdKernel.Copy(ref s, page);
-            return new DiffExpectation(s, 0, $"blocked on uffd{ctx}, message flags 0x{flags:x}, resolved {(rc == 0 ? "0" : Errno.Name(rc))}");
+            int rc = (modes & UffdioRegisterModeWp) != 0 ? UffdKernel.WriteProtect(ref s, page, protect: false)
+                   : (modes & UffdioRegisterModeMinor) != 0 ? UffdKernel.Continue(ref s, page) : UffdKernel.Copy(ref s, page);
+            return e.After(s, 0) with { Fault = $"blocked on uffd{ctx}, message flags 0x{flags:x}, resolved {(rc == 0 ? "0" : Errno.Name(rc))}" };
         }
 
         public override Property Check(KernelMm mm, DiffExpectation e)
         {
+            Counted();
             var want = e.Fault!;
             int ctx = want.StartsWith("blocked on uffd", StringComparison.Ordinal) ? want[15] - '0' : 0;
             var seen = mm.Fault(page, write, ctx);
@@ -280,8 +443,14 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
 public sealed record UffdDiffReport(string Kernel, string Features, IReadOnlyList<MemType> Types, string? HugetlbSkipped,
                                     int Cases, TimeSpan Time, CheckResult Result)
 {
-    /// <summary>Faults taken on the kernel (shrinking's included): normal, resolved by UFFDIO_COPY, by UFFDIO_CONTINUE.</summary>
-    public (long Normal, long Copied, long Continued) Faults { get; init; }
+    /// <summary>Faults taken on the kernel (shrinking's included): normal, resolved by UFFDIO_COPY, by UFFDIO_CONTINUE, by UFFDIO_WRITEPROTECT.</summary>
+    public (long Normal, long Copied, long Continued, long Unprotected) Faults { get; init; }
+
+    /// <summary>The steps run on the kernel (shrinking's included), by kind.</summary>
+    public IReadOnlyDictionary<string, long> Steps { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>uffd events read during mremap and fork that the model does not have (UNMAP), not compared.</summary>
+    public long OtherEvents { get; init; }
 
     public double CasesPerSecond => Cases / Math.Max(Time.TotalSeconds, 1e-9);
 }
@@ -290,6 +459,7 @@ public sealed record UffdDiffReport(string Kernel, string Features, IReadOnlyLis
 public static class UffdDiff
 {
     public const int MaxOps = 30;
+    public const string CheckName = "uffd reference against the running kernel (differ)";
 
     /// <summary>Huge pages free for this run (HugePages_Free) and their size, from /proc/meminfo.</summary>
     public static (long Free, ulong Size) HugePages()
@@ -316,20 +486,28 @@ public static class UffdDiff
     }
 
     /// <summary>Runs <paramref name="cases"/> sequences; the caller has checked <see cref="Userfaultfd.Availability"/>.</summary>
-    public static UffdDiffReport Run(int cases, ulong seed, ulong availableFeatures, bool hugetlb = true)
+    public static UffdDiffReport Run(int cases, ulong seed, ulong availableFeatures, bool hugetlb = true, UffdDesign? design = null, IReadOnlyList<MemType>? only = null)
     {
         var (free, size) = HugePages();
         bool huge = hugetlb && free >= HugePagesNeeded;
-        var types = huge ? MemTypes.All : MemTypes.All.Where(t => !MemTypes.IsHugetlb(t)).ToArray();
-        var machine = new UffdKernelDiffer(types, size, MaxOps);
+        var types = (only ?? MemTypes.All).Where(t => huge || !MemTypes.IsHugetlb(t)).ToArray();
+        var machine = new UffdKernelDiffer(types, size, MaxOps, design);
         KernelMm.ResetFaultCounts();
+        UffdKernelDiffer.ResetStepCounts();
         var clock = Stopwatch.StartNew();
         CheckResult result;
-        try { result = FsRun.Run("uffd reference against the running kernel (differ)", machine.ToProperty(), cases, seed); }
+        try { result = FsRun.Run(CheckName, machine.ToProperty(), cases, seed); }
         finally { machine.Release(); }
+        // A case the machine could not set up is no verdict, not a divergence.
+        if (!result.Holds && result.Detail.Contains(nameof(KernelEnvironmentException), StringComparison.Ordinal))
+        {
+            int at = result.Detail.IndexOf(nameof(KernelEnvironmentException), StringComparison.Ordinal);
+            string why = result.Detail[at..].Split('\n')[0];
+            result = result with { BoundHit = true, Detail = $"no verdict: a case could not be set up: {why}" };
+        }
         return new UffdDiffReport(KernelVersion(), Userfaultfd.FeatureNames(availableFeatures), types,
             huge ? null : hugetlb ? $"hugetlbfs cases skipped: {free} huge pages free, {HugePagesNeeded} needed" : "hugetlbfs cases skipped: not asked for",
             cases, clock.Elapsed, result)
-        { Faults = KernelMm.FaultCounts };
+        { Faults = KernelMm.FaultCounts, Steps = UffdKernelDiffer.StepsRun, OtherEvents = KernelMm.OtherEvents };
     }
 }

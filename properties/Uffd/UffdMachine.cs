@@ -125,13 +125,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
         return string.Join("; ", runs);
     }
 
-    private static bool Same(in UffdState s, int a, int b)
-    {
-        var x = s.Pages[a];
-        var y = s.Pages[b];
-        int fileA = MemTypes.IsAnon(x.Type) ? 0 : a / 2, fileB = MemTypes.IsAnon(y.Type) ? 0 : b / 2;
-        return x.Type == y.Type && fileA == fileB && x.VmFlags == y.VmFlags && x.Ctx == y.Ctx;
-    }
+    private static bool Same(in UffdState s, int a, int b) => UffdKernel.SameVma(s, a, b);
 
     private abstract class Call : Operation<IU.MmStruct, UffdExpectation>
     {
@@ -223,7 +217,7 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
     private sealed class Mremap(int vma) : Call
     {
         protected override int Model(ref UffdState s) => K.Mremap(ref s, vma * 2, 2);
-        protected override int Actual(IU.MmStruct mm) { mm.Mremap((ulong)vma * 2 * PageSize, 2 * PageSize); return 0; }
+        protected override int Actual(IU.MmStruct mm) => mm.Mremap((ulong)vma * 2 * PageSize, 2 * PageSize);
         public override string ToString() => $"mremap(VMA {(vma == 0 ? "A" : "B")})";
     }
 

@@ -55,6 +55,19 @@ public class KernelDifferTests
         Assert.True(r.Result.Holds, r.Result.Detail);
     }
 
+    [Fact]
+    public void Where_the_kernel_offers_no_userfaultfd_check_says_the_line_was_skipped_and_why()
+    {
+        var r = Multikernel.Properties.Checking.CheckResult.Skip(UffdDiff.CheckName, "not Linux");
+        Assert.Equal("skipped", r.VerdictText);
+        Assert.Equal(Model.Checking.ExitCode.Holds, r.Exit); // the machine lacks the facility: neither a pass nor a failure
+        Assert.Contains("not Linux", r.Detail, StringComparison.Ordinal);
+        // Here the line is there either way: run, or skipped with the probe's reason.
+        var line = UffdSuite.Checks(Multikernel.Properties.Checking.SuiteSize.Quick, 7).Last();
+        Assert.Equal(UffdDiff.CheckName, line.Name);
+        Assert.Equal(KernelUffd.Available, line.Skipped is null);
+    }
+
     [KernelUffdFact]
     public void The_kernel_answers_the_features_the_reference_accepts()
     {

@@ -17,6 +17,9 @@ public static partial class Libc
     public const int MlockOnfault = 1;
     public const int MfdCloexec = 1, MfdHugetlb = 4;
     public const int MremapMaymove = 1, MremapFixed = 2;
+    public const int MapFixedNoreplace = 0x100000;
+    public const int Sigkill = 9, Sigchld = 17, Sigstop = 19;
+    public const int Wuntraced = 2;
     public static readonly nint MapFailed = -1;
 
     [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
@@ -55,6 +58,12 @@ public static partial class Libc
     private static partial nint PwriteRaw(int fd, nint buf, nuint count, long offset);
     [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
     private static partial int PollRaw(nint fds, nuint nfds, int timeout);
+    [LibraryImport(Lib, EntryPoint = "clone", SetLastError = true)]
+    private static partial int CloneRaw(nint fn, nint stack, int flags, nint arg);
+    [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitpidRaw(int pid, nint status, int options);
+    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
+    private static partial int KillRaw(int pid, int sig);
     [LibraryImport(Lib, EntryPoint = "getuid")]
     private static partial uint GetuidRaw();
     public static uint Getuid() => GetuidRaw();
@@ -119,6 +128,46 @@ public static partial class Libc
     {
         nint r = MremapRaw(oldAddr, (nuint)oldLen, (nuint)newLen, flags, newAddr);
         return r == MapFailed ? Errno() : r;
+    }
+
+    private static readonly Lazy<(nint Raise, nint StackTop)> ForkChild = new(() =>
+    {
+        nint raise = NativeLibrary.GetExport(NativeLibrary.Load("libc.so.6"), "raise");
+        const ulong stack = 64 * 1024;
+        long at = Mmap(0, stack, ProtRead | ProtWrite, MapPrivate | MapAnonymous);
+        if (at < 0) throw new InvalidOperationException($"mmap of the fork child's stack: errno {-at}");
+        return (raise, (nint)(at + (long)stack));
+    });
+
+    /// <summary>
+    /// fork() whose child runs no managed code: clone(raise, stack, SIGCHLD, SIGSTOP) starts the
+    /// child (a copy of this mm, no CLONE_VM) in libc's raise(SIGSTOP) on a stack of its own, and
+    /// waits until it has stopped. The caller reads /proc/PID/… and ends it with <see cref="KillChild"/>.
+    /// Returns the child's pid or a negative errno.
+    /// </summary>
+    public static int ForkStopped()
+    {
+        var (raise, top) = ForkChild.Value;
+        int pid = CloneRaw(raise, top, Sigchld, Sigstop);
+        if (pid < 0) return Errno();
+        int rc = Waitpid(pid, Wuntraced);
+        if (rc < 0) { KillChild(pid); return rc; }
+        return pid;
+    }
+
+    /// <summary>SIGKILL to a child of <see cref="ForkStopped"/>, and its reaping.</summary>
+    public static void KillChild(int pid)
+    {
+        KillRaw(pid, Sigkill);
+        Waitpid(pid, 0);
+    }
+
+    private static unsafe int Waitpid(int pid, int options)
+    {
+        int status;
+        int r;
+        do r = Rc(WaitpidRaw(pid, (nint)(&status), options)); while (r == -4 /* EINTR */);
+        return r;
     }
 
     /// <summary>ioctl(fd, request, &amp;arg): 0 (or the ioctl's value) or a negative errno; arg is written back.</summary>

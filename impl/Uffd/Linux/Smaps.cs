@@ -20,10 +20,13 @@ public static class Smaps
     /// <summary>The mnemonics of the flags the differential tests compare.</summary>
     public const string UffdMissing = "um", UffdWp = "uw", UffdMinor = "ui", Locked = "lo", Hugetlb = "ht", Shared = "sh";
 
-    public static List<SmapsVma> Read(ulong start, ulong end)
+    public static List<SmapsVma> Read(ulong start, ulong end) => Read(Path, start, end);
+
+    /// <summary>Another process's smaps (/proc/PID/smaps), read the same way.</summary>
+    public static List<SmapsVma> Read(string path, ulong start, ulong end)
     {
         var result = new List<SmapsVma>();
-        using var reader = new StreamReader(Path);
+        using var reader = new StreamReader(path);
         ulong vs = 0, ve = 0;
         bool inRange = false;
         while (reader.ReadLine() is { } line)

@@ -47,7 +47,15 @@ public struct UffdioContinue
     [FieldOffset(24)] public long Mapped;
 }
 
-/// <summary>struct uffd_msg (32 bytes, packed): the page-fault arm of its union.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 24)]
+public struct UffdioWriteprotect
+{
+    public const ulong ModeWp = 1, ModeDontwake = 2;
+    [FieldOffset(0)] public UffdioRange Range;
+    [FieldOffset(16)] public ulong Mode;
+}
+
+/// <summary>struct uffd_msg (32 bytes, packed): the page-fault arm of its union (fork: arg.fork.ufd at 8; remap: from, to, len at 8, 16, 24).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 32)]
 public struct UffdMsg
 {
@@ -56,6 +64,8 @@ public struct UffdMsg
     [FieldOffset(8)] public ulong PagefaultFlags;
     [FieldOffset(16)] public ulong PagefaultAddress;
     [FieldOffset(24)] public uint PagefaultPtid;
+    /// <summary>UFFD_EVENT_FORK: the child's userfaultfd, installed in this process by the read.</summary>
+    public readonly int ForkUfd => (int)(uint)PagefaultFlags;
 }
 
 /// <summary>
@@ -78,6 +88,7 @@ public static class Userfaultfd
     public static readonly uint UffdioWakeIoctl = Ioc(IocRead, UffdioType, 0x02, 16);                // 0x8010aa02
     public static readonly uint UffdioCopyIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x03, 40);     // 0xc028aa03
     public static readonly uint UffdioContinueIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x07, 32); // 0xc020aa07
+    public static readonly uint UffdioWriteprotectIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x06, 24); // 0xc018aa06
     /// <summary>USERFAULTFD_IOC_NEW = _IO(0xAA, 0x00) on /dev/userfaultfd.</summary>
     public static readonly uint UserfaultfdIocNew = Ioc(IocNone, UffdioType, 0x00, 0);              // 0xaa00
 
@@ -140,6 +151,12 @@ public static class Userfaultfd
     {
         var c = new UffdioContinue { Range = new UffdioRange { Start = start, Len = len } };
         return Libc.Ioctl(fd, UffdioContinueIoctl, ref c);
+    }
+
+    public static int WriteProtect(int fd, ulong start, ulong len, bool protect)
+    {
+        var w = new UffdioWriteprotect { Range = new UffdioRange { Start = start, Len = len }, Mode = protect ? UffdioWriteprotect.ModeWp : 0 };
+        return Libc.Ioctl(fd, UffdioWriteprotectIoctl, ref w);
     }
 
     /// <summary>
