@@ -201,14 +201,27 @@ internal sealed partial class ArgsFuzz(string scratch) : FuzzTarget
             from parts in Gen.Frequency((3, OptionOf(command)), (3, Value)).ListOf()
             select string.Join('\n', new[] { command, lead }.Where(x => x.Length > 0).Concat(parts.Take(12))));
 
+    private static readonly string[] Writes = ["--out", "--json", "--dot", "--junit", "--image"];
+
     protected override int Execute(string input, TextWriter o)
     {
         var args = input.Split('\n').ToList();
+        // Whatever the case names as an output, it is written inside the scratch directory, never the current one.
+        for (int i = 0; i < args.Count; i++)
+        {
+            int cut = args[i].IndexOfAny(['=', ':']);
+            string name = cut > 0 ? args[i][..cut] : args[i];
+            if (!Writes.Contains(name)) continue;
+            if (cut > 0 && args[i].Length > cut + 1) args[i] = name + args[i][cut] + Inside(args[i][(cut + 1)..]);
+            else if (i + 1 < args.Count && args[i + 1].Length > 0) { args[i + 1] = Inside(args[i + 1]); i++; } // "--out x", and "--out: x" (the parser reads it so)
+        }
         // Explorations stay small: a fuzz case checks that arguments are handled, not how big a state space is.
         if (args[0] is "audit" or "explore" && !args.Any(a => a.StartsWith("--max-states", StringComparison.Ordinal))) args.AddRange(["--max-states", "3000"]);
         if (args[0] is "prove" && !args.Contains("--design")) args.AddRange(["--design", "ipi/ipi-v1"]); // refused at once: no encoding
         return Program.Run([.. args], o, o);
     }
+
+    private string Inside(string path) => Path.IsPathRooted(path) ? path : Path.Combine(scratch, path);
 
     /// <summary>
     /// "multikernel: audit: unknown option '--sendrs' (did you mean --senders?)" -> "unknown option (did you mean)":
