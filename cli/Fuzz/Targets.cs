@@ -133,7 +133,7 @@ internal sealed class TraceFuzz : FuzzTarget
 /// values that are option names, bound keys smuggled into a value, @response files, --help, the
 /// [suggest] directive and "--"; values huge, negative, empty, devices, directories.
 /// </summary>
-internal sealed class ArgsFuzz(string scratch) : FuzzTarget
+internal sealed partial class ArgsFuzz(string scratch) : FuzzTarget
 {
     public override string Name => "args";
     public override string Summary => "command lines: each command's options, mistyped, inline, repeated; values huge, negative, empty, injected; devices, directories, @response files";
@@ -175,18 +175,70 @@ internal sealed class ArgsFuzz(string scratch) : FuzzTarget
         "0x400000-0x402000:anon,0x401000-0x403000:anon", "0x0-0x4000000:anon", "0x0-0xfffffffffffff000:anon", "0x800000000000-0x800000001000:anon",
         "0x400000-0x402000", "0x400000:anon", "zz-0x1000:anon", "0x1000-0x2000:shared", "0x1000-0x2000:file=", ",,,");
 
-    public override Gen<string> Inputs =>
+    /// <summary>Often a positional the command accepts first, so that its options are read and not only its name refused.</summary>
+    private static Gen<string> Lead(string command) => command switch
+    {
+        "audit" => Gen.Elements("ipi/ipi-v2", "ipi/reference", "uffd/reference", "balloon/reference", "restore/reference", "ref-no-mask"),
+        "explore" => Gen.Elements("ipi", "uffd", "balloon", "restore"),
+        _ => Gen.Constant(""),
+    };
+
+    /// <summary>A bound of the design's own mechanism whose value carries another bound: it must be refused, never read as two.</summary>
+    private static Gen<string> Injection =>
+        from m in Gen.Elements(Registry.Mechanisms.All.Where(m => m.Model.BoundOptions.Any(b => b.Flag is null)).ToArray())
+        from bound in Gen.Elements(m.Model.BoundOptions.Where(b => b.Flag is null).ToArray())
+        from other in Gen.Elements(m.Model.BoundOptions.ToArray())
+        from sep in Gen.Elements(" ", "\t", "=", " --")
+        from explore in Gen.Elements(true, false)
+        select string.Join('\n', explore ? "explore" : "audit", explore ? m.Name : m.Model.Qualified(m.Model.Designs.Reference),
+            bound.Cli, $"1{sep}{other.Key}=1");
+
+    public override Gen<string> Inputs => Gen.Frequency((20, Commands), (1, Injection));
+
+    private Gen<string> Commands =>
         Gen.Frequency((12, Gen.Elements(Cheap)), (1, Gen.Elements(Stray))).SelectMany(command =>
-            Gen.Frequency((3, OptionOf(command)), (3, Value)).ListOf().Select(parts => string.Join('\n', new[] { command }.Concat(parts.Take(12)))));
+            from lead in Gen.Frequency((1, Gen.Constant("")), (2, Lead(command)))
+            from parts in Gen.Frequency((3, OptionOf(command)), (3, Value)).ListOf()
+            select string.Join('\n', new[] { command, lead }.Where(x => x.Length > 0).Concat(parts.Take(12))));
+
+    private static readonly string[] Writes = ["--out", "--json", "--dot", "--junit", "--image"];
 
     protected override int Execute(string input, TextWriter o)
     {
         var args = input.Split('\n').ToList();
+        // Whatever the case names as an output, it is written inside the scratch directory, never the current one.
+        for (int i = 0; i < args.Count; i++)
+        {
+            int cut = args[i].IndexOfAny(['=', ':']);
+            string name = cut > 0 ? args[i][..cut] : args[i];
+            if (!Writes.Contains(name)) continue;
+            if (cut > 0 && args[i].Length > cut + 1) args[i] = name + args[i][cut] + Inside(args[i][(cut + 1)..]);
+            else if (i + 1 < args.Count && args[i + 1].Length > 0) { args[i + 1] = Inside(args[i + 1]); i++; } // "--out x", and "--out: x" (the parser reads it so)
+        }
         // Explorations stay small: a fuzz case checks that arguments are handled, not how big a state space is.
         if (args[0] is "audit" or "explore" && !args.Any(a => a.StartsWith("--max-states", StringComparison.Ordinal))) args.AddRange(["--max-states", "3000"]);
         if (args[0] is "prove" && !args.Contains("--design")) args.AddRange(["--design", "ipi/ipi-v1"]); // refused at once: no encoding
         return Program.Run([.. args], o, o);
     }
+
+    private string Inside(string path) => Path.IsPathRooted(path) ? path : Path.Combine(scratch, path);
+
+    /// <summary>
+    /// "multikernel: audit: unknown option '--sendrs' (did you mean --senders?)" -> "unknown option (did you mean)":
+    /// the error without its command, quoted text, paths and numbers, so the harness shows which parts of
+    /// the grammar it reached (suggestions, response files, values refused, options repeated).
+    /// </summary>
+    protected override string? ErrorKind(string output)
+    {
+        string line = output.TrimEnd().Split('\n')[^1];
+        if (line.StartsWith("multikernel: ", StringComparison.Ordinal)) line = line["multikernel: ".Length..];
+        int colon = line.IndexOf(": ", StringComparison.Ordinal);
+        if (colon > 0 && colon < 16 && !line[..colon].Contains(' ', StringComparison.Ordinal)) line = line[(colon + 2)..]; // the command
+        return Detail().Replace(line, "#");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"'[^']*'|/\S*|--[a-z-]+|\d[\d,_]*")]
+    private static partial System.Text.RegularExpressions.Regex Detail();
 
     public static void Prepare(string scratch)
     {

@@ -32,21 +32,26 @@ internal static class ProgressLine
         what = Model.Checking.Printable.Line(what);
         return p =>
         {
-            if (!s_terminal && p.Elapsed - s_lastPrinted < TimeSpan.FromSeconds(5)) return;
+            if (s_err is not { } err || (!s_terminal && p.Elapsed - s_lastPrinted < TimeSpan.FromSeconds(5))) return;
             s_lastPrinted = p.Elapsed;
             string line = string.Format(CultureInfo.InvariantCulture,
                 "{0}: {1:N0} states, {2:N0} states/s, depth {3}, frontier {4:N0}, {5:N0} MB, {6:F0} s",
                 what, p.States, p.States / Math.Max(p.Elapsed.TotalSeconds, 1e-9), p.Depth, p.Frontier, p.Bytes / 1e6, p.Elapsed.TotalSeconds);
-            if (s_terminal) { s_err.Write("\r" + line.PadRight(100)); s_dirty = true; }
-            else s_err.WriteLine(line);
+            try
+            {
+                if (s_terminal) { err.Write("\r" + line.PadRight(100)); s_dirty = true; }
+                else err.WriteLine(line);
+            }
+            catch (IOException) { s_err = null; } // progress is best effort: a stderr that fails loses it, not the verdict
         };
     }
 
     /// <summary>Clears the in-place line before the result is printed.</summary>
     public static void Done()
     {
-        if (s_err is null || !s_dirty) return;
-        s_err.Write("\r" + new string(' ', 100) + "\r");
+        if (s_err is not { } err || !s_dirty) return;
         s_dirty = false;
+        try { err.Write("\r" + new string(' ', 100) + "\r"); }
+        catch (IOException) { s_err = null; }
     }
 }

@@ -37,6 +37,25 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_args_harness_reaches_the_parsers_grammar()
+    {
+        // Derived from what the generator produces: suggestions, response files (missing, self-naming),
+        // values refused as more than one token, options repeated or without a value.
+        string scratch = Directory.CreateTempSubdirectory("mk-fuzz").FullName;
+        try
+        {
+            Multikernel.Cli.Fuzz.ArgsFuzz.Prepare(scratch);
+            var s = FuzzCommand.Run(FuzzCommand.Targets(scratch).Single(x => x.Name == "args"), 2000, Seed);
+            output.WriteLine(s.Summary);
+            Assert.True(s.Result.Holds, s.Result.Detail);
+            output.WriteLine(string.Join("\n", s.Kinds.Keys));
+            foreach (var kind in new[] { "(did you mean #?)", "response files nested deeper than", "response file: # no such file", "is not one value", "is given twice", "needs a value", "unknown command" })
+                Assert.True(s.Kinds.Keys.Any(k => k.Contains(kind, StringComparison.Ordinal)), $"no error of kind '{kind}' was generated");
+        }
+        finally { Directory.Delete(scratch, true); }
+    }
+
+    [Fact]
     public void A_harness_that_lets_a_crash_through_fails()
     {
         // The property is able to fail: a target whose parser throws is caught and shrunk.
