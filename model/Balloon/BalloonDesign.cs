@@ -26,7 +26,7 @@ public enum ResetStyle
 /// request (<see cref="SendCommands"/>: the order of backdoor commands; <see cref="CompleteRequest"/>:
 /// when pages join or leave the balloon relative to the host's answers), the reset handling
 /// (<see cref="Probe"/>, <see cref="SignalReset"/>, <see cref="BeginReset"/>, <see cref="ResetPages"/>,
-/// <see cref="StartAnswered"/>, <see cref="GuestResets"/> / <see cref="GuestReset"/>,
+/// <see cref="StartAnswered"/>, <see cref="SendsGuestId"/>, <see cref="GuestIdAnswered"/>, <see cref="GuestResets"/> / <see cref="GuestReset"/>,
 /// <see cref="TimerMayReset"/>), and conf_sem (<see cref="Serialised"/>). This class's hooks are
 /// mainline's (the reference); the seed (<see cref="BalloonRfcDesign"/>) overrides them, and so does a
 /// design of your own, calling <see cref="BalloonKernel"/> for what the host does. The rules the proofs
@@ -209,6 +209,12 @@ public class BalloonDesign : IDesign
         k.ResetCleared(ref s, "vmballoon_reset()");
         s.Set(BalloonState.ResetPending, false);
     }
+
+    /// <summary>Whether the reset sends GUEST_ID after a START the host accepted (mainline and the seed do; it is informative).</summary>
+    public virtual bool SendsGuestId => true;
+
+    /// <summary>The reset's GUEST_ID was answered <paramref name="status"/>: its failure is only logged; a RESET answer makes a reset pending again.</summary>
+    public virtual void GuestIdAnswered(ref BalloonState s, uint status, BalloonKernel k) => SignalReset(ref s, status);
 
     /// <summary>
     /// add_buf's commands for the request in flight, one step's worth: one LOCK / UNLOCK of the next

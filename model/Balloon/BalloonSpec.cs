@@ -309,11 +309,11 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             {
                 uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
                 Design.StartAnswered(ref s, status, _k);
-                s.TimerPc = status == Success ? TProbeGuestId : TPoll; // then mod_timer(): the timer is armed
+                s.TimerPc = status == Success && Design.SendsGuestId ? TProbeGuestId : TPoll; // then mod_timer(): the timer is armed
                 return;
             }
             case TProbeGuestId:
-                Design.SignalReset(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
+                Design.GuestIdAnswered(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault), _k);
                 s.TimerPc = TPoll;
                 return;
             case TPoll:
@@ -331,12 +331,12 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                 uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
                 Design.StartAnswered(ref s, status, _k); // clears the reset right after START, before GUEST_ID: the seed, 2.6.34 and mainline alike
                 if (status != Success) { EndPoll(ref s); return; }
-                s.TimerPc = TGuestId;
+                s.TimerPc = Design.SendsGuestId ? TGuestId : TGetTarget;
                 return;
             }
             case TGuestId:
                 // Its failure is only logged (mainline, 2.6.34); a RESET answer makes a reset pending again.
-                Design.SignalReset(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault));
+                Design.GuestIdAnswered(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault), _k);
                 s.TimerPc = TGetTarget;
                 return;
             case TGetTarget:
