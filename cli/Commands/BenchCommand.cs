@@ -104,7 +104,6 @@ internal sealed class BenchCommand : CliCommand
             var (mode, n, options, _) = rows[row];
             var b = best[row]!;
             string note = b.Bound != Bound.None ? $"  BOUND HIT: {b.Bound}" : "";
-            if (b.Resizes > 0) note += $"  {b.Resizes} set resizes";
             if (mode == "safety" && n == 1) oneThread = b.Seconds;
             else if (mode == "safety" && oneThread is { } t1) note += string.Format(C, "  {0:F2}x the one-thread rate", t1 / b.Seconds);
             if (options.Liveness != Liveness.None && !options.StopAtFirstViolation && b.CycleSeconds > 0)

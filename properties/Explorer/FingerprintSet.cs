@@ -58,21 +58,7 @@ public sealed class FingerprintSet : IVisitedSet
     /// <summary>By the high bits, as the home slots are: a partition's fingerprints are one stretch of the table.</summary>
     public int PartitionOf(ulong fp, int parts) => (int)(((fp >> 32) * (ulong)parts) >> 32);
 
-    /// <summary>
-    /// States to make room for beyond the need when the set grows anyway (the search's forecast of its
-    /// next level): fewer resizes, each of which touches fresh memory for the whole table. It never
-    /// makes the set grow by itself.
-    /// </summary>
-    public long Ahead { get; set; }
-
-    /// <summary>How many times the set has grown.</summary>
-    public int Resizes { get; private set; }
-
-    private long NewCapacity(long toHold)
-    {
-        long need = Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
-        return Math.Max(need, Math.Min((long)((toHold + Ahead) / MaxLoad) + 1, Array.MaxLength));
-    }
+    private long NewCapacity(long toHold) => Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
 
     // Pinned, so that a batch of probes can be prefetched by address.
     private static ulong[] Allocate(long n) => GC.AllocateArray<ulong>(checked((int)n), pinned: true);
@@ -165,7 +151,6 @@ public sealed class FingerprintSet : IVisitedSet
     private void Grow(long toHold)
     {
         long n = NewCapacity(toHold);
-        Resizes++;
         var old = _slots;
         var oldIds = _ids?.Ids;
         long m = old.Length;

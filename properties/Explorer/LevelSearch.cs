@@ -262,15 +262,8 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             long candidates = 0;
             foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
             // Charged before the first of them: a level that cannot be added whole is not started.
-            Forecast(candidates);
             long insertBytes = InsertBytes(candidates, Transitions - transitionsBefore);
-            if (!TryCharge(insertBytes))
-            {
-                // Without the forecast's room, the level may still fit.
-                if (Exact is not { Ahead: > 0 } exact) { Bound = Bound.Memory; break; }
-                exact.Ahead = 0;
-                if (!TryCharge(insertBytes = InsertBytes(candidates, Transitions - transitionsBefore))) { Bound = Bound.Memory; break; }
-            }
+            if (!TryCharge(insertBytes)) { Bound = Bound.Memory; break; }
             PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
             for (int p = 0; p < _parts; p++) Interlocked.Add(ref _garbage, _fresh[p].Ensure(PartCount(p)));
             Grown(() => _visited.Reserve(candidates));
@@ -462,20 +455,6 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         return true;
     }
 
-    private long _lastNew, _beforeLastNew;
-
-    /// <summary>
-    /// When the exact set grows in this level, it makes room for the next level too: this level's
-    /// candidates times the last level's growth (new states over the level before's), at most twice
-    /// as many. Only the capacity changes: the ids and the report do not depend on it.
-    /// </summary>
-    private void Forecast(long candidates)
-    {
-        if (Exact is not { } exact) return;
-        double growth = _beforeLastNew > 0 ? Math.Min(2.0, (double)_lastNew / _beforeLastNew) : 1.0;
-        exact.Ahead = (long)(candidates * growth);
-    }
-
     private void OutOfMemory() => Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
 
     /// <summary>Runs a step that may resize the visited set; the old table is garbage from then on.</summary>
@@ -538,7 +517,6 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         }
         Parallel(_parts, p => Place(p, first, kept));
         _nextCount = (int)kept;
-        (_beforeLastNew, _lastNew) = (_lastNew, kept);
         States = first + (uint)kept;
         // Witnesses: the smallest id in each partition, then across them (ids are in BFS order).
         for (int p = 0; p < Witness.Length; p++)
