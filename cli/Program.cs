@@ -40,6 +40,9 @@ public static class Program
                                  and mlock calls, /proc/self/smaps after every step (return codes; um uw ui lo);
                                  --cases N (default 200) --seed N --no-hugepages (leave vm.nr_hugepages alone);
                                  exit 0 agree, 1 divergence, 3 no userfaultfd here (the reason in one line)
+          litmus FILE            a C litmus test (herd7's dialect): Never / Sometimes under sc, tso and lkmm, a shortest
+                                 witness for Sometimes, "cannot express" where a model cannot decide it (exit 3);
+                                 --model sc|tso|lkmm  --max-states N
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 
@@ -90,6 +93,7 @@ public static class Program
                 "fuzz" => FuzzCommand.Run(rest, stdout),
                 "soak" => Soak.Run(rest, stdout),
                 "differ" => Differ.Run(rest, stdout),
+                "litmus" => LitmusCommand.Run(rest, stdout),
                 "restore" => RestoreCommands.Restore(rest, stdout),
                 "checkpoint" => RestoreCommands.Checkpoint(rest, stdout),
                 "help" or "--help" or "-h" => Help(rest, stdout),

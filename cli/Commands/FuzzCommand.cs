@@ -12,7 +12,7 @@ namespace Multikernel.Cli.Commands;
 /// </summary>
 internal static class FuzzCommand
 {
-    public static IReadOnlyList<FuzzTarget> Targets(string scratch) => [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), new ImageFuzz()];
+    public static IReadOnlyList<FuzzTarget> Targets(string scratch) => [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), new ImageFuzz(), new LitmusFuzz()];
 
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
