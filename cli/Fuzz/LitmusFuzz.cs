@@ -15,9 +15,9 @@ internal sealed class LitmusFuzz : FuzzTarget
     private static readonly string[] Regs = ["r0", "r1", "r2"];
 
     private static Gen<string> Value =>
-        Gen.Frequency((8, Gen.Choose(0, 3).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        Gen.Frequency((40, Gen.Choose(0, 3).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))),
             (1, Gen.Elements("99999999999999999999", "0x7fffffff", "-1", "2147483647")),
-            (1, Gen.Elements(Regs)),
+            (4, Gen.Elements(Regs)),
             (1, from n in Gen.Choose(50, 300) select new string('(', n) + "1" + new string(')', n)),
             (1, from n in Gen.Choose(10, 200) select string.Join(" + ", Enumerable.Repeat("1", n))));
 
@@ -25,7 +25,7 @@ internal sealed class LitmusFuzz : FuzzTarget
         from l in Gen.Elements(Locs)
         from r in Gen.Elements(Regs)
         from v in Value
-        from k in Gen.Choose(0, 19)
+        from k in Gen.Frequency((60, Gen.Choose(0, 18)), (1, Gen.Constant(19)))
         select k switch
         {
             0 => $"WRITE_ONCE(*{l}, {v});",
@@ -54,10 +54,10 @@ internal sealed class LitmusFuzz : FuzzTarget
 
     private static Gen<string> Body(int depth) => depth <= 0
         ? Access
-        : Gen.Frequency((5, Access),
+        : Gen.Frequency((30, Access),
             (1, from r in Gen.Elements(Regs) from a in Body(depth - 1) from b in Body(depth - 1) from e in Gen.Elements("", " else ")
                 select e.Length == 0 ? $"if ({r} == 1) {{ {a} }}" : $"if ({r}) {{ {a} }}{e}{{ {b} }}"),
-            (1, from n in Gen.Choose(60, 200) select new string('{', n) + "smp_mb();" + new string('}', n)));
+            (1, from n in Gen.Choose(30, 100) select new string('{', n) + "smp_mb();" + new string('}', n)));
 
     private static Gen<string> Process(int id) =>
         from n in Gen.Choose(1, 4)
@@ -65,10 +65,10 @@ internal sealed class LitmusFuzz : FuzzTarget
         select $"P{id}(int *x, int *y, int *z)\n{{\n  int r0; int r1; int r2;\n  {string.Join("\n  ", lines)}\n}}";
 
     private static Gen<string> Exists =>
-        from a in Gen.Elements("0:r0=1", "1:r1=0", "x=2", "0:r9=1", "y=1", "~0:r1=1", "true", "2:r0=1")
+        from a in Gen.Elements("0:r0=1", "1:r1=0", "x=2", "0:r1=1", "y=1", "~0:r1=1", "true", "1:r0=1", "0:r9=1")
         from b in Gen.Elements("1:r0=0", "x=1", "(0:r1=1 \\/ 1:r2=0)", "z=0")
         from op in Gen.Elements(" /\\ ", " \\/ ")
-        from neg in Gen.Elements("exists", "exists", "~exists", "forall")
+        from neg in Gen.Elements("exists", "exists", "exists", "exists", "exists", "~exists", "~exists", "forall")
         select $"{neg} ({a}{op}{b})";
 
     private static Gen<string> Test =>
@@ -77,9 +77,10 @@ internal sealed class LitmusFuzz : FuzzTarget
         from p1 in Process(1)
         from p2 in Process(2)
         let procs = new[] { p0, p1, p2 }.Take(threads)
-        from init in Gen.Elements("{ x=0; y=0; }", "{}", "{ int x = 1; atomic_t z = ATOMIC_INIT(2); 0:r0=1; }", "{ x=y; }", "", "{ x=99999999999999999999; }")
+        from init in Gen.Frequency((12, Gen.Elements("{ x=0; y=0; }", "{}", "{ int x = 1; atomic_t z = ATOMIC_INIT(2); 0:r0=1; }", "")),
+            (1, Gen.Elements("{ x=y; }", "{ x=99999999999999999999; }")))
         from ex in Exists
-        from head in Gen.Elements("C fuzz+test", "C MP+x\n(* comment *)", "C t \"doc\"", "C", "CX y")
+        from head in Gen.Frequency((12, Gen.Elements("C fuzz+test", "C MP+x\n(* comment *)", "C t \"doc\"")), (1, Gen.Elements("C", "CX y")))
         select $"{head}\n\n{init}\n\n{string.Join("\n\n", procs)}\n\n{ex}\n";
 
     public override Gen<string> Inputs => FuzzShrink.Corrupt(Test);

@@ -271,6 +271,9 @@ public static class LitmusParser
             }
             Next();
             Block(id);
+            // A declared register that is never written is 0 at the end, and the exists clause may name it.
+            if (!_regInit.TryGetValue(id, out var init)) _regInit[id] = init = [];
+            foreach (var r in _registers) init.TryAdd(r, 0);
             if (_code.Count > MaxInstructionsPerThread) throw Error(Peek, $"P{id} has more than {MaxInstructionsPerThread} instructions");
             return new LitmusThread(id, _code, new Dictionary<string, int>());
         }

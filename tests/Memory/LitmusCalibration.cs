@@ -166,21 +166,90 @@ public class LitmusCalibration(ITestOutputHelper output)
         return File.Exists(exe) && File.Exists(Path.Combine(lkmm, "linux-kernel.cfg")) ? (exe, lkmm, lib) : null;
     }
 
+    private static string HerdObservation(string file)
+    {
+        var (exe, lkmm, lib) = HerdBinary()!.Value;
+        var psi = new ProcessStartInfo(exe) { WorkingDirectory = lkmm, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-set-libdir", lib, "-conf", "linux-kernel.cfg", file }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var line = o.Split('\n').FirstOrDefault(l => l.StartsWith("Observation", StringComparison.Ordinal)) ?? "";
+        Assert.True(line.Split(' ').Length > 2, $"{file}: herd7 printed no observation:\n{o}");
+        return line.Split(' ')[2];
+    }
+
     [HerdFact]
     public void Herd7_with_the_kernel_model_gives_the_expected_answers()
     {
-        var (exe, lkmm, lib) = HerdBinary()!.Value;
         foreach (var row in Table)
         {
-            var psi = new ProcessStartInfo(exe) { WorkingDirectory = lkmm, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "-set-libdir", lib, "-conf", "linux-kernel.cfg", PathOf(row.File) }) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            string o = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            var line = o.Split('\n').FirstOrDefault(l => l.StartsWith("Observation", StringComparison.Ordinal)) ?? "";
-            output.WriteLine($"{row.File}: {line}");
-            Assert.True(line.Split(' ').Length > 2, $"{row.File}: herd7 printed no observation:\n{o}");
-            Assert.Equal(row.Lkmm, line.Split(' ')[2]);
+            string h = HerdObservation(PathOf(row.File));
+            output.WriteLine($"{row.File}: herd7 {h}");
+            Assert.Equal(row.Lkmm, h);
         }
+    }
+
+    /// <summary>Random tests of two or three CPUs over the primitives the model executes: where it answers, herd7 agrees.</summary>
+    [HerdFact]
+    public void On_random_tests_the_lkmm_model_agrees_with_herd7_wherever_it_answers()
+    {
+        var rnd = new Random(20261202);
+        string dir = Directory.CreateTempSubdirectory("mk-herd").FullName;
+        int answered = 0, cannot = 0;
+        try
+        {
+            for (int n = 0; n < 60; n++)
+            {
+                string text = RandomTest(rnd, n);
+                string file = Path.Combine(dir, $"R{n}.litmus");
+                File.WriteAllText(file, text);
+                var v = LitmusCheck.Judge(LitmusParser.Parse(text), new LkmmModel(), LitmusCheck.DefaultMaxStates);
+                if (v.CannotExpress is not null) { cannot++; continue; }
+                answered++;
+                string h = HerdObservation(file), m = v.Word;
+                Assert.True(h == m || (h == "Always" && m == "Sometimes"), $"herd7 {h}, lkmm {m}:\n{text}");   // Always is reported as Sometimes where load buffering is out of reach
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+        output.WriteLine($"{answered} answered and agreed, {cannot} cannot express");
+        Assert.True(answered > 30);
+    }
+
+    private static string RandomTest(Random rnd, int n)
+    {
+        string[] locs = ["x", "y", "z"], sfx = ["", "_relaxed", "_acquire", "_release"];
+        var sb = new StringBuilder($"C R{n}\n\n{{}}\n\n");
+        var regs = new List<string>();
+        int threads = rnd.Next(2, 4);
+        for (int p = 0; p < threads; p++)
+        {
+            sb.Append($"P{p}(int *x, int *y, int *z)\n{{\n");
+            int r = 0;
+            for (int i = rnd.Next(2, 4); i > 0; i--)
+            {
+                string l = locs[rnd.Next(3)];
+                int v = rnd.Next(1, 3);
+                string reg = $"r{r}";
+                string line = rnd.Next(12) switch
+                {
+                    0 or 1 or 2 => $"WRITE_ONCE(*{l}, {v});",
+                    3 or 4 => $"int {reg} = READ_ONCE(*{l});",
+                    5 => $"smp_store_release({l}, {v});",
+                    6 => $"int {reg} = smp_load_acquire({l});",
+                    7 => new[] { "smp_mb();", "smp_wmb();", "smp_rmb();" }[rnd.Next(3)],
+                    8 => $"int {reg} = xchg{sfx[rnd.Next(4)]}({l}, {v});",
+                    9 => $"int {reg} = cmpxchg{sfx[rnd.Next(4)]}({l}, {rnd.Next(2)}, {v});",
+                    10 => $"atomic_inc({l});",
+                    _ => $"int {reg} = atomic_fetch_add{sfx[rnd.Next(4)]}(1, {l});",
+                };
+                if (line.StartsWith("int ", StringComparison.Ordinal)) { regs.Add($"{p}:{reg}"); r++; }
+                sb.Append('\t').Append(line).Append('\n');
+            }
+            sb.Append("}\n\n");
+        }
+        var conds = regs.OrderBy(_ => rnd.Next()).Take(rnd.Next(1, 4)).Select(x => $"{x}={rnd.Next(3)}").ToList();
+        if (conds.Count == 0 || rnd.Next(10) < 4) conds.Add($"{locs[rnd.Next(3)]}={rnd.Next(3)}");
+        return sb.Append($"exists ({string.Join(" /\\ ", conds)})\n").ToString();
     }
 }
