@@ -16,9 +16,11 @@ namespace Multikernel.Model.Memory;
 /// <item>rel: the view its relaxed writes carry (set by smp_wmb and smp_mb).</item>
 /// </list>
 /// smp_mb() also meets a global view (the promising semantics' SC-fence view), which gives SB, R and
-/// IRIW their Never. Reads happen in program order and no write is promised early, so an execution
-/// whose reads-from and program order form a cycle (load buffering) is never produced; dependencies
-/// are not tracked. <see cref="LitmusScope"/> says when those limits leave an answer unjustified.
+/// IRIW their Never. Reads happen in program order; a WRITE_ONCE of a constant may run ahead of the
+/// pending READ_ONCE, WRITE_ONCE, relaxed RMWs and smp_rmb before it (none to its location), which
+/// LKMM does not order before it: that, and only that, is how load buffering arises here (no
+/// promises). Dependencies are not tracked. <see cref="LitmusScope"/> says when those limits leave
+/// an answer unjustified.
 /// </summary>
 public sealed class LkmmModel : MemoryModel
 {
@@ -32,7 +34,7 @@ public sealed class LkmmModel : MemoryModel
     public LkmmModel(Defect defect) => _defect = defect;
 
     public override string Name => _defect == Defect.None ? "lkmm" : $"lkmm-{_defect}";
-    public override string Summary => "LKMM, operationally: view-based release/acquire with smp_wmb/rmb/mb, no promises (no load buffering), no dependencies";
+    public override string Summary => "LKMM, operationally: view-based release/acquire with smp_wmb/rmb/mb, unordered WRITE_ONCE may run early (load buffering), no promises, no dependencies";
 
     private sealed record Msg(int Loc, int Val, int[] View, int ReadFrom, string Who);
 
@@ -136,6 +138,18 @@ public sealed class LkmmModel : MemoryModel
                 p.Pc++;
                 Programs.Settle(th, p);
                 yield return step;
+            }
+            // A WRITE_ONCE that LKMM does not order after the instructions before it may go first:
+            // load buffering without promises, for the reorderings LitmusScope.Passes allows.
+            for (int j = s.Procs[i].Pc + 1; j < th.Code.Count && j < 64; j++)
+            {
+                if ((s.Procs[i].Early & (1UL << j)) != 0 || th.Code[j] is not Store { Ord: Ordering.Once } w) continue;
+                if (!LitmusScope.CanGoEarly(th, s.Procs[i].Pc, j, s.Procs[i].Early)) continue;
+                foreach (var step in Execute(t, s, i, w))
+                {
+                    ((LState)step.Next).Procs[i].Early |= 1UL << j;
+                    yield return (step.Label + $" (ahead of line {th.Code[s.Procs[i].Pc].Line}: LKMM does not order them)", step.Next);
+                }
             }
         }
     }

@@ -104,12 +104,14 @@ internal sealed class Proc
 {
     public int Pc;
     public int[] Regs = [];
+    /// <summary>lkmm: instructions (by index) already executed ahead of program order; skipped when the pc reaches them.</summary>
+    public ulong Early;
 
-    public Proc Clone() => new() { Pc = Pc, Regs = (int[])Regs.Clone() };
+    public Proc Clone() => new() { Pc = Pc, Regs = (int[])Regs.Clone(), Early = Early };
 
     public void Key(StringBuilder sb)
     {
-        sb.Append(Pc).Append('[');
+        sb.Append(Pc).Append('/').Append(Early).Append('[');
         foreach (int r in Regs) sb.Append(r).Append(',');
         sb.Append(']');
     }
@@ -188,6 +190,7 @@ internal static class Programs
     {
         while (p.Pc < t.Code.Count)
         {
+            if ((p.Early & (1UL << p.Pc)) != 0) { p.Pc++; continue; }
             switch (t.Code[p.Pc])
             {
                 case Assign a: SetReg(t, p, a.Reg, Eval(t, p, a.Value)); p.Pc++; break;
