@@ -43,6 +43,9 @@ public static class Program
           litmus FILE            a C litmus test (herd7's dialect): Never / Sometimes under sc, tso and lkmm, a shortest
                                  witness for Sometimes, "cannot express" where a model cannot decide it (exit 3);
                                  --model sc|tso|lkmm  --max-states N
+          litmus --ipi DESIGN    an IPI ring's orderings (reference, ref-barriers, ref-tail-load-once and the mutants
+                                 ref-publish-once, ref-drain-once, ref-barriers-no-wmb, ref-tail-once) under each
+                                 model; --export DIR writes its litmus tests for herd7; exit 1 on a violation
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 

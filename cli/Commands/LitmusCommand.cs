@@ -14,13 +14,58 @@ internal static class LitmusCommand
 
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("litmus", argv, ["--model", "--max-states"], []);
-        a.NoMorePositionals(1);
-        string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("litmus: which test? (a C litmus file, as herd7 reads)");
+        var a = new Args("litmus", argv, ["--model", "--max-states", "--ipi", "--export"], []);
         long maxStates = a.Long("--max-states", LitmusCheck.DefaultMaxStates, 1, 100_000_000);
         var models = Models(a.Value("--model"));
+        if (a.Value("--ipi") is { } design)
+        {
+            a.NoMorePositionals(0);
+            var ordering = Model.Ipi.IpiOrdering.Find(design) ?? throw new UsageException(
+                $"litmus: --ipi '{Model.Checking.BoundsText.Clip(design)}' is not one of {string.Join(", ", Model.Ipi.IpiOrdering.All.Select(x => x.Name))}");
+            return Ipi(ordering, models, maxStates, a.Value("--export"), o);
+        }
+        if (a.Value("--export") is not null) throw new UsageException("litmus: --export writes an IPI design's litmus tests: give --ipi DESIGN");
+        a.NoMorePositionals(1);
+        string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("litmus: which test? (a C litmus file, as herd7 reads)");
         string text = InputFile.ReadText(file, MaxBytes, "litmus");
         return Check(text, file, models, maxStates, o);
+    }
+
+    /// <summary>
+    /// An IPI ring's ordering under each model: each property a litmus test whose exists clause is its
+    /// violation (Never: holds; Sometimes: violated, with the witness). --export DIR writes the tests
+    /// for herd7, each file whole. Exit 1 on a violation, 3 when a model cannot express one.
+    /// </summary>
+    public static int Ipi(Model.Ipi.IpiOrdering d, IReadOnlyList<MemoryModel> models, long maxStates, string? export, TextWriter o)
+    {
+        var tests = d.Tests();
+        if (export is not null)
+        {
+            if (!Directory.Exists(export)) throw new UsageException($"litmus: --export {export}: no such directory");
+            foreach (var t in tests) OutputFile.Write(Path.Combine(export, $"ipi-{d.Name}-{t.Name}.litmus"), t.Litmus);
+        }
+        o.WriteLine($"ipi/{d.Name} under weak memory: {d.Summary}");
+        o.WriteLine("  the publish/consume and slot-reuse paths as litmus tests (P0 the sending CPU, P1 the receiving CPU's drain;");
+        o.WriteLine("  the payload one ONCE word: LKMM's plain-access race rules are not modelled)");
+        bool violated = false, none = false;
+        foreach (var t in tests)
+        {
+            var test = LitmusParser.Parse(t.Litmus);
+            o.WriteLine($"  {t.Name}: {t.Meaning}");
+            foreach (var m in models)
+            {
+                var v = LitmusCheck.Judge(test, m, maxStates);
+                string states = v.Answer is { } ans ? $"{ans.States:N0} states" : "";
+                if (v.CannotExpress is { } why) { none = true; o.WriteLine($"    {m.Name,-5} cannot express: {why}"); continue; }
+                if (v.Answer!.BoundHit) { none = true; o.WriteLine($"    {m.Name,-5} bound: --max-states {maxStates:N0} reached (no verdict)"); continue; }
+                bool holds = v.Answer.Observation == Observation.Never;
+                violated |= !holds;
+                o.WriteLine($"    {m.Name,-5} {(holds ? "holds" : "VIOLATED"),-9} {states}");
+                if (!holds) o.Write(LitmusCheck.Witness(v.Answer));
+            }
+        }
+        if (export is not null) o.WriteLine($"  written: {string.Join(", ", tests.Select(t => Path.Combine(export, $"ipi-{d.Name}-{t.Name}.litmus")))}");
+        return violated ? 1 : none ? 3 : 0;
     }
 
     public static IReadOnlyList<MemoryModel> Models(string? name)

@@ -76,13 +76,11 @@ public static class LitmusScope
             var deps = Dependencies(th);
             for (int a = 0; a < th.Code.Count; a++)
             {
-                if (!IsRead(th.Code[a], out int rloc, out var rord)) continue;
+                if (!IsRead(th.Code[a], out int rloc, out _)) continue;
                 for (int b = a + 1; b < th.Code.Count; b++)
                 {
-                    if (!IsWrite(th.Code[b], out int wloc, out var word) || wloc == rloc) continue;
-                    if (rord is Ordering.Acquire || (rord is Ordering.Full && th.Code[a] is Rmw { Op: not RmwOp.Cmpxchg })) continue;
-                    if (word is Ordering.Release || (word is Ordering.Full && th.Code[b] is Rmw { Op: not RmwOp.Cmpxchg })) continue;
-                    if (FullBetween(th, a, b)) continue;
+                    if (!IsWrite(th.Code[b], out int wloc, out _) || wloc == rloc) continue;
+                    if (OrderedByFences(th, deps, a, b)) continue;
                     if (deps.Data[b].Contains(a) || Controls(th, deps, a, b)) continue;
                     if (CanGoEarly(th, a, b, 0)) continue;   // the model runs the write first
                     var r = th.Code[a];
@@ -94,17 +92,50 @@ public static class LitmusScope
         return null;
     }
 
-    /// <summary>A dependency from a read (data into a write's value or an RMW's operand, or into a branch), or null.</summary>
+    /// <summary>
+    /// A dependency from a read to a later write that nothing else orders (the model does not track
+    /// dependencies, so there it is weaker than LKMM), or null. A dependency that an acquire, a
+    /// release, an smp_mb() or a successful fully ordered RMW already orders adds nothing.
+    /// </summary>
     public static string? Dependency(LitmusTest t)
     {
         foreach (var th in t.Threads)
         {
             var deps = Dependencies(th);
-            for (int k = 0; k < th.Code.Count; k++)
-                if (deps.Data[k].Count > 0 && th.Code[k] is Store or Rmw or JumpIfZero)
-                    return $"P{th.Id}: {th.Code[k].Text} ({th.Code[k].Line}:{th.Code[k].Column}) depends on a read";
+            for (int a = 0; a < th.Code.Count; a++)
+            {
+                if (!IsRead(th.Code[a], out _, out _)) continue;
+                for (int b = a + 1; b < th.Code.Count; b++)
+                {
+                    if (!IsWrite(th.Code[b], out _, out _)) continue;
+                    if (!deps.Data[b].Contains(a) && !Controls(th, deps, a, b)) continue;
+                    if (OrderedByFences(th, deps, a, b)) continue;
+                    return $"P{th.Id}: {th.Code[b].Text} ({th.Code[b].Line}:{th.Code[b].Column}) depends on {th.Code[a].Text}";
+                }
+            }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Whether LKMM orders read a before write b by what the model executes too: an acquire read, a
+    /// release write, the same location, an smp_mb() or a fully ordered RMW between (a cmpxchg only
+    /// where b runs on its success, that is, inside a branch on its result).
+    /// </summary>
+    private static bool OrderedByFences(LitmusThread th, (List<HashSet<int>> Data, List<HashSet<int>> Regs) deps, int a, int b)
+    {
+        IsRead(th.Code[a], out int rloc, out var rord);
+        IsWrite(th.Code[b], out int wloc, out var word);
+        if (rloc == wloc || rord is Ordering.Acquire || word is Ordering.Release) return true;
+        if (rord is Ordering.Full && (th.Code[a] is Rmw { Op: not RmwOp.Cmpxchg } || Controls(th, deps, a, b))) return true;
+        // A cmpxchg writes only when it succeeds, and then it is fully ordered.
+        if (word is Ordering.Full && th.Code[b] is Rmw) return true;
+        for (int k = a + 1; k < b; k++)
+        {
+            if (th.Code[k] is Fence { Kind: FenceKind.Mb }) return true;
+            if (th.Code[k] is Rmw { Ord: Ordering.Full } rmw && (rmw.Op != RmwOp.Cmpxchg || Controls(th, deps, k, b))) return true;
+        }
+        return false;
     }
 
     private static bool IsRead(Instr i, out int loc, out Ordering ord)
@@ -117,13 +148,6 @@ public static class LitmusScope
     {
         (loc, ord) = i switch { Store s => (s.Loc, s.Ord), Rmw r => (r.Loc, r.Ord), _ => (-1, Ordering.Once) };
         return loc >= 0;
-    }
-
-    private static bool FullBetween(LitmusThread th, int a, int b)
-    {
-        for (int k = a + 1; k < b; k++)
-            if (th.Code[k] is Fence { Kind: FenceKind.Mb } || th.Code[k] is Rmw { Ord: Ordering.Full, Op: not RmwOp.Cmpxchg }) return true;
-        return false;
     }
 
     /// <summary>Is instruction b inside a branch (then or else) of an if whose condition depends on read a?</summary>

@@ -148,7 +148,7 @@ public sealed class LkmmModel : MemoryModel
                 foreach (var step in Execute(t, s, i, w))
                 {
                     ((LState)step.Next).Procs[i].Early |= 1UL << j;
-                    yield return (step.Label + $" (ahead of line {th.Code[s.Procs[i].Pc].Line}: LKMM does not order them)", step.Next);
+                    yield return (step.Label + $" (ahead of '{th.Code[s.Procs[i].Pc].Text}' at line {th.Code[s.Procs[i].Pc].Line}, which LKMM does not order before it: visible to other CPUs first)", step.Next);
                 }
             }
         }

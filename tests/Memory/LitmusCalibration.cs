@@ -177,6 +177,8 @@ public class LitmusCalibration(ITestOutputHelper output)
         return File.Exists(exe) && File.Exists(Path.Combine(lkmm, "linux-kernel.cfg")) ? (exe, lkmm, lib) : null;
     }
 
+    public static string HerdObservationOf(string file) => HerdObservation(file);
+
     private static string HerdObservation(string file)
     {
         var (exe, lkmm, lib) = HerdBinary()!.Value;
