@@ -46,6 +46,7 @@ public static class Program
           litmus --ipi DESIGN    an IPI ring's orderings (reference, ref-barriers, ref-tail-load-once and the mutants
                                  ref-publish-once, ref-drain-once, ref-barriers-no-wmb, ref-tail-once) under each
                                  model; --export DIR writes its litmus tests for herd7; exit 1 on a violation
+          litmus --bench         each model's cost on the IPI orderings' litmus tests (--runs N, default 20)
           fuzz [TARGET]          the fuzz harness of every parser of untrusted input (headers, traces, args, images):
                                  --cases N (default 100,000 per target) --seed N; cases/s and outcomes
 

@@ -14,9 +14,14 @@ internal static class LitmusCommand
 
     public static int Run(IEnumerable<string> argv, TextWriter o)
     {
-        var a = new Args("litmus", argv, ["--model", "--max-states", "--ipi", "--export"], []);
+        var a = new Args("litmus", argv, ["--model", "--max-states", "--ipi", "--export", "--runs"], ["--bench"]);
         long maxStates = a.Long("--max-states", LitmusCheck.DefaultMaxStates, 1, 100_000_000);
         var models = Models(a.Value("--model"));
+        if (a.Flag("--bench"))
+        {
+            a.NoMorePositionals(0);
+            return Bench(models, a.Int("--runs", 20, 1, 10_000), maxStates, o);
+        }
         if (a.Value("--ipi") is { } design)
         {
             a.NoMorePositionals(0);
@@ -29,6 +34,33 @@ internal static class LitmusCommand
         string file = a.Positionals.FirstOrDefault() ?? throw new UsageException("litmus: which test? (a C litmus file, as herd7 reads)");
         string text = InputFile.ReadText(file, MaxBytes, "litmus");
         return Check(text, file, models, maxStates, o);
+    }
+
+    /// <summary>
+    /// The cost of each model: every IPI ordering's litmus tests (IpiOrdering.All), --runs times,
+    /// distinct states and time per model. Exit 3 when a bound was hit.
+    /// </summary>
+    public static int Bench(IReadOnlyList<MemoryModel> models, int runs, long maxStates, TextWriter o)
+    {
+        var tests = Model.Ipi.IpiOrdering.All.SelectMany(d => d.Tests()).Select(p => LitmusParser.Parse(p.Litmus)).ToList();
+        o.WriteLine($"litmus bench: the IPI orderings' {tests.Count} litmus tests, {runs} runs per model");
+        bool bound = false;
+        foreach (var m in models)
+        {
+            long states = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int r = 0; r < runs; r++)
+                foreach (var t in tests)
+                {
+                    var ans = m.Run(t, maxStates);
+                    states += ans.States;
+                    bound |= ans.BoundHit;
+                }
+            double s = clock.Elapsed.TotalSeconds;
+            o.WriteLine(System.FormattableString.Invariant($"  {m.Name,-5} {states / runs,8:N0} states per run  {s / runs * 1000,8:F1} ms per run  {states / Math.Max(s, 1e-9),12:N0} states/s"));
+        }
+        if (bound) o.WriteLine($"  bound: --max-states {maxStates:N0} reached in some test: these figures are not a whole exploration");
+        return bound ? 3 : 0;
     }
 
     /// <summary>

@@ -120,7 +120,12 @@ internal sealed class Proc
 /// <summary>Register tables and expression evaluation shared by the models.</summary>
 internal static class Programs
 {
-    public static IReadOnlyList<string> Registers(LitmusThread t)
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LitmusThread, IReadOnlyList<string>> Tables = new();
+
+    /// <summary>The thread's registers, in a fixed order: computed once per thread (the models look them up on every step).</summary>
+    public static IReadOnlyList<string> Registers(LitmusThread t) => Tables.GetValue(t, Collect);
+
+    private static IReadOnlyList<string> Collect(LitmusThread t)
     {
         var names = new List<string>();
         void Add(string? r) { if (r is not null && !names.Contains(r)) names.Add(r); }

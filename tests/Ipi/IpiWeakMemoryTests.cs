@@ -87,6 +87,18 @@ public class IpiWeakMemoryTests
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void Bench_reports_each_models_cost()
+    {
+        var (code, o, _) = Run("litmus", "--bench", "--runs", "1");
+        Assert.Equal(0, code);
+        foreach (var m in MemoryModel.All) Assert.Contains($"  {m.Name,-5} ", o);
+        Assert.Contains("states/s", o);
+        (code, o, _) = Run("litmus", "--bench", "--runs", "1", "--max-states", "5");
+        Assert.Equal(3, code);
+        Assert.Contains("bound: --max-states 5 reached", o);
+    }
+
     [LitmusCalibration.HerdFact]
     public void Herd7_agrees_on_every_ipi_ordering()
     {
