@@ -31,6 +31,7 @@ public static class Program
         new SoakCommand(),
         new DifferCommand(),
         new FuzzCommand(),
+        new LitmusCommand(),
         new HelpCommand(),
     ];
 

@@ -49,7 +49,7 @@ internal static class ExplorationText
     };
 
     /// <summary>What every specification assumes of memory today; the README says what that cannot see.</summary>
-    public const string MemoryModel = "sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible)";
+    public const string MemoryModel = "sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible here; the IPI ring's orderings under tso and lkmm: litmus --ipi DESIGN)";
 
     /// <summary>The fairness eventually-properties are judged under; null for a spec without them.</summary>
     public static string? Fairness(ISpecHandle spec, bool unfair = false) =>

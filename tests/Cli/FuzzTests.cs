@@ -18,6 +18,7 @@ public class FuzzTests(ITestOutputHelper output)
     [InlineData("traces", 300)]
     [InlineData("args", 2000)]
     [InlineData("images", 1000)]
+    [InlineData("litmus", 400)]
     public void Every_input_ends_in_a_verdict_or_one_line_and_costs_linear_memory(string target, int cases)
     {
         string scratch = Directory.CreateTempSubdirectory("mk-fuzz").FullName;
