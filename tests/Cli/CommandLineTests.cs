@@ -17,15 +17,6 @@ public sealed class CommandLineTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static void OneLineError(int code, string o, string e, string mentions)
-    {
-        Assert.Equal(2, code);
-        Assert.Empty(o);
-        Assert.Single(e.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith("multikernel: ", e);
-        Assert.Contains(mentions, e);
-    }
-
     [Fact]
     public void Audit_help_prints_the_options_of_audit_only()
     {

@@ -30,15 +30,6 @@ public sealed class HostileInputTests : IDisposable
         return (code, o, e, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    private static void OneLineError(int code, string o, string e, string mentions)
-    {
-        Assert.Equal(2, code);
-        Assert.Empty(o);
-        Assert.Single(e.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith("multikernel: ", e);
-        Assert.Contains(mentions, e);
-    }
-
     [Theory]
     [InlineData("flags", "")]
     [InlineData("replay", "")]

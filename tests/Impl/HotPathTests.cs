@@ -21,12 +21,21 @@ public class HotPathTests
             failures += ipi.HandleInterrupt(3) == 64 ? 0 : 1;
         }
         Round(); // warm up: JIT, statics
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < 100; r++) Round();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The runtime may allocate on this thread while it moves a method to its next tier (a loaded
+        // machine delays that): a window of 100 rounds is measured up to three times, and one of them
+        // must allocate nothing. An allocation per message would show in every window.
+        long allocated = long.MaxValue;
+        int windows = 0;
+        while (allocated != 0 && windows < 3)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int r = 0; r < 100; r++) Round();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            windows++;
+        }
         Assert.Equal(0, failures);
         Assert.Equal(0, allocated);
-        Assert.Equal(101 * 64 * 64, sum);
+        Assert.Equal((1 + 100 * windows) * 64 * 64, sum);
     }
 
     [Fact]
