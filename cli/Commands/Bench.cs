@@ -31,7 +31,10 @@ internal static class Bench
             if (m.BenchLarge is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
         }
         if (!a.Flag("--explorer-only"))
+        {
             foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
+            Multikernel.Properties.Ipi.Systematic.Bench(o, "ipi");
+        }
         return 0;
     }
 
