@@ -1,4 +1,6 @@
+using Multikernel.Coyote.Balloon;
 using Multikernel.Coyote.Ipi;
+using Multikernel.Impl.Balloon;
 using Multikernel.Coyote.Systematic;
 using Multikernel.Impl.Ipi;
 
@@ -28,6 +30,7 @@ public static class CheckEntry
     private static IEnumerable<(string, Func<Task>)> Scenarios(string mechanism, int defects) => mechanism switch
     {
         "ipi" => IpiScenarios.All.Select(s => (s.Name, s.Test((MkIpiDefects)defects))),
+        "balloon" => BalloonScenarios.All.Select(s => (s.Name, s.Test((BalloonImplDefects)defects))),
         _ => throw new ArgumentException($"no systematic tests for {mechanism}", nameof(mechanism)),
     };
 }

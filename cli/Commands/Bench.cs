@@ -34,6 +34,7 @@ internal static class Bench
         {
             foreach (var m in Mechanisms.All) m.ImplBench?.Invoke(o, settings);
             Multikernel.Properties.Ipi.Systematic.Bench(o, "ipi");
+            Multikernel.Properties.Ipi.Systematic.Bench(o, "balloon");
         }
         return 0;
     }

@@ -32,7 +32,15 @@ public static class SystematicRun
     /// <summary>Scheduling steps per iteration: far above what the scenarios take; a spin that hits it ends the iteration unjudged.</summary>
     public const uint MaxSteps = 5000;
 
+    /// <summary>One engine at a time per process: the steps and the iteration count are the process's (test classes run in parallel).</summary>
+    private static readonly Lock s_gate = new();
+
     public static SystematicResult Run(string name, Func<Task> test, uint iterations, uint seed)
+    {
+        lock (s_gate) return RunAlone(name, test, iterations, seed);
+    }
+
+    private static SystematicResult RunAlone(string name, Func<Task> test, uint iterations, uint seed)
     {
         var clock = Stopwatch.StartNew();
         var config = Configuration.Create()
@@ -51,12 +59,17 @@ public static class SystematicRun
         if (report.NumOfFoundBugs == 0)
             return new SystematicResult(name, explored, iterations, seed, null, [], "", seconds);
         string schedule = engine.ReproducibleTrace;
-        var (failure, steps) = Replay(test, schedule);
+        var (failure, steps) = ReplayAlone(test, schedule);
         return new SystematicResult(name, explored, iterations, seed, failure ?? Bug(report), steps, schedule, seconds);
     }
 
     /// <summary>Runs exactly the schedule <paramref name="schedule"/>: the failure it ends in (null if none) and the steps on the way.</summary>
     public static (string? Failure, IReadOnlyList<string> Steps) Replay(Func<Task> test, string schedule)
+    {
+        lock (s_gate) return ReplayAlone(test, schedule);
+    }
+
+    private static (string? Failure, IReadOnlyList<string> Steps) ReplayAlone(Func<Task> test, string schedule)
     {
         var config = Configuration.Create()
             .WithReproducibleTrace(schedule)
