@@ -14,6 +14,6 @@ internal sealed class BalloonEntry : MechanismEntry
     public override Mechanism Model => BalloonMechanism.Instance;
     public override ImplementationChecks Checks => BalloonSuite.Checks;
     public override ProofEncoding Proofs => BalloonProofs.ForDesign;
-    public override BenchPlan Bench => new("pages=4 resets=2 refusals=2 changes=2", Mutant: "balloon-ref-no-lock", Implementation: BalloonBench.Run);
+    public override BenchPlan Bench => new("pages=4 resets=2 refusals=2 changes=2", Mutant: "balloon-ref-no-lock", Implementation: (o, b) => { BalloonBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "balloon"); });
     public override SoakRun Soak => (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default;
 }

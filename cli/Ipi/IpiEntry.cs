@@ -14,5 +14,5 @@ internal sealed class IpiEntry : MechanismEntry
     public override Mechanism Model => IpiMechanism.Instance;
     public override ImplementationChecks Checks => IpiSuite.Checks;
     public override ProofEncoding Proofs => RingProofs.ForDesign;
-    public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: IpiBench.Run);
+    public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: (o, b) => { IpiBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "ipi"); });
 }

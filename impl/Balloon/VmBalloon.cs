@@ -69,6 +69,7 @@ public sealed class VmBalloon
     private uint Cmd(uint cmd, ulong arg1, ulong arg2, out ulong result)
     {
         CommandsSent++;
+        BalloonSched.At(work: false, cmd);
         uint status = _port.Command(cmd, arg1, arg2, out result);
         if (status == ErrorReset) ResetRequired = true;
         return status;
@@ -77,6 +78,7 @@ public sealed class VmBalloon
     /// <summary>vmballoon_work(): the reset if required, the target, then one step toward it.</summary>
     public void Work()
     {
+        BalloonSched.At(work: true);
         if (ResetRequired) Reset();
         if (ResetRequired) return;
         GetTarget();

@@ -44,13 +44,6 @@ public sealed class MkIpi : IDisposable
         public readonly ulong Type = type;
     }
 
-    /// <summary>
-    /// Fault-injection point (as the kernel's should_fail()): called on the sending thread right
-    /// after it claimed a ring position, inside the read side. Tests use it to hold a sender
-    /// there; null in production, where it costs one predictable branch.
-    /// </summary>
-    public Action<uint>? OnClaimed { get; set; }
-
     [ThreadStatic] private static int t_cpu;
 
     /// <summary>smp_processor_id() of the calling thread, written into sender_cpu (0 until the thread is bound).</summary>
@@ -82,6 +75,7 @@ public sealed class MkIpi : IDisposable
     public int CreateInstance(int instanceId)
     {
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        MkIpiSched.At(MkIpiStep.Create);
         if (Volatile.Read(ref _areas[instanceId]) != null) return -Errno.EEXIST;
         _freeRegions.TryTake(out var region);
         var area = new MkIpiArea(instanceId, _ringSize, region);
@@ -105,16 +99,20 @@ public sealed class MkIpi : IDisposable
     public int DestroyInstance(int instanceId)
     {
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
+        MkIpiSched.At(MkIpiStep.Unpublish);
         var area = Interlocked.Exchange(ref _areas[instanceId], null);
         if (area == null) return -Errno.ENODEV;
         // synchronize_rcu(): a process-wide barrier orders the senders' plain announcements,
         // then wait for those inside. Later senders see the area gone.
         Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
-        while (!Has(MkIpiDefects.NoRcuWait) && area.AnySender()) spin.SpinOnce();
+        MkIpiSched.At(MkIpiStep.SynchronizeRcu);
+        while (!Has(MkIpiDefects.NoRcuWait) && area.AnySender()) { spin.SpinOnce(); MkIpiSched.At(MkIpiStep.SynchronizeRcu); }
         area.Cpu?.Dispose();
         spin.Reset();
-        while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) spin.SpinOnce();
+        MkIpiSched.At(MkIpiStep.WaitDrain);
+        while (Interlocked.CompareExchange(ref area.Recv.DrainOwner, MkIpiArea.Dead, 0) != 0) { spin.SpinOnce(); MkIpiSched.At(MkIpiStep.WaitDrain); }
+        MkIpiSched.At(MkIpiStep.Free);
         Array.Clear(area.Region);
         _freeRegions.Add(area.Region); // multikernel_free_ipi_buffer()
         return 0;
@@ -143,6 +141,7 @@ public sealed class MkIpi : IDisposable
     public int RegisterHandler(MkIpiCallback callback, object? ctx, ulong ipiType)
     {
         if (callback == null) return -Errno.EINVAL;
+        MkIpiSched.At(MkIpiStep.Register);
         lock (_handlersMutex)
         {
             var h = new Handler(++_nextHandle, callback, ctx, ipiType);
@@ -162,6 +161,7 @@ public sealed class MkIpi : IDisposable
     /// </summary>
     public int UnregisterHandler(int handle)
     {
+        MkIpiSched.At(MkIpiStep.Unlink, (uint)handle);
         lock (_handlersMutex)
         {
             int at = Array.FindIndex(_handlers, h => h.Handle == handle);
@@ -174,6 +174,7 @@ public sealed class MkIpi : IDisposable
         }
         // membarrier(): every CPU passes a full barrier, so a drain pass either shows up in
         // DrainGen below or reads the new list. The drain's fast path then needs no fence.
+        MkIpiSched.At(MkIpiStep.Membarrier);
         Interlocked.MemoryBarrierProcessWide();
         if (!Has(MkIpiDefects.UnregisterNoWait)) IrqWorkSync();
         return 0;
@@ -192,10 +193,11 @@ public sealed class MkIpi : IDisposable
         foreach (var a in _areas)
         {
             if (a == null) continue;
+            MkIpiSched.At(MkIpiStep.IrqWorkSync);
             int gen = Volatile.Read(ref a.Recv.DrainGen);
             if ((gen & 1) == 0) continue;
             var spin = new SpinWait();
-            while (Volatile.Read(ref a.Recv.DrainGen) == gen) spin.SpinOnce();
+            while (Volatile.Read(ref a.Recv.DrainGen) == gen) { spin.SpinOnce(); MkIpiSched.At(MkIpiStep.IrqWorkSync); }
         }
     }
 
@@ -210,18 +212,22 @@ public sealed class MkIpi : IDisposable
     {
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
         if (data.Length > MaxDataSize) return -Errno.EINVAL;
+        MkIpiSched.At(MkIpiStep.Lookup);
         var area = Volatile.Read(ref _areas[instanceId]);
         if (area == null) return -Errno.ENODEV;
 
         // rcu_read_lock(): announce ourselves, then re-check that the area is still published,
         // so that destroy either sees us or we see it gone (its membarrier orders our plain store).
         int slot = MkIpiArea.MySlot();
+        MkIpiSched.At(MkIpiStep.ReadLock);
         area.ReadLock(slot);
+        MkIpiSched.At(MkIpiStep.Recheck);
         int rc = Volatile.Read(ref _areas[instanceId]) == area ? Publish(area, data, type) : -Errno.ENODEV;
         // Raise the IPI unless it is already pending (or the CPU is polling): a CPU clears the bit
         // and runs a process-wide barrier before it sleeps, so if we still read it set, that CPU
         // looks at the ring after our publish. Raised on -ENOSPC too: a full (or damaged) ring needs its CPU.
         if (rc is 0 or -Errno.ENOSPC) RaiseIpi(area);
+        MkIpiSched.At(MkIpiStep.ReadUnlock);
         area.ReadUnlock(slot); // rcu_read_unlock()
         return rc;
     }
@@ -229,31 +235,35 @@ public sealed class MkIpi : IDisposable
     private int Publish(MkIpiArea area, ReadOnlySpan<byte> data, ulong type)
     {
         ref uint head = ref area.Head;
+        MkIpiSched.At(MkIpiStep.ReadHead);
         uint pos = Volatile.Read(ref head);
         while (true)
         {
             if (!Has(MkIpiDefects.NoFullCheck) && pos - Volatile.Read(ref area.Send.CachedTail) >= area.RingSize)
             {
                 // The cached tail is never ahead of the real one, so "full" may be stale: look again.
+                MkIpiSched.At(MkIpiStep.FullCheck, pos);
                 uint consumed = Volatile.Read(ref area.Tail); // smp_load_acquire: the slot's last reader is done
                 Volatile.Write(ref area.Send.CachedTail, consumed);
                 if (pos - consumed >= area.RingSize) return -Errno.ENOSPC;
             }
+            MkIpiSched.At(MkIpiStep.Claim, pos);
             uint seen = Interlocked.CompareExchange(ref head, pos + 1, pos); // cmpxchg(&ring->head, pos, pos + 1)
             if (seen == pos) break;
             pos = seen; // another sender claimed it: try the next position
         }
 
-        OnClaimed?.Invoke(pos);
         int slot = MkIpiLayout.SlotOffset(Has(MkIpiDefects.NoIndexMask) ? pos : pos & area.Mask);
         ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
-        if (Has(MkIpiDefects.PublishBeforeCopy)) Volatile.Write(ref state, SlotReady);
+        if (Has(MkIpiDefects.PublishBeforeCopy)) { MkIpiSched.At(MkIpiStep.Publish, pos); Volatile.Write(ref state, SlotReady); }
+        MkIpiSched.At(MkIpiStep.Fill, pos);
         var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotSeq..], pos);
         BinaryPrimitives.WriteInt32LittleEndian(bytes[MkIpiLayout.SlotSenderCpu..], SmpProcessorId);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[MkIpiLayout.SlotDataSize..], (uint)data.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[MkIpiLayout.SlotType..], type);
         data.CopyTo(bytes[MkIpiLayout.SlotBuffer..]);
+        MkIpiSched.At(MkIpiStep.Publish, pos);
         Volatile.Write(ref state, SlotReady); // smp_store_release(&slot->state, READY): header and payload first
         return 0;
     }
@@ -262,6 +272,7 @@ public sealed class MkIpi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RaiseIpi(MkIpiArea area)
     {
+        MkIpiSched.At(MkIpiStep.RaiseIpi);
         if (Volatile.Read(ref area.Irq.IpiPending) == 0 && Interlocked.Exchange(ref area.Irq.IpiPending, 1) == 0) area.Cpu?.Kick();
     }
 
@@ -294,6 +305,7 @@ public sealed class MkIpi : IDisposable
         if ((uint)instanceId >= MaxInstances) return -Errno.EINVAL;
         var area = Volatile.Read(ref _areas[instanceId]);
         if (area == null) return -Errno.ENODEV;
+        MkIpiSched.At(MkIpiStep.Interrupt);
         Interlocked.Exchange(ref area.Irq.IpiPending, 0);
         return Drain(area);
     }
@@ -305,6 +317,7 @@ public sealed class MkIpi : IDisposable
         int me = Environment.CurrentManagedThreadId, taken = 0;
         while (true)
         {
+            MkIpiSched.At(MkIpiStep.DrainOwner);
             int owner = Interlocked.CompareExchange(ref area.Recv.DrainOwner, me, 0);
             if (owner == MkIpiArea.Dead) return -Errno.ENODEV;
             if (owner != 0) return taken; // the running drain sees WorkPending
@@ -331,6 +344,7 @@ public sealed class MkIpi : IDisposable
             {
                 int slot = MkIpiLayout.SlotOffset(Has(MkIpiDefects.NoIndexMask) ? tail : tail & area.Mask);
                 ref uint state = ref area.Word(slot + MkIpiLayout.SlotState);
+                MkIpiSched.At(MkIpiStep.DrainSlot, tail);
                 if (Volatile.Read(ref state) != SlotReady) // smp_load_acquire
                 {
                     if (!Has(MkIpiDefects.NoRingRepair)) RepairIfDamaged(area, tail, ref state);
@@ -344,6 +358,7 @@ public sealed class MkIpi : IDisposable
                 bool valid = seq == tail && size <= MaxDataSize;
                 if (valid) bytes.Slice(MkIpiLayout.SlotBuffer, (int)size).CopyTo(area.Copy);
 
+                MkIpiSched.At(MkIpiStep.FreeSlot, tail);
                 Volatile.Write(ref state, SlotFree);
                 area.Recv.ConsumerTail = ++tail;
                 // smp_store_release(&ring->tail): the slots before it may be claimed again. Published
@@ -354,13 +369,19 @@ public sealed class MkIpi : IDisposable
                 Volatile.Write(ref area.Recv.Delivered, area.Recv.Delivered + 1);
                 dispatched++;
                 var message = new MkIpiMessage(sender, type, area.Copy.AsSpan(0, (int)size));
+                MkIpiSched.At(MkIpiStep.Dispatch, tail - 1);
                 var handlers = Volatile.Read(ref _handlers); // the list as it is now, per message
                 foreach (var h in handlers)
-                    if (h.Type == type) h.Callback(message, h.Ctx);
+                    if (h.Type == type)
+                    {
+                        MkIpiSched.At(MkIpiStep.Callback, (uint)h.Handle);
+                        h.Callback(message, h.Ctx);
+                    }
             }
         }
         finally
         {
+            MkIpiSched.At(MkIpiStep.DrainEnd, area.Recv.ConsumerTail);
             Volatile.Write(ref area.Tail, area.Recv.ConsumerTail); // also repairs a tail the peer wrote
             Volatile.Write(ref area.Recv.DrainGen, area.Recv.DrainGen + 1);
         }

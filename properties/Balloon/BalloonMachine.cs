@@ -109,7 +109,8 @@ public sealed class BalloonMachine(BalloonImplDefects defects, int maxOps) : Mac
 /// <summary>The balloon implementation against the specification, for check and the registry.</summary>
 public static class BalloonSuite
 {
-    public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed) => [Run(size.ModelCases, seed)];
+    public static IEnumerable<CheckResult> Checks(SuiteSize size, ulong seed) =>
+        new[] { Run(size.ModelCases, seed) }.Concat(Ipi.Systematic.Checks("balloon", size, seed));
 
     public static CheckResult Run(int cases, ulong seed, BalloonImplDefects defects = BalloonImplDefects.None) =>
         FsRun.Run("balloon model-based (FsCheck Machine)", new BalloonMachine(defects, 40).ToProperty(), cases, seed);

@@ -4,6 +4,7 @@ using FsCheck.Experimental;
 using FsCheck.Fluent;
 using Multikernel.Impl.Ipi;
 using Multikernel.Model.Ipi;
+using Multikernel.Model.Ipi.Designs;
 using Multikernel.Model.Kernel;
 
 namespace Multikernel.Properties.Ipi;
@@ -17,13 +18,14 @@ public sealed record ApiExpectation(IpiApiModel Model, int Rc, ImmutableArray<Ip
 }
 
 /// <summary>
-/// Model-based test of the implementation against <see cref="IpiApiModel"/>: random
+/// Model-based test of the implementation against <see cref="IpiApiModel"/> (the specification's design, one call at a time): random
 /// sequences of create / destroy, register / unregister (unknown handles too), send
 /// (sizes 0, 1, 8, 255, 256, 257; 64-bit types; bad instance ids), mk_send_pfn and
 /// interrupt delivery. Every call must return what the model returns, and every
 /// interrupt must make the model's callbacks, with the same bytes, in the same order.
 /// </summary>
-public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps) : Machine<IpiHarness, ApiExpectation>(maxOps)
+/// <param name="design">The specification's design the model runs: the reference, or a mutant of it to show the check catches a defect planted there.</param>
+public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps, RingDesign? design = null) : Machine<IpiHarness, ApiExpectation>(maxOps)
 {
     private static readonly int[] Ids = [0, 0, 1, 1, 2, 255, 256, -1];
     private static readonly int[] Sizes = [0, 1, 8, 255, 256, 257];
@@ -32,14 +34,14 @@ public sealed class ApiMachine(int ringSize, MkIpiDefects defects, int maxOps) :
     private static readonly ulong[] Pfns = [0, 1, (1UL << 52) - 1, ulong.MaxValue];
 
     public override Arbitrary<Setup<IpiHarness, ApiExpectation>> Setup =>
-        Arb.From(Gen.Constant<Setup<IpiHarness, ApiExpectation>>(new Start(ringSize, defects)));
+        Arb.From(Gen.Constant<Setup<IpiHarness, ApiExpectation>>(new Start(ringSize, defects, design)));
 
 
     // No teardown: in interrupt-by-call mode the implementation owns no threads.
-    private sealed class Start(int ringSize, MkIpiDefects defects) : Setup<IpiHarness, ApiExpectation>
+    private sealed class Start(int ringSize, MkIpiDefects defects, RingDesign? design) : Setup<IpiHarness, ApiExpectation>
     {
         public override IpiHarness Actual() => new(ringSize, defects);
-        public override ApiExpectation Model() => new(new IpiApiModel(ringSize), 0, []);
+        public override ApiExpectation Model() => new(new IpiApiModel(ringSize, design), 0, []);
     }
 
     public override Gen<Operation<IpiHarness, ApiExpectation>> Next(ApiExpectation state)

@@ -191,8 +191,13 @@ public static class Linearizability
                     break;
                 }
                 case LinOpKind.Send or LinOpKind.SendPfn:
-                    yield return (m.Publish(op.Instance, owner), k + 1, 0, 0);
+                {
+                    var (rc, next) = m.Publish(op.Instance, owner);
+                    if (rc == want.Rc) yield return (next, k + 1, 0, 0);
                     break;
+                }
+                case LinOpKind.Destroy when !m.CanDestroy(op.Instance):
+                    break; // synchronize_rcu() waits for a send in flight: not yet
                 case LinOpKind.Create or LinOpKind.Destroy or LinOpKind.Unregister:
                 {
                     var (rc, next) = op.Kind switch

@@ -38,21 +38,6 @@ public class ConcurrencyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Stress_catches_publishing_before_the_copy()
-    {
-        // The race needs the receiver to read a slot in the few nanoseconds between the early
-        // publish and the copy; a run stops as soon as it is seen. Bounded by work: 20 attempts of
-        // 200,000 messages a sender, each reported; the time limit only guards against a hang.
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            var r = Stress.Run(2, 200_000, TimeSpan.FromMinutes(2), Seed + (ulong)attempt, MkIpiDefects.PublishBeforeCopy, ringSize: 4);
-            output.WriteLine(r.ToString());
-            if (!r.Holds) return;
-        }
-        Assert.Fail("publishing before the copy was never caught");
-    }
-
-    [Fact]
     public void A_sleeping_cpu_is_woken_by_every_burst()
     {
         // Between bursts the CPU stops polling and sleeps; every burst must wake it (no lost
@@ -75,32 +60,42 @@ public class ConcurrencyTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A smoke test on real threads: a drain held in a callback for 250 ms while another thread
+    /// unregisters. The verdict on unregister's race (and destroy's, and the defects that break them)
+    /// is the systematic tests' (tests.coyote, and the systematic checks below).
+    /// </summary>
     [Fact]
-    public void Destroy_waits_for_senders_before_the_region_is_reused()
-    {
-        Assert.Null(DestroyRace.Run());
-    }
-
-    [Fact]
-    public void Destroy_without_waiting_for_senders_is_caught()
-    {
-        Assert.Equal("DestroyInstance returned while a sender was still inside SendIpiData on the instance", DestroyRace.Run(MkIpiDefects.NoRcuWait));
-    }
-
-    [Fact]
-    public void Unregister_waits_for_a_running_drain()
+    public void Unregister_waits_for_a_running_drain_smoke()
     {
         Assert.Null(UnregisterRace.Run());
     }
 
     [Fact]
-    public void Unregister_that_does_not_wait_is_caught()
+    public void Systematic_checks_are_registered_with_iterations_and_seed()
     {
-        // The catch needs the unregistering thread to run within the callback's patience; on a
-        // loaded machine it may not, so a few attempts (each one a full, honest run).
-        string? seen = null;
-        for (int attempt = 0; attempt < 5 && seen == null; attempt++) seen = UnregisterRace.Run(MkIpiDefects.UnregisterNoWait);
-        Assert.Equal("handler B's callback ran after UnregisterHandler(B) had returned", seen);
+        var rows = IpiSuite.Checks(SuiteSize.Quick, Seed).Where(c => c.Name.StartsWith("systematic: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Count);
+        foreach (var c in rows)
+        {
+            output.WriteLine($"{c.Name}: {c.Detail}");
+            Assert.True(c.Holds, c.Detail);
+            Assert.Contains($"{Systematic.Iterations(SuiteSize.Quick)} iterations (Coyote random, seed {Systematic.Seed(Seed)})", c.Detail);
+        }
+    }
+
+    [Theory]
+    [InlineData(MkIpiDefects.UnregisterNoWait, "unregister during the drain", "unregister-final: handler 2's callback runs after multikernel_unregister_handler(2) returned")]
+    [InlineData(MkIpiDefects.NoRcuWait, "destroy during the sends", "no-use-after-free:")]
+    [InlineData(MkIpiDefects.PublishBeforeCopy, "2 senders x 2 messages", "found in iteration")]
+    public void Systematic_checks_catch_the_race_defects(MkIpiDefects defect, string scenario, string because)
+    {
+        var c = Systematic.Checks("ipi", SuiteSize.Quick, Seed, (int)defect).Single(c => c.Name.Contains(scenario, StringComparison.Ordinal));
+        output.WriteLine(c.Detail);
+        Assert.False(c.Holds);
+        Assert.False(c.BoundHit);
+        Assert.Contains(because, c.Detail);
+        Assert.Contains("CPU", c.Detail);
     }
 
     [Fact]

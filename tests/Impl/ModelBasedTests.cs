@@ -1,5 +1,7 @@
 using FsCheck.Experimental;
 using Multikernel.Impl.Ipi;
+using Multikernel.Model.Ipi;
+using Multikernel.Model.Ipi.Designs;
 using Multikernel.Properties.Checking;
 using Multikernel.Properties.Ipi;
 using Xunit;
@@ -34,4 +36,45 @@ public class ModelBasedTests(ITestOutputHelper output)
         Assert.False(r.Holds);
         Assert.Contains(expect, r.Detail);
     }
+
+    /// <summary>
+    /// The model is the specification's design run one call at a time, so a defect planted in the
+    /// design (not in the implementation, not in a second model) makes the check against the
+    /// correct implementation fail, at the call where the design and the implementation part.
+    /// </summary>
+    [Theory]
+    [InlineData("ref-no-full-check", "returned -ENOSPC, the model returns 0")]
+    [InlineData("ref-no-clear", "the model makes")]
+    [InlineData("ref-no-mask", "the model returns")]
+    public void A_defect_planted_in_the_specification_is_caught(string mutant, string expect)
+    {
+        var design = (RingDesign)IpiDesigns.Mutants.Single(d => d.Name == mutant);
+        var r = FsRun.Run($"ipi model-based against {mutant}", new ApiMachine(4, MkIpiDefects.None, 40, design).ToProperty(), 300, Seed);
+        output.WriteLine(r.ToString());
+        Assert.False(r.Holds, $"{mutant}: the implementation check did not notice the defect in the specification");
+        Assert.Contains(expect, r.Detail);
+    }
+
+    [Fact]
+    public void The_model_runs_the_designs_steps()
+    {
+        // A send claims through the design: head moves in the specification's own state.
+        var m = new IpiApiModel(2).CreateInstance(0).Next;
+        var (rc, claimed) = m.Claim(0, [1, 2, 3], 1, senderCpu: 5, owner: 7);
+        Assert.Equal(0, rc);
+        Assert.Equal(1, claimed.Instances[0].State.Head);
+        Assert.Equal(0, claimed.Instances[0].State.Slots[0].State); // claimed, not yet published
+        Assert.False(claimed.TakeOne(0).Taken);                      // the drain stops at an unpublished claim
+        Assert.False(claimed.CanDestroy(0));                         // synchronize_rcu() waits for the send
+        var (_, published) = claimed.Publish(0, 7);
+        Assert.Equal(IpiConstants.SlotReady, published.Instances[0].State.Slots[0].State);
+        var (_, h) = published.RegisterHandler(true, 1);
+        var (taken, calls, drained) = h.TakeOne(0);
+        Assert.True(taken);
+        Assert.Equal(new IpiDelivery(1, 5, 1, "010203"), Assert.Single(calls));
+        Assert.Equal(1, drained.Instances[0].State.Tail);
+        Assert.Throws<ArgumentException>(() => new IpiApiModel(2, new SubclassOfReference()));
+    }
+
+    private sealed class SubclassOfReference() : RingDesign("sub");
 }
