@@ -170,6 +170,10 @@ public sealed record IpiApiModel
             taken++;
             calls.AddRange(d);
             model = next;
+            // At most a ring's worth is pending when the interrupt runs (sends do not interleave with it
+            // here). A design that takes more is taking a slot again (one it never freed: ref-no-clear
+            // goes round the ring for ever); one take past the ring shows the duplicate, and the call ends.
+            if (taken > RingSize) return (taken, calls.ToImmutable(), model);
         }
     }
 
