@@ -5,6 +5,7 @@ using Multikernel.Model.Ipi.Designs;
 using Multikernel.Proofs.Ipi;
 using Multikernel.Proofs.Obligations;
 using Multikernel.Proofs.Z3;
+using Multikernel.Properties.Checking;
 using FsCheck.Xunit;
 using Xunit;
 using Xunit.Abstractions;
@@ -66,24 +67,31 @@ public sealed class RingProofTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _oracle?.Dispose();
 
-    private bool Agrees(int bits, RingState s)
+    /// <summary>The property can fail: the 8-bit encoding held to a 32-bit ring's C# disagrees where the counters wrap.</summary>
+    [Fact]
+    public void The_encoding_held_to_another_width_disagrees()
+    {
+        var r = FsRun.Run("ring encoding (8-bit) = MkRing (32-bit)", Prop.ForAll(RingStates.States(), s => Agrees(8, s, specBits: 32)), 300, 20261121);
+        output.WriteLine(r.ToString());
+        Assert.False(r.Holds);
+    }
+
+    private bool Agrees(int bits, RingState s, int? specBits = null)
     {
         _oracle ??= new RingOracle(bits);
         uint mask = bits == 32 ? uint.MaxValue : (1u << bits) - 1;
-        return _oracle.Agrees(s.Head & mask, s.Tail & mask, s.Size);
+        return _oracle.Agrees(s.Head & mask, s.Tail & mask, s.Size, specBits ?? bits);
     }
 
     /// <summary>The ring's encoding over one Z3 context, built once per property and evaluated on each case.</summary>
     private sealed class RingOracle : IDisposable
     {
         private readonly Z3Context _z = new();
-        private readonly int _bits;
         private readonly BitVec _head, _tail, _size, _slotVar, _occupancy, _next, _slot;
         private readonly BoolTerm _full, _guard, _inv, _window;
 
         public RingOracle(int bits)
         {
-            _bits = bits;
             uint w = (uint)bits;
             _head = _z.BitVec("head", w);
             _tail = _z.BitVec("tail", w);
@@ -99,9 +107,10 @@ public sealed class RingProofTests(ITestOutputHelper output) : IDisposable
             _window = enc.InWindow(_slotVar, _head, _tail);
         }
 
-        public bool Agrees(uint h, uint t, uint size)
+        /// <summary>The encoding against the C# ring of <paramref name="specBits"/>-bit counters (the encoding's own width, but for the test that it can fail).</summary>
+        public bool Agrees(uint h, uint t, uint size, int specBits)
         {
-            var spec = new MkRing(size, _bits);
+            var spec = new MkRing(size, specBits);
             uint slotIndex = (h * 7 + t) & (size - 1);
             (BitVec, ulong)[] at = [(_head, h), (_tail, t), (_size, size), (_slotVar, slotIndex)];
             return _z.Evaluate(_occupancy, at) == spec.Occupancy(h, t)
