@@ -206,6 +206,22 @@ internal static class Programs
         }
     }
 
+    /// <summary>An atomic read-modify-write straight on <paramref name="mem"/> (SC, and TSO once the CPU's buffer is empty); returns what the step's label adds.</summary>
+    public static string Rmw(LitmusThread t, Proc p, Rmw r, int[] mem)
+    {
+        int old = mem[r.Loc], operand = Eval(t, p, r.Operand);
+        if (r.Op == RmwOp.Cmpxchg)
+        {
+            if (old == operand) mem[r.Loc] = Eval(t, p, r.New!);
+            SetReg(t, p, r.Result, old);
+            return old == operand ? $" succeeds (was {old})" : $" fails (is {old})";
+        }
+        int nv = RmwNew(r, old, operand);
+        mem[r.Loc] = nv;
+        SetReg(t, p, r.Result, r.ReturnsNew ? nv : old);
+        return $" (was {old})";
+    }
+
     public static int RmwNew(Rmw r, int old, int operand) => unchecked(r.Op switch
     {
         RmwOp.Xchg => operand,

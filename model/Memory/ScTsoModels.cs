@@ -51,23 +51,8 @@ public sealed class ScModel : MemoryModel
                     n.Mem[st.Loc] = Programs.Eval(th, p, st.Value);
                     break;
                 case Rmw r:
-                {
-                    int old = n.Mem[r.Loc], operand = Programs.Eval(th, p, r.Operand);
-                    if (r.Op == RmwOp.Cmpxchg)
-                    {
-                        if (old == operand) n.Mem[r.Loc] = Programs.Eval(th, p, r.New!);
-                        Programs.SetReg(th, p, r.Result, old);
-                        label += old == operand ? $" succeeds (was {old})" : $" fails (is {old})";
-                    }
-                    else
-                    {
-                        int nv = Programs.RmwNew(r, old, operand);
-                        n.Mem[r.Loc] = nv;
-                        Programs.SetReg(th, p, r.Result, r.ReturnsNew ? nv : old);
-                        label += $" (was {old})";
-                    }
+                    label += Programs.Rmw(th, p, r, n.Mem);
                     break;
-                }
             }
             p.Pc++;
             Programs.Settle(th, p);
@@ -166,23 +151,8 @@ public sealed class TsoModel : MemoryModel
                     break;
                 }
                 case Rmw r:
-                {
-                    int old = m.Mem[r.Loc], operand = Programs.Eval(th, p, r.Operand);
-                    if (r.Op == RmwOp.Cmpxchg)
-                    {
-                        if (old == operand) m.Mem[r.Loc] = Programs.Eval(th, p, r.New!);
-                        Programs.SetReg(th, p, r.Result, old);
-                        label += old == operand ? $" succeeds (was {old})" : $" fails (is {old})";
-                    }
-                    else
-                    {
-                        int nv = Programs.RmwNew(r, old, operand);
-                        m.Mem[r.Loc] = nv;
-                        Programs.SetReg(th, p, r.Result, r.ReturnsNew ? nv : old);
-                        label += $" (was {old})";
-                    }
+                    label += Programs.Rmw(th, p, r, m.Mem);
                     break;
-                }
             }
             p.Pc++;
             Programs.Settle(th, p);

@@ -32,7 +32,7 @@ internal static class FairCycles
         var low = new int[visited.Capacity];
         var onStack = new ulong[(visited.Capacity + 63) >> 6];
         var tarjan = new List<(TState State, long Slot)>();
-        var calls = new List<Frame<TState>>();
+        var calls = new List<CycleFrame<TState>>();
         var actions = new TAction[SpecLimits.MaxEnabled * 4];
         int actionTop = 0, counter = 0, peak = 0;
         bytes = 8L * visited.Capacity + onStack.Length * 8L;
@@ -49,12 +49,7 @@ internal static class FairCycles
             index[slot] = low[slot] = ++counter;
             tarjan.Add((s, slot));
             Mark(slot, true);
-            if (actionTop + SpecLimits.MaxEnabled > actions.Length) Array.Resize(ref actions, actions.Length * 2);
-            int n;
-            try { n = spec.Enabled(s, actions.AsSpan(actionTop, SpecLimits.MaxEnabled)); }
-            catch (Exception e) when (e is not OutOfMemoryException) { n = 0; } // the BFS reports the crash
-            calls.Add(new Frame<TState> { State = s, Slot = slot, Actions = actionTop, Count = n });
-            actionTop += n;
+            calls.Add(CycleFrame<TState>.Enter(spec, s, slot, ref actions, ref actionTop));
             peak = Math.Max(peak, calls.Count + tarjan.Count);
         }
 
@@ -96,11 +91,11 @@ internal static class FairCycles
                 var stem = new List<int>(calls.Count);
                 foreach (var f in calls) stem.Add(f.Next - 1);
                 var loop = Loop(spec, visited, members, bit, all, uState, u);
-                bytes += (long)peak * System.Runtime.CompilerServices.Unsafe.SizeOf<Frame<TState>>() + (long)actions.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<TAction>();
+                bytes += (long)peak * System.Runtime.CompilerServices.Unsafe.SizeOf<CycleFrame<TState>>() + (long)actions.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<TAction>();
                 return new PendingCycles.Lasso(entries.Ids[e], stem, loop);
             }
         }
-        bytes += (long)peak * System.Runtime.CompilerServices.Unsafe.SizeOf<Frame<TState>>() + (long)actions.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<TAction>();
+        bytes += (long)peak * System.Runtime.CompilerServices.Unsafe.SizeOf<CycleFrame<TState>>() + (long)actions.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<TAction>();
         return null;
     }
 
@@ -204,12 +199,5 @@ internal static class FairCycles
             }
         }
         throw new InvalidOperationException("a fair component without the step its fairness promised");
-    }
-
-    private struct Frame<TState>
-    {
-        public TState State;
-        public long Slot;
-        public int Actions, Count, Next;
     }
 }

@@ -32,7 +32,7 @@ internal static class PendingCycles
         PendingEntries<TState> entries, ulong bit, out long bytes) where TState : unmanaged where TAction : unmanaged
     {
         var (lasso, frames, steps) = Search(spec, visited, entries, bit);
-        bytes = ColourBytes(visited.Capacity) + (long)frames * Unsafe.SizeOf<Frame<TState>>() + (long)steps * Unsafe.SizeOf<TAction>();
+        bytes = ColourBytes(visited.Capacity) + (long)frames * Unsafe.SizeOf<CycleFrame<TState>>() + (long)steps * Unsafe.SizeOf<TAction>();
         return lasso;
     }
 
@@ -42,7 +42,7 @@ internal static class PendingCycles
     {
         var grey = new ulong[(visited.Capacity + 63) >> 6];
         var black = new ulong[grey.Length];
-        var stack = new List<Frame<TState>>();
+        var stack = new List<CycleFrame<TState>>();
         var actions = new TAction[SpecLimits.MaxEnabled * 4];
         int actionTop = 0, peak = 0;
 
@@ -54,12 +54,7 @@ internal static class PendingCycles
         void Push(in TState s, long slot)
         {
             Set(grey, slot);
-            if (actionTop + SpecLimits.MaxEnabled > actions.Length) Array.Resize(ref actions, actions.Length * 2);
-            int n;
-            try { n = spec.Enabled(s, actions.AsSpan(actionTop, SpecLimits.MaxEnabled)); }
-            catch (Exception e) when (e is not OutOfMemoryException) { n = 0; } // the BFS reports the crash
-            stack.Add(new Frame<TState> { State = s, Slot = slot, Actions = actionTop, Count = n });
-            actionTop += n;
+            stack.Add(CycleFrame<TState>.Enter(spec, s, slot, ref actions, ref actionTop));
             peak = Math.Max(peak, stack.Count);
         }
 
@@ -100,13 +95,5 @@ internal static class PendingCycles
             }
         }
         return (null, peak, actions.Length);
-    }
-
-    /// <summary>A state on the DFS stack: its slot, where its steps lie on the action stack, how many, and the next to take.</summary>
-    private struct Frame<TState>
-    {
-        public TState State;
-        public long Slot;
-        public int Actions, Count, Next;
     }
 }

@@ -1,31 +1,22 @@
 using Multikernel.Impl.Restore;
 using Multikernel.Properties.Restore;
 using FsCheck.Experimental;
+using FsCheck.Xunit;
 using Xunit;
 using Xunit.Abstractions;
 using static Multikernel.Impl.Restore.RestoreFormat;
 
 namespace Multikernel.Tests.Restore;
 
-public class RestoreTests(ITestOutputHelper output)
+public class RestoreTests
 {
-    private const ulong Seed = 3;
+    private const string Replay = "(3," + Replays.Gamma + ")";
 
-    [Fact]
-    public void A_checkpoint_restores_to_an_equal_address_space()
-    {
-        var r = Multikernel.Properties.Checking.FsRun.Run("round trip", RestoreProperties.RoundTrip(), 300, Seed);
-        output.WriteLine(r.ToString());
-        Assert.True(r.Holds, r.Detail);
-    }
+    [Property(MaxTest = 300, Replay = Replay)]
+    public FsCheck.Property A_checkpoint_restores_to_an_equal_address_space() => RestoreProperties.RoundTrip();
 
-    [Fact]
-    public void A_hostile_image_is_refused_with_its_record_and_offset_and_changes_nothing()
-    {
-        var r = Multikernel.Properties.Checking.FsRun.Run("hostile", RestoreProperties.Hostile(), 2000, Seed);
-        output.WriteLine(r.ToString());
-        Assert.True(r.Holds, r.Detail);
-    }
+    [Property(MaxTest = 2000, Replay = Replay)]
+    public FsCheck.Property A_hostile_image_is_refused_with_its_record_and_offset_and_changes_nothing() => RestoreProperties.Hostile();
 
     private static (AddressSpace Mm, byte[] Image) Sample()
     {
@@ -272,13 +263,8 @@ public class RestoreAuditTests
 
 public class RestoreMachineTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    [Fact]
-    public void The_implementation_restores_exactly_the_images_the_specification_restores()
-    {
-        var r = Multikernel.Properties.Checking.FsRun.Run("restore machine", new Multikernel.Properties.Restore.RestoreMachine(12).ToProperty(), 400, 11);
-        output.WriteLine(r.ToString());
-        Assert.True(r.Holds, r.Detail);
-    }
+    [Property(MaxTest = 400, Replay = "(11," + Replays.Gamma + ")")]
+    public FsCheck.Property The_implementation_restores_exactly_the_images_the_specification_restores() => new Multikernel.Properties.Restore.RestoreMachine(12).ToProperty();
 
     [Fact]
     public void Held_to_the_seed_s_specification_the_machine_fails()
