@@ -83,12 +83,14 @@ public class KernelDifferTests
         Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdioRegister>());
         Assert.Equal(40, System.Runtime.InteropServices.Marshal.SizeOf<UffdioCopy>());
         Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdioContinue>());
+        Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdioZeropage>());
         Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<UffdMsg>());
         Assert.Equal(0xc018aa3fu, Userfaultfd.UffdioApiIoctl);
         Assert.Equal(0xc020aa00u, Userfaultfd.UffdioRegisterIoctl);
         Assert.Equal(0x8010aa01u, Userfaultfd.UffdioUnregisterIoctl);
         Assert.Equal(0xc028aa03u, Userfaultfd.UffdioCopyIoctl);
         Assert.Equal(0xc020aa07u, Userfaultfd.UffdioContinueIoctl);
+        Assert.Equal(0xc020aa04u, Userfaultfd.UffdioZeropageIoctl);
         Assert.Equal(0xaa00u, Userfaultfd.UserfaultfdIocNew);
     }
 
