@@ -48,7 +48,7 @@ public class KernelStepTests
         {
             var flags = Mm.PageFlags();
             for (int p = 0; p < UffdBounds.Pages; p++)
-                Assert.Equal(Bits(S.Pages[p].VmFlags), string.Join(' ', flags[p].Where(f => f is "um" or "uw" or "ui" or "lo").Order(StringComparer.Ordinal)));
+                Assert.Equal(string.Join(' ', Bits(S.Pages[p].VmFlags).Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)), string.Join(' ', flags[p].Where(f => f is "um" or "uw" or "ui" or "lo").Order(StringComparer.Ordinal)));
         }
 
         public void Dispose() => Mm.Dispose();
