@@ -218,7 +218,14 @@ public sealed class MmStruct
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end || v.Ctx != ctx) continue;
-            if (endInHugePage && v.Start < end && end < v.End) { Merge(); return -Errno.EINVAL; }
+            if (endInHugePage && v.Start < end && end < v.End)
+            {
+                // userfaultfd_clear_vma() reset the range's uffd-wp bits (the huge PTE holding the end) before the split was refused.
+                ulong huge = PageSize * (ulong)HugePages;
+                if ((v.VmFlags & VmUffdWp) != 0) ResetWp(Math.Max(v.Start, start) / huge * huge, (end + huge - 1) / huge * huge);
+                Merge();
+                return -Errno.EINVAL;
+            }
             WakeRange(ctx, v.Start, v.End);
             if ((v.VmFlags & VmUffdWp) != 0) ResetWp(v.Start, v.End); // userfaultfd_clear_vma()
             v.VmFlags &= ~VmUffdFlags;

@@ -11,8 +11,8 @@ public sealed class KernelEnvironmentException(string message) : Exception(messa
 
 /// <summary>
 /// The model's mm on the running kernel: two VMAs of two model pages each, side by side, and two
-/// userfaultfds. A model page is <see cref="Unit"/> bytes here: 4 KiB, or half a huge page when a
-/// VMA is hugetlbfs (the model's huge page is two of its pages). Calls take the model's
+/// userfaultfds. A model page is <see cref="Unit"/> bytes here: 64 KiB (<see cref="FaultAroundBytes"/>),
+/// or half a huge page when a VMA is hugetlbfs (the model's huge page is two of its pages). Calls take the model's
 /// addresses and return what the kernel returns (0 or a negative errno).
 /// </summary>
 public sealed class KernelMm : IDisposable

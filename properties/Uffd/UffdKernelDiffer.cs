@@ -40,9 +40,11 @@ public sealed record DiffExpectation(UffdState State, int Rc, string? Fault = nu
 /// /proc/self/smaps must be the model's. mremap() (a VMA or a page, moved away and back) and
 /// fork() (the child stopped, its smaps read) compare the events the monitor reads
 /// (UFFD_EVENT_REMAP, UFFD_EVENT_FORK) and, for fork, the child's bits too; UFFDIO_WRITEPROTECT
-/// and write faults on write-protected pages compare the WP message. Not compared: ranges past
-/// the model's four pages (its TASK_SIZE stands in for the kernel's), faults and
-/// UFFDIO_WRITEPROTECT on hugetlbfs (a huge page is two model pages), what the child does after fork.
+/// and write faults on write-protected pages compare the WP message. Faults, UFFDIO_COPY / ZEROPAGE /
+/// CONTINUE and UFFDIO_WRITEPROTECT go a huge page (two model pages) at a time on hugetlbfs, as in
+/// the kernel, and half a huge page is generated too. Not compared: ranges past the model's four
+/// pages (its TASK_SIZE stands in for the kernel's), UFFDIO_WRITEPROTECT on a none PTE of file
+/// memory (a PTE marker), what the child does after fork.
 /// </summary>
 public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePageSize, int maxOps, UffdDesign? design = null)
     : Machine<KernelMm, DiffExpectation>(maxOps)
