@@ -228,6 +228,30 @@ public class KernelStepTests
         b.Agree();
     }
 
+    /// <summary>
+    /// An unregister whose end splits a huge page is -EINVAL, but userfaultfd_clear_vma() has already
+    /// reset the uffd-wp bit of that huge PTE: the write that follows is a normal fault (found by
+    /// `differ uffd --seed 7`; the former model kept the protection and expected a WP message).
+    /// </summary>
+    [KernelHugetlbFact]
+    public void A_refused_hugetlbfs_unregister_has_reset_the_write_protection()
+    {
+        using var pages = HugePageReservation.Ensure();
+        using var b = new Both(MemType.ShmemShared, MemType.HugetlbPrivate);
+        Assert.Equal(0, b.K.MlockPopulate(ref b.S, 2, 2));
+        Assert.Equal(0, b.Mm.Mlock(1));
+        b.Api(1, 0);
+        Assert.Equal(0, b.Register(1, 2, 2, UffdioRegisterModeWp));
+        Assert.Equal(0, UffdKernel.WriteProtect(ref b.S, 1, 2 * PageSize, 2 * PageSize, protect: true));
+        Assert.Equal(0, b.Mm.WriteProtect(1, 2 * PageSize, 2 * PageSize, protect: true));
+        Assert.Equal(-Errno.EINVAL, b.K.Unregister(ref b.S, 1, 2 * PageSize, PageSize));
+        Assert.Equal(-Errno.EINVAL, b.Mm.Unregister(1, 2 * PageSize, PageSize));
+        Assert.Equal(UffdPage.PtePresent, b.S.Pages[2].Pte);
+        Assert.Equal(UffdKernel.FaultOutcome.Normal, b.K.Fault(ref b.S, 2, write: true));
+        Assert.False(b.Mm.Fault(2, write: true, ctx: 1).Blocked);
+        b.Agree();
+    }
+
     /// <summary>A mutant of the reference whose fork keeps the uffd bits in the child without EVENT_FORK.</summary>
     private sealed class ForkKeepsUffdBits() : UffdDesign("fork-keeps-uffd-bits", "mutant: dup_userfaultfd() does not clear the child's bits",
         VmUffdMinorMainline, minorOnShmem: true, wpOnFileBacked: true)
