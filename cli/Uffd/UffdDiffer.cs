@@ -33,7 +33,7 @@ internal static class UffdDiffer
         o.WriteLine($"seed:     {seed} (replay with --seed {seed})");
         o.WriteLine($"cases:    {cases} sequences of up to {UffdDiff.MaxOps} steps in {r.Time.TotalSeconds:F1} s, {r.CasesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} cases/s");
         o.WriteLine($"steps:    {string.Join(", ", r.Steps.Select(kv => $"{kv.Key} {kv.Value}"))} (on the kernel, shrinking's included); {r.OtherEvents} UNMAP events read, not compared (the model has none)");
-        o.WriteLine($"faults:   {r.Faults.Normal} normal, {r.Faults.Copied} blocked and resolved with UFFDIO_COPY, {r.Faults.Continued} with UFFDIO_CONTINUE, {r.Faults.Unprotected} write-protect faults with UFFDIO_WRITEPROTECT (anonymous and shmem)");
+        o.WriteLine($"faults:   {r.Faults.Normal} normal, {r.Faults.Copied} blocked and resolved with UFFDIO_COPY, {r.Faults.Continued} with UFFDIO_CONTINUE, {r.Faults.Unprotected} write-protect faults with UFFDIO_WRITEPROTECT (hugetlbfs ones a huge page at a time)");
         if (r.Result.Holds)
         {
             o.WriteLine("verdict:  the model agrees with the kernel (return codes, fault messages, mremap and fork events; um, uw, ui, lo of every VMA after every step, and of the child's after fork)");

@@ -53,8 +53,12 @@ public sealed class MmStruct
     /// <summary>The context a fault at <paramref name="page"/> waits on, or 0.</summary>
     public int WaiterCtx(int page) => _waiter[page] >> 4;
 
-    /// <summary>Puts a page in the page cache (another process wrote the file): its next fault is a minor fault.</summary>
-    public void PopulatePageCache(int page) { if (MemTypes.HasPageCache(VmaAt((ulong)page * PageSize)?.Type ?? MemType.None)) _cached[page] = 1; }
+    /// <summary>Puts a page in the page cache (another process wrote the file): its next fault is a minor fault. Not on a private hugetlbfs mapping, whose file nobody else maps.</summary>
+    public void PopulatePageCache(int page)
+    {
+        var t = VmaAt((ulong)page * PageSize)?.Type ?? MemType.None;
+        if (MemTypes.HasPageCache(t) && t != MemType.HugetlbPrivate) _cached[page] = 1;
+    }
 
     private bool Has(UffdImplDefects f) => (_defects & f) != 0;
 
@@ -214,7 +218,14 @@ public sealed class MmStruct
         {
             ref var v = ref _vmas[i];
             if (v.End <= start || v.Start >= end || v.Ctx != ctx) continue;
-            if (endInHugePage && v.Start < end && end < v.End) { Merge(); return -Errno.EINVAL; }
+            if (endInHugePage && v.Start < end && end < v.End)
+            {
+                // userfaultfd_clear_vma() reset the range's uffd-wp bits (the huge PTE holding the end) before the split was refused.
+                ulong huge = PageSize * (ulong)HugePages;
+                if ((v.VmFlags & VmUffdWp) != 0) ResetWp(Math.Max(v.Start, start) / huge * huge, (end + huge - 1) / huge * huge);
+                Merge();
+                return -Errno.EINVAL;
+            }
             WakeRange(ctx, v.Start, v.End);
             if ((v.VmFlags & VmUffdWp) != 0) ResetWp(v.Start, v.End); // userfaultfd_clear_vma()
             v.VmFlags &= ~VmUffdFlags;
@@ -356,8 +367,12 @@ public sealed class MmStruct
         if (cached && (MemTypes.IsHugetlb(v.Type) || MemTypes.IsShmem(v.Type)) && (v.VmFlags & VmUffdMinor) != 0)
             return HandleUserfault(v, p, Has(UffdImplDefects.MinorAsMissing) ? VmUffdMissing : VmUffdMinor, write);
         if (!cached && (v.VmFlags & VmUffdMissing) != 0) return HandleUserfault(v, p, VmUffdMissing, write);
-        _pte[p] = PtePresent;
-        if (MemTypes.HasPageCache(v.Type)) _cached[p] = 1;
+        ulong unit = UnitBytes(v), at = addr / unit * unit; // the whole huge page on hugetlbfs
+        for (ulong a = at; a < at + unit; a += PageSize)
+        {
+            _pte[a / PageSize] = PtePresent;
+            if (MemTypes.FaultFillsPageCache(v.Type)) _cached[a / PageSize] = 1;
+        }
         return new FaultResult(FaultOutcome.Normal);
     }
 
@@ -374,34 +389,80 @@ public sealed class MmStruct
         return new FaultResult(FaultOutcome.Blocked, reason, msg);
     }
 
-    /// <summary>UFFDIO_COPY of one page into a MISSING-registered VMA.</summary>
-    public int Copy(ulong addr) => Resolve(addr, VmUffdMissing, UffdioRegisterModeMissing, needCache: false);
+    /// <summary>What UFFDIO_COPY, UFFDIO_ZEROPAGE and UFFDIO_CONTINUE ask mfill_atomic() to do.</summary>
+    public enum Mfill : byte { Copy, Zeropage, Continue }
 
-    /// <summary>UFFDIO_CONTINUE: map the cached page into a MINOR-registered VMA.</summary>
-    public int Continue(ulong addr) => Resolve(addr, VmUffdMinor, UffdioRegisterModeMinor, needCache: true);
+    /// <summary>validate_range(): page aligned, not empty, inside the address space (this mm's pages).</summary>
+    private bool ValidRange(ulong start, ulong len) =>
+        len != 0 && (start & (PageSize - 1)) == 0 && (len & (PageSize - 1)) == 0 &&
+        start < (ulong)Pages * PageSize && len <= (ulong)Pages * PageSize - start;
 
-    private int Resolve(ulong addr, ulong flag, ulong mode, bool needCache)
+    /// <summary>The pages a fault or an mfill unit covers at once: a huge page on hugetlbfs, else one.</summary>
+    private static ulong UnitBytes(in Vma v) => (ulong)MemTypes.Unit(v.Type) * PageSize;
+
+    /// <summary>
+    /// UFFDIO_COPY / ZEROPAGE / CONTINUE of [dst, dst+len): -EINVAL before UFFDIO_API or for a bad
+    /// range; -ENOENT unless one VMA with a context holds it; on hugetlbfs no ZEROPAGE and huge-page
+    /// alignment (-EINVAL), elsewhere CONTINUE only on shmem (-EINVAL); then unit by unit, -EEXIST /
+    /// -EFAULT stopping it. 0 when all was done, -EAGAIN for a part, the error for none; the faults of
+    /// this context in what was done are woken.
+    /// </summary>
+    public int MfillAtomic(int ctx, ulong dst, ulong len, Mfill mode)
     {
-        int i = IndexAt(addr);
-        if (i < 0 || _vmas[i].Ctx == 0 || (_vmas[i].VmFlags & flag) == 0) return -Errno.EINVAL;
-        int p = (int)(addr / PageSize);
-        if (_pte[p] != PteNone) return -Errno.EEXIST;
-        if (needCache && _cached[p] == 0) return -Errno.EFAULT;
-        _pte[p] = PtePresent;
-        if (MemTypes.HasPageCache(_vmas[i].Type)) _cached[p] = 1;
-        if ((_waiter[p] & (byte)mode) != 0) _waiter[p] = 0;
-        return 0;
+        if (!Ready(ctx) || !ValidRange(dst, len)) return -Errno.EINVAL;
+        int i = IndexAt(dst);
+        if (i < 0 || _vmas[i].Ctx == 0 || dst + len > _vmas[i].End) return -Errno.ENOENT;
+        ref readonly var v = ref _vmas[i];
+        ulong unit = UnitBytes(v);
+        if (MemTypes.IsHugetlb(v.Type) && (mode == Mfill.Zeropage || dst % unit != 0 || len % unit != 0)) return -Errno.EINVAL;
+        if (!MemTypes.IsHugetlb(v.Type) && mode == Mfill.Continue && !MemTypes.IsShmem(v.Type)) return -Errno.EINVAL;
+        ulong done = 0;
+        int err = 0;
+        for (ulong a = dst; a < dst + len; a += unit)
+        {
+            int p = (int)(a / PageSize);
+            if (mode == Mfill.Continue && _cached[p] == 0) err = -Errno.EFAULT;
+            else if (_pte[p] != PteNone) err = -Errno.EEXIST;
+            else if (mode != Mfill.Continue && MemTypes.IsShared(v.Type) && _cached[p] != 0) err = -Errno.EEXIST; // the page cache insert fails
+            if (err != 0) break;
+            for (ulong b = a; b < a + unit; b += PageSize)
+            {
+                _pte[b / PageSize] = PtePresent;
+                if (mode != Mfill.Continue && MemTypes.IsShared(v.Type)) _cached[b / PageSize] = 1;
+            }
+            done += unit;
+        }
+        if (done == 0) return err;
+        WakeMapped(ctx, dst, dst + done);
+        return done == len ? 0 : -Errno.EAGAIN;
     }
 
-    /// <summary>UFFDIO_WRITEPROTECT of one page: -ENOENT unless its VMA has VM_UFFD_WP; a none PTE is left alone.</summary>
-    public int WriteProtect(ulong addr, bool protect)
+    /// <summary>wake_userfault() after a fill or an unprotect: the faults of ctx in [start, end) whose PTE is now mapped finish.</summary>
+    private void WakeMapped(int ctx, ulong start, ulong end)
     {
-        int i = IndexAt(addr);
-        if (i < 0 || (_vmas[i].VmFlags & VmUffdWp) == 0) return -Errno.ENOENT;
-        int p = (int)(addr / PageSize);
-        if (_pte[p] == PteNone) return 0;
-        _pte[p] = protect ? PteUffdWp : PtePresent;
-        if (!protect && (_waiter[p] & (byte)UffdioRegisterModeWp) != 0) _waiter[p] = 0;
+        for (ulong a = start; a < end; a += PageSize)
+            if (_waiter[a / PageSize] >> 4 == ctx && _pte[a / PageSize] == PtePresent) _waiter[a / PageSize] = 0;
+    }
+
+    /// <summary>
+    /// UFFDIO_WRITEPROTECT of [start, start+len): VMA by VMA, -ENOENT without VM_UFFD_WP, -EINVAL
+    /// on hugetlbfs unless start and len are huge-page aligned; present PTEs get or lose the uffd-wp
+    /// bit, none PTEs are left alone; unprotecting wakes this context's faults in the range.
+    /// </summary>
+    public int WriteProtect(int ctx, ulong start, ulong len, bool protect)
+    {
+        if (!Ready(ctx) || !ValidRange(start, len)) return -Errno.EINVAL;
+        ulong end = start + len;
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly var v = ref _vmas[i];
+            if (v.End <= start || v.Start >= end) continue;
+            if ((v.VmFlags & VmUffdWp) == 0) return -Errno.ENOENT;
+            if (MemTypes.IsHugetlb(v.Type) && (start % UnitBytes(v) != 0 || len % UnitBytes(v) != 0)) return -Errno.EINVAL;
+            for (ulong a = Math.Max(v.Start, start); a < Math.Min(v.End, end); a += PageSize)
+                if (_pte[a / PageSize] != PteNone) _pte[a / PageSize] = protect ? PteUffdWp : PtePresent;
+        }
+        if (!protect) WakeMapped(ctx, start, end);
         return 0;
     }
 

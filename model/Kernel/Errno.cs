@@ -12,6 +12,7 @@ public static class Errno
 {
     public const int ENOENT = 2;
     public const int EIO = 5;
+    public const int EAGAIN = 11;
     public const int EDEADLK = 35;
     public const int ENOMEM = 12;
     public const int EFAULT = 14;
@@ -26,6 +27,7 @@ public static class Errno
         0 => "0",
         -ENOENT => "-ENOENT",
         -EIO => "-EIO",
+        -EAGAIN => "-EAGAIN",
         -EDEADLK => "-EDEADLK",
         -ENOMEM => "-ENOMEM",
         -EFAULT => "-EFAULT",

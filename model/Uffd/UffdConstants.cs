@@ -155,6 +155,31 @@ public static class MemTypes
     public static bool IsAnon(MemType t) => t == MemType.Anon;
     /// <summary>Has a page cache (a file behind it), so a page can be cached while its PTE is none: a minor fault.</summary>
     public static bool HasPageCache(MemType t) => t != MemType.Anon && t != MemType.None;
+    /// <summary>A MAP_SHARED mapping (VM_SHARED): UFFDIO_COPY and ZEROPAGE put the page in the file's page cache, not an anonymous page.</summary>
+    public static bool IsShared(MemType t) => t is MemType.ShmemShared or MemType.HugetlbShared;
+
+    /// <summary>
+    /// A normal fault leaves the page in the page cache: shmem, shared or private (shmem_fault()
+    /// allocates it there; a private write fault then copies it), and a shared hugetlbfs mapping.
+    /// A private hugetlbfs mapping gets an anonymous huge page (hugetlb_no_page() adds only a
+    /// VM_MAYSHARE one to the cache), so its pages are never cached: no minor fault there.
+    /// </summary>
+    public static bool FaultFillsPageCache(MemType t) => IsShmem(t) || t == MemType.HugetlbShared;
+
+    /// <summary>
+    /// The model pages a fault, UFFDIO_COPY / ZEROPAGE / CONTINUE and a write-protection act on at
+    /// once: a huge page (<see cref="UffdConstants.HugePages"/>) on hugetlbfs, one page elsewhere.
+    /// </summary>
+    public static int Unit(MemType t) => IsHugetlb(t) ? UffdConstants.HugePages : 1;
+
+    /// <summary>
+    /// Whether model page <paramref name="page"/> starts in the page cache with no PTE: the first
+    /// page of each shmem VMA (pages 0 and 2), and the huge page of a shared hugetlbfs VMA A (pages
+    /// 0-1: the whole huge page, as hugetlbfs caches it). A private hugetlbfs mapping cannot have
+    /// cached pages (<see cref="FaultFillsPageCache"/>).
+    /// </summary>
+    public static bool StartsCached(MemType t, int page) =>
+        IsShmem(t) ? page % 2 == 0 : t == MemType.HugetlbShared && page < UffdConstants.HugePages;
 
     /// <summary>The vm_flags of a fresh mmap(PROT_READ | PROT_WRITE) of this memory type.</summary>
     public static ulong MmapFlags(MemType t) =>

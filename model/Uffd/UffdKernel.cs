@@ -121,7 +121,17 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             // may_split() refuses (-EINVAL), the VMAs before it already cleared (found by `differ uffd`,
             // issue 19: an unregistered hugetlbfs VMA, unaligned end, is 0 on 6.18). A hugetlbfs VMA
             // of the model is one huge page, so it is the VMA of the last page's huge page.
-            if (endSplitsHugePage && p / HugePages == last / HugePages) return -Errno.EINVAL;
+            if (endSplitsHugePage && p / HugePages == last / HugePages)
+            {
+                // userfaultfd_clear_vma() resets the uffd-wp bits of the range before the split is
+                // refused, the whole huge PTE holding the end (found by `differ uffd`, issue 19: a write
+                // to that huge page after the -EINVAL is a normal fault on 6.18).
+                ref var v = ref s.Pages[p];
+                if ((v.VmFlags & VmUffdWp) != 0)
+                    for (int q = p / HugePages * HugePages; q < (p / HugePages + 1) * HugePages; q++)
+                        if (s.Pages[q].Pte == UffdPage.PteUffdWp) s.Pages[q].Pte = UffdPage.PtePresent;
+                return -Errno.EINVAL;
+            }
             Wake(ref s, p, ctx);                 // wake_userfault(vma->vm_userfaultfd_ctx.ctx, &range)
             design.UnregisterVma(ref s.Pages[p]);
         }
@@ -279,9 +289,9 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     /// VM_LOCKED | VM_LOCKONFAULT (mlock2) or clears both (munlock), and mlock_fixup() leaves a
     /// hugetlbfs VMA alone ("don't set VM_LOCKED or VM_LOCKONFAULT and don't count"). With
     /// MLOCK_ONFAULT nothing is faulted in on the VMAs it locks. What mlock2() then does to a
-    /// hugetlbfs range is not modelled: without VM_LOCKONFAULT on the VMA, __mm_populate() faults
-    /// its huge pages in, through the uffd hooks if registered; the explorer and the model-based
-    /// test do not call it there. The ghost <see cref="UffdPage.UserLocked"/> is VM_LOCKED as mlock left it.
+    /// hugetlbfs range (without VM_LOCKONFAULT on the VMA, __mm_populate() faults its huge pages
+    /// in) is <see cref="Mlock2OnFault"/>, where no uffd hook intercepts it; the explorer and the
+    /// model-based test do not call mlock2() on hugetlbfs. The ghost <see cref="UffdPage.UserLocked"/> is VM_LOCKED as mlock left it.
     /// </summary>
     public static int Mlock(ref UffdState s, int first, int count, bool on, bool onFault = true)
     {
@@ -293,6 +303,27 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             if (MemTypes.IsHugetlb(pg.Type)) continue; // mlock_fixup(): is_vm_hugetlb_page(vma) -> goto out
             pg.VmFlags = (pg.VmFlags & ~(VmLocked | VmLockonfault)) | flags;
             pg.UserLocked = (byte)(on ? 1 : 0);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// mlock2(MLOCK_ONFAULT) as the syscall runs it: <see cref="Mlock"/>, then __mm_populate(),
+    /// which populate_vma_page_range() skips on a VMA with VM_LOCKONFAULT and not VM_LOCKED alone
+    /// (it has both here) but not on a hugetlbfs VMA, which mlock_fixup() left without either: its
+    /// huge pages are faulted in (a write fault on a private writable VMA, a read fault on a shared
+    /// one). Only where those faults are normal ones (<see cref="PopulateIsPlain"/> without the
+    /// hugetlbfs exclusion): populating through a uffd hook is not modelled.
+    /// </summary>
+    public int Mlock2OnFault(ref UffdState s, int first, int count)
+    {
+        int rc = Mlock(ref s, first, count, on: true);
+        if (rc != 0) return rc;
+        for (int p = first; p < first + count; p++)
+        {
+            if (!MemTypes.IsHugetlb(s.Pages[p].Type) || s.Pages[p].Pte != UffdPage.PteNone) continue;
+            if (Fault(ref s, p, write: (s.Pages[p].VmFlags & VmShared) == 0) != FaultOutcome.Normal)
+                throw new InvalidOperationException("mlock2() populating hugetlbfs through a userfaultfd hook is not modelled");
         }
         return 0;
     }
@@ -318,15 +349,16 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
     }
 
     /// <summary>
-    /// Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs, no context,
+    /// Whether populating pages [first, first+count) takes only normal faults: not hugetlbfs (unless
+    /// <paramref name="hugetlb"/>: the explorer does not offer mlock there), no context,
     /// no waiter, and no uffd hook on a page it faults in (a design may leave a uffd bit without a context).
     /// </summary>
-    public bool PopulateIsPlain(in UffdState s, int first, int count)
+    public bool PopulateIsPlain(in UffdState s, int first, int count, bool hugetlb = false)
     {
         for (int p = first; p < first + count; p++)
         {
             var pg = s.Pages[p];
-            if (pg.Type == MemType.None || MemTypes.IsHugetlb(pg.Type) || pg.Ctx != 0 || pg.Waiter != 0) return false;
+            if (pg.Type == MemType.None || (MemTypes.IsHugetlb(pg.Type) && !hugetlb) || pg.Ctx != 0 || pg.Waiter != 0) return false;
             if (pg.Pte == UffdPage.PteNone && design.FaultReason(pg.Type, pg.VmFlags, pg.Cached != 0) != 0) return false;
         }
         return true;
@@ -353,13 +385,27 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
             if (reason != 0) r = HandleUserfault(ref s, p, reason, write);
             else
             {
-                pg.Pte = UffdPage.PtePresent;
-                if (MemTypes.HasPageCache(pg.Type)) pg.Cached = 1;
+                // The whole huge page on hugetlbfs (hugetlb_no_page() maps one huge page).
+                int first = UnitStart(s, p), unit = MemTypes.Unit(pg.Type);
+                for (int q = first; q < first + unit; q++)
+                {
+                    s.Pages[q].Pte = UffdPage.PtePresent;
+                    if (MemTypes.FaultFillsPageCache(s.Pages[q].Type)) s.Pages[q].Cached = 1;
+                }
                 r = FaultOutcome.Normal;
             }
         }
         return r;
     }
+
+    /// <summary>
+    /// userfault_msg(): the message's address for a fault at the start of model page p (as model
+    /// address): vmf->address, the page, or on hugetlbfs its huge page's start (hugetlb_fault() sets
+    /// vmf.address to address &amp; huge_page_mask()); with UFFD_FEATURE_EXACT_ADDRESS vmf->real_address,
+    /// the address touched.
+    /// </summary>
+    public static ulong MessageAddress(in UffdState s, int p, bool exactAddress) =>
+        (ulong)(exactAddress ? p : UnitStart(s, p)) * PageSize;
 
     /// <summary>The register modes a reason stands for.</summary>
     public ulong ModesOf(ulong reason) =>
@@ -390,47 +436,122 @@ public sealed class UffdKernel(UffdDesign design) : IReasonSource
         return FaultOutcome.Blocked;
     }
 
-    /// <summary>UFFDIO_COPY of one page into a MISSING-registered range: installs it and wakes the fault.</summary>
-    public static int Copy(ref UffdState s, int p)
+    /// <summary>The first model page of the unit (<see cref="MemTypes.Unit"/>) holding page p: its huge page on hugetlbfs.</summary>
+    public static int UnitStart(in UffdState s, int p) => p / MemTypes.Unit(s.Pages[p].Type) * MemTypes.Unit(s.Pages[p].Type);
+
+    /// <summary>What UFFDIO_COPY, UFFDIO_ZEROPAGE and UFFDIO_CONTINUE ask mfill_atomic() to do.</summary>
+    public enum Mfill : byte { Copy, Zeropage, Continue }
+
+    /// <summary>validate_range() of fs/userfaultfd.c: page aligned, not empty, below TASK_SIZE (the model's four pages).</summary>
+    private static bool ValidRange(ulong start, ulong len) =>
+        len != 0 && (start & (PageSize - 1)) == 0 && (len & (PageSize - 1)) == 0 &&
+        start < UffdBounds.Pages * PageSize && len <= UffdBounds.Pages * PageSize - start;
+
+    /// <summary>
+    /// UFFDIO_COPY / ZEROPAGE / CONTINUE of [dst, dst+len) through userfaultfd <paramref name="ctx"/>:
+    /// -EINVAL before UFFDIO_API or for a range validate_range() refuses; -ENOENT unless one VMA
+    /// with a context (any userfaultfd's: the check enforces register's VM_MAYWRITE test) holds the
+    /// whole range. On hugetlbfs (mfill_atomic_hugetlb()) ZEROPAGE is -EINVAL (no zero huge page)
+    /// and dst and len must be huge-page aligned (-EINVAL); elsewhere CONTINUE needs shmem (-EINVAL
+    /// on anonymous memory). Then unit by unit (a huge page on hugetlbfs): COPY / ZEROPAGE -EEXIST on
+    /// a mapped PTE, or on a page already in the cache of a shared mapping (the page cache insert
+    /// fails); CONTINUE -EFAULT when the page is not in the cache, then -EEXIST on a mapped PTE. The
+    /// ioctl returns the error when nothing was done, 0 when all was, -EAGAIN when a part was, and
+    /// wakes the faults of this userfaultfd in what was done (wake_userfault()).
+    /// </summary>
+    public static int MfillAtomic(ref UffdState s, int ctx, ulong dst, ulong len, Mfill mode)
     {
-        ref var pg = ref s.Pages[p];
-        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeMissing) == 0) return -Errno.EINVAL;
-        if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
-        pg.Pte = UffdPage.PtePresent;
-        if (MemTypes.HasPageCache(pg.Type)) pg.Cached = 1;
-        if ((pg.WaiterModes & UffdioRegisterModeMissing) != 0) pg.Waiter = 0;
-        return 0;
+        if (s.Ctxs[ctx - 1].State != UffdCtx.Ready) return -Errno.EINVAL;
+        if (!ValidRange(dst, len)) return -Errno.EINVAL;
+        int first = (int)(dst / PageSize), count = (int)(len / PageSize);
+        var vma = s.Pages[first];
+        if (vma.Type == MemType.None || vma.Ctx == 0) return -Errno.ENOENT;
+        for (int p = first + 1; p < first + count; p++) if (!SameVma(s, p - 1, p)) return -Errno.ENOENT;
+        if (MemTypes.IsHugetlb(vma.Type))
+        {
+            if (mode == Mfill.Zeropage) return -Errno.EINVAL;
+            if (first % HugePages != 0 || count % HugePages != 0) return -Errno.EINVAL;
+        }
+        else if (mode == Mfill.Continue && !MemTypes.IsShmem(vma.Type)) return -Errno.EINVAL;
+        int unit = MemTypes.Unit(vma.Type), done = 0, err = 0;
+        for (int u = first; u < first + count && err == 0; u += unit)
+        {
+            var pg = s.Pages[u];
+            if (mode == Mfill.Continue && pg.Cached == 0) err = -Errno.EFAULT;
+            else if (pg.Pte != UffdPage.PteNone) err = -Errno.EEXIST;
+            else if (mode != Mfill.Continue && MemTypes.IsShared(pg.Type) && pg.Cached != 0) err = -Errno.EEXIST;
+            if (err != 0) break;
+            for (int q = u; q < u + unit; q++)
+            {
+                s.Pages[q].Pte = UffdPage.PtePresent;
+                if (mode != Mfill.Continue && MemTypes.IsShared(pg.Type)) s.Pages[q].Cached = 1;
+            }
+            done += unit;
+        }
+        if (done == 0) return err;
+        WakeRange(ref s, ctx, first, done);
+        return done == count ? 0 : -Errno.EAGAIN;
     }
 
-    /// <summary>UFFDIO_CONTINUE: maps the page cache's page into a MINOR-registered range and wakes the fault.</summary>
-    public static int Continue(ref UffdState s, int p)
+    /// <summary>wake_userfault(ctx, range): the faults of ctx waiting in the range retry; those whose PTE is now mapped finish.</summary>
+    private static void WakeRange(ref UffdState s, int ctx, int first, int count)
     {
-        ref var pg = ref s.Pages[p];
-        if (pg.Ctx == 0 || (pg.RegModes & UffdioRegisterModeMinor) == 0) return -Errno.EINVAL;
-        if (pg.Pte != UffdPage.PteNone) return -Errno.EEXIST;
-        if (pg.Cached == 0) return -Errno.EFAULT;
-        pg.Pte = UffdPage.PtePresent;
-        if ((pg.WaiterModes & UffdioRegisterModeMinor) != 0) pg.Waiter = 0;
-        return 0;
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            if (pg.Waiter != 0 && pg.WaiterCtx == ctx && pg.Pte == UffdPage.PtePresent) pg.Waiter = 0;
+        }
+    }
+
+    /// <summary>UFFDIO_COPY of page p's unit (its huge page on hugetlbfs) through the page's own userfaultfd.</summary>
+    public static int Copy(ref UffdState s, int p) => MfillUnit(ref s, p, Mfill.Copy);
+
+    /// <summary>UFFDIO_CONTINUE of page p's unit through the page's own userfaultfd.</summary>
+    public static int Continue(ref UffdState s, int p) => MfillUnit(ref s, p, Mfill.Continue);
+
+    private static int MfillUnit(ref UffdState s, int p, Mfill mode)
+    {
+        int ctx = s.Pages[p].Ctx;
+        if (ctx == 0) return -Errno.ENOENT;
+        return MfillAtomic(ref s, ctx, (ulong)UnitStart(s, p) * PageSize, (ulong)MemTypes.Unit(s.Pages[p].Type) * PageSize, mode);
     }
 
     /// <summary>
-    /// UFFDIO_WRITEPROTECT of one page (mwriteprotect_range()): -ENOENT unless its VMA has
-    /// VM_UFFD_WP (whichever userfaultfd registered it); a present PTE gets or loses the uffd-wp
-    /// bit, and unprotecting wakes the fault. A PTE that is none is left alone: on anonymous
-    /// memory that is what the kernel does without UFFD_FEATURE_WP_UNPOPULATED (which the model
-    /// does not have); on shmem and hugetlbfs the kernel installs a uffd-wp PTE marker there,
-    /// which the model does not have either (the explorer offers the call only on a mapped page,
-    /// and `differ uffd` makes it there only on anonymous memory). Found by `differ uffd` (issue
-    /// 19): the model returned -EINVAL for a VMA not registered WP and -ENOENT for a none PTE.
+    /// UFFDIO_WRITEPROTECT of [start, start+len) through userfaultfd <paramref name="ctx"/>
+    /// (mwriteprotect_range()): -EINVAL before UFFDIO_API or for a range validate_range()
+    /// refuses; then VMA by VMA: -ENOENT unless it has VM_UFFD_WP (whichever userfaultfd
+    /// registered it), -EINVAL on hugetlbfs unless start and len are huge-page aligned; the
+    /// VMAs before keep what was done to them. A present PTE gets or loses the uffd-wp bit; a PTE
+    /// that is none is left alone: on anonymous memory that is what the kernel does without
+    /// UFFD_FEATURE_WP_UNPOPULATED (which the model does not have); on shmem and hugetlbfs the
+    /// kernel installs a uffd-wp PTE marker there, which the model does not have either (the
+    /// explorer offers the call only on a mapped page, and `differ uffd` makes it there only on
+    /// anonymous memory). Unprotecting wakes the range's faults of this userfaultfd. Found by
+    /// `differ uffd` (issue 19): the model returned -EINVAL for a VMA not registered WP and
+    /// -ENOENT for a none PTE.
     /// </summary>
+    public static int WriteProtect(ref UffdState s, int ctx, ulong start, ulong len, bool protect)
+    {
+        if (s.Ctxs[ctx - 1].State != UffdCtx.Ready) return -Errno.EINVAL;
+        if (!ValidRange(start, len)) return -Errno.EINVAL;
+        int first = (int)(start / PageSize), count = (int)(len / PageSize);
+        for (int p = first; p < first + count; p++)
+        {
+            ref var pg = ref s.Pages[p];
+            if (pg.Type == MemType.None) continue;
+            if ((pg.VmFlags & VmUffdWp) == 0) return -Errno.ENOENT; // if (!userfaultfd_wp(dst_vma)) err = -ENOENT
+            if (MemTypes.IsHugetlb(pg.Type) && (first % HugePages != 0 || count % HugePages != 0)) return -Errno.EINVAL;
+            if (pg.Pte != UffdPage.PteNone) pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
+        }
+        if (!protect) WakeRange(ref s, ctx, first, count);
+        return 0;
+    }
+
+    /// <summary>UFFDIO_WRITEPROTECT of page p's unit (its huge page on hugetlbfs) through the page's own userfaultfd, or -ENOENT without one.</summary>
     public static int WriteProtect(ref UffdState s, int p, bool protect)
     {
-        ref var pg = ref s.Pages[p];
-        if ((pg.VmFlags & VmUffdWp) == 0) return -Errno.ENOENT; // if (!userfaultfd_wp(dst_vma)) err = -ENOENT
-        if (pg.Pte == UffdPage.PteNone) return 0;
-        pg.Pte = protect ? UffdPage.PteUffdWp : UffdPage.PtePresent;
-        if (!protect && (pg.WaiterModes & UffdioRegisterModeWp) != 0) pg.Waiter = 0;
-        return 0;
+        int ctx = s.Pages[p].Ctx;
+        if (ctx == 0) return -Errno.ENOENT;
+        return WriteProtect(ref s, ctx, (ulong)UnitStart(s, p) * PageSize, (ulong)MemTypes.Unit(s.Pages[p].Type) * PageSize, protect);
     }
 }

@@ -22,8 +22,9 @@ public readonly record struct UffdAction(UffdOp Op, byte Ctx = 0, byte Range = 0
 /// EVENT_FORK and EVENT_REMAP events),
 /// UFFDIO_REGISTER / UNREGISTER over three ranges in four modes, close, mlock2(MLOCK_ONFAULT) / munlock of a
 /// VMA that is not hugetlbfs, mlock() (populating) of a VMA no userfaultfd can intercept, read and write faults, UFFDIO_COPY, UFFDIO_CONTINUE
-/// and UFFDIO_WRITEPROTECT, UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2 start in the page cache (their faults are
-/// minor faults on shmem and hugetlbfs), pages 1 and 3 do not. A BUG_ON that fires stops the machine.
+/// and UFFDIO_WRITEPROTECT (of a page, or of its huge page on hugetlbfs), UFFDIO_WAKE, fork() and mremap(). Pages 0 and 2
+/// of shmem and the huge page of a shared hugetlbfs VMA A start in the page cache (their faults are minor faults,
+/// <see cref="MemTypes.StartsCached"/>), the others do not. A BUG_ON that fires stops the machine.
 /// </summary>
 public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
 {
@@ -70,7 +71,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
                 for (int p = 0; p < UffdBounds.Pages; p++)
                 {
                     var t = p < 2 ? a : b;
-                    s.Pages[p] = new UffdPage { Type = t, VmFlags = MemTypes.MmapFlags(t), Cached = (byte)(MemTypes.HasPageCache(t) && p % 2 == 0 ? 1 : 0) };
+                    s.Pages[p] = new UffdPage { Type = t, VmFlags = MemTypes.MmapFlags(t), Cached = (byte)(MemTypes.StartsCached(t, p) ? 1 : 0) };
                 }
                 for (int c = Bounds.Contexts; c < UffdBounds.MaxContexts; c++) s.Ctxs[c].State = UffdCtx.Released;
                 into.Add(s);
@@ -132,6 +133,7 @@ public sealed partial class UffdSpec : ISpec<UffdState, UffdAction>
             if (pg.Waiter != 0 && pg.WaiterCtx != pg.Ctx && s.Ctxs[pg.WaiterCtx - 1].State == UffdCtx.Ready)
                 into[n++] = new(UffdOp.Wake, (byte)pg.WaiterCtx, Page: page); // its VMA left the context (mremap): only UFFDIO_WAKE reaches it
             if (pg.Ctx == 0) continue; // only a context's owner resolves its faults
+            if (UffdKernel.UnitStart(s, p) != p) continue; // a huge page is filled and protected whole, from its first page
             if (pg.Pte == UffdPage.PteNone)
             {
                 if ((pg.RegModes & UffdioRegisterModeMissing) != 0) into[n++] = new(UffdOp.Copy, pg.Ctx, Page: page);

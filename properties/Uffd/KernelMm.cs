@@ -11,8 +11,8 @@ public sealed class KernelEnvironmentException(string message) : Exception(messa
 
 /// <summary>
 /// The model's mm on the running kernel: two VMAs of two model pages each, side by side, and two
-/// userfaultfds. A model page is <see cref="Unit"/> bytes here: 4 KiB, or half a huge page when a
-/// VMA is hugetlbfs (the model's huge page is two of its pages). Calls take the model's
+/// userfaultfds. A model page is <see cref="Unit"/> bytes here: 64 KiB (<see cref="FaultAroundBytes"/>),
+/// or half a huge page when a VMA is hugetlbfs (the model's huge page is two of its pages). Calls take the model's
 /// addresses and return what the kernel returns (0 or a negative errno).
 /// </summary>
 public sealed class KernelMm : IDisposable
@@ -20,8 +20,9 @@ public sealed class KernelMm : IDisposable
     private readonly int[] _uffd = [-1, -1];
     private readonly List<int> _memfds = [];
     private readonly int[] _vmaMemfd = [-1, -1];
-    private static readonly Lazy<nint> Source = new(() => (nint)Libc.Mmap(0, PageSize, Libc.ProtRead | Libc.ProtWrite, Libc.MapPrivate | Libc.MapAnonymous));
     private readonly ulong _reservation, _reservationLen;
+    /// <summary>What UFFDIO_COPY copies from: zeroes, as long as the longest range a step fills (the four model pages).</summary>
+    private readonly nint _source;
 
     /// <summary>
     /// A model page on small pages: fault_around_bytes (64 KiB by default). A read fault on a file
@@ -42,16 +43,20 @@ public sealed class KernelMm : IDisposable
         B = b;
         bool huge = MemTypes.IsHugetlb(a) || MemTypes.IsHugetlb(b);
         Unit = huge ? hugePageSize / HugePages : FaultAroundBytes;
-        ulong span = UffdBounds.Pages * Unit, align = huge ? hugePageSize : PageSize;
+        // Aligned to a huge page, or to fault_around_bytes, so that fault-around stays inside a model page.
+        ulong span = UffdBounds.Pages * Unit, align = huge ? hugePageSize : FaultAroundBytes;
         _reservationLen = 2 * span + ScratchGap * Unit + align; // the model's pages, a gap, then as much scratch for mremap()
         long r = Libc.Mmap(0, _reservationLen, Libc.ProtNone, Libc.MapPrivate | Libc.MapAnonymous | Libc.MapNoreserve);
         if (r < 0) throw new InvalidOperationException($"mmap of the reservation: errno {-r}");
         _reservation = (ulong)r;
         Base = (_reservation + align - 1) & ~(align - 1);
+        long src = Libc.Mmap(0, span, Libc.ProtRead | Libc.ProtWrite, Libc.MapPrivate | Libc.MapAnonymous | Libc.MapNoreserve);
+        if (src < 0) throw new InvalidOperationException($"mmap of the copy source: errno {-src}");
+        _source = (nint)src;
         Map(a, 0);
         Map(b, 2);
-        PrimeCache(a, 0);
-        PrimeCache(b, 2);
+        for (int p = 0; p < UffdBounds.Pages; p++)
+            if (MemTypes.StartsCached(p < 2 ? a : b, p) && p % MemTypes.Unit(p < 2 ? a : b) == 0) PrimeCache(p < 2 ? a : b, p);
         for (int c = 0; c < 2; c++)
         {
             _uffd[c] = Userfaultfd.Create();
@@ -89,25 +94,28 @@ public sealed class KernelMm : IDisposable
     }
 
     /// <summary>
-    /// The model's first page of each shmem VMA starts in the page cache with no PTE (a fault there
-    /// is a minor fault): written and zapped (MADV_DONTNEED) for a shared mapping, written through
-    /// the memfd for a private one. hugetlbfs is left alone (no fault is generated there: a huge page
-    /// is two model pages).
+    /// A model page that starts in the page cache with no PTE (<see cref="MemTypes.StartsCached"/>:
+    /// a fault there is a minor fault), every base page of it: written and zapped (MADV_DONTNEED)
+    /// for a shared mapping, shmem or hugetlbfs (the whole huge page, which stays in the hugetlbfs
+    /// file's cache), written through the memfd for a private shmem one.
     /// </summary>
     private void PrimeCache(MemType t, int page)
     {
-        nint at = (nint)(Base + (ulong)page * Unit);
-        if (t == MemType.ShmemShared)
+        ulong at = Base + (ulong)page * Unit, len = (ulong)MemTypes.Unit(t) * Unit;
+        if (MemTypes.IsShared(t))
         {
-            Libc.Touch(at, write: true);
-            Libc.Madvise(at, Unit, 4 /* MADV_DONTNEED */);
+            for (ulong a = at; a < at + len; a += PageSize) Libc.Touch((nint)a, write: true);
+            if (Libc.Madvise((nint)at, len, 4 /* MADV_DONTNEED */) < 0) throw new KernelEnvironmentException($"MADV_DONTNEED of a {MemTypes.Name(t)} page refused");
         }
-        else if (t == MemType.ShmemPrivate) Libc.PwriteByte(_vmaMemfd[page / 2], 0x5a, 0);
+        else if (t == MemType.ShmemPrivate)
+            for (ulong o = 0; o < len; o += PageSize) Libc.PwriteByte(_vmaMemfd[page / 2], 0x5a, (long)o);
     }
 
     /// <summary>What a fault did: it finished without a message, or it sent one (and was resolved, or not).</summary>
     public sealed record FaultSeen(bool Blocked, ulong Flags, ulong Address, bool Finished, string Resolution)
     {
+        /// <summary>The userfaultfd the message was read from.</summary>
+        public int Ctx { get; init; }
         public override string ToString() => Blocked
             ? $"blocked, message flags 0x{Flags:x} at 0x{Address:x}, {Resolution}{(Finished ? "" : ", thread still blocked")}"
             : Finished ? "normal fault" : "no message, thread still blocked";
@@ -123,9 +131,17 @@ public sealed class KernelMm : IDisposable
     private static long _normal, _copied, _continued, _unprotected;
     public static void ResetFaultCounts() => _normal = _copied = _continued = _unprotected = _otherEvents = 0;
 
+    /// <summary>A fault at model page <paramref name="page"/>, resolved over its unit (the page, or its huge page on hugetlbfs).</summary>
     public FaultSeen Fault(int page, bool write, int ctx)
     {
-        var seen = FaultOnce(page, write, ctx);
+        int unit = MemTypes.Unit(page < 2 ? A : B);
+        return Fault(page, write, ctx, page / unit * unit, unit);
+    }
+
+    public FaultSeen Fault(int page, bool write, int ctx, int unitFirst, int unitCount)
+    {
+        var seen = FaultOnce(page, write, ctx, Base + (ulong)unitFirst * Unit, (ulong)unitCount * Unit);
+        if (!seen.Finished) _stuck = true;
         if (!seen.Blocked) Interlocked.Increment(ref _normal);
         else if ((seen.Flags & UffdPagefaultFlagWp) != 0) Interlocked.Increment(ref _unprotected);
         else if ((seen.Flags & UffdPagefaultFlagMinor) != 0) Interlocked.Increment(ref _continued);
@@ -133,37 +149,49 @@ public sealed class KernelMm : IDisposable
         return seen;
     }
 
-    private FaultSeen FaultOnce(int page, bool write, int ctx)
+    private FaultSeen FaultOnce(int page, bool write, int ctx, ulong at, ulong len)
     {
         ulong addr = Base + (ulong)page * Unit;
         var thread = new Thread(() => Libc.Touch((nint)addr, write)) { IsBackground = true };
         thread.Start();
-        int fd = ctx > 0 && IsOpen(ctx) ? _uffd[ctx - 1] : -1;
-        for (int c = 1; c <= 2 && fd < 0; c++) if (IsOpen(c)) fd = _uffd[c - 1];
-        // Whichever comes first: the thread finishes (a normal fault), or a message (it blocked). The
-        // bound is a hang guard for a loaded machine (about a minute), not what tells the two apart.
-        bool message = false;
-        for (int waited = 0; waited < 60_000 && !message; waited++)
+        _threads.Add(thread);
+        // Whichever comes first: the thread finishes (a normal fault), or a message on either
+        // userfaultfd (it blocked; the model's owner is asked first). The bound is a hang guard for
+        // a loaded machine (about a minute), not what tells the two apart.
+        int fd = -1;
+        for (int waited = 0; waited < 30_000 && fd < 0; waited++)
         {
             if (thread.Join(0)) return new FaultSeen(false, 0, 0, true, "");
-            message = fd >= 0 ? Libc.PollIn(fd, 1) > 0 : !thread.Join(1);
+            bool any = false;
+            for (int i = 0; i < 2 && fd < 0; i++)
+            {
+                int c = i == 0 ? (ctx > 0 ? ctx : 1) : (ctx > 0 ? 3 - ctx : 2);
+                if (!IsOpen(c)) continue;
+                any = true;
+                if (Libc.PollIn(_uffd[c - 1], 1) > 0) { fd = _uffd[c - 1]; ctx = c; }
+            }
+            if (!any && thread.Join(1)) return new FaultSeen(false, 0, 0, true, "");
         }
-        if (fd < 0 || !message) return new FaultSeen(false, 0, 0, thread.Join(30_000), ""); // no context to block on: a normal fault, however slow
+        if (fd < 0) return new FaultSeen(false, 0, 0, thread.Join(30_000), ""); // no message: a normal fault, however slow
         var msg = default(UffdMsg);
         long n = Libc.Read(fd, ref msg);
         if (n != 32 || msg.Event != UffdMsg.EventPagefault) return new FaultSeen(false, 0, 0, thread.Join(1000), $"read {n}, event 0x{msg.Event:x}");
-        // The thread touched the model page's first base page: that one page is resolved.
+        // Resolved as the model resolves it: the model page, or its huge page on hugetlbfs ([at, at+len)).
         string how;
-        if ((msg.PagefaultFlags & UffdPagefaultFlagWp) != 0) how = $"UFFDIO_WRITEPROTECT(unprotect) {Errno(Userfaultfd.WriteProtect(fd, addr, Unit, protect: false))}";
-        else if ((msg.PagefaultFlags & UffdPagefaultFlagMinor) != 0) how = $"UFFDIO_CONTINUE {Errno(Userfaultfd.Continue(fd, addr, PageSize))}";
-        else how = $"UFFDIO_COPY {Errno(Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize))}";
+        if ((msg.PagefaultFlags & UffdPagefaultFlagWp) != 0) how = $"UFFDIO_WRITEPROTECT(unprotect) {Errno(Userfaultfd.WriteProtect(fd, at, len, protect: false))}";
+        else if ((msg.PagefaultFlags & UffdPagefaultFlagMinor) != 0) how = $"UFFDIO_CONTINUE {Errno(Userfaultfd.Continue(fd, at, len))}";
+        else how = $"UFFDIO_COPY {Errno(Userfaultfd.Copy(fd, at, (ulong)_source, len))}";
         bool done = thread.Join(30_000); // resolved: the thread returns at once; the bound is a hang guard
         // Not resolved (a divergence, reported): unblock the thread before its VMA goes away.
-        if (!done) { Userfaultfd.WriteProtect(fd, addr, Unit, protect: false); Userfaultfd.Copy(fd, addr, (ulong)Source.Value, PageSize); Userfaultfd.Continue(fd, addr, PageSize); Userfaultfd.Wake(fd, addr, PageSize); done = thread.Join(1000); }
-        return new FaultSeen(true, msg.PagefaultFlags, msg.PagefaultAddress, done, how);
+        if (!done) { Userfaultfd.WriteProtect(fd, at, len, protect: false); Userfaultfd.Copy(fd, at, (ulong)_source, len); Userfaultfd.Continue(fd, at, len); Userfaultfd.Wake(fd, at, len); done = thread.Join(1000); }
+        return new FaultSeen(true, msg.PagefaultFlags, ModelAddress(msg.PagefaultAddress), done, how) { Ctx = ctx };
     }
 
     private static string Errno(int rc) => rc == 0 ? "0" : $"errno {-rc}";
+
+    /// <summary>An address here as a model address (page × PAGE_SIZE + byte offset within the model page, clipped to it).</summary>
+    public ulong ModelAddress(ulong address) =>
+        address < Base ? ulong.MaxValue : (address - Base) / Unit * PageSize + Math.Min((address - Base) % Unit, PageSize - 1);
 
     /// <summary>A model address (page × PAGE_SIZE + byte offset) as an address here.</summary>
     public ulong Address(ulong modelAddress) => Base + modelAddress / PageSize * Unit + modelAddress % PageSize;
@@ -365,16 +393,40 @@ public sealed class KernelMm : IDisposable
         }
     }
 
-    /// <summary>UFFDIO_WRITEPROTECT of model page <paramref name="page"/> through userfaultfd <paramref name="ctx"/>.</summary>
-    public int WriteProtect(int ctx, int page, bool protect) =>
-        Userfaultfd.WriteProtect(_uffd[ctx - 1], Base + (ulong)page * Unit, Unit, protect);
+    /// <summary>UFFDIO_WRITEPROTECT of model page <paramref name="page"/>'s unit (the page, or its huge page on hugetlbfs).</summary>
+    public int WriteProtect(int ctx, int page, bool protect)
+    {
+        int unit = MemTypes.Unit(page < 2 ? A : B);
+        return WriteProtect(ctx, (ulong)(page / unit * unit) * PageSize, (ulong)unit * PageSize, protect);
+    }
+
+    /// <summary>UFFDIO_WRITEPROTECT of a model range through userfaultfd <paramref name="ctx"/>.</summary>
+    public int WriteProtect(int ctx, ulong start, ulong len, bool protect) =>
+        Userfaultfd.WriteProtect(_uffd[ctx - 1], Address(start), Length(len), protect);
+
+    /// <summary>UFFDIO_COPY (from zeroes), UFFDIO_ZEROPAGE or UFFDIO_CONTINUE of a model range through userfaultfd <paramref name="ctx"/>.</summary>
+    public int Mfill(int ctx, ulong dst, ulong len, UffdKernel.Mfill mode) => mode switch
+    {
+        UffdKernel.Mfill.Copy => Userfaultfd.Copy(_uffd[ctx - 1], Address(dst), (ulong)_source, Length(len)),
+        UffdKernel.Mfill.Zeropage => Userfaultfd.Zeropage(_uffd[ctx - 1], Address(dst), Length(len)),
+        _ => Userfaultfd.Continue(_uffd[ctx - 1], Address(dst), Length(len)),
+    };
 
     public override string ToString() => $"0x{Base.ToString("x", CultureInfo.InvariantCulture)}, page = 0x{Unit.ToString("x", CultureInfo.InvariantCulture)} bytes";
+
+    /// <summary>A fault thread was left blocked (a divergence): its VMAs stay mapped until it returns.</summary>
+    private bool _stuck;
+    private readonly List<Thread> _threads = [];
 
     public void Dispose()
     {
         for (int c = 1; c <= 2; c++) if (IsOpen(c)) Close(c);
+        // Closing the userfaultfds woke a thread still blocked in handle_userfault(); it retries the
+        // fault, which must find its VMA: unmapping under it would kill the process (SIGSEGV). If it
+        // still has not returned, the mappings are left (leaked) rather than pulled from under it.
+        if (_stuck && !_threads.All(t => t.Join(5000))) return;
         Libc.Munmap((nint)_reservation, _reservationLen);
+        Libc.Munmap(_source, UffdBounds.Pages * Unit);
         foreach (int fd in _memfds) Libc.Close(fd);
         _memfds.Clear();
     }

@@ -20,7 +20,8 @@ public sealed record UffdExpectation(UffdState State, int Rc, UffdKernel.FaultOu
 /// Model-based test of impl/Uffd against the reference design of the specification: random
 /// UFFDIO_API (bad api numbers and features too), UFFDIO_REGISTER / UNREGISTER over random
 /// ranges (unaligned, empty, past the end) and modes (0 and unknown bits too), close, mlock,
-/// faults, COPY, CONTINUE, WRITEPROTECT, WAKE, mremap and fork, on a random layout of two
+/// faults, COPY / ZEROPAGE / CONTINUE and WRITEPROTECT over ranges (unaligned, half a huge page
+/// too), WAKE, mremap and fork, on a random layout of two
 /// VMAs. After every call: the same return code or fault outcome and message flags, the same
 /// VMAs (split and merged as the kernel does) with the same flags and contexts, the same pages.
 /// </summary>
@@ -38,8 +39,8 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
         public override IU.MmStruct Actual()
         {
             var mm = new IU.MmStruct([((IU.MemType)a, 2), ((IU.MemType)b, 2)], defects);
-            mm.PopulatePageCache(0);
-            mm.PopulatePageCache(2);
+            for (int p = 0; p < UffdBounds.Pages; p++)
+                if (MemTypes.StartsCached(p < 2 ? a : b, p)) mm.PopulatePageCache(p);
             mm.UserfaultfdCreate();
             mm.UserfaultfdCreate();
             return mm;
@@ -62,6 +63,10 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
         var start = from p in Gen.Choose(0, 4) from odd in Gen.Frequency((9, Gen.Constant(0UL)), (1, Gen.Constant(1UL))) select (ulong)p * PageSize + odd;
         var len = Gen.Choose(0, 4).Select(n => (ulong)n * PageSize);
         var mode = Gen.Frequency((8, Gen.Elements(1UL, 2UL, 4UL, 3UL, 5UL, 6UL, 7UL)), (1, Gen.Elements(0UL, 8UL, 9UL)));
+        // Fill and write-protect ranges: one or two pages (a huge page on hugetlbfs), sometimes a byte off or empty.
+        var fill = from p in Gen.Choose(0, UffdBounds.Pages - 1) from n in Gen.Frequency((8, Gen.Choose(1, 2)), (1, Gen.Constant(0)))
+                   from odd in Gen.Frequency((12, Gen.Constant(0UL)), (1, Gen.Constant(1UL)))
+                   select ((ulong)p * PageSize + odd, (ulong)n * PageSize);
         var freePages = Enumerable.Range(0, UffdBounds.Pages).Where(p => e.State.Pages[p].Waiter == 0).ToArray();
         var ops = new List<(int, Gen<Operation<IU.MmStruct, UffdExpectation>>)>
         {
@@ -73,9 +78,9 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
             (1, ctx.Select(c => Op(new Close(c)))),
             (2, from v in Gen.Elements(0, 1) from locks in Gen.Elements(true, false) select Op(new Mlock(v, locks))),
             (1, Gen.Elements(0, 1).Select(v => Op(new MlockPopulate(v)))),
-            (2, page.Select(p => Op(new Copy(p)))),
-            (2, page.Select(p => Op(new Continue(p)))),
-            (1, from p in page from protect in Gen.Elements(true, false) select Op(new WriteProtect(p, protect))),
+            (4, from c in ctx from r in fill from m in Gen.Elements(UffdKernel.Mfill.Copy, UffdKernel.Mfill.Zeropage, UffdKernel.Mfill.Continue)
+                select Op(new MfillStep(c, r.Item1, r.Item2, m))),
+            (2, from c in ctx from r in fill from protect in Gen.Elements(true, false) select Op(new WriteProtect(c, r.Item1, r.Item2, protect))),
             (1, from c in ctx from p in page select Op(new Wake(c, p))),
             (1, Gen.Elements(0, 1).Select(v => Op(new Mremap(v)))),
             (1, Gen.Constant(Op(new Fork()))),
@@ -186,25 +191,18 @@ public sealed class UffdMachine(IU.UffdImplDefects defects, int maxOps) : Machin
         public override string ToString() => $"mlock(VMA {(vma == 0 ? "A" : "B")})";
     }
 
-    private sealed class Copy(int page) : Call
+    private sealed class MfillStep(int ctx, ulong dst, ulong len, UffdKernel.Mfill mode) : Call
     {
-        protected override int Model(ref UffdState s) => UffdKernel.Copy(ref s, page);
-        protected override int Actual(IU.MmStruct mm) => mm.Copy((ulong)page * PageSize);
-        public override string ToString() => $"UFFDIO_COPY(page {page})";
+        protected override int Model(ref UffdState s) => UffdKernel.MfillAtomic(ref s, ctx, dst, len, mode);
+        protected override int Actual(IU.MmStruct mm) => mm.MfillAtomic(ctx, dst, len, (IU.MmStruct.Mfill)mode);
+        public override string ToString() => $"uffd{ctx}: UFFDIO_{mode.ToString().ToUpperInvariant()}([0x{dst:x}, +0x{len:x}))";
     }
 
-    private sealed class Continue(int page) : Call
+    private sealed class WriteProtect(int ctx, ulong start, ulong len, bool on) : Call
     {
-        protected override int Model(ref UffdState s) => UffdKernel.Continue(ref s, page);
-        protected override int Actual(IU.MmStruct mm) => mm.Continue((ulong)page * PageSize);
-        public override string ToString() => $"UFFDIO_CONTINUE(page {page})";
-    }
-
-    private sealed class WriteProtect(int page, bool on) : Call
-    {
-        protected override int Model(ref UffdState s) => UffdKernel.WriteProtect(ref s, page, on);
-        protected override int Actual(IU.MmStruct mm) => mm.WriteProtect((ulong)page * PageSize, on);
-        public override string ToString() => $"UFFDIO_WRITEPROTECT(page {page}, {(on ? "on" : "off")})";
+        protected override int Model(ref UffdState s) => UffdKernel.WriteProtect(ref s, ctx, start, len, on);
+        protected override int Actual(IU.MmStruct mm) => mm.WriteProtect(ctx, start, len, on);
+        public override string ToString() => $"uffd{ctx}: UFFDIO_WRITEPROTECT([0x{start:x}, +0x{len:x}), {(on ? "MODE_WP" : "unprotect")})";
     }
 
     private sealed class Wake(int ctx, int page) : Call

@@ -16,6 +16,19 @@ public sealed class KernelMmapFactAttribute : FactAttribute
 /// <summary>Issue 19, item 6: restore's do_mmap_pgoff() refusals against real mmap() calls.</summary>
 public class MmapDifferTests
 {
+    [Fact]
+    public void Check_runs_differ_restore_where_the_kernel_can_be_asked_and_says_skipped_and_why_elsewhere()
+    {
+        var skip = Multikernel.Properties.Checking.CheckResult.Skip(MmapDiffer.CheckName, "not Linux");
+        Assert.Equal("skipped", skip.VerdictText);
+        Assert.Equal(Model.Checking.ExitCode.Holds, skip.Exit); // the machine lacks the facility: neither a pass nor a failure
+        var line = RestoreProperties.Checks(Multikernel.Properties.Checking.SuiteSize.Quick, 7).Last();
+        Assert.Equal(MmapDiffer.CheckName, line.Name);
+        Assert.Equal(MmapDiffer.Unavailable() is null, line.Skipped is null);
+        if (MmapDiffer.Unavailable() is { } why) Assert.Contains(why, line.Detail, StringComparison.Ordinal);
+        else Assert.True(line.Holds, line.Detail);
+    }
+
     [KernelMmapFact]
     public void The_restore_models_mmap_refusals_agree_with_the_kernel()
     {

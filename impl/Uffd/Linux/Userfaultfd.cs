@@ -47,6 +47,15 @@ public struct UffdioContinue
     [FieldOffset(24)] public long Mapped;
 }
 
+[StructLayout(LayoutKind.Explicit, Size = 32)]
+public struct UffdioZeropage
+{
+    [FieldOffset(0)] public UffdioRange Range;
+    [FieldOffset(16)] public ulong Mode;
+    /// <summary>Bytes zeroed, or a negative errno (written by the kernel).</summary>
+    [FieldOffset(24)] public long Zeropage;
+}
+
 [StructLayout(LayoutKind.Explicit, Size = 24)]
 public struct UffdioWriteprotect
 {
@@ -87,6 +96,7 @@ public static class Userfaultfd
     public static readonly uint UffdioUnregisterIoctl = Ioc(IocRead, UffdioType, 0x01, 16);          // 0x8010aa01
     public static readonly uint UffdioWakeIoctl = Ioc(IocRead, UffdioType, 0x02, 16);                // 0x8010aa02
     public static readonly uint UffdioCopyIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x03, 40);     // 0xc028aa03
+    public static readonly uint UffdioZeropageIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x04, 32); // 0xc020aa04
     public static readonly uint UffdioContinueIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x07, 32); // 0xc020aa07
     public static readonly uint UffdioWriteprotectIoctl = Ioc(IocRead | IocWrite, UffdioType, 0x06, 24); // 0xc018aa06
     /// <summary>USERFAULTFD_IOC_NEW = _IO(0xAA, 0x00) on /dev/userfaultfd.</summary>
@@ -145,6 +155,12 @@ public static class Userfaultfd
     {
         var c = new UffdioCopy { Dst = dst, Src = src, Len = len };
         return Libc.Ioctl(fd, UffdioCopyIoctl, ref c);
+    }
+
+    public static int Zeropage(int fd, ulong start, ulong len)
+    {
+        var z = new UffdioZeropage { Range = new UffdioRange { Start = start, Len = len } };
+        return Libc.Ioctl(fd, UffdioZeropageIoctl, ref z);
     }
 
     public static int Continue(int fd, ulong start, ulong len)
