@@ -86,13 +86,10 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         if (!Design.Serialised && !s.Has(BalloonState.TargetCurrent) && !s.Has(BalloonState.ResetPending)) return 2;
         int want = Want(s);
         if (s.Size > want) return s.Ballooned != 0 ? 3 : 0;
-        if (s.Size < want && !s.Has(BalloonState.GaveUp))
-        {
-            int free = ~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1);
-            if (free != 0) return 3;
-            if (s.Refused != 0) return 4;
-        }
-        return 0;
+        if (s.Size < want && !s.Has(BalloonState.GaveUp) && (~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1)) != 0) return 3;
+        // The inflation cycle ends (target reached, or no page left to try): mainline's
+        // vmballoon_inflate() ends with vmballoon_release_refused_pages().
+        return s.Refused != 0 ? 4 : 0;
     }
 
     /// <summary>What the timer does next from its poll: 0 nothing, 1 the reset, 2 GET_TARGET.</summary>
@@ -103,6 +100,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             return Design.TimerMayReset(s) ? 1 : 0;
         return s.HostTarget != s.NumPages || !s.Has(BalloonState.TargetCurrent) ? 2 : 0;
     }
+
+    /// <summary>The backdoor command <paramref name="who"/>'s next step sends (uint.MaxValue: none).</summary>
+    public uint Command(in BalloonState s, BalloonActor who) => who switch
+    {
+        BalloonActor.Guest => GuestCommand(s),
+        BalloonActor.Timer => TimerCommand(s),
+        _ => uint.MaxValue,
+    };
 
     /// <summary>The command the balloon thread's next step sends, or none.</summary>
     private uint GuestCommand(in BalloonState s) => s.GuestPc switch
