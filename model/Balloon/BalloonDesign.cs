@@ -346,15 +346,14 @@ public static class BalloonDesigns
 }
 
 /// <summary>The balloon mechanism in the registry: its designs, bounds and specification.</summary>
-public sealed class BalloonMechanism : Mechanism
+public sealed class BalloonMechanism : Mechanism<BalloonDesign, BalloonBounds>
 {
     public static readonly BalloonMechanism Instance = new();
 
     public override string Name => "balloon";
     public override string Summary => "VMware memory balloon: guest driver, poll timer and hypervisor (seed 002, mainline vmw_balloon.c)";
     public override DesignCatalogue Designs { get; } = new([BalloonDesigns.Rfc], BalloonDesigns.Reference, BalloonDesigns.Mutants);
-    public override bool Accepts(IDesign design) => design is BalloonDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => BalloonBounds.Options;
     public override IBounds ParseBounds(string text) => BalloonBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new BalloonSpec((BalloonDesign)design, (BalloonBounds)bounds);
+    protected override ISpecHandle Spec(BalloonDesign design, BalloonBounds bounds) => new BalloonSpec(design, bounds);
 }

@@ -1,3 +1,4 @@
+using FsCheck.Experimental;
 using Multikernel.Impl.Balloon;
 using BalloonDesigns = Multikernel.Model.Balloon.BalloonDesigns;
 using Multikernel.Properties.Balloon;
@@ -10,25 +11,19 @@ public class BalloonModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 77;
 
+    private static FsCheck.Property Machine(BalloonImplDefects defects, Multikernel.Model.Balloon.BalloonDesign? design = null) =>
+        new BalloonMachine(defects, 40, design).ToProperty();
+
     [Fact]
-    public void The_driver_agrees_with_the_reference_design_call_by_call()
-    {
-        var r = BalloonSuite.Run(500, Seed);
-        output.WriteLine(r.ToString());
-        Assert.True(r.Holds, r.Detail);
-    }
+    public void The_driver_agrees_with_the_reference_design_call_by_call() =>
+        PropertyRuns.Holds(output, "balloon model-based", Machine(BalloonImplDefects.None), 500, Seed);
 
     [Theory]
     [InlineData(BalloonImplDefects.TruncatePfn, "not a page the guest allocated")]
     [InlineData(BalloonImplDefects.KeepOnReset, "")]
     [InlineData(BalloonImplDefects.TruncateTarget, "target")]
-    public void Each_implementation_defect_is_caught_and_shrunk(BalloonImplDefects d, string says)
-    {
-        var r = BalloonSuite.Run(500, Seed, d);
-        output.WriteLine(r.Detail);
-        Assert.False(r.Holds);
-        Assert.Contains(says, r.Detail);
-    }
+    public void Each_implementation_defect_is_caught_and_shrunk(BalloonImplDefects d, string says) =>
+        PropertyRuns.Caught(output, $"balloon model-based ({d})", Machine(d), 500, Seed, says);
 
     /// <summary>
     /// The model is the specification's design run one work item at a time, so a defect planted in
@@ -47,10 +42,7 @@ public class BalloonModelBasedTests(ITestOutputHelper output)
     public void A_defect_planted_in_the_specification_is_caught(string mutant, string expect)
     {
         var design = BalloonDesigns.Mutants.Single(d => d.Name == mutant);
-        var r = BalloonSuite.Run(500, Seed, design: design);
-        output.WriteLine(r.Detail);
-        Assert.False(r.Holds, $"{mutant}: the implementation check did not notice the defect in the specification");
-        Assert.Contains(expect, r.Detail);
+        PropertyRuns.Caught(output, $"balloon model-based against {mutant}", Machine(BalloonImplDefects.None, design), 500, Seed, expect);
     }
 
     [Fact]

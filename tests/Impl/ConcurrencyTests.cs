@@ -10,20 +10,10 @@ public class ConcurrencyTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Check(string name, FsCheck.Property property, int cases)
-    {
-        var r = FsRun.Run(name, property, cases, Seed);
-        output.WriteLine(r.ToString());
-        return r;
-    }
+    private CheckResult Check(string name, FsCheck.Property property, int cases) => PropertyRuns.Run(output, name, property, cases, Seed);
 
     /// <summary>A deliberate defect: the property must fail, for the reason given.</summary>
-    private void Caught(string name, FsCheck.Property property, int cases, string because)
-    {
-        var r = Check(name, property, cases);
-        Assert.False(r.Holds);
-        Assert.Contains(because, r.Detail);
-    }
+    private void Caught(string name, FsCheck.Property property, int cases, string because) => PropertyRuns.Caught(output, name, property, cases, Seed, because);
 
     [Theory]
     [InlineData(1)]
