@@ -36,7 +36,7 @@ public static class Program
     ];
 
     /// <summary>Every command: the program's, then each mechanism's.</summary>
-    internal static IReadOnlyList<CliCommand> AllCommands() => [.. Commands, .. Mechanisms.All.SelectMany(m => m.Commands)];
+    internal static IReadOnlyList<CliCommand> AllCommands() => [.. Commands, .. Mechanisms.All.OfType<IOwnCommands>().SelectMany(m => m.Commands)];
 
     public static int Main(string[] args)
     {

@@ -9,11 +9,11 @@ using Multikernel.Proofs.Obligations;
 namespace Multikernel.Cli.Balloon;
 
 /// <summary>The VMware balloon on the command line: its checks and proofs, the driver's benchmark, and the soak against the simulated host.</summary>
-internal sealed class BalloonEntry : MechanismEntry
+internal sealed class BalloonEntry : MechanismEntry, IImplementationChecked, IProved, ISoaked
 {
     public override Mechanism Model => BalloonMechanism.Instance;
-    public override ImplementationChecks Checks => BalloonSuite.Checks;
-    public override ProofEncoding Proofs => BalloonProofs.ForDesign;
+    public ImplementationChecks Checks => BalloonSuite.Checks;
+    public ProofEncoding Proofs => BalloonProofs.ForDesign;
     public override BenchPlan Bench => new("pages=4 resets=2 refusals=2 changes=2", Mutant: "balloon-ref-no-lock", Implementation: (o, b) => { BalloonBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "balloon"); });
-    public override SoakRun Soak => (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default;
+    public SoakRun Soak => (n, seed) => BalloonSoak.Run(n, seed) is var r ? (r.Holds, r.ToString()) : default;
 }

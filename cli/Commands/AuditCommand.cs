@@ -21,7 +21,7 @@ internal sealed class AuditCommand : CliCommand
         .. Limits.Options,
         .. OutputOptions,
         new("--junit", "JUnit XML: one test case per property, the findings in its properties", ValueName: "FILE"),
-        .. Mechanisms.All.SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
+        .. Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
         LoadOption,
     ];
 
@@ -43,12 +43,12 @@ internal sealed class AuditCommand : CliCommand
         string name = a.Positionals.FirstOrDefault() ?? throw new UsageException("audit: which design? e.g. audit ipi/ipi-v2 (see 'multikernel designs')");
         var (m, design) = Mechanisms.Resolve(name, "audit");
         var bounds = Limits.Bounds(a, m.Model);
-        foreach (var x in Mechanisms.All.SelectMany(e => e.Artifacts).Select(x => x.Option).Distinct())
-            if (a.Given(x) && m.Artifacts.All(y => y.Option != x)) throw new UsageException($"audit: {x} is not a file {m.Name} writes");
+        foreach (var x in Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(e => e.Artifacts).Select(x => x.Option).Distinct())
+            if (a.Given(x) && Artifacts(m).All(y => y.Option != x)) throw new UsageException($"audit: {x} is not a file {m.Name} writes");
         var outputs = new OutputPlan("audit");
         var files = TraceFiles.Plan(a, outputs);
         var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit", outputs) : null;
-        var artifacts = m.Artifacts.Where(x => a.Value(x.Option) is not null)
+        var artifacts = Artifacts(m).Where(x => a.Value(x.Option) is not null)
             .Select(x => (Artifact: x, Path: outputs.Add(x.Option, a.Value(x.Option)!, "counterexample" + x.Extension))).ToList();
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
@@ -79,6 +79,8 @@ internal sealed class AuditCommand : CliCommand
     }
 
     /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>
+    private static IReadOnlyList<TraceArtifact> Artifacts(MechanismEntry m) => m is ITraceArtifacts w ? w.Artifacts : [];
+
     private static void WriteArtifacts(TraceArtifact artifact, string file, ISpecHandle spec, ExploreReport r, TextWriter o)
     {
         var traces = r.Outcomes.Where(x => x.Trace is not null).Select(x => x.Trace!).ToList();

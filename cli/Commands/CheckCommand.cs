@@ -52,8 +52,8 @@ internal sealed class CheckCommand : CliCommand
         o.WriteLine($"2. implementation against the specification (seed {seed}; replay with --seed {seed})");
         var checks = new List<(MechanismEntry M, CheckResult C)>();
         foreach (var m in Mechanisms.All)
-            if (m.Checks is { } run)
-                foreach (var c in run(SuiteSize.Quick, seed)) checks.Add((m, c));
+            if (m is IImplementationChecked run)
+                foreach (var c in run.Checks(SuiteSize.Quick, seed)) checks.Add((m, c));
         int w = checks.Count == 0 ? 0 : checks.Max(c => c.C.Name.Length);
         foreach (var (m, c) in checks)
         {
@@ -74,7 +74,7 @@ internal sealed class CheckCommand : CliCommand
         {
             foreach (var m in Mechanisms.All)
             {
-                if (m.Proofs is not { } encode) continue;
+                if (m is not IProved { Proofs: var encode }) continue;
                 var design = m.Model.Designs.Reference;
                 var obligations = encode(design);
                 if (obligations is null)

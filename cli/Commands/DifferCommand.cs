@@ -6,7 +6,7 @@ namespace Multikernel.Cli.Commands;
 
 /// <summary>
 /// differ MECHANISM --cases N --seed S: the mechanism's reference specification against the running
-/// kernel, through the oracle the mechanism declares (<see cref="MechanismEntry.KernelOracle"/>).
+/// kernel, through the oracle the mechanism declares (<see cref="IKernelOracled"/>).
 /// </summary>
 internal sealed class DifferCommand : CliCommand
 {
@@ -20,13 +20,13 @@ internal sealed class DifferCommand : CliCommand
         OptionSpec.Flag("--no-hugepages", "leave vm.nr_hugepages alone"),
     ];
 
-    private static IEnumerable<string> WithOracle() => Mechanisms.All.Where(m => m.KernelOracle is not null).Select(m => m.Name);
+    private static IEnumerable<string> WithOracle() => Mechanisms.All.Where(m => m is IKernelOracled).Select(m => m.Name);
 
     public override int Run(Args a, TextWriter o)
     {
         string known = string.Join(", ", WithOracle());
         string what = a.Positionals.FirstOrDefault() ?? throw new UsageException($"differ: which mechanism? (one of: {known})");
-        var oracle = Mechanisms.Find(what)?.KernelOracle
+        var oracle = (Mechanisms.Find(what) as IKernelOracled)?.KernelOracle
             ?? throw new UsageException($"differ: no kernel oracle for '{Model.Checking.BoundsText.Clip(what)}' (known: {known})");
         int cases = a.Int("--cases", 200, 1, 10_000_000);
         ulong seed = a.Value("--seed") != null ? (ulong)a.Long("--seed", 0, 0, long.MaxValue) : FsRun.FreshSeed();

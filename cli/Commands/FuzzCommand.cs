@@ -25,7 +25,7 @@ internal sealed class FuzzCommand : CliCommand
 
     /// <summary>The program's own targets, then each mechanism's.</summary>
     public static IReadOnlyList<FuzzTarget> Targets(string scratch) =>
-        [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), new LitmusFuzz(), .. Mechanisms.All.SelectMany(m => m.FuzzTargets(scratch))];
+        [new HeaderFuzz(), new TraceFuzz(), new ArgsFuzz(scratch), new LitmusFuzz(), .. Mechanisms.All.OfType<IFuzzed>().SelectMany(m => m.FuzzTargets(scratch))];
 
     public override int Run(Args a, TextWriter o)
     {

@@ -29,10 +29,10 @@ internal sealed class ProveCommand : CliCommand
         uint timeout = (uint)a.Int("--timeout", 10_000, 100, 600_000);
         var targets = a.Value("--design") is { } name
             ? [Mechanisms.Resolve(name, "prove")]
-            : Mechanisms.All.Where(m => m.Proofs is not null).Select(m => (m, m.Model.Designs.Reference)).ToList();
+            : Mechanisms.All.Where(m => m is IProved).Select(m => (m, m.Model.Designs.Reference)).ToList();
         var sets = new List<(string Title, IReadOnlyList<Obligation>? Obligations)>();
         foreach (var (m, design) in targets)
-            sets.Add(($"obligations of {m.Model.Qualified(design)}", m.Proofs?.Invoke(design)));
+            sets.Add(($"obligations of {m.Model.Qualified(design)}", (m as IProved)?.Proofs(design)));
         if (sets.Any(s => s.Obligations is not null) && Z3Context.Unavailable() is { } why) throw new UsageException(why);
         o.WriteLine($"multikernel prove: {(sets.Any(s => s.Obligations is not null) ? $"Z3 {Z3Context.Version}, " : "")}timeout {timeout} ms per obligation");
         var exit = ExitCode.Holds;

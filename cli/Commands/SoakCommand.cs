@@ -20,7 +20,7 @@ internal sealed class SoakCommand : CliCommand
         new("--seed", "the random seed (printed; replays a run)"),
     ];
 
-    private static List<MechanismEntry> WithSoak => Mechanisms.All.Where(m => m.Soak is not null).ToList();
+    private static List<MechanismEntry> WithSoak => Mechanisms.All.Where(m => m is ISoaked).ToList();
 
     public override int Run(Args a, TextWriter o)
     {
@@ -34,7 +34,7 @@ internal sealed class SoakCommand : CliCommand
         bool ok = true;
         foreach (var m in with)
         {
-            var (holds, summary) = m.Soak!(n, seed);
+            var (holds, summary) = ((ISoaked)m).Soak(n, seed);
             o.WriteLine($"  {m.Name}: {(holds ? "holds" : "FAILS")}: {summary}");
             ok &= holds;
         }

@@ -9,10 +9,10 @@ using Multikernel.Proofs.Obligations;
 namespace Multikernel.Cli.Ipi;
 
 /// <summary>Multikernel IPI on the command line: the ring's checks and proofs, and the implementation against a bounded Channel.</summary>
-internal sealed class IpiEntry : MechanismEntry
+internal sealed class IpiEntry : MechanismEntry, IImplementationChecked, IProved
 {
     public override Mechanism Model => IpiMechanism.Instance;
-    public override ImplementationChecks Checks => IpiSuite.Checks;
-    public override ProofEncoding Proofs => RingProofs.ForDesign;
+    public ImplementationChecks Checks => IpiSuite.Checks;
+    public ProofEncoding Proofs => RingProofs.ForDesign;
     public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: (o, b) => { IpiBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "ipi"); });
 }

@@ -43,9 +43,12 @@ internal delegate int KernelOracle(int cases, ulong seed, bool hugePages, TextWr
 
 /// <summary>
 /// One mechanism with everything the command line does for it, declared beside the mechanism's own
-/// folder (cli/Ipi, cli/Restore, …): the model (designs, bounds, specification: required), and what
-/// else it has, each absent unless the mechanism declares it. Commands only walk these; registering
-/// a mechanism is one line in <see cref="Mechanisms"/>.
+/// folder (cli/Ipi, cli/Restore, …): what every mechanism has (the model: designs, bounds,
+/// specification; what bench runs), and, for what only some have, one small interface each
+/// (<see cref="IImplementationChecked"/>, <see cref="IProved"/>, <see cref="ISoaked"/>,
+/// <see cref="IKernelOracled"/>, <see cref="ITraceArtifacts"/>, <see cref="IFuzzed"/>,
+/// <see cref="IOwnCommands"/>): an entry implements the ones it has, whole, and commands walk the
+/// entries that implement theirs. Registering a mechanism is one line in <see cref="Mechanisms"/>.
 /// </summary>
 internal abstract class MechanismEntry
 {
@@ -53,22 +56,50 @@ internal abstract class MechanismEntry
     public abstract Mechanism Model { get; }
     public string Name => Model.Name;
 
-    /// <summary>The implementation against the specification (check's section 2).</summary>
-    public virtual ImplementationChecks? Checks => null;
-    /// <summary>The Z3 obligations of a design, or null when the proofs do not encode it (prove, check).</summary>
-    public virtual ProofEncoding? Proofs => null;
-    /// <summary>What bench runs for it; the explorer on the reference at default bounds when not declared.</summary>
-    public virtual BenchPlan Bench => new();
-    /// <summary>soak MECHANISM.</summary>
-    public virtual SoakRun? Soak => null;
-    /// <summary>differ MECHANISM.</summary>
-    public virtual KernelOracle? KernelOracle => null;
-    /// <summary>Files audit can write a counterexample as, besides --json and --dot (restore: --image).</summary>
-    public virtual IReadOnlyList<TraceArtifact> Artifacts => [];
-    /// <summary>The fuzz targets of its parsers of untrusted input (files under <paramref name="scratch"/> if they need any).</summary>
-    public virtual IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [];
-    /// <summary>Commands of its own (restore: restore, checkpoint).</summary>
-    public virtual IReadOnlyList<CliCommand> Commands => [];
+    /// <summary>What bench runs for it: the explorer on its reference at least.</summary>
+    public abstract BenchPlan Bench { get; }
 
     public override string ToString() => Name;
+}
+
+/// <summary>A mechanism whose implementation is checked against its specification (check's section 2).</summary>
+internal interface IImplementationChecked
+{
+    ImplementationChecks Checks { get; }
+}
+
+/// <summary>A mechanism whose designs the Z3 proofs encode (prove, check); the encoding answers null for a design it does not encode.</summary>
+internal interface IProved
+{
+    ProofEncoding Proofs { get; }
+}
+
+/// <summary>soak MECHANISM.</summary>
+internal interface ISoaked
+{
+    SoakRun Soak { get; }
+}
+
+/// <summary>differ MECHANISM: the running kernel as an oracle.</summary>
+internal interface IKernelOracled
+{
+    KernelOracle KernelOracle { get; }
+}
+
+/// <summary>Files audit can write a counterexample as, besides --json and --dot (restore: --image).</summary>
+internal interface ITraceArtifacts
+{
+    IReadOnlyList<TraceArtifact> Artifacts { get; }
+}
+
+/// <summary>Fuzz targets of the mechanism's parsers of untrusted input (files under <c>scratch</c> if they need any).</summary>
+internal interface IFuzzed
+{
+    IReadOnlyList<FuzzTarget> FuzzTargets(string scratch);
+}
+
+/// <summary>Commands of the mechanism's own (restore: restore, checkpoint).</summary>
+internal interface IOwnCommands
+{
+    IReadOnlyList<CliCommand> Commands { get; }
 }

@@ -11,15 +11,15 @@ using Multikernel.Proofs.Restore;
 namespace Multikernel.Cli.Restore;
 
 /// <summary>mm restore on the command line: its checks and proofs, its benchmark, its image format (restore, checkpoint, audit --image) and the image fuzzer.</summary>
-internal sealed class RestoreEntry : MechanismEntry
+internal sealed class RestoreEntry : MechanismEntry, IImplementationChecked, IProved, ITraceArtifacts, IFuzzed, IOwnCommands, IKernelOracled
 {
     public override Mechanism Model => RestoreMechanism.Instance;
-    public override ImplementationChecks Checks => RestoreProperties.Checks;
-    public override ProofEncoding Proofs => RestoreProofs.ForDesign;
+    public ImplementationChecks Checks => RestoreProperties.Checks;
+    public ProofEncoding Proofs => RestoreProofs.ForDesign;
     public override BenchPlan Bench => new(Implementation: RestoreBench.Run);
-    public override IReadOnlyList<TraceArtifact> Artifacts =>
+    public IReadOnlyList<TraceArtifact> Artifacts =>
         [new TraceArtifact<RestoreSpec>("--image", ".img", "each counterexample as a checkpoint image that restore refuses (several: FILE.<property>.img)", RestoreImages.FromTrace)];
-    public override IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [new ImageFuzz()];
-    public override IReadOnlyList<CliCommand> Commands => [new RestoreCommand(), new CheckpointCommand()];
-    public override KernelOracle KernelOracle => RestoreDiffer.Run;
+    public IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [new ImageFuzz()];
+    public IReadOnlyList<CliCommand> Commands => [new RestoreCommand(), new CheckpointCommand()];
+    public KernelOracle KernelOracle => RestoreDiffer.Run;
 }

@@ -28,6 +28,8 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
     public long ResetAtCommand { get; set; } = -1;
     /// <summary>PFNs the host refuses to lock (VMW_BALLOON_ERROR_PPN_PINNED).</summary>
     public HashSet<ulong> Refuse { get; } = new();
+    /// <summary>LOCK / BATCHED_LOCK commands still to come whose first page the host refuses (the specification's refusal fault).</summary>
+    public int RefuseLocks { get; set; }
     /// <summary>Random faults per command, in parts per million: RESET and BUSY; and refusals per locked page.</summary>
     public int ResetPpm { get; set; }
     public int BusyPpm { get; set; }
@@ -76,13 +78,14 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
                 return Success;
             case CmdLock or CmdUnlock:
                 if (!Fits32(arg1)) return ErrorPpnInvalid;
-                return Page(arg1, cmd == CmdLock);
+                return Page(arg1, cmd == CmdLock, cmd == CmdLock && RefuseFirst());
             case CmdBatchedLock or CmdBatchedUnlock:
             {
                 if (arg1 != memory.BatchPfn || arg2 > BatchMaxPages) return ErrorCmdInvalid;
                 var page = memory.BatchPage;
+                bool refuse = cmd == CmdBatchedLock && arg2 > 0 && RefuseFirst();
                 for (int i = 0; i < (int)arg2; i++)
-                    page[i] = BatchEntry(BatchPfn(page[i]), Page(BatchPfn(page[i]), cmd == CmdBatchedLock));
+                    page[i] = BatchEntry(BatchPfn(page[i]), Page(BatchPfn(page[i]), cmd == CmdBatchedLock, refuse && i == 0));
                 return Success;
             }
             default:
@@ -90,12 +93,19 @@ public sealed class SimulatedHypervisor(GuestMemory memory) : IHypervisorPort
         }
     }
 
-    private uint Page(ulong pfn, bool lockIt)
+    private bool RefuseFirst()
+    {
+        if (RefuseLocks == 0) return false;
+        RefuseLocks--;
+        return true;
+    }
+
+    private uint Page(ulong pfn, bool lockIt, bool refuse)
     {
         if (!memory.IsAllocated(pfn)) { Breach($"PFN 0x{pfn:x} is not a page the guest allocated"); return ErrorPpnInvalid; }
         if (lockIt)
         {
-            if (Refuse.Contains(pfn) || Roll(RefusePpm)) return ErrorPpnPinned;
+            if (refuse || Refuse.Contains(pfn) || Roll(RefusePpm)) return ErrorPpnPinned;
             if (!_locked.Add(pfn)) { Breach($"LOCK of PFN 0x{pfn:x}, already locked"); return ErrorPpnLocked; }
             return Success;
         }

@@ -26,7 +26,8 @@ public enum ResetStyle
 /// request (<see cref="SendCommands"/>: the order of backdoor commands; <see cref="CompleteRequest"/>:
 /// when pages join or leave the balloon relative to the host's answers), the reset handling
 /// (<see cref="Probe"/>, <see cref="SignalReset"/>, <see cref="BeginReset"/>, <see cref="ResetPages"/>,
-/// <see cref="StartAnswered"/>, <see cref="SendsGuestId"/>, <see cref="GuestIdAnswered"/>, <see cref="GuestResets"/> / <see cref="GuestReset"/>,
+/// <see cref="ResetCommands"/> (the reset's command sequence), <see cref="ResetAnswered"/> (<see cref="StartAnswered"/>,
+/// <see cref="SendsGuestId"/>, <see cref="GuestIdAnswered"/>), <see cref="GuestResets"/> / <see cref="GuestReset"/>,
 /// <see cref="TimerMayReset"/>), and conf_sem (<see cref="Serialised"/>). This class's hooks are
 /// mainline's (the reference); the seed (<see cref="BalloonRfcDesign"/>) overrides them, and so does a
 /// design of your own, calling <see cref="BalloonKernel"/> for what the host does. The rules the proofs
@@ -213,6 +214,36 @@ public class BalloonDesign : IDesign
     /// <summary>Whether the reset sends GUEST_ID after a START the host accepted (mainline and the seed do; it is informative).</summary>
     public virtual bool SendsGuestId => true;
 
+    /// <summary>
+    /// The backdoor commands the poll timer's reset sends after <see cref="BeginReset"/>, in this order
+    /// (at most <see cref="BalloonSpec.MaxResetCommands"/>); then GET_TARGET. Mainline: START, then
+    /// GUEST_ID (<see cref="SendsGuestId"/>). A design of your own may reorder them or send others
+    /// (GUEST_ID or GET_TARGET before START, …); each answer goes to <see cref="ResetAnswered"/>.
+    /// </summary>
+    public virtual IReadOnlyList<uint> ResetCommands => SendsGuestId ? [BalloonConstants.CmdStart, BalloonConstants.CmdGuestId] : [BalloonConstants.CmdStart];
+
+    /// <summary>
+    /// The reset's command <paramref name="cmd"/> was answered <paramref name="status"/>; whether the reset
+    /// goes on (to its next command, then GET_TARGET) or the poll ends here. START: <see cref="StartAnswered"/>,
+    /// and the reset goes on only after a START that succeeded; GUEST_ID: <see cref="GuestIdAnswered"/>;
+    /// any other command: a RESET answer makes a reset pending.
+    /// </summary>
+    public virtual bool ResetAnswered(ref BalloonState s, uint cmd, uint status, BalloonKernel k)
+    {
+        switch (cmd)
+        {
+            case BalloonConstants.CmdStart:
+                StartAnswered(ref s, status, k);
+                return status == BalloonConstants.Success;
+            case BalloonConstants.CmdGuestId:
+                GuestIdAnswered(ref s, status, k);
+                return true;
+            default:
+                SignalReset(ref s, status);
+                return true;
+        }
+    }
+
     /// <summary>The reset's GUEST_ID was answered <paramref name="status"/>: its failure is only logged; a RESET answer makes a reset pending again.</summary>
     public virtual void GuestIdAnswered(ref BalloonState s, uint status, BalloonKernel k) => SignalReset(ref s, status);
 
@@ -315,15 +346,14 @@ public static class BalloonDesigns
 }
 
 /// <summary>The balloon mechanism in the registry: its designs, bounds and specification.</summary>
-public sealed class BalloonMechanism : Mechanism
+public sealed class BalloonMechanism : Mechanism<BalloonDesign, BalloonBounds>
 {
     public static readonly BalloonMechanism Instance = new();
 
     public override string Name => "balloon";
     public override string Summary => "VMware memory balloon: guest driver, poll timer and hypervisor (seed 002, mainline vmw_balloon.c)";
     public override DesignCatalogue Designs { get; } = new([BalloonDesigns.Rfc], BalloonDesigns.Reference, BalloonDesigns.Mutants);
-    public override bool Accepts(IDesign design) => design is BalloonDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => BalloonBounds.Options;
     public override IBounds ParseBounds(string text) => BalloonBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new BalloonSpec((BalloonDesign)design, (BalloonBounds)bounds);
+    protected override ISpecHandle Spec(BalloonDesign design, BalloonBounds bounds) => new BalloonSpec(design, bounds);
 }

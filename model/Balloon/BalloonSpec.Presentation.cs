@@ -49,13 +49,17 @@ public sealed partial class BalloonSpec
                     TPoll => Design.BeginResetLine(Pages(s.Ballooned)),
                     TProbeStart => "probe: vmballoon_find_vqs() -> vmballoon_do_reset(): START; if it succeeds: reset_pending = false, then GUEST_ID; mod_timer() either way",
                     TProbeGuestId => "probe: GUEST_ID; mod_timer(): the timer is armed",
-                    TStart => Design.Reset == ResetStyle.GuestHandshake
-                        ? "START; if it succeeds: reset_pending = false" : "START; if it succeeds: reset_required = false",
-                    TGuestId => "GUEST_ID (a failure is only logged)",
+                    >= TReset => _resetCommands[s.TimerPc - TReset] switch
+                    {
+                        CmdStart => Design.Reset == ResetStyle.GuestHandshake
+                            ? "START; if it succeeds: reset_pending = false" : "START; if it succeeds: reset_required = false",
+                        CmdGuestId => "GUEST_ID (a failure is only logged)",
+                        var c => $"{BalloonKernel.CmdName(c)} (the design's reset sequence)",
+                    },
                     TGetTarget when s.Has(BalloonState.ResetPending) => "vmballoon_send_get_target(): reset pending: nothing sent",
                     TGetTarget => $"GET_TARGET -> {Target(s.HostTarget)}",
                     _ => $"num_pages = {Target(s.TimerAnswer)}; target_current = true{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
-                }) + (a.Fault == HostFault.Reset && s.TimerPc is TStart or TProbeStart ? " -> START fails: the host answers VMW_BALLOON_ERROR_RESET" : Fault(a.Fault));
+                }) + (a.Fault == HostFault.Reset && TimerCommand(s) == CmdStart ? " -> START fails: the host answers VMW_BALLOON_ERROR_RESET" : Fault(a.Fault));
             default:
                 return "balloon thread: " + (s.GuestPc switch
                 {
@@ -127,9 +131,9 @@ public sealed partial class BalloonSpec
         GKick => "kick", GDrain => "get_buf loop", _ => "completing",
     };
 
-    private static string TimerPcName(byte pc) => pc switch
+    private string TimerPcName(byte pc) => pc switch
     {
-        TPoll => "idle", TStart => "START next", TGuestId => "GUEST_ID next", TGetTarget => "GET_TARGET next", TWrite => "writing num_pages",
+        TPoll => "idle", >= TReset => $"{BalloonKernel.CmdName(_resetCommands[pc - TReset])} next", TGetTarget => "GET_TARGET next", TWrite => "writing num_pages",
         TProbeStart => "probe: START next", _ => "probe: GUEST_ID next",
     };
 

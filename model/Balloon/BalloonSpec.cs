@@ -29,8 +29,10 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
 {
     // The balloon thread's program counter.
     public const byte GIdle = 0, GWriteTarget = 1, GCommand = 2, GAddBufEnd = 3, GKick = 4, GDrain = 5, GComplete = 6;
-    // The timer's.
-    public const byte TPoll = 0, TStart = 1, TGuestId = 2, TGetTarget = 3, TWrite = 4;
+    // The timer's: TReset + i: the reset's i-th command (the design's ResetCommands) next.
+    public const byte TPoll = 0, TGetTarget = 3, TWrite = 4, TReset = 8;
+    /// <summary>The most commands a design's reset may send.</summary>
+    public const int MaxResetCommands = 8;
     // The seed's probe (vmballoon_find_vqs(): vmballoon_do_reset(), then mod_timer()): the balloon
     // thread does not exist until find_vqs() returns (virtballoon_probe() starts it after).
     public const byte TProbeStart = 5, TProbeGuestId = 6;
@@ -46,7 +48,16 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         _k = new BalloonKernel(Bounds);
         _properties = BalloonInvariants.Table.Properties();
         _balloonable = Balloonable;
+        _resetCommands = [.. design.ResetCommands];
+        if (_resetCommands.Length is 0 or > MaxResetCommands)
+            throw new ArgumentException($"{design.Name}: the reset sends 1..{MaxResetCommands} commands (ResetCommands has {_resetCommands.Length})");
+        foreach (uint c in _resetCommands)
+            if (BalloonKernel.CmdName(c).StartsWith("command ", StringComparison.Ordinal))
+                throw new ArgumentException($"{design.Name}: ResetCommands names {c}, which is no backdoor command");
     }
+
+    /// <summary>The design's reset sequence, read once (the steps index it).</summary>
+    private readonly uint[] _resetCommands;
 
     private readonly int _balloonable;
 
@@ -86,13 +97,10 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
         if (!Design.Serialised && !s.Has(BalloonState.TargetCurrent) && !s.Has(BalloonState.ResetPending)) return 2;
         int want = Want(s);
         if (s.Size > want) return s.Ballooned != 0 ? 3 : 0;
-        if (s.Size < want && !s.Has(BalloonState.GaveUp))
-        {
-            int free = ~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1);
-            if (free != 0) return 3;
-            if (s.Refused != 0) return 4;
-        }
-        return 0;
+        if (s.Size < want && !s.Has(BalloonState.GaveUp) && (~(s.Ballooned | s.Refused) & ((1 << Bounds.Pages) - 1)) != 0) return 3;
+        // The inflation cycle ends (target reached, or no page left to try): mainline's
+        // vmballoon_inflate() ends with vmballoon_release_refused_pages().
+        return s.Refused != 0 ? 4 : 0;
     }
 
     /// <summary>What the timer does next from its poll: 0 nothing, 1 the reset, 2 GET_TARGET.</summary>
@@ -103,6 +111,14 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
             return Design.TimerMayReset(s) ? 1 : 0;
         return s.HostTarget != s.NumPages || !s.Has(BalloonState.TargetCurrent) ? 2 : 0;
     }
+
+    /// <summary>The backdoor command <paramref name="who"/>'s next step sends (uint.MaxValue: none).</summary>
+    public uint Command(in BalloonState s, BalloonActor who) => who switch
+    {
+        BalloonActor.Guest => GuestCommand(s),
+        BalloonActor.Timer => TimerCommand(s),
+        _ => uint.MaxValue,
+    };
 
     /// <summary>The command the balloon thread's next step sends, or none.</summary>
     private uint GuestCommand(in BalloonState s) => s.GuestPc switch
@@ -118,10 +134,11 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
 
     private static int NextPage(in BalloonState s) => BalloonKernel.NextPage(s);
 
-    private static uint TimerCommand(in BalloonState s) => s.TimerPc switch
+    private uint TimerCommand(in BalloonState s) => s.TimerPc switch
     {
-        TStart or TProbeStart => CmdStart,
-        TGuestId or TProbeGuestId => CmdGuestId,
+        TProbeStart => CmdStart,
+        TProbeGuestId => CmdGuestId,
+        >= TReset => _resetCommands[s.TimerPc - TReset],
         TGetTarget when !s.Has(BalloonState.ResetPending) => CmdGetTarget,
         _ => uint.MaxValue,
     };
@@ -324,21 +341,19 @@ public sealed partial class BalloonSpec : ISpec<BalloonState, BalloonAction>
                     return;
                 }
                 Design.BeginReset(ref s, _k);
-                s.TimerPc = TStart;
+                s.TimerPc = TReset;
                 return;
-            case TStart:
+            case >= TReset:
             {
-                uint status = BalloonKernel.Receive(ref s, CmdStart, fault);
-                Design.StartAnswered(ref s, status, _k); // clears the reset right after START, before GUEST_ID: the seed, 2.6.34 and mainline alike
-                if (status != Success) { EndPoll(ref s); return; }
-                s.TimerPc = Design.SendsGuestId ? TGuestId : TGetTarget;
+                // The design's reset sequence: mainline's START (which clears the reset right after it, before
+                // GUEST_ID: the seed, 2.6.34 and mainline alike), then GUEST_ID (its failure only logged).
+                int i = s.TimerPc - TReset;
+                uint cmd = _resetCommands[i];
+                uint status = BalloonKernel.Receive(ref s, cmd, fault);
+                if (!Design.ResetAnswered(ref s, cmd, status, _k)) { EndPoll(ref s); return; }
+                s.TimerPc = i + 1 < _resetCommands.Length ? (byte)(TReset + i + 1) : TGetTarget;
                 return;
             }
-            case TGuestId:
-                // Its failure is only logged (mainline, 2.6.34); a RESET answer makes a reset pending again.
-                Design.GuestIdAnswered(ref s, BalloonKernel.Receive(ref s, CmdGuestId, fault), _k);
-                s.TimerPc = TGetTarget;
-                return;
             case TGetTarget:
             {
                 if (s.Has(BalloonState.ResetPending)) { EndPoll(ref s); return; }

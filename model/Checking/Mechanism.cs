@@ -50,6 +50,25 @@ public abstract class Mechanism
     public override string ToString() => Name;
 }
 
+/// <summary>
+/// A mechanism whose designs are <typeparamref name="TDesign"/> and whose bounds are
+/// <typeparamref name="TBounds"/>: which designs it accepts and how its specification is made
+/// follow from the two types.
+/// </summary>
+public abstract class Mechanism<TDesign, TBounds> : Mechanism
+    where TDesign : class, IDesign
+    where TBounds : IBounds
+{
+    public sealed override bool Accepts(IDesign design) => design is TDesign;
+
+    public sealed override ISpecHandle Specification(IDesign design, IBounds bounds) =>
+        Spec(design as TDesign ?? throw new ArgumentException($"{Name}: {design.Name} is not a {typeof(TDesign).Name}", nameof(design)),
+             bounds is TBounds b ? b : throw new ArgumentException($"{Name}: bounds '{bounds}' are not {typeof(TBounds).Name}", nameof(bounds)));
+
+    /// <summary>The specification of <paramref name="design"/> under <paramref name="bounds"/>.</summary>
+    protected abstract ISpecHandle Spec(TDesign design, TBounds bounds);
+}
+
 /// <summary>Strict reading of "key=value key=value" bounds text, shared by every mechanism's parser.</summary>
 public static class BoundsText
 {

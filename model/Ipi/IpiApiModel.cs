@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using Multikernel.Model.Checking;
 using Multikernel.Model.Ipi.Designs;
 using Multikernel.Model.Kernel;
 
@@ -51,8 +52,7 @@ public sealed record IpiApiModel
     public IpiApiModel(int ringSize, RingDesign? design = null)
     {
         design ??= (RingDesign)IpiDesigns.Reference;
-        if (design.GetType() != typeof(RingDesign))
-            throw new ArgumentException($"{design.Name}: the API model runs the reference design or one of its Defect mutants", nameof(design));
+        ApiModels.RequireReferenceOrMutant(design, typeof(RingDesign), "ipi");
         var bounds = new IpiBounds { Senders = MaxPendingClaims, Messages = 1, Ring = ringSize, Handlers = 1, Receivers = 1 };
         if (bounds.Validate() is { } problem) throw new ArgumentOutOfRangeException(nameof(ringSize), problem);
         RingSize = ringSize;

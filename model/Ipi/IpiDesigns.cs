@@ -28,15 +28,14 @@ public static class IpiDesigns
 }
 
 /// <summary>The IPI mechanism in the registry: its designs, bounds and specification.</summary>
-public sealed class IpiMechanism : Mechanism
+public sealed class IpiMechanism : Mechanism<IpiDesign, IpiBounds>
 {
     public static readonly IpiMechanism Instance = new();
 
     public override string Name => "ipi";
     public override string Summary => "multikernel IPI: instances, mailboxes, handler lists (seeds 000, 001)";
     public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
-    public override bool Accepts(IDesign design) => design is IpiDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new IpiSpec((IpiDesign)design, (IpiBounds)bounds);
+    protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds) => new IpiSpec(design, bounds);
 }

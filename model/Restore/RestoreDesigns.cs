@@ -266,17 +266,16 @@ public sealed record RestoreV6 : RestoreDesign
 }
 
 /// <summary>The restore mechanism in the registry: designs, the specification (the image length is bounded by the spec), implementation checks.</summary>
-public sealed class RestoreMechanism : Mechanism
+public sealed class RestoreMechanism : Mechanism<RestoreDesign, RestoreBounds>
 {
     public static readonly RestoreMechanism Instance = new();
 
     public override string Name => "restore";
     public override string Summary => "mm restore from a checkpoint image (seed 003): the image and the kernel calls restore makes are the adversary (crafted images with --crafted)";
     public override DesignCatalogue Designs { get; } = new([RestoreDesigns.V6], RestoreDesigns.Reference, RestoreDesigns.Mutants);
-    public override bool Accepts(IDesign design) => design is RestoreDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => RestoreBounds.Options;
     public override IBounds ParseBounds(string text) => RestoreBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new RestoreSpec((RestoreDesign)design, (RestoreBounds)bounds);
+    protected override ISpecHandle Spec(RestoreDesign design, RestoreBounds bounds) => new RestoreSpec(design, bounds);
 }
 
 /// <summary>

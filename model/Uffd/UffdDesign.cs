@@ -233,15 +233,14 @@ public static class UffdDesigns
 }
 
 /// <summary>The userfaultfd mechanism in the registry: its designs, bounds and specification.</summary>
-public sealed class UffdMechanism : Mechanism
+public sealed class UffdMechanism : Mechanism<UffdDesign, UffdBounds>
 {
     public static readonly UffdMechanism Instance = new();
 
     public override string Name => "uffd";
     public override string Summary => "userfaultfd VM flags: registration, faults, fork, mremap, mlock (seed 004)";
     public override DesignCatalogue Designs { get; } = new([UffdDesigns.V5], UffdDesigns.Reference, UffdDesigns.Mutants);
-    public override bool Accepts(IDesign design) => design is UffdDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => UffdBounds.Options;
     public override IBounds ParseBounds(string text) => UffdBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new UffdSpec((UffdDesign)design, (UffdBounds)bounds);
+    protected override ISpecHandle Spec(UffdDesign design, UffdBounds bounds) => new UffdSpec(design, bounds);
 }

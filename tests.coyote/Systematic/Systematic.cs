@@ -43,14 +43,10 @@ public static class SystematicRun
     private static SystematicResult RunAlone(string name, Func<Task> test, uint iterations, uint seed)
     {
         var clock = Stopwatch.StartNew();
-        var config = Configuration.Create()
+        var config = Quiet(Configuration.Create()
             .WithTestingIterations(iterations)
             .WithRandomGeneratorSeed(seed)
-            .WithRandomStrategy()
-            .WithMaxSchedulingSteps(MaxSteps)
-            .WithVerbosityEnabled(VerbosityLevel.Error)
-            .WithConsoleLoggingEnabled(false)
-            .WithTelemetryEnabled(false);
+            .WithRandomStrategy());
         var engine = TestingEngine.Create(config, Wrap(test));
         Quietly(engine.Run);
         double seconds = clock.Elapsed.TotalSeconds;
@@ -63,6 +59,13 @@ public static class SystematicRun
         return new SystematicResult(name, explored, iterations, seed, failure ?? Bug(report), steps, schedule, seconds);
     }
 
+    /// <summary>The settings every run shares: the step bound, and nothing printed or sent (the result says what happened).</summary>
+    private static Configuration Quiet(Configuration c) => c
+        .WithMaxSchedulingSteps(MaxSteps)
+        .WithVerbosityEnabled(VerbosityLevel.Error)
+        .WithConsoleLoggingEnabled(false)
+        .WithTelemetryEnabled(false);
+
     /// <summary>Runs exactly the schedule <paramref name="schedule"/>: the failure it ends in (null if none) and the steps on the way.</summary>
     public static (string? Failure, IReadOnlyList<string> Steps) Replay(Func<Task> test, string schedule)
     {
@@ -71,12 +74,7 @@ public static class SystematicRun
 
     private static (string? Failure, IReadOnlyList<string> Steps) ReplayAlone(Func<Task> test, string schedule)
     {
-        var config = Configuration.Create()
-            .WithReproducibleTrace(schedule)
-            .WithMaxSchedulingSteps(MaxSteps)
-            .WithVerbosityEnabled(VerbosityLevel.Error)
-            .WithConsoleLoggingEnabled(false)
-            .WithTelemetryEnabled(false);
+        var config = Quiet(Configuration.Create().WithReproducibleTrace(schedule));
         var engine = TestingEngine.Create(config, Wrap(test));
         Quietly(engine.Run);
         var steps = Multikernel.Coyote.Systematic.Steps.Lines();

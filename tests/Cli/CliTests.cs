@@ -25,7 +25,7 @@ public class CliTests
         {
             var reference = m.Model.Designs.Reference;
             properties += m.Model.Specification(reference, m.Model.ParseBounds("")).Properties.Count + 1;
-            proofs += m.Proofs?.Invoke(reference)?.Count ?? 0;
+            proofs += (m as Multikernel.Cli.Registry.IProved)?.Proofs(reference)?.Count ?? 0;
         }
         int checks = cases.Count(c => c.Attribute("classname")!.Value.StartsWith("implementation.", StringComparison.Ordinal));
         Assert.Equal(properties + checks + proofs, cases.Count);
@@ -42,7 +42,7 @@ public class CliTests
             var reference = m.Model.Designs.Reference;
             var spec = m.Model.Specification(reference, m.Model.ParseBounds(""));
             Assert.Contains($"all {spec.Properties.Count + 1} hold: {string.Join(", ", spec.Properties.Select(p => p.Name))}, no-crash", o);
-            if (m.Proofs?.Invoke(reference) is { } obligations)
+            if ((m as Multikernel.Cli.Registry.IProved)?.Proofs(reference) is { } obligations)
                 Assert.Contains($"{m.Model.Qualified(reference)}: all {obligations.Count} proved", o);
         }
         Assert.Contains("restore of hostile images (FsCheck)", o);
@@ -72,7 +72,7 @@ public class CliTests
         var (ok, o, _) = Run("prove");
         Assert.Equal(0, ok);
         Assert.DoesNotContain("REFUTED", o);
-        int obligations = Multikernel.Cli.Registry.Mechanisms.All.Sum(m => m.Proofs?.Invoke(m.Model.Designs.Reference)?.Count ?? 0);
+        int obligations = Multikernel.Cli.Registry.Mechanisms.All.Sum(m => (m as Multikernel.Cli.Registry.IProved)?.Proofs(m.Model.Designs.Reference)?.Count ?? 0);
         Assert.Equal(obligations, o.Split('\n').Count(l => l.Contains(" proved ")));
         var (ambiguous, _, err) = Run("prove", "--design", "reference"); // both mechanisms have one
         Assert.Equal(2, ambiguous);

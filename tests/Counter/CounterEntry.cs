@@ -9,12 +9,12 @@ using Multikernel.Model.Checking;
 namespace Multikernel.Tests.Counter;
 
 /// <summary>The counter on the command line: its model, a fuzz target of its bounds parser, a command of its own.</summary>
-internal sealed class CounterEntry : MechanismEntry
+internal sealed class CounterEntry : MechanismEntry, IFuzzed, IOwnCommands
 {
     public override Mechanism Model => CounterMechanism.Instance;
     public override BenchPlan Bench => new("cpus=3 rounds=2", Mutant: "ref-plain-add");
-    public override IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [new CounterBoundsFuzz()];
-    public override IReadOnlyList<CliCommand> Commands => [new CounterBoundsCommand()];
+    public IReadOnlyList<FuzzTarget> FuzzTargets(string scratch) => [new CounterBoundsFuzz()];
+    public IReadOnlyList<CliCommand> Commands => [new CounterBoundsCommand()];
 }
 
 /// <summary>counter-bounds TEXT: the bounds as the counter reads them.</summary>

@@ -140,7 +140,7 @@ internal sealed class CounterSpec(CounterDesign design, CounterBounds bounds) : 
 }
 
 /// <summary>The counter in the registry's terms: its designs (a seed, the reference, a mutant), bounds and specification.</summary>
-internal sealed class CounterMechanism : Mechanism
+internal sealed class CounterMechanism : Mechanism<CounterDesign, CounterBounds>
 {
     public static readonly CounterMechanism Instance = new();
 
@@ -150,8 +150,7 @@ internal sealed class CounterMechanism : Mechanism
         [new RacyCounter("counter-v1", "as posted: counter = counter + 1 without a lock")],
         new CounterDesign("reference", "atomic_inc()"),
         [new RacyCounter("ref-plain-add", "the reference with a plain load and store")]);
-    public override bool Accepts(IDesign design) => design is CounterDesign;
     public override IReadOnlyList<BoundOption> BoundOptions => CounterBounds.Options;
     public override IBounds ParseBounds(string text) => CounterBounds.Parse(text);
-    public override ISpecHandle Specification(IDesign design, IBounds bounds) => new CounterSpec((CounterDesign)design, (CounterBounds)bounds);
+    protected override ISpecHandle Spec(CounterDesign design, CounterBounds bounds) => new CounterSpec(design, bounds);
 }

@@ -52,4 +52,42 @@ public class DesignHooksTests
         Assert.Equal(2, code);
         Assert.Contains("need 19 bytes", err);
     }
+
+    /// <summary>
+    /// The timer's reset sends the design's command sequence: GUEST_ID before START holds everything
+    /// (GUEST_ID is informative: refused while START is owed, it only makes the reset pending again), and
+    /// the trace shows that order; taking GUEST_ID's answer for the handshake breaks reset-order, alone.
+    /// </summary>
+    [Fact]
+    public void A_balloon_design_orders_the_resets_commands_and_the_verdict_follows()
+    {
+        var (ok, o, e) = Run("audit", "balloon/my-guest-id-before-start", "--load", Dll, "--resets", "2");
+        Assert.Equal(0, ok);
+        Assert.Empty(e);
+        var spec = new Multikernel.Model.Balloon.BalloonSpec(new GuestIdBeforeStart());
+        var states = new List<Multikernel.Model.Balloon.BalloonState>();
+        spec.Initial(states);
+        var s = states[0];
+        s = spec.Next(s, new(Multikernel.Model.Balloon.BalloonActor.Init));
+        var timer = new Multikernel.Model.Balloon.BalloonAction(Multikernel.Model.Balloon.BalloonActor.Timer);
+        Assert.Contains("vmballoon_pop()", spec.Describe(s, timer));
+        s = spec.Next(s, timer);
+        Assert.Equal(Multikernel.Model.Balloon.BalloonConstants.CmdGuestId, spec.Command(s, Multikernel.Model.Balloon.BalloonActor.Timer));
+        Assert.Equal("timer: GUEST_ID (a failure is only logged)", spec.Describe(s, timer));
+        s = spec.Next(s, timer);
+        Assert.True(s.Has(Multikernel.Model.Balloon.BalloonState.ResetPending)); // refused: START is still owed
+        Assert.Equal("timer: START; if it succeeds: reset_required = false", spec.Describe(s, timer));
+        s = spec.Next(s, timer);
+        Assert.False(s.Has(Multikernel.Model.Balloon.BalloonState.ResetPending));
+
+        var (bad, b, _) = Run("audit", "balloon/my-clears-on-guest-id", "--load", Dll);
+        Assert.Equal(1, bad);
+        Assert.Equal(["reset-order"], System.Text.RegularExpressions.Regex.Matches(b, @"^  ([a-z-]+) +VIOLATED", System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => m.Groups[1].Value));
+        Assert.Throws<ArgumentException>(() => new Multikernel.Model.Balloon.BalloonSpec(new NoResetCommands()));
+    }
+
+    private sealed class NoResetCommands() : Multikernel.Model.Balloon.BalloonDesign("no-reset-commands", "sends nothing on reset")
+    {
+        public override IReadOnlyList<uint> ResetCommands => [];
+    }
 }

@@ -60,6 +60,36 @@ public sealed class LockBeforeStart : BalloonDesign
 }
 
 /// <summary>
+/// The VMware balloon: mainline, except that the reset sends GUEST_ID before START (the timer's
+/// command order is the design's). While START is owed the host refuses GUEST_ID with RESET, which
+/// only makes the pending reset pending again: it is informative, so nothing breaks.
+/// </summary>
+public sealed class GuestIdBeforeStart : BalloonDesign
+{
+    public GuestIdBeforeStart() : base("my-guest-id-before-start", "example: vmballoon_reset() sends GUEST_ID, then START") { }
+
+    public override IReadOnlyList<uint> ResetCommands => [BalloonConstants.CmdGuestId, BalloonConstants.CmdStart];
+}
+
+/// <summary>
+/// The VMware balloon: mainline, except that the reset takes GUEST_ID for the handshake: it sends
+/// GUEST_ID, clears reset_required when that is answered, and only then sends START.
+/// </summary>
+public sealed class ClearsOnGuestId : BalloonDesign
+{
+    public ClearsOnGuestId() : base("my-clears-on-guest-id", "example: vmballoon_reset() sends GUEST_ID, clears reset_required on its answer, then START") { }
+
+    public override IReadOnlyList<uint> ResetCommands => [BalloonConstants.CmdGuestId, BalloonConstants.CmdStart];
+
+    public override bool ResetAnswered(ref BalloonState s, uint cmd, uint status, BalloonKernel k)
+    {
+        if (cmd != BalloonConstants.CmdGuestId) return base.ResetAnswered(ref s, cmd, status, k);
+        s.Set(BalloonState.ResetPending, false); // b->reset_required = false; before START
+        return true;
+    }
+}
+
+/// <summary>
 /// mm restore: the reference, except that the reader does not bound nr_pages before it reads the page
 /// addresses (it skips the length check), so the page arrays grow with what the image states.
 /// </summary>

@@ -1,4 +1,6 @@
+using FsCheck.Experimental;
 using Multikernel.Impl.Balloon;
+using BalloonDesigns = Multikernel.Model.Balloon.BalloonDesigns;
 using Multikernel.Properties.Balloon;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,25 +11,58 @@ public class BalloonModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 77;
 
+    private static FsCheck.Property Machine(BalloonImplDefects defects, Multikernel.Model.Balloon.BalloonDesign? design = null) =>
+        new BalloonMachine(defects, 40, design).ToProperty();
+
     [Fact]
-    public void The_driver_agrees_with_the_reference_design_call_by_call()
-    {
-        var r = BalloonSuite.Run(500, Seed);
-        output.WriteLine(r.ToString());
-        Assert.True(r.Holds, r.Detail);
-    }
+    public void The_driver_agrees_with_the_reference_design_call_by_call() =>
+        PropertyRuns.Holds(output, "balloon model-based", Machine(BalloonImplDefects.None), 500, Seed);
 
     [Theory]
     [InlineData(BalloonImplDefects.TruncatePfn, "not a page the guest allocated")]
     [InlineData(BalloonImplDefects.KeepOnReset, "")]
     [InlineData(BalloonImplDefects.TruncateTarget, "target")]
-    public void Each_implementation_defect_is_caught_and_shrunk(BalloonImplDefects d, string says)
+    public void Each_implementation_defect_is_caught_and_shrunk(BalloonImplDefects d, string says) =>
+        PropertyRuns.Caught(output, $"balloon model-based ({d})", Machine(d), 500, Seed, says);
+
+    /// <summary>
+    /// The model is the specification's design run one work item at a time, so a defect planted in
+    /// the design (not in the driver, not in a second model) makes the check against the correct
+    /// driver fail, at the call where they part, naming what the driver has and what the model has.
+    /// </summary>
+    [Theory]
+    [InlineData("balloon-ref-keep-on-reset", "the model's host []")] // the design keeps its pages on RESET; the driver popped and locked them again
+    [InlineData("balloon-ref-clear-on-failed-start", "the driver's reset required True, the model's False")] // the design leaves the reset after a START answered RESET
+    [InlineData("balloon-ref-give-up", "the driver's size 3, the model's 1")] // the design stops inflating after a refusal
+    [InlineData("balloon-ref-unlock-on-reset", "the model's host []")] // the design UNLOCKs on RESET, refused, and keeps the pages
+    [InlineData("balloon-ref-truncate-pfn", "the driver's ballooned [")] // the design's batch entry carries PFN mod 2^32: the host locks another page
+    [InlineData("balloon-ref-truncate-target", "the driver's size 0, the model's 1")] // the design acts on 2^32 + 1 cut to 1
+    [InlineData("balloon-ref-no-lock", "backdoor commands, the model")] // without conf_sem the balloon thread asks for the target itself
+    [InlineData("balloon-ref-token-twice", "the model's design breaks answered-once")] // no effect the driver shows: the design's own step breaks its property
+    public void A_defect_planted_in_the_specification_is_caught(string mutant, string expect)
     {
-        var r = BalloonSuite.Run(500, Seed, d);
-        output.WriteLine(r.Detail);
-        Assert.False(r.Holds);
-        Assert.Contains(says, r.Detail);
+        var design = BalloonDesigns.Mutants.Single(d => d.Name == mutant);
+        PropertyRuns.Caught(output, $"balloon model-based against {mutant}", Machine(BalloonImplDefects.None, design), 500, Seed, expect);
     }
+
+    [Fact]
+    public void The_model_runs_the_specifications_steps()
+    {
+        // The first work item: the timer's reset (START, GUEST_ID) and GET_TARGET, then one batched LOCK, in the specification's own state.
+        var m = Multikernel.Model.Balloon.BalloonApiModel.Start(3, highPfn: false, batching: true).SetHostTarget(2).Work();
+        Assert.Equal(4, m.Commands);
+        Assert.Equal(0b011, m.State.Ballooned);
+        Assert.Equal(0b011, m.State.HostLocked);
+        Assert.Equal(Multikernel.Model.Balloon.BalloonSpec.GIdle, m.State.GuestPc);
+        // A refused first page is kept aside and released when the cycle ends; the next page is locked instead.
+        var r = m.SetHostTarget(0).Work().SetHostTarget(2).RefuseNextLock().Work();
+        Assert.Equal(0, r.RefuseLocks);
+        Assert.Equal(0b110, r.State.Ballooned);
+        Assert.Equal(0, r.State.Refused);
+        Assert.Throws<ArgumentException>(() => Multikernel.Model.Balloon.BalloonApiModel.Start(3, false, true, new SubclassOfReference()));
+    }
+
+    private sealed class SubclassOfReference() : Multikernel.Model.Balloon.BalloonDesign("sub", "a subclass");
 
     [Fact]
     public void A_short_soak_keeps_the_views_equal_and_a_driver_that_keeps_its_pages_on_reset_diverges()

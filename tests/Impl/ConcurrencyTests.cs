@@ -10,20 +10,6 @@ public class ConcurrencyTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Check(string name, FsCheck.Property property, int cases)
-    {
-        var r = FsRun.Run(name, property, cases, Seed);
-        output.WriteLine(r.ToString());
-        return r;
-    }
-
-    /// <summary>A deliberate defect: the property must fail, for the reason given.</summary>
-    private void Caught(string name, FsCheck.Property property, int cases, string because)
-    {
-        var r = Check(name, property, cases);
-        Assert.False(r.Holds);
-        Assert.Contains(because, r.Detail);
-    }
 
     [Theory]
     [InlineData(1)]
@@ -98,37 +84,22 @@ public class ConcurrencyTests(ITestOutputHelper output)
         Assert.Contains("CPU", c.Detail);
     }
 
-    [Fact]
-    public void Short_concurrent_histories_are_linearizable()
+    private static FsCheck.Property Property(string kind, MkIpiDefects defects) => kind switch
     {
-        var r = Check("linearizability", Linearizability.Property(), 300);
-        Assert.True(r.Holds, r.Detail);
-    }
+        "linearizability" => Linearizability.Property(defects),
+        _ => HostilePeer.Property(defects),
+    };
 
-    [Fact]
-    public void Linearizability_catches_a_ring_without_the_full_check()
-    {
-        Caught("linearizability (no full check)", Linearizability.Property(MkIpiDefects.NoFullCheck), 300,
-            "no interleaving of the specification explains");
-    }
+    /// <summary>Short concurrent histories are linearizable; the hostile peer never breaks the receiver.</summary>
+    [Theory]
+    [InlineData("linearizability", 300)]
+    [InlineData("hostile peer", 500)]
+    public void The_reference_holds(string kind, int cases) => PropertyRuns.Holds(output, kind, Property(kind, MkIpiDefects.None), cases, Seed);
 
-    [Fact]
-    public void Hostile_peer_never_breaks_the_receiver()
-    {
-        var r = Check("hostile peer", HostilePeer.Property(), 500);
-        Assert.True(r.Holds, r.Detail);
-    }
-
-    [Fact]
-    public void Hostile_peer_catches_a_receiver_that_never_repairs_the_ring()
-    {
-        Caught("hostile peer (no repair)", HostilePeer.Property(MkIpiDefects.NoRingRepair), 500,
-            "after the peer stopped, an accepted message never arrived");
-    }
-
-    [Fact]
-    public void Hostile_peer_catches_an_unmasked_index()
-    {
-        Caught("hostile peer (no mask)", HostilePeer.Property(MkIpiDefects.NoIndexMask), 500, "threw IndexOutOfRangeException");
-    }
+    [Theory]
+    [InlineData("linearizability", MkIpiDefects.NoFullCheck, 300, "no interleaving of the specification explains")]
+    [InlineData("hostile peer", MkIpiDefects.NoRingRepair, 500, "after the peer stopped, an accepted message never arrived")]
+    [InlineData("hostile peer", MkIpiDefects.NoIndexMask, 500, "threw IndexOutOfRangeException")]
+    public void Each_defect_is_caught(string kind, MkIpiDefects defect, int cases, string because) =>
+        PropertyRuns.Caught(output, $"{kind} ({defect})", Property(kind, defect), cases, Seed, because);
 }

@@ -13,29 +13,17 @@ public class ModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Run(MkIpiDefects defects, int cases = 300)
-    {
-        var r = FsRun.Run($"ipi model-based ({defects})", new ApiMachine(4, defects, 40).ToProperty(), cases, Seed);
-        output.WriteLine(r.ToString());
-        return r;
-    }
+    private static FsCheck.Property Machine(MkIpiDefects defects, RingDesign? design = null) => new ApiMachine(4, defects, 40, design).ToProperty();
 
     [Fact]
-    public void Implementation_agrees_with_the_model()
-    {
-        var r = Run(MkIpiDefects.None);
-        Assert.True(r.Holds, r.Detail);
-    }
+    public void Implementation_agrees_with_the_model() =>
+        PropertyRuns.Holds(output, "ipi model-based", Machine(MkIpiDefects.None), 300, Seed);
 
     [Theory]
     [InlineData(MkIpiDefects.NoFullCheck, "the model returns -ENOSPC")]
     [InlineData(MkIpiDefects.NoIndexMask, "IndexOutOfRange")]
-    public void Sequential_mutants_are_caught_and_shrunk(MkIpiDefects fault, string expect)
-    {
-        var r = Run(fault);
-        Assert.False(r.Holds);
-        Assert.Contains(expect, r.Detail);
-    }
+    public void Sequential_mutants_are_caught_and_shrunk(MkIpiDefects fault, string expect) =>
+        PropertyRuns.Caught(output, $"ipi model-based ({fault})", Machine(fault), 300, Seed, expect);
 
     /// <summary>
     /// The model is the specification's design run one call at a time, so a defect planted in the
@@ -49,10 +37,7 @@ public class ModelBasedTests(ITestOutputHelper output)
     public void A_defect_planted_in_the_specification_is_caught(string mutant, string expect)
     {
         var design = (RingDesign)IpiDesigns.Mutants.Single(d => d.Name == mutant);
-        var r = FsRun.Run($"ipi model-based against {mutant}", new ApiMachine(4, MkIpiDefects.None, 40, design).ToProperty(), 300, Seed);
-        output.WriteLine(r.ToString());
-        Assert.False(r.Holds, $"{mutant}: the implementation check did not notice the defect in the specification");
-        Assert.Contains(expect, r.Detail);
+        PropertyRuns.Caught(output, $"ipi model-based against {mutant}", Machine(MkIpiDefects.None, design), 300, Seed, expect);
     }
 
     [Fact]

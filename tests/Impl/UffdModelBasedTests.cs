@@ -11,30 +11,18 @@ public class UffdModelBasedTests(ITestOutputHelper output)
 {
     private const ulong Seed = 20261121;
 
-    private CheckResult Run(UffdImplDefects defects, int cases = 1000)
-    {
-        var r = FsRun.Run($"uffd model-based ({defects})", new UffdMachine(defects, 40).ToProperty(), cases, Seed);
-        output.WriteLine(r.ToString());
-        return r;
-    }
+    private static FsCheck.Property Machine(UffdImplDefects defects) => new UffdMachine(defects, 40).ToProperty();
 
     [Fact]
-    public void Implementation_agrees_with_the_reference_specification()
-    {
-        var r = Run(UffdImplDefects.None);
-        Assert.True(r.Holds, r.Detail);
-    }
+    public void Implementation_agrees_with_the_reference_specification() =>
+        PropertyRuns.Holds(output, "uffd model-based", Machine(UffdImplDefects.None), 1000, Seed);
 
     [Theory]
     [InlineData(UffdImplDefects.NoSplit, "VMAs [")]
     [InlineData(UffdImplDefects.NoMerge, "VMAs [")]
     [InlineData(UffdImplDefects.MinorAsMissing, "message flags")]
-    public void Mutants_are_caught_and_shrunk(UffdImplDefects fault, string expect)
-    {
-        var r = Run(fault);
-        Assert.False(r.Holds);
-        Assert.Contains(expect, r.Detail);
-    }
+    public void Mutants_are_caught_and_shrunk(UffdImplDefects fault, string expect) =>
+        PropertyRuns.Caught(output, $"uffd model-based ({fault})", Machine(fault), 1000, Seed, expect);
 
     [Fact]
     public void The_fault_path_allocates_nothing()
