@@ -21,6 +21,7 @@ internal sealed class AuditCommand : CliCommand
         .. Limits.Options,
         .. OutputOptions,
         new("--junit", "JUnit XML: one test case per property, the findings in its properties", ValueName: "FILE"),
+        new(Ipi.IpiLitmusExport.Option, "ipi ring designs: the publish/consume, slot-free and slot-reuse paths as C litmus tests for herd7, ordered as the design orders them (FILE.<test>.litmus)", ValueName: "FILE"),
         .. Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
         LoadOption,
     ];
@@ -50,12 +51,13 @@ internal sealed class AuditCommand : CliCommand
         var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit", outputs) : null;
         var artifacts = Artifacts(m).Where(x => a.Value(x.Option) is not null)
             .Select(x => (Artifact: x, Path: outputs.Add(x.Option, a.Value(x.Option)!, "counterexample" + x.Extension))).ToList();
+        var litmus = a.Value(Ipi.IpiLitmusExport.Option) is { } lf ? Ipi.IpiLitmusExport.Plan(design, lf, outputs) : null;
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
         string boundsText = bounds.ToString()!;
         o.WriteLine($"multikernel audit {spec.Name}: {design.Summary}");
         o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
-        o.WriteLine($"  memory model: {MemoryModel}");
+        o.WriteLine($"  memory model: {MemoryModelOf(spec)}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
             () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
@@ -70,12 +72,13 @@ internal sealed class AuditCommand : CliCommand
         }
         files.Write(r, design, boundsText, o);
         foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
+        if (litmus is not null) Ipi.IpiLitmusExport.Write(litmus, o);
         if (junit is not null)
         {
             junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
             o.WriteLine($"wrote {junit.Save()}");
         }
-        return (int)Exit(r);
+        return (int)ModelBound(spec, Exit(r), o);
     }
 
     /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>

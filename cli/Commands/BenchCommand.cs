@@ -40,6 +40,8 @@ internal sealed class BenchCommand : CliCommand
         {
             if (!Configuration(o, m, m.Bench.Bounds, runs, threads, sized: false)) return 1;
             if (m.Bench.Large is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
+            foreach (var variant in m.Bench.Variants)
+                if (!Configuration(o, m, variant, runs, threads, sized: false)) return 1;
         }
         if (!a.Flag("--explorer-only"))
             foreach (var m in Mechanisms.All) m.Bench.Implementation?.Invoke(o, settings);

@@ -49,7 +49,26 @@ internal static class ExplorationText
     };
 
     /// <summary>What every specification assumes of memory today; the README says what that cannot see.</summary>
-    public const string MemoryModel = "sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible here; the IPI ring's orderings under tso and lkmm: litmus --ipi DESIGN)";
+    public const string MemoryModel = "sc: sequential consistency (each step is atomic and seen by every CPU at once: missing barriers and reordered stores are not visible here; ipi explores tso and lkmm with --memory-model)";
+
+    /// <summary>The memory model line of a run: the specification's own, or sequential consistency.</summary>
+    public static string MemoryModelOf(ISpecHandle spec) => spec.MemoryModel ?? MemoryModel;
+
+    /// <summary>A bound of the model (the store buffers under --memory-model) reached in the search: printed, and a run that held is a bound (exit 3), never a pass.</summary>
+    public static ExitCode ModelBound(ISpecHandle spec, ExitCode code, TextWriter o)
+    {
+        if (spec.ModelBoundReached is not { } bound) return code;
+        o.WriteLine($"bound: {bound}");
+        return code == ExitCode.Holds ? ExitCode.NoVerdict : code;
+    }
+
+    /// <summary>The memory model's name in a bounds text (memory-model=tso or lkmm; sc when it says none), for the JSON trace.</summary>
+    public static string MemoryModelName(string bounds)
+    {
+        foreach (var part in bounds.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            if (part.StartsWith("memory-model=", StringComparison.Ordinal)) return part["memory-model=".Length..];
+        return "sc";
+    }
 
     /// <summary>The fairness eventually-properties are judged under; null for a spec without them.</summary>
     public static string? Fairness(ISpecHandle spec, bool unfair = false) =>

@@ -43,7 +43,7 @@ internal sealed class ExploreCommand : CliCommand
         var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
             () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
-        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModel}");
+        o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModelOf(spec)}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
@@ -56,7 +56,7 @@ internal sealed class ExploreCommand : CliCommand
             o.WriteLine($"wrote {graphPath} ({graph.Graph.VertexCount:N0} states)");
         }
         o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
-        return (int)Exit(r);
+        return (int)ModelBound(spec, Exit(r), o);
     }
 
     /// <summary>--graph-out's file: .graphml or .dot, checked with the other outputs before any work.</summary>

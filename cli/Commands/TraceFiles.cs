@@ -18,7 +18,7 @@ internal sealed class TraceFiles
         var f = new TraceFiles();
         foreach (var (option, render) in new (string, Func<Trace, IDesign, string, string>)[]
                  {
-                     ("--json", (t, d, b) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b))),
+                     ("--json", (t, d, b) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b), ExplorationText.MemoryModelName(b))),
                      ("--dot", (t, _, _) => Dot.Write(t)),
                  })
         {

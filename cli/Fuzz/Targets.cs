@@ -201,7 +201,7 @@ internal sealed partial class ArgsFuzz(string scratch) : FuzzTarget
             from parts in Gen.Frequency((3, OptionOf(command)), (3, Value)).ListOf()
             select string.Join('\n', new[] { command, lead }.Where(x => x.Length > 0).Concat(parts.Take(12))));
 
-    private static readonly string[] Writes = ["--out", "--json", "--dot", "--junit", "--image"];
+    private static readonly string[] Writes = ["--out", "--json", "--dot", "--junit", "--image", "--litmus"];
 
     protected override int Execute(string input, TextWriter o)
     {

@@ -14,5 +14,9 @@ internal sealed class IpiEntry : MechanismEntry, IImplementationChecked, IProved
     public override Mechanism Model => IpiMechanism.Instance;
     public ImplementationChecks Checks => IpiSuite.Checks;
     public ProofEncoding Proofs => RingProofs.ForDesign;
-    public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: (o, b) => { IpiBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "ipi"); });
+    public override BenchPlan Bench => new("senders=3", Mutant: "ref-no-full-check", Large: "senders=3 messages=3 ring=1 handlers=2", Implementation: (o, b) => { IpiBench.Run(o, b); Properties.Ipi.Systematic.Bench(o, "ipi"); })
+    {
+        // The protocol under each memory model, at the default bounds (--memory-model: the weak layer's cost).
+        Variants = ["memory-model=sc", "memory-model=tso", "memory-model=lkmm"],
+    };
 }

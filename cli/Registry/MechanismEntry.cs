@@ -15,7 +15,11 @@ internal sealed record BenchSettings(int Runs, int MessagesPerRun);
 /// <paramref name="Large"/>, a configuration big enough to show scaling), --first on <paramref name="Mutant"/>,
 /// and the implementation's own benchmark.
 /// </summary>
-internal sealed record BenchPlan(string Bounds = "", string? Mutant = null, string? Large = null, Action<TextWriter, BenchSettings>? Implementation = null);
+internal sealed record BenchPlan(string Bounds = "", string? Mutant = null, string? Large = null, Action<TextWriter, BenchSettings>? Implementation = null)
+{
+    /// <summary>More configurations benchmarked with the same rows (ipi: the default bounds under each memory model), each a bounds text.</summary>
+    public IReadOnlyList<string> Variants { get; init; } = [];
+}
 
 /// <summary>
 /// A file a counterexample can be written as besides its trace, for the mechanism's own tools to

@@ -69,6 +69,12 @@ public interface ISpecHandle
     /// </summary>
     IReadOnlyList<string> FairActors => [];
 
+    /// <summary>The memory model the exploration assumes, in words; null for sequential consistency (every step atomic).</summary>
+    string? MemoryModel => null;
+
+    /// <summary>After a search: a bound of the model itself (not of the search) that was reached, in words, or null. A run that reached one holds nothing: it is reported as a bound.</summary>
+    string? ModelBoundReached => null;
+
     /// <summary>Calls <paramref name="visitor"/> with the typed specification.</summary>
     TResult Accept<TResult>(ISpecVisitor<TResult> visitor);
 }

@@ -41,6 +41,8 @@ public sealed record IpiBounds : IBounds
     /// peer never does this (the seeds' findings that need it name this bound).
     /// </summary>
     public bool HostilePeer { get; init; }
+    /// <summary>The memory model explored: sc (the default, <see cref="IpiSpec"/>), tso or lkmm (<see cref="IpiWeakSpec"/>).</summary>
+    public IpiMemoryModel MemoryModel { get; init; }
 
     public static IpiBounds Default { get; } = new();
 
@@ -84,6 +86,7 @@ public sealed record IpiBounds : IBounds
         new("unregister", "an unregister of handler0 races with the sends", "--no-unregister", "no"),
         new("destroy", "a destroy of the target instance races with the sends", "--no-destroy", "no"),
         new("hostile-peer", "a peer kernel writes slot0's data_size out of protocol (off by default)", "--hostile-peer", "yes"),
+        new("memory-model", "sc (default), tso (x86-64 store buffers) or lkmm (the kernel memory model, approximated): each step's stores buffered as its design orders them"),
     ];
 
     /// <summary>Reads what <see cref="ToString"/> writes; keys left out keep their defaults. Throws <see cref="BoundsException"/>.</summary>
@@ -102,6 +105,7 @@ public sealed record IpiBounds : IBounds
                 "unregister" => b with { Unregister = BoundsText.YesNo(key, value) },
                 "destroy" => b with { Destroy = BoundsText.YesNo(key, value) },
                 "hostile-peer" => b with { HostilePeer = BoundsText.YesNo(key, value) },
+                "memory-model" => b with { MemoryModel = ParseModel(value) },
                 _ => throw BoundsText.Unknown(key, Options),
             };
         }
@@ -109,6 +113,17 @@ public sealed record IpiBounds : IBounds
         return b;
     }
 
+    private static IpiMemoryModel ParseModel(string value) => value switch
+    {
+        "sc" => IpiMemoryModel.Sc,
+        "tso" => IpiMemoryModel.Tso,
+        "lkmm" => IpiMemoryModel.Lkmm,
+        _ => throw new BoundsException($"memory-model must be sc, tso or lkmm (got '{BoundsText.Clip(value)}')"),
+    };
+
+    /// <summary>The memory model's name as the bounds text and the report write it.</summary>
+    public static string ModelName(IpiMemoryModel m) => m switch { IpiMemoryModel.Tso => "tso", IpiMemoryModel.Lkmm => "lkmm", _ => "sc" };
+
     public override string ToString() =>
-        $"senders={Senders} messages={Messages} ring={Ring} handlers={Handlers} receivers={Receivers} unregister={(Unregister ? "yes" : "no")} destroy={(Destroy ? "yes" : "no")}{(HostilePeer ? " hostile-peer=yes" : "")}";
+        $"senders={Senders} messages={Messages} ring={Ring} handlers={Handlers} receivers={Receivers} unregister={(Unregister ? "yes" : "no")} destroy={(Destroy ? "yes" : "no")}{(HostilePeer ? " hostile-peer=yes" : "")}{(MemoryModel != IpiMemoryModel.Sc ? " memory-model=" + ModelName(MemoryModel) : "")}";
 }

@@ -104,6 +104,12 @@ public abstract class IpiDesign : IDesign
     public abstract bool UnregisterEnabled(in IpiState s);
     public abstract void Unregister(ref IpiState s, IpiKernel k);
 
+    // How each step orders its accesses to the mailbox (issue 21): read only under --memory-model tso or lkmm.
+    /// <summary>How sender <paramref name="cpu"/>'s next step orders its accesses to the slots, head and tail. Default: plain C accesses, as the seeds write them.</summary>
+    public virtual StepOrder SendOrder(in IpiState s, int cpu) => StepOrder.Plain;
+    /// <summary>How work item <paramref name="work"/>'s next step orders its accesses. Default: plain C accesses.</summary>
+    public virtual StepOrder WorkOrder(in IpiState s, int work) => StepOrder.Plain;
+
     // Destroying the target instance, from another CPU.
     public virtual IReadOnlyList<string> DestroySteps => [];
     public virtual bool DestroyEnabled(in IpiState s) => false;

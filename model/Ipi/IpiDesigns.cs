@@ -19,7 +19,11 @@ public static class IpiDesigns
         new RingDesign("ref-no-clear", D.NoClear),
         new RingDesign("ref-early-publish", D.EarlyPublish),
         new RingDesign("ref-no-rcu", D.NoRcu),
+        .. IpiOrdering.Mutants.Select(o => new RingDesign(o.Name, ordering: o)),
     ];
+
+    /// <summary>The mutants whose defect is an ordering: each holds under sc and tso and fails under lkmm.</summary>
+    public static IEnumerable<RingDesign> OrderingMutants => Mutants.OfType<RingDesign>().Where(d => d.Ordering != IpiOrdering.Reference);
 
     public static IEnumerable<IpiDesign> All => Seeds.Append(Reference).Concat(Mutants);
 
@@ -37,5 +41,9 @@ public sealed class IpiMechanism : Mechanism<IpiDesign, IpiBounds>
     public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
-    protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds) => new IpiSpec(design, bounds);
+    protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds)
+    {
+        var spec = new IpiSpec(design, bounds);
+        return spec.Bounds.MemoryModel == IpiMemoryModel.Sc ? spec : new IpiWeakSpec(spec);
+    }
 }

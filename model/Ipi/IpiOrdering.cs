@@ -66,6 +66,33 @@ public sealed record IpiOrdering(string Name, string Summary,
         new("slot-reuse", "a sender that sees tail advanced past a slot cannot overwrite it before the drain's copy of it", ReuseTest()),
     ];
 
+    /// <summary>
+    /// What <c>audit --litmus</c> writes: <see cref="Tests"/> and the slot-free test, the S shape through which
+    /// <c>audit --memory-model lkmm</c> catches a tail store that is not a release.
+    /// </summary>
+    public IReadOnlyList<OrderingProperty> Exports() =>
+    [
+        .. Tests(),
+        new("slot-free", "the drain's store that frees a slot is visible before tail says the slot is free, so it cannot land after the next sender's publish of that slot", SlotFreeTest()),
+    ];
+
+    /// <summary>
+    /// S: the drain frees slot (state = FREE), then advances tail; a sender that sees tail advanced, and wins the claim,
+    /// publishes the slot READY again. The violation: the drain's FREE lands last, and the new message is never drained.
+    /// </summary>
+    public string SlotFreeTest()
+    {
+        var sb = new StringBuilder(Header("slot-free", "slot free and reuse (the drain's FREE against the next publish)"));
+        sb.Append("{ state=2; tail=0; head=1; }\n\n");
+        sb.Append("P0(int *state, int *tail, int *head)\n{\n\tint r0;\n\tint r1;\n\n\t").Append(Load(TailLoad, "r0", "tail")).Append('\n');
+        string publish = WmbBeforePublish ? "{\n\t\tsmp_wmb();\n\t\t" + Store(Publish, "state", "2") + "\n\t}" : Store(Publish, "state", "2");
+        if (ClaimCmpxchg) sb.Append("\tr1 = cmpxchg(head, 1, 2);\n\tif (r1 == 1)\n\t\t").Append(publish).Append("\n}\n\n");
+        else sb.Append('\t').Append(publish).Append("\n}\n\n");
+        sb.Append("P1(int *state, int *tail)\n{\n\tWRITE_ONCE(*state, 0);\n\t").Append(Store(TailStore, "tail", "1")).Append("\n}\n\n");
+        sb.Append(ClaimCmpxchg ? "exists (0:r0=1 /\\ 0:r1=1 /\\ state=0)\n" : "exists (0:r0=1 /\\ state=0)\n");
+        return sb.ToString();
+    }
+
     private static string Store(Ordering o, string loc, string v) => o switch
     {
         Ordering.Release => $"smp_store_release({loc}, {v});",

@@ -17,6 +17,10 @@ public enum IpiActor : byte
     Destroy,
     /// <summary>The hostile peer kernel writing shared memory out of protocol (bound hostile-peer).</summary>
     Peer,
+    /// <summary>Weak memory only: a buffered store becomes visible (<see cref="IpiAction.Index"/>: CPU × 16 + its position).</summary>
+    Propagate,
+    /// <summary>lkmm only: a receiving CPU stops reading a slot's old fields (<see cref="IpiAction.Index"/>: CPU × 8 + slot × 2 + group).</summary>
+    Invalidate,
 }
 
 /// <summary>One step of one actor.</summary>
@@ -84,6 +88,8 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
 
     public IpiDesign Design { get; }
     public IpiBounds Bounds { get; }
+    /// <summary>The kernel facade the steps run on (for the weak-memory layer's ghost bookkeeping).</summary>
+    internal IpiKernel Kernel => _k;
     public string Name => $"ipi/{Design.Name}";
     public IReadOnlyList<Property> Properties => _properties;
 

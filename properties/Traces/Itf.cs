@@ -16,7 +16,7 @@ public static class Itf
 {
     private const long MaxSafeJsonInt = (1L << 53) - 1;
 
-    public static string Write(Trace t, string design, string bounds, IReadOnlyList<Finding>? findings = null)
+    public static string Write(Trace t, string design, string bounds, IReadOnlyList<Finding>? findings = null, string memoryModel = "sc")
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -29,6 +29,7 @@ public static class Itf
             w.WriteString("source", t.Spec);
             w.WriteString("design", design);
             w.WriteString("bounds", bounds);
+            w.WriteString("memory-model", memoryModel);
             w.WriteString("property", t.Property.Name);
             w.WriteString("statement", t.Property.Statement);
             w.WriteString("cites", t.Property.Source);

@@ -59,7 +59,8 @@ public class RegistryTests
     [InlineData("senders=9", "senders must be a whole number from 1 to 3 (got '9')")]
     [InlineData("senders=-1", "senders must be a whole number from 1 to 3")]
     [InlineData("ring=3", "ring must be 1, 2 or 4 (got 3)")]
-    [InlineData("colour=blue", "unknown bound 'colour' (known: senders, messages, ring, handlers, receivers, unregister, destroy, hostile-peer)")]
+    [InlineData("colour=blue", "unknown bound 'colour' (known: senders, messages, ring, handlers, receivers, unregister, destroy, hostile-peer, memory-model)")]
+    [InlineData("memory-model=arm64", "memory-model must be sc, tso or lkmm (got 'arm64')")]
     [InlineData("senders", "'senders' is not name=value")]
     public void Bounds_text_is_read_strictly(string text, string message)
     {

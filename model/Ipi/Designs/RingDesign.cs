@@ -44,22 +44,50 @@ public class RingDesign : IpiDesign
     /// <summary>One step of the send path: runs it, and returns false when the send has returned (the CPU moved on).</summary>
     protected delegate bool SendStep(ref IpiState s, int cpu, IpiKernel k);
 
-    private readonly string _name;
+    private readonly string _name, _drainLine;
     private readonly (string Line, SendStep Run)[] _program;
 
-    public RingDesign(string name = "reference", Defect defects = Defect.None)
+    public RingDesign(string name = "reference", Defect defects = Defect.None, IpiOrdering? ordering = null)
     {
         _name = name;
         Defects = defects;
-        (string, SendStep) lookup = (Lookup, LookupStep), claim = (Claim, ClaimStep), fill = (Fill, FillStep),
-            publish = (Publish, PublishStep), ipi = (Ipi, IpiStep);
+        Ordering = ordering ?? IpiOrdering.Reference;
+        string publishLine = Ordering.Publish == Memory.Ordering.Release ? Publish
+            : (Ordering.WmbBeforePublish ? "smp_wmb(); " : "") + "WRITE_ONCE(slot->state, MK_SLOT_READY)";
+        (string, SendStep) lookup = (Lookup, LookupStep), claim = (Ordering.TailLoad == Memory.Ordering.Acquire ? Claim : ClaimTailOnce, ClaimStep), fill = (Fill, FillStep),
+            publish = (publishLine, PublishStep), ipi = (Ipi, IpiStep);
+        _drainLine = DrainLine();
         _program = Has(Defect.EarlyPublish) ? [lookup, claim, publish, fill, ipi] : [lookup, claim, fill, publish, ipi];
     }
 
     public override string Name => _name;
-    public override string Summary => Defects == Defect.None
-        ? "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync (one ring explored: rings of different CPUs share only the handler list)"
-        : $"reference with a deliberate defect: {Defects}";
+    public override string Summary => Defects != Defect.None ? $"reference with a deliberate defect: {Defects}"
+        : Ordering != IpiOrdering.Reference ? $"reference with one ordering changed (caught only under a weak memory model): {Ordering.Summary}"
+        : "reference: per-CPU ring, claim / fill / publish, -ENOSPC when full, private copy, RCU + irq_work_sync (one ring explored: rings of different CPUs share only the handler list)";
+
+    /// <summary>How the ring's shared accesses are ordered (release/acquire, barriers); read by --memory-model tso and lkmm, and by litmus --ipi.</summary>
+    public IpiOrdering Ordering { get; }
+
+    /// <summary>
+    /// Each send step's ordering: the lookup reads under RCU; the claim reads tail (acquire) and wins head with a
+    /// fully ordered cmpxchg; the fill is plain stores and memcpy; the publish is smp_store_release (or smp_wmb();
+    /// WRITE_ONCE); the IPI step's arch fence is the spec's (IpiWeakSpec).
+    /// </summary>
+    public override StepOrder SendOrder(in IpiState s, int cpu)
+    {
+        int pc = s.Senders[cpu].Pc;
+        var program = Program;
+        if (pc >= program.Count) return StepOrder.Plain;
+        var run = program[pc].Run.Method;
+        if (run == ((SendStep)ClaimStep).Method) return new(Loads: Ordering.TailLoad, IndexStore: Ordering.ClaimCmpxchg ? Memory.Ordering.Full : Memory.Ordering.Once);
+        if (run == ((SendStep)PublishStep).Method) return new(Stores: Ordering.Publish, Wmb: Ordering.WmbBeforePublish);
+        if (run == ((SendStep)LookupStep).Method) return new(Loads: Memory.Ordering.Once);
+        return StepOrder.Plain;
+    }
+
+    /// <summary>The drain reads the slot's state (acquire, or READ_ONCE then smp_rmb()), copies it, frees it (WRITE_ONCE) and advances tail (release); a dispatch touches only the private copy.</summary>
+    public override StepOrder WorkOrder(in IpiState s, int work) => s.Targets != 0 ? StepOrder.Plain
+        : new(Loads: Ordering.DrainState, Stores: Memory.Ordering.Once, IndexStore: Ordering.TailStore, Rmb: Ordering.RmbAfterState);
 
     /// <summary>The safeguards this design removes (none for the reference).</summary>
     public Defect Defects { get; }
@@ -110,6 +138,7 @@ public class RingDesign : IpiDesign
 
     protected const string Lookup = "rcu_read_lock(); ipi = rcu_dereference(mk_instance_ipi_map[instance_id])";
     protected const string Claim = "head = READ_ONCE(ring->head); if (head - smp_load_acquire(&ring->tail) >= MK_IPI_RING) return -ENOSPC; cmpxchg(&ring->head, head, head + 1)";
+    protected const string ClaimTailOnce = "head = READ_ONCE(ring->head); if (head - READ_ONCE(ring->tail) >= MK_IPI_RING) return -ENOSPC; cmpxchg(&ring->head, head, head + 1)";
     protected const string Fill = "slot = &ring->slots[head & (MK_IPI_RING - 1)]; slot->sender_cpu, type, data_size = …; memcpy(slot->buffer, data, data_size)";
     protected const string Publish = "smp_store_release(&slot->state, MK_SLOT_READY)";
     protected const string Ipi = "__apic_send_IPI(cpu, MULTIKERNEL_VECTOR); rcu_read_unlock(); return 0";
@@ -167,7 +196,14 @@ public class RingDesign : IpiDesign
 
     public override string WorkLine(in IpiState s, int work) => s.Targets != 0
         ? $"mk_ring_drain(): handler{System.Numerics.BitOperations.TrailingZeroCount(s.Targets)}->callback(&copy, ctx)"
-        : "mk_ring_drain(): t = ring->tail; slot = &ring->slots[t & (MK_IPI_RING - 1)]; if READY: copy = *slot; slot->state = FREE; smp_store_release(&ring->tail, t + 1); if (copy.data_size > MK_MAX_DATA_SIZE) drop it";
+        : _drainLine;
+
+    private string DrainLine() =>
+        "mk_ring_drain(): t = ring->tail; slot = &ring->slots[t & (MK_IPI_RING - 1)]; if (" +
+        (Ordering.DrainState == Memory.Ordering.Acquire ? "smp_load_acquire(&slot->state)" : "READ_ONCE(slot->state)") + " == READY): " +
+        (Ordering.RmbAfterState ? "smp_rmb(); " : "") + "copy = *slot; WRITE_ONCE(slot->state, FREE); " +
+        (Ordering.TailStore == Memory.Ordering.Release ? "smp_store_release(&ring->tail, t + 1)" : "WRITE_ONCE(ring->tail, t + 1)") +
+        "; if (copy.data_size > MK_MAX_DATA_SIZE) drop it";
 
     public override void RunWork(ref IpiState s, int work, IpiKernel k)
     {
@@ -278,6 +314,6 @@ public class RingDesign : IpiDesign
     {
         var program = Program;
         for (int i = 0; i < c.Pc && i < program.Count; i++)
-            if (program[i].Line == Claim) { fields.Add(("claimed", TraceValue.Of(c.Slot))); return; }
+            if (program[i].Line is Claim or ClaimTailOnce) { fields.Add(("claimed", TraceValue.Of(c.Slot))); return; }
     }
 }
