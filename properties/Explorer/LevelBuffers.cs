@@ -46,8 +46,12 @@ internal sealed partial class LevelSearch<TState, TAction>
             Terminal = new long[props];
         }
 
+        /// <summary>Where this worker last read the frontier's buffers.</summary>
+        public readonly Unpacker Reader = new();
+
         public void StartLevel(int gen)
         {
+            Reader.Forget();
             Next = Parts[gen];
             foreach (var b in Next) b.Clear();
             Seen.Clear();
@@ -73,14 +77,21 @@ internal sealed partial class LevelSearch<TState, TAction>
         }
     }
 
-    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor, packed (<see cref="StateCodec{TState}"/>).</summary>
+    /// <summary>
+    /// A worker's candidates for one partition: (parent id, step), fingerprint and the successor,
+    /// packed (<see cref="StateCodec{TState}"/>) against the candidate before it, which is a near
+    /// relative (the same or a neighbouring parent's successor), and every <see cref="Keyframe"/>th
+    /// against the first initial state, so that a read needs at most that many unpacks (<see cref="Unpacker"/>).
+    /// </summary>
     private sealed class Candidates(LevelSearch<TState, TAction> search)
     {
+        public const int Keyframe = 8;
         // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
         public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
         public int[] At = new int[4];
         public readonly PackedStates States = new();
         public int Count;
+        private TState _last;
 
         public void Clear()
         {
@@ -105,13 +116,51 @@ internal sealed partial class LevelSearch<TState, TAction>
             if (grow != 0 && (grow < 0 || !search.TryCharge(grow, States.Bytes))) return false;
             Keys[Count] = key;
             Fingerprints[Count] = fp;
-            At[Count++] = States.Add(s, search._reference);
+            At[Count] = States.Add(s, Count % Keyframe == 0 ? search._reference : _last);
+            Count++;
+            _last = s;
             return true;
         }
 
-        public void Get(int i, out TState s) => States.Get(At[i], search._reference, out s);
+        /// <summary>Unpacks candidate <paramref name="i"/> given the one before it (<paramref name="before"/>; unused at a keyframe).</summary>
+        public void Unpack(int i, in TState before, out TState s) =>
+            States.Get(At[i], i % Keyframe == 0 ? search._reference : before, out s);
 
         public long Bytes => (long)Keys.Length * (2 * sizeof(ulong) + sizeof(int)) + States.Bytes;
+    }
+
+    /// <summary>
+    /// A reader's place in the buffers it reads (a few at once, by way): a read that goes forward in a
+    /// buffer unpacks from where the last one stopped, one that goes back or far ahead from the keyframe.
+    /// The frontier is read in id order and a partition's candidates in (parent, step) order, which go
+    /// forward in every buffer, so a state is unpacked about once.
+    /// </summary>
+    private sealed class Unpacker
+    {
+        private const int Ways = 16;
+        private readonly Candidates?[] _buffer = new Candidates?[Ways];
+        private readonly int[] _index = new int[Ways];
+        private readonly TState[] _state = new TState[Ways];
+
+        /// <summary>Drops every place: the buffers are refilled.</summary>
+        public void Forget() => Array.Clear(_buffer);
+
+        public void Get(Candidates c, int way, int i, out TState s)
+        {
+            way &= Ways - 1;
+            ref TState at = ref _state[way];
+            int key = i - i % Candidates.Keyframe, from;
+            if (_buffer[way] == c && _index[way] <= i && _index[way] >= key) from = _index[way];
+            else
+            {
+                c.Unpack(key, at, out at);
+                from = key;
+                _buffer[way] = c;
+            }
+            for (int k = from + 1; k <= i; k++) c.Unpack(k, at, out at);
+            _index[way] = i;
+            s = at;
+        }
     }
 
     /// <summary>

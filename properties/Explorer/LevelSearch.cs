@@ -232,7 +232,11 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
 
     private static long Ref(int worker, int part, int index) => ((long)worker << 40) | ((long)part << 32) | (uint)index;
 
-    private void StateAt(long r, int gen, out TState s) => _workers[r >> 40].Parts[gen][(int)(r >> 32) & 0xff].Get((int)r, out s);
+    private void StateAt(Unpacker reader, long r, int gen, out TState s)
+    {
+        int w = (int)(r >> 40), p = (int)(r >> 32) & 0xff;
+        reader.Get(_workers[w].Parts[gen][p], w * _parts + p, (int)r, out s);
+    }
 
     public void Run()
     {
@@ -367,7 +371,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         for (int i = from; i < to; i++)
         {
             uint id = _levelStart + (uint)i;
-            StateAt(_frontier[i], _gen, out TState s);
+            StateAt(w.Reader, _frontier[i], _gen, out TState s);
             int n;
             try { n = _spec.Enabled(s, actions); }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -503,6 +507,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         for (int w = 0; w < lists.Length; w++) lists[w] = _workers[w].Parts[1 - _gen][p];
         Span<int> pos = stackalloc int[lists.Length];
         pos.Clear();
+        var reader = new Unpacker();
         while (true)
         {
             int best = -1;
@@ -516,7 +521,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
             long slot = _visited.TryAddShared(fp);
             if (slot < 0) continue;
-            c.Get(i, out TState s);
+            reader.Get(c, best, i, out TState s);
             fresh.Add(key, Judge(s), slot, Ref(best, p, i));
         }
     }
@@ -558,11 +563,12 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             if ((_always & bit & ~Decided) != 0) { Witness[p] = best; Decided |= bit; }
             else if ((_sometimes & bit & ~Reached) != 0) { Witness[p] = best; Reached |= bit; }
         }
+        var entries = Entries is null ? null : new Unpacker();
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
                 if (_entered[r] != 0)
                 {
-                    StateAt(_nextFrontier[r], 1 - _gen, out TState s);
+                    StateAt(entries!, _nextFrontier[r], 1 - _gen, out TState s);
                     Entries.Add(s, first + (uint)r, _entered[r]);
                 }
         Grown(() => _visited.Added(total));
