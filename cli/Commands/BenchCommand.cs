@@ -36,6 +36,7 @@ internal sealed class BenchCommand : CliCommand
         o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs, interleaved (the large configuration: --large-runs, default 1)");
         o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; N = {threads} threads");
         o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");
+        o.WriteLine("  peak RSS: the whole process's peak resident memory in a run of the row (runtime included; the smallest of its runs), and that per state");
         foreach (var m in Mechanisms.All)
         {
             if (!Configuration(o, m, m.Bench.Bounds, runs, threads, sized: false)) return 1;
@@ -59,7 +60,7 @@ internal sealed class BenchCommand : CliCommand
         var spec = m.Model.Specification(m.Model.Designs.Reference, bounds);
         bool liveness = spec.Properties.Any(p => p.Kind == PropertyKind.Eventually);
         o.WriteLine($"  {spec.Name} ({BoundsText.Show(bounds)}):");
-        o.WriteLine("    mode                                    threads        states    transitions        s     states/s  bytes/state  memory MB");
+        o.WriteLine("    mode                                    threads        states    transitions        s     states/s  bytes/state  memory MB  peak RSS MB  RSS B/state");
         var rows = new List<(string Mode, int Threads, ExploreOptions Options, ISpecHandle Spec)>
         {
             ("safety", 1, new() { Liveness = Liveness.None, Threads = 1 }, spec),
@@ -83,14 +84,17 @@ internal sealed class BenchCommand : CliCommand
         // Runs interleave the rows (1, 2, …, 1, 2, …), so that a machine that slows down for a while
         // does not skew one row against another; the best run of each row is shown.
         var best = new ExploreReport?[rows.Count];
+        var rss = new long?[rows.Count];
         long firstStates = 0;
         for (int i = 0; i < runs; i++)
             for (int row = 0; row < rows.Count; row++)
             {
                 var (_, _, rowOptions, s) = rows[row];
                 var options = rowOptions.ExpectedStates is null ? rowOptions : rowOptions with { ExpectedStates = firstStates };
-                GC.Collect();
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                bool reset = PeakRss.Reset();
                 var r = Explorer.Run(s, options with { StopWhenAllViolated = false });
+                long? peak = reset ? PeakRss.Read() : null;
                 bool first = options.StopAtFirstViolation;
                 if (r.Verdict == Verdict.Violated != first)
                 {
@@ -99,6 +103,8 @@ internal sealed class BenchCommand : CliCommand
                 }
                 if (firstStates == 0) firstStates = r.States;
                 if (best[row] is not { } b || r.Seconds < b.Seconds) best[row] = r;
+                // The process's whole peak, runtime included: what a run of this row alone needs.
+                if (peak is { } p && (rss[row] is not { } q || p < q)) rss[row] = p;
             }
         double? oneThread = null;
         for (int row = 0; row < rows.Count; row++)
@@ -115,9 +121,40 @@ internal sealed class BenchCommand : CliCommand
                 var v = b.Outcomes.First(x => x.Verdict == Verdict.Violated);
                 note += $"  {v.Property.Name}{(v.Trace is { } tr ? $" in {tr.Length} steps" : "")}";
             }
-            o.WriteLine(string.Format(C, "    {0,-40} {1,7} {2,13:N0} {3,14:N0} {4,8:F2} {5,12:N0} {6,12:F1} {7,10:N0}{8}",
-                mode, n, b.States, b.Transitions, b.Seconds, b.StatesPerSecond, b.BytesPerState, (b.StoreBytes + b.PeakFrontierBytes) / 1e6, note));
+            if (b.Resizes > 0) note += string.Format(C, "  {0} resizes", b.Resizes);
+            string peakRss = rss[row] is { } pk ? string.Format(C, "{0,12:N0} {1,12:F1}", pk / 1e6, b.States > 0 ? (double)pk / b.States : 0) : string.Format(C, "{0,12} {1,12}", "n/a", "n/a");
+            o.WriteLine(string.Format(C, "    {0,-40} {1,7} {2,13:N0} {3,14:N0} {4,8:F2} {5,12:N0} {6,12:F1} {7,10:N0} {8}{9}",
+                mode, n, b.States, b.Transitions, b.Seconds, b.StatesPerSecond, b.BytesPerState, (b.StoreBytes + b.PeakFrontierBytes) / 1e6, peakRss, note));
         }
         return true;
+    }
+}
+
+/// <summary>
+/// The process's peak resident set (Linux: VmHWM), which <see cref="Reset"/> sets back to what is
+/// resident now (writing 5 to /proc/self/clear_refs), so that each bench row has its own peak.
+/// </summary>
+internal static class PeakRss
+{
+    public static bool Reset()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException) { return false; }
+    }
+
+    public static long? Read()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        return null;
     }
 }

@@ -111,6 +111,8 @@ public sealed record ExploreReport(
     public bool CycleSearch { get; init; }
     /// <summary>Of <see cref="Seconds"/>, the time spent looking for pending cycles after the BFS.</summary>
     public double CycleSeconds { get; init; }
+    /// <summary>How many times the exact visited set grew (each writes the whole table anew).</summary>
+    public int Resizes { get; init; }
     /// <summary>The peak of what the search held by its own count (checked against <see cref="ExploreOptions.MaxMemory"/>).</summary>
     public long PeakHeldBytes { get; init; }
     /// <summary>Bitstate runs: the chance, at the end, that a state was wrongly taken as visited.</summary>

@@ -172,6 +172,7 @@ public static class Explorer
         {
             StoppedAtFirst = bfs.StoppedAtFirst,
             PeakHeldBytes = bfs.PeakHeldBytes,
+            Resizes = bfs.Exact?.Resizes ?? 0,
             MissProbability = bitstate ? bfs.Visited.MissProbability : null,
             Threads = Math.Max(1, options.Threads),
             CycleSearch = search,

@@ -19,14 +19,14 @@ namespace Multikernel.Properties.Explorer;
 /// all of them; growing and <see cref="Add"/> are for one thread alone.
 /// </para>
 /// </summary>
-public sealed class FingerprintSet : IVisitedSet
+public sealed unsafe class FingerprintSet : IVisitedSet
 {
     internal const double MaxLoad = 0.875;
     internal const double Growth = 1.25;
     /// <summary>The load shared adds may reach before the set grows (linear probing must never fill the table).</summary>
     private const double HardLoad = 0.95;
 
-    private ulong[] _slots;
+    private HugeTable _slots;
     private StateIds? _ids;
     private long _limit;
 
@@ -58,10 +58,21 @@ public sealed class FingerprintSet : IVisitedSet
     /// <summary>By the high bits, as the home slots are: a partition's fingerprints are one stretch of the table.</summary>
     public int PartitionOf(ulong fp, int parts) => (int)(((fp >> 32) * (ulong)parts) >> 32);
 
-    private long NewCapacity(long toHold) => Math.Max((long)(_slots.Length * Growth) + 1, (long)(toHold / MaxLoad) + 1);
+    /// <summary>
+    /// States to make room for beyond the need when the set grows anyway: the search's forecast of
+    /// the levels to come (<see cref="LevelSearch{TState, TAction}"/>), so that a set that grows as
+    /// it goes resizes less often. It never makes the set grow by itself; at most what the memory allows.
+    /// </summary>
+    public long Ahead { get; set; }
 
-    // Pinned, so that a batch of probes can be prefetched by address.
-    private static ulong[] Allocate(long n) => GC.AllocateArray<ulong>(checked((int)n), pinned: true);
+    /// <summary>How many times the set has grown (each writes the whole table anew).</summary>
+    public int Resizes { get; private set; }
+
+    private long NewCapacity(long toHold) =>
+        Math.Max((long)(_slots.Length * Growth) + 1, Math.Min((long)((toHold + Ahead) / MaxLoad) + 1, Array.MaxLength));
+
+    // Outside the GC heap, on huge pages where the kernel allows, and unmapped as soon as a resize is done with it.
+    private static HugeTable Allocate(long n) => new(n);
 
     private static long Home(ulong fp, long n) => (long)Math.BigMul(fp, (ulong)n, out _);
 
@@ -78,8 +89,8 @@ public sealed class FingerprintSet : IVisitedSet
     /// <summary>The slot holding <paramref name="fp"/>, or -1.</summary>
     public long Find(ulong fp)
     {
-        var slots = _slots;
-        long n = slots.Length;
+        var slots = _slots.Slots;
+        long n = _slots.Length;
         for (long i = Home(fp, n); ; )
         {
             ulong cur = slots[i];
@@ -95,13 +106,13 @@ public sealed class FingerprintSet : IVisitedSet
     {
         if (!Sse.IsSupported) return;
         var slots = _slots;
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (nint)Home(fp, slots.Length))));
+        Sse.Prefetch0(slots.Slots + Home(fp, slots.Length));
     }
 
     /// <summary>Empties the set, keeping its capacity. One thread.</summary>
     public void Clear()
     {
-        Array.Clear(_slots);
+        NativeMemory.Clear(_slots.Slots, (nuint)(_slots.Length * sizeof(ulong)));
         Count = 0;
     }
 
@@ -125,9 +136,10 @@ public sealed class FingerprintSet : IVisitedSet
         if (Count > _limit) Grow(Count);
     }
 
-    private static long Insert(ulong[] slots, ulong fp)
+    private static long Insert(HugeTable table, ulong fp)
     {
-        long n = slots.Length;
+        var slots = table.Slots;
+        long n = table.Length;
         long i = Home(fp, n);
         while (true)
         {
@@ -151,6 +163,7 @@ public sealed class FingerprintSet : IVisitedSet
     private void Grow(long toHold)
     {
         long n = NewCapacity(toHold);
+        Resizes++;
         var old = _slots;
         var oldIds = _ids?.Ids;
         long m = old.Length;
@@ -162,11 +175,21 @@ public sealed class FingerprintSet : IVisitedSet
         void Move(int p)
         {
             var later = deferred[p] = new List<(ulong, uint)>();
-            long end = Cut(m, p + 1), limit = Cut(n, p + 1);
-            for (long k = Cut(m, p); ; k++)
+            long start = Cut(m, p), end = Cut(m, p + 1), limit = Cut(n, p + 1);
+            // The old table is let go of as it is read, so a resize holds the new table and what is left
+            // of the old, not both whole. Not the stretch's first cluster: the stretch before reads on
+            // into it (and the last one wraps into the first stretch's).
+            long released = start;
+            while (released < end && old[released] != 0) released++;
+            for (long k = start; ; k++)
             {
                 long at = k < m ? k : k - m; // past the end: the clusters that wrapped to the start
                 if (k >= end && (parts == 1 || k - m >= end || old[at] == 0)) break;
+                if (k - released >= HugeTable.PageSlots && k <= end)
+                {
+                    old.Release(released, k);
+                    released = k / HugeTable.PageSlots * HugeTable.PageSlots;
+                }
                 ulong fp = old[at];
                 if (fp == 0 || Home(fp, parts) != p) continue;
                 uint id = oldIds is null ? 0 : oldIds[at];
@@ -186,13 +209,15 @@ public sealed class FingerprintSet : IVisitedSet
                 if (ids is not null) ids[i] = id;
             }
         _slots = bigger;
+        old.Free();
         if (_ids is not null) _ids.Ids = ids!;
         _limit = (long)(n * MaxLoad);
     }
 
-    private static long InsertShared(ulong[] slots, ulong fp)
+    private static long InsertShared(HugeTable table, ulong fp)
     {
-        long n = slots.Length;
+        var slots = table.Slots;
+        long n = table.Length;
         for (long i = Home(fp, n); ; )
         {
             ulong cur = Volatile.Read(ref slots[i]);

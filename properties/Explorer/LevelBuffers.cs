@@ -46,8 +46,12 @@ internal sealed partial class LevelSearch<TState, TAction>
             Terminal = new long[props];
         }
 
+        /// <summary>Where this worker last read the frontier's buffers.</summary>
+        public readonly Unpacker Reader = new();
+
         public void StartLevel(int gen)
         {
+            Reader.Forget();
             Next = Parts[gen];
             foreach (var b in Next) b.Clear();
             Seen.Clear();
@@ -68,78 +72,140 @@ internal sealed partial class LevelSearch<TState, TAction>
         public long Bytes(int stateBytes)
         {
             long b = 0;
-            foreach (var g in Parts) foreach (var p in g) b += p.Bytes(stateBytes);
+            foreach (var g in Parts) foreach (var p in g) b += p.Bytes;
             return b + Seen.Bytes + (long)Batch.Length * (stateBytes + 2 * sizeof(ulong) + 1);
         }
     }
 
-    /// <summary>A worker's candidates for one partition: (parent id, step), fingerprint and the successor itself.</summary>
+    /// <summary>
+    /// A worker's candidates for one partition: (parent id, step), fingerprint and the successor,
+    /// packed (<see cref="StateCodec{TState}"/>) against the candidate before it, which is a near
+    /// relative (the same or a neighbouring parent's successor), and every <see cref="Keyframe"/>th
+    /// against the first initial state, so that a read needs at most that many unpacks (<see cref="Unpacker"/>).
+    /// </summary>
     private sealed class Candidates(LevelSearch<TState, TAction> search)
     {
+        public const int Keyframe = 8;
         // Small to start: a worker has one per partition and generation, so 256 threads hold 131,072 of them.
         public ulong[] Keys = new ulong[4], Fingerprints = new ulong[4];
-        public TState[] States = new TState[4];
+        public int[] At = new int[4];
+        public readonly PackedStates States = new();
         public int Count;
+        private TState _last;
 
-        public void Clear() => Count = 0;
+        public void Clear()
+        {
+            Count = 0;
+            States.Clear();
+        }
 
-        /// <summary>False, and nothing added, when doubling the buffer would pass the memory bound.</summary>
+        /// <summary>False, and nothing added, when growing a buffer would pass the memory bound.</summary>
         public bool Add(ulong key, ulong fp, in TState s)
         {
             if (Count == Keys.Length)
             {
-                long entry = 2 * sizeof(ulong) + search._stateBytes;
-                if (!search.TryCharge(2L * Count * entry, Count * entry)) return false;
-                Array.Resize(ref Keys, Count * 2);
-                Array.Resize(ref Fingerprints, Count * 2);
-                Array.Resize(ref States, Count * 2);
+                // By half: the slack of a level's widest buffers is what the peak holds.
+                const long entry = 2 * sizeof(ulong) + sizeof(int);
+                int n = Count + Math.Max(4, Count >> 1);
+                if (!search.TryCharge(n * entry, Count * entry)) return false;
+                Array.Resize(ref Keys, n);
+                Array.Resize(ref Fingerprints, n);
+                Array.Resize(ref At, n);
             }
+            long grow = States.GrowBytes<TState>();
+            if (grow != 0 && (grow < 0 || !search.TryCharge(grow, States.Bytes))) return false;
             Keys[Count] = key;
             Fingerprints[Count] = fp;
-            States[Count++] = s;
+            At[Count] = States.Add(s, Count % Keyframe == 0 ? search._reference : _last);
+            Count++;
+            _last = s;
             return true;
         }
 
-        public long Bytes(int stateBytes) => (long)Keys.Length * (2 * sizeof(ulong) + stateBytes);
+        /// <summary>Unpacks candidate <paramref name="i"/> given the one before it (<paramref name="before"/>; unused at a keyframe).</summary>
+        public void Unpack(int i, in TState before, out TState s) =>
+            States.Get(At[i], i % Keyframe == 0 ? search._reference : before, out s);
+
+        public long Bytes => (long)Keys.Length * (2 * sizeof(ulong) + sizeof(int)) + States.Bytes;
     }
 
     /// <summary>
-    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken, and
-    /// where the state lies (<see cref="Ref"/>): it is not copied again.
+    /// A reader's place in the buffers it reads (a few at once, by way): a read that goes forward in a
+    /// buffer unpacks from where the last one stopped, one that goes back or far ahead from the keyframe.
+    /// The frontier is read in id order and a partition's candidates in (parent, step) order, which go
+    /// forward in every buffer, so a state is unpacked about once.
     /// </summary>
-    private sealed class Fresh
+    private sealed class Unpacker
+    {
+        private const int Ways = 16;
+        private readonly Candidates?[] _buffer = new Candidates?[Ways];
+        private readonly int[] _index = new int[Ways];
+        private readonly TState[] _state = new TState[Ways];
+
+        /// <summary>Drops every place: the buffers are refilled.</summary>
+        public void Forget() => Array.Clear(_buffer);
+
+        public void Get(Candidates c, int way, int i, out TState s)
+        {
+            way &= Ways - 1;
+            ref TState at = ref _state[way];
+            int key = i - i % Candidates.Keyframe, from;
+            if (_buffer[way] == c && _index[way] <= i && _index[way] >= key) from = _index[way];
+            else
+            {
+                c.Unpack(key, at, out at);
+                from = key;
+                _buffer[way] = c;
+            }
+            for (int k = from + 1; k <= i; k++) c.Unpack(k, at, out at);
+            _index[way] = i;
+            s = at;
+        }
+    }
+
+    /// <summary>
+    /// A partition's new states of a level: (parent id, step), judged bits, the slot taken (graph mode:
+    /// for the ids), and where the state lies (<see cref="Ref"/>): it is not copied again.
+    /// </summary>
+    private sealed class Fresh(bool graph)
     {
         public ulong[] Keys = new ulong[64], Bits = new ulong[64];
-        public long[] Slots = new long[64], Refs = new long[64];
+        public long[] Refs = new long[64];
+        public long[]? Slots = graph ? new long[64] : null;
         public int Count;
         /// <summary>Per property, the smallest id of this partition's new states that violates or reaches it.</summary>
         public long[] Witness = new long[64];
 
         public void Clear() => Count = 0;
 
+        private int Entry => (Slots is null ? 3 : 4) * sizeof(ulong);
+
         /// <summary>Room for <paramref name="n"/> new states, made before the insert phase (which may not grow it); the bytes dropped.</summary>
         public long Ensure(int n)
         {
             if (n <= Keys.Length) return 0;
             long dropped = Bytes;
-            n = Math.Max(n, 2 * Keys.Length);
+            n = NewLength(n, Keys.Length);
             Keys = new ulong[n];
             Bits = new ulong[n];
-            Slots = new long[n];
             Refs = new long[n];
+            if (Slots is not null) Slots = new long[n];
             return dropped;
         }
 
-        public static long BytesFor(int n, int now) => n <= now ? 0 : (long)Math.Max(n, 2 * now) * 4 * sizeof(ulong);
+        // By a quarter at least: the widest level's buffers are what the peak holds.
+        private static int NewLength(int n, int now) => Math.Max(n, now + (now >> 2));
+
+        public long BytesFor(int n) => n <= Keys.Length ? 0 : (long)NewLength(n, Keys.Length) * Entry;
 
         public void Add(ulong key, ulong bits, long slot, long at)
         {
             Keys[Count] = key;
             Bits[Count] = bits;
-            Slots[Count] = slot;
+            if (Slots is not null) Slots[Count] = slot;
             Refs[Count++] = at;
         }
 
-        public long Bytes => (long)Keys.Length * 4 * sizeof(ulong);
+        public long Bytes => (long)Keys.Length * Entry;
     }
 }

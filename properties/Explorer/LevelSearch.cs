@@ -39,6 +39,8 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     private readonly bool _graph, _pendingAll, _fair;
     private readonly int _stateBytes = Unsafe.SizeOf<TState>();
     private readonly IVisitedSet _visited;
+    /// <summary>What the buffers' states are packed against: the first initial state.</summary>
+    private TState _reference;
 
     /// <summary>The visited set: exact fingerprints, or bitstate.</summary>
     public IVisitedSet Visited => _visited;
@@ -80,7 +82,8 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     // The level being expanded and the one being built: states and their judged bits.
     // A frontier state is not copied out of the buffer it was inserted from: the frontier is a list of
     // references (worker, partition, index) into the previous level's candidate buffers, which are
-    // kept for one more level (two generations per worker; _gen is the current frontier's).
+    // kept for one more level (two generations per worker; _gen is the current frontier's). The
+    // buffers hold the states packed (StateCodec): unpacked one at a time, where a state is used.
     private long[] _frontier = new long[ChunkStates], _nextFrontier = new long[ChunkStates];
     private int _gen;
     private ulong[] _bits = new ulong[ChunkStates], _nextBits = new ulong[ChunkStates];
@@ -132,7 +135,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         _workers = new Worker[_threads];
         for (int w = 0; w < _threads; w++) _workers[w] = new Worker(this, _parts, props.Count);
         _fresh = new Fresh[_parts];
-        for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh();
+        for (int p = 0; p < _parts; p++) _fresh[p] = new Fresh(graph);
     }
 
     public long StoreBytes => _visited.Bytes + (Ids?.Bytes ?? 0) + Parent.Bytes + Choice.Bytes + (EdgeStart?.Bytes ?? 0)
@@ -200,11 +203,11 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     private long InsertBytes(long candidates, long transitions)
     {
         long bytes = _visited.GrowBytes(candidates);
-        for (int p = 0; p < _parts; p++) bytes += Fresh.BytesFor(PartCount(p), _fresh[p].Keys.Length);
+        for (int p = 0; p < _parts; p++) bytes += _fresh[p].BytesFor(PartCount(p));
         if (_nextFrontier.Length < candidates)
         {
-            long n = Math.Max(candidates, _nextFrontier.Length * 2L);
-            bytes += n * 2 * sizeof(ulong) + (_entered.Length < candidates ? n * sizeof(ulong) : 0);
+            long n = Math.Max(candidates, _nextFrontier.Length * 5L / 4);
+            bytes += n * 2 * sizeof(ulong) + (Entries is not null && _entered.Length < candidates ? n * sizeof(ulong) : 0);
         }
         long perState = sizeof(uint) + sizeof(byte) + (PendingOf is null ? 0 : sizeof(ulong)) + (Entries is null ? 0 : _stateBytes + sizeof(uint) + sizeof(ulong))
                         + (EdgeStart is null ? 0 : sizeof(uint)) + (EnabledOf is null ? 0 : sizeof(ulong));
@@ -229,7 +232,11 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
 
     private static long Ref(int worker, int part, int index) => ((long)worker << 40) | ((long)part << 32) | (uint)index;
 
-    private ref TState StateAt(long r, int gen) => ref _workers[r >> 40].Parts[gen][(int)(r >> 32) & 0xff].States[(int)r];
+    private void StateAt(Unpacker reader, long r, int gen, out TState s)
+    {
+        int w = (int)(r >> 40), p = (int)(r >> 32) & 0xff;
+        reader.Get(_workers[w].Parts[gen][p], w * _parts + p, (int)r, out s);
+    }
 
     public void Run()
     {
@@ -262,8 +269,15 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             long candidates = 0;
             foreach (var w in _workers) foreach (var b in w.Parts[1 - _gen]) candidates += b.Count;
             // Charged before the first of them: a level that cannot be added whole is not started.
+            Forecast(candidates);
             long insertBytes = InsertBytes(candidates, Transitions - transitionsBefore);
-            if (!TryCharge(insertBytes)) { Bound = Bound.Memory; break; }
+            if (!TryCharge(insertBytes))
+            {
+                // Without the forecast's room, the level may still fit.
+                if (Exact is not { Ahead: > 0 } exact) { Bound = Bound.Memory; break; }
+                exact.Ahead = 0;
+                if (!TryCharge(InsertBytes(candidates, Transitions - transitionsBefore))) { Bound = Bound.Memory; break; }
+            }
             PeakHeldBytes = Math.Max(PeakHeldBytes, StoreBytes + _buffers + _garbage);
             for (int p = 0; p < _parts; p++) Interlocked.Add(ref _garbage, _fresh[p].Ensure(PartCount(p)));
             Grown(() => _visited.Reserve(candidates));
@@ -290,6 +304,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         try { _spec.Initial(initial); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {UserCode.Describe(e)}", e); }
         if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
+        if (initial.Count > 0) _reference = initial[0];
         _visited.Reserve(initial.Count);
         _fresh[0].Ensure(initial.Count);
         var buffer = _workers[0].Parts[1][0];
@@ -356,7 +371,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         for (int i = from; i < to; i++)
         {
             uint id = _levelStart + (uint)i;
-            ref readonly TState s = ref StateAt(_frontier[i], _gen);
+            StateAt(w.Reader, _frontier[i], _gen, out TState s);
             int n;
             try { n = _spec.Enabled(s, actions); }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -455,6 +470,23 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         return true;
     }
 
+    private long _lastNew, _beforeLastNew;
+
+    /// <summary>
+    /// When the exact set grows in this level, it makes room for the next two as well: this level's
+    /// candidates times the last level's growth (its new states over the level before's, at most 2),
+    /// and that again. A set grown as it goes then resizes about as often as the levels double, not at
+    /// every quarter, and at the end (levels shrinking) it holds little more than it needs. Only the
+    /// capacity changes: the ids, and so the report, do not depend on it.
+    /// </summary>
+    private void Forecast(long candidates)
+    {
+        if (Exact is not { } exact) return;
+        double growth = _beforeLastNew > 0 ? Math.Min(2.0, (double)_lastNew / _beforeLastNew) : 1.0;
+        double next = candidates * growth;
+        exact.Ahead = (long)(next + next * growth);
+    }
+
     private void OutOfMemory() => Interlocked.CompareExchange(ref _abort, (int)Bound.Memory, 0);
 
     /// <summary>Runs a step that may resize the visited set; the old table is garbage from then on.</summary>
@@ -475,6 +507,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         for (int w = 0; w < lists.Length; w++) lists[w] = _workers[w].Parts[1 - _gen][p];
         Span<int> pos = stackalloc int[lists.Length];
         pos.Clear();
+        var reader = new Unpacker();
         while (true)
         {
             int best = -1;
@@ -488,7 +521,8 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
             long slot = _visited.TryAddShared(fp);
             if (slot < 0) continue;
-            fresh.Add(key, Judge(c.States[i]), slot, Ref(best, p, i));
+            reader.Get(c, best, i, out TState s);
+            fresh.Add(key, Judge(s), slot, Ref(best, p, i));
         }
     }
 
@@ -507,16 +541,17 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         if (_nextFrontier.Length < kept)
         {
             Interlocked.Add(ref _garbage, (long)_nextFrontier.Length * 2 * sizeof(ulong));
-            _nextFrontier = new long[Math.Max(kept, _nextFrontier.Length * 2)];
+            _nextFrontier = new long[Math.Max(kept, _nextFrontier.Length * 5L / 4)];
             _nextBits = new ulong[_nextFrontier.Length];
         }
-        if (_entered.Length < kept)
+        if (Entries is not null && _entered.Length < kept)
         {
             Interlocked.Add(ref _garbage, (long)_entered.Length * sizeof(ulong));
             _entered = new ulong[_nextFrontier.Length];
         }
         Parallel(_parts, p => Place(p, first, kept));
         _nextCount = (int)kept;
+        (_beforeLastNew, _lastNew) = (_lastNew, kept);
         States = first + (uint)kept;
         // Witnesses: the smallest id in each partition, then across them (ids are in BFS order).
         for (int p = 0; p < Witness.Length; p++)
@@ -528,9 +563,14 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             if ((_always & bit & ~Decided) != 0) { Witness[p] = best; Decided |= bit; }
             else if ((_sometimes & bit & ~Reached) != 0) { Witness[p] = best; Reached |= bit; }
         }
+        var entries = Entries is null ? null : new Unpacker();
         if (Entries is not null)
             for (int r = 0; r < kept; r++)
-                if (_entered[r] != 0) Entries.Add(StateAt(_nextFrontier[r], 1 - _gen), first + (uint)r, _entered[r]);
+                if (_entered[r] != 0)
+                {
+                    StateAt(entries!, _nextFrontier[r], 1 - _gen, out TState s);
+                    Entries.Add(s, first + (uint)r, _entered[r]);
+                }
         Grown(() => _visited.Added(total));
         _levelStart = first; // the next frontier's ids start where this level's new states did
     }
@@ -564,10 +604,10 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             Parent.At(id) = parent;
             Choice.At(id) = (byte)key;
             if (PendingOf is not null) PendingOf.At(id) = bits & _eventually;
-            if (_graph) Ids!.At(f.Slots[i]) = id;
+            if (_graph) Ids!.At(f.Slots![i]) = id;
             _nextFrontier[rank] = f.Refs[i];
             _nextBits[rank] = bits;
-            _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
+            if (Entries is not null) _entered[rank] = bits & _eventually & ~(parent == Root ? 0 : _bits[parent - _levelStart]);
             for (ulong b = bits & (_always | _sometimes); b != 0; b &= b - 1)
             {
                 int prop = BitOperations.TrailingZeroCount(b);
