@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Multikernel.Cli.CommandLine;
+using Multikernel.Cli.Commands;
+using Multikernel.Cli.Registry;
+using Multikernel.Distributed;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+
+namespace Multikernel.Cli.Cluster;
+
+/// <summary>
+/// explore and audit with --nodes N: the search on an Orleans cluster of N nodes on this machine — this
+/// process (the coordinator, node 0) and N - 1 node processes of this program (`node --join`).
+/// </summary>
+internal static class ClusterRun
+{
+    public const int MaxNodes = 64;
+
+    public static readonly IReadOnlyList<OptionSpec> Options =
+    [
+        new("--nodes", $"run the search on N nodes of an Orleans cluster on this machine (this process and N - 1 node processes; the report is the same as one process's; at most {MaxNodes})"),
+    ];
+
+    /// <summary>The number of nodes asked for; 0 for a one-process run.</summary>
+    public static int Nodes(Args a) => a.Value("--nodes") is null ? 0 : a.Int("--nodes", 0, 1, MaxNodes);
+
+    /// <summary>The name every node resolves to the same specification: "mechanism/design bounds".</summary>
+    public static string SpecName(MechanismEntry m, IDesign design, IBounds bounds) => $"{m.Model.Qualified(design)} {bounds}";
+
+    /// <summary>How a node builds a run's specification from its name, through the registry (and the --load assemblies it was given).</summary>
+    public static readonly ISpecSource Specs = new SpecSource(name =>
+    {
+        int space = name.IndexOf(' ', StringComparison.Ordinal);
+        string designName = space < 0 ? name : name[..space];
+        var (m, design) = Mechanisms.Resolve(designName, "node");
+        IBounds bounds;
+        try { bounds = m.Model.ParseBounds(space < 0 ? "" : name[(space + 1)..]); }
+        catch (BoundsException e) { throw new UsageException($"node: {e.Message}"); }
+        return ExplorationText.Spec(m, design, bounds, "node");
+    });
+
+    /// <summary>Explores <paramref name="spec"/> on a local cluster of <paramref name="nodes"/>; a node lost is exit 3 (<see cref="NodeLostException"/>).</summary>
+    public static (ExploreReport Report, ClusterStats Stats) Explore(Args a, int nodes, ISpecHandle spec, string specName, ExploreOptions options)
+    {
+        if (options.Liveness == Liveness.Graph) throw new UsageException($"{a.Command}: --graph keeps every edge in one process; with --nodes the cycles are searched over the pending states (leave --graph out)");
+        if (options.BitstateBytes > 0) throw new UsageException($"{a.Command}: --bitstate with --nodes is not built yet");
+        var loads = a.Values("--load");
+        var log = new Action<string>(line => { lock (Console.Error) Console.Error.WriteLine($"{a.Command} --nodes {nodes}: {line}"); });
+        return Task.Run(async () =>
+        {
+            await using var cluster = await LocalCluster.Start(nodes, Specs, join => Child(join, loads), log).ConfigureAwait(false);
+            return DistributedExplorer.Run(spec, specName, options with { Progress = null }, cluster.Nodes);
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The command of a node process: this program, `node --join ADDRESS`, with the same --load assemblies.</summary>
+    internal static ProcessStartInfo Child(string join, IReadOnlyList<string> loads)
+    {
+        string dll = typeof(Program).Assembly.Location;
+        string host = Environment.ProcessPath ?? "dotnet";
+        var info = new ProcessStartInfo { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        // Run as `dotnet multikernel.dll` (or under a test host): start the dll with the dotnet host; as the apphost: itself.
+        string name = Path.GetFileNameWithoutExtension(host);
+        if (name == "multikernel") info.FileName = host;
+        else
+        {
+            info.FileName = name == "dotnet" ? host : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+            info.ArgumentList.Add(dll);
+        }
+        info.ArgumentList.Add("node");
+        info.ArgumentList.Add("--join");
+        info.ArgumentList.Add(join);
+        foreach (var l in loads) { info.ArgumentList.Add("--load"); info.ArgumentList.Add(Path.GetFullPath(l)); }
+        return info;
+    }
+
+    /// <summary>The line the command prints about the cluster: nodes, bytes sent per state, each node's peak RSS.</summary>
+    public static string Line(ClusterStats s, long states) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"  cluster: {s.Nodes} nodes (Orleans), {s.BytesPerState(states):F1} bytes sent per state, peak RSS per node: {string.Join(", ", s.PeakRss.Select(r => $"{r / 1e6:F0} MB"))}");
+}
+
+/// <summary>node --join ADDRESS: a node of a cluster, serving its partitions until its standard input closes.</summary>
+internal sealed class NodeCommand : CliCommand
+{
+    public override string Name => "node";
+    public override string Summary => "a node of an exploring cluster: joins the coordinator (explore/audit --nodes) at ADDRESS and serves until its input closes";
+    public override IReadOnlyList<ArgumentSpec> Arguments => [];
+
+    public override IEnumerable<OptionSpec> Options =>
+    [
+        new("--join", "the coordinator's silo endpoint", ValueName: "HOST:PORT"),
+        AuditCommand.LoadOption,
+    ];
+
+    public override int Run(Args a, TextWriter o)
+    {
+        Mechanisms.LoadAll(a);
+        string join = a.Value("--join") ?? throw new UsageException("node: --join HOST:PORT is required");
+        if (!System.Net.IPEndPoint.TryParse(join, out var endpoint) || endpoint.Port == 0)
+            throw new UsageException($"node: --join '{BoundsText.Clip(join)}' is not an address and port (127.0.0.1:11111)");
+        return NodeProcess.Run(endpoint, ClusterRun.Specs, Console.In).GetAwaiter().GetResult();
+    }
+}
