@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Multikernel.Cli.Cluster;
+using Multikernel.Cli.Registry;
+using Multikernel.Distributed;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+using Orleans.TestingHost;
+using Xunit;
+
+namespace Multikernel.Tests.Distributed;
+
+/// <summary>Everything a report says that a cluster must reproduce: counts, bound, and per property the verdict, reason and trace.</summary>
+internal static class Reports
+{
+    /// <summary>Small bounds: a design bigger than this is cut there, and the cut must be the same on a cluster.</summary>
+    public const long Cap = 20_000;
+
+    public static TheoryData<string> Designs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var m in Mechanisms.All)
+            foreach (var d in m.Model.Designs.All) data.Add(m.Model.Qualified(d));
+        return data;
+    }
+
+    public static (ISpecHandle Spec, string Name) Spec(string qualified)
+    {
+        var (m, d) = Mechanisms.Resolve(qualified, "test");
+        var bounds = m.Model.ParseBounds("");
+        return (m.Model.Specification(d, bounds)!, ClusterRun.SpecName(m, d, bounds));
+    }
+
+    public static readonly ExploreOptions[] Options =
+    [
+        new() { StopWhenAllViolated = false, MaxStates = Cap, Threads = 1 },
+        new() { StopAtFirstViolation = true, MaxStates = Cap, Threads = 1 },
+    ];
+
+    public static string Summary(ExploreReport r)
+    {
+        var lines = new List<string> { $"{r.States} states, {r.Transitions} transitions, depth {r.Depth}, bound {r.Bound}, early {r.StoppedEarly}, first {r.StoppedAtFirst}" };
+        foreach (var o in r.Outcomes)
+        {
+            string trace = o.Trace is { } t ? $"init {t.InitialIndex}, choices {string.Join(',', t.Choices)}, loop {t.LoopIndex}, shortest {t.Shortest}, why {t.Why}" : "no trace";
+            lines.Add($"{o.Property.Name}: {o.Verdict} {o.Reason} / {trace}");
+        }
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>Each option set: the cluster's report is the one process's.</summary>
+    public static void SameOnCluster(string design, ClusterNodes nodes, int optionSets = 2)
+    {
+        var (spec, name) = Spec(design);
+        foreach (var options in Options.Take(optionSets))
+        {
+            string one = Summary(Explorer.Run(spec, options));
+            var (report, stats) = DistributedExplorer.Run(spec, name, options, nodes);
+            Assert.Equal(one, Summary(report));
+            Assert.Equal(nodes.Silos.Count, stats.Nodes);
+        }
+    }
+}
+
+/// <summary>Orleans' in-process test cluster: three silos in this process.</summary>
+public sealed class TestClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public ClusterNodes Nodes { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSilo((_, silo) => NodeSilo.Configure(silo, ClusterRun.Specs));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        await Cluster.WaitForLivenessToStabilizeAsync();
+        var silos = Cluster.Silos.Select(s => s.SiloAddress).ToList();
+        Nodes = new ClusterNodes(Cluster.Silos[0].ServiceProvider, silos);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Nodes.Dispose();
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>A cluster of real processes: this one (the coordinator) and two node processes of the command line.</summary>
+public sealed class ProcessClusterFixture : IAsyncLifetime
+{
+    public LocalCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Cluster = await LocalCluster.Start(3, ClusterRun.Specs, join => ClusterRun.Child(join, []), null);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>
+/// The search on three nodes gives the report of one process — counts, verdicts, shortest counterexamples and
+/// lassos — on every design and mutant of every mechanism, at small bounds (cut there, the same way).
+/// </summary>
+[Collection("cluster")]
+public sealed class TestClusterTests(TestClusterFixture fixture) : IClassFixture<TestClusterFixture>
+{
+    [Theory]
+    [MemberData(nameof(Reports.Designs), MemberType = typeof(Reports))]
+    public void Three_silos_give_the_report_of_one_process(string design) => Reports.SameOnCluster(design, fixture.Nodes);
+
+    [Fact]
+    public void The_comparison_can_fail_a_mutant_on_the_cluster_is_not_the_reference_in_one_process()
+    {
+        var (reference, _) = Reports.Spec("ipi/reference");
+        var (_, mutant) = Reports.Spec("ipi/ref-no-mask");
+        var (mutantSpec, _) = Reports.Spec("ipi/ref-no-mask");
+        var (r, _) = DistributedExplorer.Run(mutantSpec, mutant, Reports.Options[0], fixture.Nodes);
+        Assert.NotEqual(Reports.Summary(Explorer.Run(reference, Reports.Options[0])), Reports.Summary(r));
+    }
+}
+
+[Collection("cluster")]
+public sealed class ProcessClusterTests(ProcessClusterFixture fixture) : IClassFixture<ProcessClusterFixture>
+{
+    [Theory]
+    [MemberData(nameof(Reports.Designs), MemberType = typeof(Reports))]
+    public void Three_processes_give_the_report_of_one_process(string design) => Reports.SameOnCluster(design, fixture.Cluster.Nodes, optionSets: 1);
+
+    [Fact]
+    public void The_node_processes_are_other_processes()
+    {
+        Assert.Equal(2, fixture.Cluster.Children.Count);
+        Assert.All(fixture.Cluster.Children, p => Assert.NotEqual(Environment.ProcessId, p.Id));
+    }
+}
+
+/// <summary>A node killed mid-run: exit 3 naming the node and the level, no verdict, no hang.</summary>
+public sealed class NodeDeathTests
+{
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "multikernel.dll");
+    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    [Fact]
+    public void Killing_a_node_process_ends_the_run_with_exit_3_naming_the_node_and_the_level()
+    {
+        // Large enough that the run is still going several levels after the kill: ~400k states.
+        var psi = new ProcessStartInfo(Dotnet, [Cli, "explore", "ipi", "--senders", "3", "--messages", "2", "--nodes", "3", "--safety-only"])
+        { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        int? victim = null;
+        var err = new List<string>();
+        while (p.StandardError.ReadLine() is { } line)
+        {
+            err.Add(line);
+            if (line.Contains("node 1: pid ", StringComparison.Ordinal)) victim = int.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            // Killed once the search is under way (the third level numbered): a death mid-run, not at the start.
+            if (line.Contains("level 3 done", StringComparison.Ordinal) && victim is { } pid)
+            {
+                using var node = Process.GetProcessById(pid);
+                node.Kill();
+            }
+        }
+        string o = p.StandardOutput.ReadToEnd(); // a few lines: it cannot fill the pipe while stderr is read
+        p.WaitForExit();
+        Assert.True(victim is not null, string.Join('\n', err));
+        Assert.Equal(3, p.ExitCode);
+        Assert.DoesNotContain("verdict:", o);
+        var last = err[^1];
+        Assert.StartsWith("multikernel: node 1 ", last);
+        Assert.Matches("level [0-9]+", last);
+        Assert.Contains("no verdict", last);
+    }
+}
