@@ -27,13 +27,14 @@ public static class DistributedExplorer
     /// <summary>Pending states and entries fetched per call after the search (each page a bounded message).</summary>
     private const int PageStates = 1 << 18;
 
-    public static (ExploreReport Report, ClusterStats Stats) Run(ISpecHandle spec, string specName, ExploreOptions options, ClusterNodes cluster) =>
-        spec.Accept(new Visitor(specName, options, cluster));
+    public static (ExploreReport Report, ClusterStats Stats) Run(ISpecHandle spec, string specName, ExploreOptions options, ClusterNodes cluster,
+        CheckpointPlan? checkpoint = null) =>
+        spec.Accept(new Visitor(specName, options, cluster, checkpoint));
 
-    private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster) : ISpecVisitor<(ExploreReport, ClusterStats)>
+    private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint) : ISpecVisitor<(ExploreReport, ClusterStats)>
     {
         public (ExploreReport, ClusterStats) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
-            new Search<TState, TAction>(spec, specName, options, cluster).Go().GetAwaiter().GetResult();
+            new Search<TState, TAction>(spec, specName, options, cluster, checkpoint).Go().GetAwaiter().GetResult();
     }
 
     private sealed class Search<TState, TAction> where TState : unmanaged where TAction : unmanaged
@@ -59,8 +60,12 @@ public static class DistributedExplorer
         private long _states, _transitions, _count, _sent;
         private int _depth, _level;
 
-        public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster)
+        private readonly CheckpointPlan? _checkpoint;
+        private readonly int _recordBytes = 3 * sizeof(ulong) + sizeof(uint) + System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+
+        public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
         {
+            _checkpoint = checkpoint;
             _spec = spec;
             _specName = specName;
             _options = options;
@@ -130,7 +135,12 @@ public static class DistributedExplorer
 
         private async Task Levels(Stopwatch clock)
         {
-            await AddInitialStates().ConfigureAwait(false);
+            if (_checkpoint is { Resume: true }) await Restore().ConfigureAwait(false);
+            else
+            {
+                await AddInitialStates().ConfigureAwait(false);
+                if (_bound == Bound.None) await Save().ConfigureAwait(false);
+            }
             while (_count > 0 && _bound == Bound.None)
             {
                 _level++;
@@ -143,6 +153,7 @@ public static class DistributedExplorer
                 if (_options.StopWhenAllViolated && (_decided | _reached) == _all) { _stoppedEarly = _count > 0; break; }
                 if (_options.StopAtFirstViolation && (_decided & (_always | _eventually)) != 0) { _stoppedEarly = _stoppedAtFirst = _count > 0; break; }
                 if (_count > 0) _depth++;
+                await Save().ConfigureAwait(false);
                 if (_options.Progress is { } progress)
                     progress(new ExploreProgress(_states, _transitions, _depth, _count, _parent.Bytes + _choice.Bytes, clock.Elapsed));
             }
@@ -240,6 +251,198 @@ public static class DistributedExplorer
             await All(k => _nodes[k].Commit(ids[k]), "numbering").ConfigureAwait(false);
             _states += kept;
             _count = kept;
+        }
+
+        // ---- checkpoints ---------------------------------------------------------------------
+
+        /// <summary>Writes the level just finished: each node's new states, the parent links and counters, then the marker.</summary>
+        private async Task Save()
+        {
+            if (_checkpoint is not { } plan) return;
+            string dir = plan.Directory;
+            for (int k = 0; k < N; k++)
+            {
+                using var m = new MemoryStream();
+                using var w = CheckpointFiles.Writer(m, 'N');
+                w.Write(_level);
+                w.Write(_recordBytes);
+                var pages = new List<byte[]>();
+                for (int from = 0; ; from += PageStates)
+                {
+                    int node = k, at = from;
+                    var page = (await All(j => j == node ? _nodes[j].Checkpoint(at, PageStates) : Task.FromResult(Array.Empty<byte>()), "checkpointing").ConfigureAwait(false))[node];
+                    pages.Add(page);
+                    if (page.Length < PageStates * _recordBytes) break;
+                }
+                long records = 0;
+                foreach (var p in pages) records += p.Length / _recordBytes;
+                w.Write(records);
+                foreach (var p in pages) w.Write(p);
+                w.Flush();
+                plan.Write(CheckpointFiles.Node(dir, _level, k), m.ToArray());
+            }
+            using (var m = new MemoryStream())
+            using (var w = CheckpointFiles.Writer(m, 'C'))
+            {
+                w.Write(_level);
+                w.Write(N);
+                w.Write(_specName);
+                w.Write(_props.Length);
+                w.Write(_states);
+                w.Write(_transitions);
+                w.Write(_depth);
+                w.Write(_count);
+                w.Write(_sent);
+                w.Write(_decided);
+                w.Write(_reached);
+                foreach (long x in _witness) w.Write(x);
+                w.Write(_crashed is not null);
+                if (_crashed is { } c)
+                {
+                    w.Write(c.State);
+                    w.Write(c.Choice);
+                    w.Write(c.Error is StepContractException);
+                    w.Write(c.Error.Message);
+                }
+                for (long id = _states - _count; id < _states; id++)
+                {
+                    w.Write(_parent[id]);
+                    w.Write(_choice[id]);
+                }
+                w.Flush();
+                plan.Write(CheckpointFiles.Coordinator(dir, _level), m.ToArray());
+            }
+            using (var m = new MemoryStream())
+            using (var w = CheckpointFiles.Writer(m, 'M'))
+            {
+                w.Write(_specName);
+                w.Write(_level);
+                w.Flush();
+                plan.Write(CheckpointFiles.Marker(dir), m.ToArray());
+            }
+        }
+
+        /// <summary>Reads a checkpoint back: every level's parent links, and each record to the node that owns it now.</summary>
+        private async Task Restore()
+        {
+            string dir = _checkpoint!.Directory;
+            int last;
+            using (var r = CheckpointFiles.Reader(CheckpointFiles.Marker(dir), 'M'))
+                last = Read(r, "checkpoint", () =>
+                {
+                    string spec = r.ReadString();
+                    if (spec != _specName) throw new CheckpointException($"checkpoint: it is of {spec}, not {_specName}");
+                    return r.ReadInt32();
+                });
+            if (last < 0) throw new CheckpointException($"checkpoint: level {last}");
+            for (int level = 0; level <= last; level++)
+            {
+                string coord = $"level-{level}.coordinator";
+                int nodes;
+                long first = _states;
+                using (var r = CheckpointFiles.Reader(CheckpointFiles.Coordinator(dir, level), 'C'))
+                    nodes = Read(r, coord, () => ReadCounters(r, level, coord));
+                long count = _states - first;
+                long seen = 0;
+                var outgoing = new List<byte>[N];
+                for (int k = 0; k < nodes; k++)
+                {
+                    string name = $"level-{level}.node-{k}";
+                    using var r = CheckpointFiles.Reader(CheckpointFiles.Node(dir, level, k), 'N');
+                    byte[] records = Read(r, name, () =>
+                    {
+                        if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
+                        if (r.ReadInt32() != _recordBytes) throw new CheckpointException($"{name}: records of another state size");
+                        long n = r.ReadInt64();
+                        if (n < 0 || n > count - seen) throw new CheckpointException($"{name}: {n} records where the level has {count - seen} left");
+                        var bytes = r.ReadBytes(checked((int)(n * _recordBytes)));
+                        if (bytes.Length != n * _recordBytes) throw new EndOfStreamException();
+                        if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the records");
+                        return bytes;
+                    });
+                    seen += records.Length / _recordBytes;
+                    await Route(records, first, _states, level == last, name).ConfigureAwait(false);
+                }
+                if (seen != count) throw new CheckpointException($"level {level}: the nodes' files hold {seen} states of {count}");
+            }
+            _level = last;
+            await All(k => _nodes[k].Loaded(), "loading the checkpoint").ConfigureAwait(false);
+        }
+
+        /// <summary>Sends each record to its owner under this run's node count, in messages of bounded size.</summary>
+        private async Task Route(byte[] records, long first, long end, bool frontier, string name)
+        {
+            var batches = new List<byte[]>[N];
+            var current = new MemoryStream[N];
+            for (int k = 0; k < N; k++) { batches[k] = new(); current[k] = new MemoryStream(); }
+            for (int at = 0; at < records.Length; at += _recordBytes)
+            {
+                var rec = records.AsSpan(at, _recordBytes);
+                ulong fp = BitConverter.ToUInt64(rec);
+                uint id = BitConverter.ToUInt32(rec[8..]);
+                if (fp == 0 || id < first || id >= end) throw new CheckpointException($"{name}: record {at / _recordBytes} (state {id}) is not of this level");
+                int owner = NodeSearch<TState, TAction>.Owner(fp, N);
+                current[owner].Write(rec);
+                if (current[owner].Length >= NodeSearch<TState, TAction>.BatchBytes) { batches[owner].Add(current[owner].ToArray()); current[owner] = new MemoryStream(); }
+            }
+            for (int k = 0; k < N; k++) if (current[k].Length > 0) batches[k].Add(current[k].ToArray());
+            await All(async k => { foreach (var b in batches[k]) await _nodes[k].Load(b, frontier).ConfigureAwait(false); }, "loading the checkpoint").ConfigureAwait(false);
+        }
+
+        /// <summary>A level's counters and parent links; the node count it was written with.</summary>
+        private int ReadCounters(BinaryReader r, int level, string name)
+        {
+            if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
+            int nodes = r.ReadInt32();
+            if (nodes < 1 || nodes > 4096) throw new CheckpointException($"{name}: {nodes} nodes");
+            if (r.ReadString() != _specName) throw new CheckpointException($"{name}: of another specification");
+            if (r.ReadInt32() != _props.Length) throw new CheckpointException($"{name}: of another property table");
+            long states = r.ReadInt64(), transitions = r.ReadInt64();
+            int depth = r.ReadInt32();
+            long count = r.ReadInt64(), sent = r.ReadInt64();
+            if (count < 0 || states - count != _states || states > _options.MaxStates || transitions < 0 || depth < 0 || sent < 0)
+                throw new CheckpointException($"{name}: counters that do not follow the level before");
+            _transitions = transitions;
+            _depth = depth;
+            _count = count;
+            _sent = sent;
+            _decided = r.ReadUInt64();
+            _reached = r.ReadUInt64();
+            for (int p = 0; p < _witness.Length; p++)
+            {
+                _witness[p] = r.ReadInt64();
+                if (_witness[p] < -1 || _witness[p] >= states) throw new CheckpointException($"{name}: a witness beyond the states");
+            }
+            if (r.ReadBoolean())
+            {
+                uint state = r.ReadUInt32();
+                int choice = r.ReadInt32();
+                bool contract = r.ReadBoolean();
+                string message = r.ReadString();
+                if (state >= states || choice < -1 || choice > 255) throw new CheckpointException($"{name}: a crash beyond the states");
+                _crashed = (state, choice, contract ? new StepContractException(message) : new InvalidOperationException(message));
+            }
+            else _crashed = null;
+            for (long id = _states; id < states; id++)
+            {
+                uint parent = r.ReadUInt32();
+                byte choice = r.ReadByte();
+                if (level == 0 ? parent != Root : parent >= _states) throw new CheckpointException($"{name}: state {id}'s parent {parent} is not of an earlier level");
+                _parent.Add(parent);
+                _choice.Add(choice);
+            }
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the parent links");
+            _states = states;
+            return nodes;
+        }
+
+        private static T Read<T>(BinaryReader r, string name, Func<T> read)
+        {
+            try { return read(); }
+            catch (EndOfStreamException) { throw new CheckpointException($"{name}: truncated"); }
+            catch (Exception e) when (e is IOException or FormatException or OverflowException or ArgumentException)
+            { throw new CheckpointException($"{name}: unreadable: {e.Message}"); }
+            finally { r.Dispose(); }
         }
 
         private async Task<(FingerprintSet, PendingEntries<TState>)> GatherPending()

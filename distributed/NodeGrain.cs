@@ -16,6 +16,9 @@ public interface INodeGrain : IGrainWithStringKey
     Task<InsertResult> Insert();
     Task Commit(uint[] ids);
     Task<PendingPage> Pending(long from, int max);
+    Task<byte[]> Checkpoint(int from, int max);
+    Task Load(byte[] records, bool frontier);
+    Task Loaded();
     Task Stop();
 }
 
@@ -65,6 +68,20 @@ internal sealed class NodeGrain(ISpecSource specs) : Grain, INodeGrain
     }
 
     public Task<PendingPage> Pending(long from, int max) => Task.FromResult(Search.Pending(from, max));
+
+    public Task<byte[]> Checkpoint(int from, int max) => Task.FromResult(Search.Checkpoint(from, max));
+
+    public Task Load(byte[] records, bool frontier)
+    {
+        Search.Load(records, frontier);
+        return Task.CompletedTask;
+    }
+
+    public Task Loaded()
+    {
+        Search.Loaded();
+        return Task.CompletedTask;
+    }
 
     public Task Stop()
     {

@@ -14,6 +14,9 @@ internal interface INodeSearch
     InsertResult Insert();
     void Commit(uint[] ids);
     PendingPage Pending(long from, int max);
+    byte[] Checkpoint(int from, int max);
+    void Load(byte[] records, bool frontier);
+    void Loaded();
 }
 
 /// <summary>
@@ -239,6 +242,67 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         _fresh.Count = ids.Length; // beyond the state bound: not kept
         (_frontier, _fresh) = (_fresh, _frontier);
         _ids = ids;
+    }
+
+    // ---- checkpoints: a level's kept new states as records (fingerprint, id, bits, parent's pending bits, state) ----
+
+    internal int CheckpointRecord => 3 * sizeof(ulong) + sizeof(uint) + _stateBytes;
+
+    /// <summary>The frontier's records [from, from + max): what a checkpoint keeps of this node's part of the level just numbered.</summary>
+    public byte[] Checkpoint(int from, int max)
+    {
+        var f = _frontier;
+        int to = Math.Min(f.Count, from + max);
+        var bytes = new byte[Math.Max(0, to - from) * CheckpointRecord];
+        for (int i = from; i < to; i++)
+        {
+            var span = bytes.AsSpan((i - from) * CheckpointRecord, CheckpointRecord);
+            BitConverter.TryWriteBytes(span, f.Fingerprints[i]);
+            BitConverter.TryWriteBytes(span[8..], _ids[i]);
+            BitConverter.TryWriteBytes(span[12..], f.Bits[i]);
+            BitConverter.TryWriteBytes(span[20..], f.ParentBits[i]);
+            MemoryMarshal.Write(span[28..], in f.States[i]);
+        }
+        return bytes;
+    }
+
+    private readonly List<uint> _loadedIds = new();
+
+    /// <summary>Takes back checkpointed records this node owns: into the set (and the pending states), and into the frontier if they are the last level's.</summary>
+    public void Load(byte[] records, bool frontier)
+    {
+        if (records.Length % CheckpointRecord != 0) throw new InvalidOperationException($"node {_node}: checkpoint records of {records.Length} bytes");
+        for (int at = 0; at < records.Length; at += CheckpointRecord)
+        {
+            var span = records.AsSpan(at, CheckpointRecord);
+            ulong fp = BitConverter.ToUInt64(span);
+            uint id = BitConverter.ToUInt32(span[8..]);
+            ulong bits = BitConverter.ToUInt64(span[12..]), parentBits = BitConverter.ToUInt64(span[20..]);
+            var state = MemoryMarshal.Read<TState>(span[28..]);
+            _visited.Add(fp);
+            if (_entries is not null && (bits & _eventually) is var owed and not 0)
+            {
+                _pending!.Add(fp);
+                if ((owed & ~parentBits) is var entered and not 0) _entries.Add(state, id, entered);
+            }
+            if (!frontier) continue;
+            _frontier.Add(0, fp, bits, parentBits, state);
+            _loadedIds.Add(id);
+        }
+    }
+
+    /// <summary>The loaded frontier in id order, as the search keeps it.</summary>
+    public void Loaded()
+    {
+        var ids = _loadedIds.ToArray();
+        var order = new int[ids.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(ids, order);
+        var f = new Level();
+        foreach (int i in order) f.Add(0, _frontier.Fingerprints[i], _frontier.Bits[i], _frontier.ParentBits[i], _frontier.States[i]);
+        _frontier = f;
+        _ids = ids;
+        _loadedIds.Clear();
     }
 
     public PendingPage Pending(long from, int max)

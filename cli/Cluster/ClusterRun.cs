@@ -19,10 +19,42 @@ internal static class ClusterRun
     public static readonly IReadOnlyList<OptionSpec> Options =
     [
         new("--nodes", $"run the search on N nodes of an Orleans cluster on this machine (this process and N - 1 node processes; the report is the same as one process's; at most {MaxNodes})"),
+        new("--checkpoint", "with --nodes: write each finished level into DIR (each node's states, the parent links), so that --resume can continue it", ValueName: "DIR"),
+        new("--resume", "with --nodes: continue the run checkpointed in DIR from its last complete level, on any number of nodes (and keep checkpointing there)", ValueName: "DIR"),
     ];
 
     /// <summary>The number of nodes asked for; 0 for a one-process run.</summary>
-    public static int Nodes(Args a) => a.Value("--nodes") is null ? 0 : a.Int("--nodes", 0, 1, MaxNodes);
+    public static int Nodes(Args a)
+    {
+        int nodes = a.Value("--nodes") is null ? 0 : a.Int("--nodes", 0, 1, MaxNodes);
+        foreach (var o in new[] { "--checkpoint", "--resume" })
+            if (nodes == 0 && a.Given(o)) throw new UsageException($"{a.Command}: {o} is for a cluster run: give --nodes N (1 for this process alone)");
+        if (a.Given("--checkpoint") && a.Given("--resume")) throw new UsageException($"{a.Command}: --resume DIR keeps checkpointing into DIR: leave --checkpoint out");
+        return nodes;
+    }
+
+    /// <summary>--checkpoint DIR (created if missing) or --resume DIR (which must hold a checkpoint); null for neither.</summary>
+    private static CheckpointPlan? Checkpoint(Args a)
+    {
+        if (a.Value("--resume") is { } resume)
+        {
+            if (!Directory.Exists(resume)) throw new UsageException($"{a.Command}: --resume '{BoundsText.Clip(resume)}': no such directory");
+            return new(Path.GetFullPath(resume), Write(a.Command, "--resume"), Resume: true);
+        }
+        if (a.Value("--checkpoint") is not { } dir) return null;
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        { throw new UsageException($"{a.Command}: --checkpoint '{BoundsText.Clip(dir)}': {e.Message}"); }
+        return new(Path.GetFullPath(dir), Write(a.Command, "--checkpoint"), Resume: false);
+    }
+
+    /// <summary>A checkpoint file, written whole or not at all; one that cannot be written ends the run (exit 2).</summary>
+    private static Action<string, byte[]> Write(string command, string option) => (path, bytes) =>
+    {
+        try { OutputFile.Write(path, bytes); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new UsageException($"{command}: {option}: cannot write '{BoundsText.Clip(path)}': {e.Message}"); }
+    };
 
     /// <summary>The name every node resolves to the same specification: "mechanism/design bounds".</summary>
     public static string SpecName(MechanismEntry m, IDesign design, IBounds bounds) => $"{m.Model.Qualified(design)} {bounds}";
@@ -45,11 +77,13 @@ internal static class ClusterRun
         if (options.Liveness == Liveness.Graph) throw new UsageException($"{a.Command}: --graph keeps every edge in one process; with --nodes the cycles are searched over the pending states (leave --graph out)");
         if (options.BitstateBytes > 0) throw new UsageException($"{a.Command}: --bitstate with --nodes is not built yet");
         var loads = a.Values("--load");
+        var checkpoint = Checkpoint(a);
         var log = new Action<string>(line => { lock (Console.Error) Console.Error.WriteLine($"{a.Command} --nodes {nodes}: {line}"); });
         return Task.Run(async () =>
         {
             await using var cluster = await LocalCluster.Start(nodes, Specs, join => Child(join, loads), log).ConfigureAwait(false);
-            return DistributedExplorer.Run(spec, specName, options with { Progress = null }, cluster.Nodes);
+            try { return DistributedExplorer.Run(spec, specName, options with { Progress = null }, cluster.Nodes, checkpoint); }
+            catch (CheckpointException e) { throw new UsageException($"{a.Command}: --resume '{BoundsText.Clip(checkpoint!.Directory)}': {e.Message}"); }
         }).GetAwaiter().GetResult();
     }
 

@@ -171,3 +171,69 @@ public sealed class NodeDeathTests
         Assert.Contains("no verdict", last);
     }
 }
+
+/// <summary>--checkpoint and --resume: a run killed mid-way and resumed (on another node count) gives the uninterrupted report; a bad checkpoint is one line, exit 2.</summary>
+public sealed class CheckpointTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mk-ckpt").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "multikernel.dll");
+    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    /// <summary>The report without what differs between runs: the times and rates, the cluster's own line.</summary>
+    private static string Report(string stdout) => string.Join('\n', stdout.Split('\n')
+        .Where(l => !l.StartsWith("  cluster:", StringComparison.Ordinal))
+        .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @", [0-9.]+ s on .*$", "")));
+
+    /// <summary>Runs the command line as a process; <paramref name="onLine"/> sees each stderr line (and may kill a node).</summary>
+    private static (int Code, string Out, List<string> Err) Run(string[] args, Action<string>? onLine = null)
+    {
+        var psi = new ProcessStartInfo(Dotnet, [Cli, .. args]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        var err = new List<string>();
+        while (p.StandardError.ReadLine() is { } line) { err.Add(line); onLine?.Invoke(line); }
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err);
+    }
+
+    [Fact]
+    public void A_run_killed_mid_way_resumes_on_another_node_count_to_the_uninterrupted_report()
+    {
+        var (oneCode, one, _) = Multikernel.Tests.Cli.CliRun.Run("explore", "ipi");
+        Assert.Equal(0, oneCode);
+        int? victim = null;
+        var (code, _, err) = Run(["explore", "ipi", "--nodes", "3", "--checkpoint", _dir], line =>
+        {
+            if (line.Contains("node 2: pid ", StringComparison.Ordinal)) victim = int.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            if (line.Contains("level 10 done", StringComparison.Ordinal)) { using var node = Process.GetProcessById(victim!.Value); node.Kill(); }
+        });
+        Assert.True(code == 3, string.Join('\n', err));
+        Assert.StartsWith("multikernel: node 2 ", err[^1]);
+        var (resumed, o, err2) = Run(["explore", "ipi", "--nodes", "2", "--resume", _dir]);
+        Assert.True(resumed == 0, string.Join('\n', err2));
+        Assert.DoesNotContain(err2, l => l.Contains("level 1 done", StringComparison.Ordinal)); // it did not start over
+        Assert.Equal(Report(one), Report(o));
+    }
+
+    [Fact]
+    public void A_bad_checkpoint_is_one_line_and_exit_2()
+    {
+        var (code, _, err) = Run(["explore", "ipi", "--nodes", "1", "--checkpoint", _dir, "--max-depth", "3"]);
+        Assert.True(code == 3, string.Join('\n', err)); // the depth bound
+        string file = Path.Combine(_dir, "level-2.node-0");
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..^5]);
+        var (bad, o, err2) = Run(["explore", "ipi", "--nodes", "1", "--resume", _dir]);
+        Assert.Equal(2, bad);
+        Assert.Empty(o);
+        var last = err2.Where(l => l.StartsWith("multikernel:", StringComparison.Ordinal)).ToList();
+        Assert.Single(last);
+        Assert.Contains("level-2.node-0", last[0]);
+        var (other, _, err3) = Run(["explore", "ipi", "--senders", "3", "--nodes", "1", "--resume", _dir]);
+        Assert.Equal(2, other);
+        Assert.Contains("not ipi/reference senders=3", err3[^1]);
+    }
+}
