@@ -31,6 +31,36 @@ public static class DistributedExplorer
         CheckpointPlan? checkpoint = null) =>
         spec.Accept(new Visitor(specName, options, cluster, checkpoint));
 
+    /// <summary>
+    /// --bitstate on a cluster: a swarm (<see cref="Swarm"/>), every node a whole search of its own, their findings united.
+    /// A node lost ends it as any run: exit 3, no verdict.
+    /// </summary>
+    public static (ExploreReport Report, ClusterStats Stats, IReadOnlyList<SwarmResult> Members) RunSwarm(ISpecHandle spec, string specName,
+        ExploreOptions options, ClusterNodes cluster)
+    {
+        var clock = Stopwatch.StartNew();
+        string run = Guid.NewGuid().ToString("N");
+        var calls = new Task<SwarmResult>[cluster.Silos.Count];
+        for (int k = 0; k < calls.Length; k++)
+            calls[k] = cluster.Grains.GetGrain<INodeGrain>($"{run}/{k}/{cluster.Silos[k].ToParsableString()}").Swarm(new SwarmPlan
+            {
+                Spec = specName, Seed = Swarm.SeedOf(k), BitstateBytes = options.BitstateBytes, MaxStates = options.MaxStates, MaxDepth = options.MaxDepth,
+                StopAtFirst = options.StopAtFirstViolation, StopWhenAllViolated = options.StopWhenAllViolated,
+            });
+        var all = Task.WhenAll(calls);
+        if (Task.WhenAny(all, cluster.Lost).GetAwaiter().GetResult() == cluster.Lost)
+            throw new NodeLostException($"{cluster.Lost.Result} during the swarm's searches: no verdict");
+        SwarmResult[] results;
+        try { results = all.GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is not NodeLostException)
+        {
+            int failed = Array.FindIndex(calls, c => c.IsFaulted);
+            throw new NodeLostException($"node {failed} ({cluster.Describe(failed)}) failed during the swarm's searches: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}; no verdict", e);
+        }
+        var report = Swarm.Combine(spec, results) with { Seconds = clock.Elapsed.TotalSeconds };
+        return (report, new ClusterStats(results.Length, 0, [.. results.Select(r => r.PeakRss)]), results);
+    }
+
     private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint) : ISpecVisitor<(ExploreReport, ClusterStats)>
     {
         public (ExploreReport, ClusterStats) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>

@@ -19,6 +19,8 @@ public interface INodeGrain : IGrainWithStringKey
     Task<byte[]> Checkpoint(int from, int max);
     Task Load(byte[] records, bool frontier);
     Task Loaded();
+    /// <summary>A whole bitstate search of this node's own (a swarm's member), run off the grain's scheduler.</summary>
+    Task<SwarmResult> Swarm(SwarmPlan plan);
     Task Stop();
 }
 
@@ -82,6 +84,8 @@ internal sealed class NodeGrain(ISpecSource specs) : Grain, INodeGrain
         Search.Loaded();
         return Task.CompletedTask;
     }
+
+    public Task<SwarmResult> Swarm(SwarmPlan plan) => Task.Run(() => Distributed.Swarm.Search(specs.Resolve(plan.Spec), plan));
 
     public Task Stop()
     {

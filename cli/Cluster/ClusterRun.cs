@@ -75,13 +75,22 @@ internal static class ClusterRun
     public static (ExploreReport Report, ClusterStats Stats) Explore(Args a, int nodes, ISpecHandle spec, string specName, ExploreOptions options)
     {
         if (options.Liveness == Liveness.Graph) throw new UsageException($"{a.Command}: --graph keeps every edge in one process; with --nodes the cycles are searched over the pending states (leave --graph out)");
-        if (options.BitstateBytes > 0) throw new UsageException($"{a.Command}: --bitstate with --nodes is not built yet");
+        if (options.BitstateBytes > 0 && (a.Given("--checkpoint") || a.Given("--resume")))
+            throw new UsageException($"{a.Command}: --bitstate with --nodes is a swarm of whole searches: there is no level to checkpoint");
         var loads = a.Values("--load");
         var checkpoint = Checkpoint(a);
         var log = new Action<string>(line => { lock (Console.Error) Console.Error.WriteLine($"{a.Command} --nodes {nodes}: {line}"); });
         return Task.Run(async () =>
         {
             await using var cluster = await LocalCluster.Start(nodes, Specs, join => Child(join, loads), log).ConfigureAwait(false);
+            if (options.BitstateBytes > 0)
+            {
+                var (report, stats, members) = DistributedExplorer.RunSwarm(spec, specName, options, cluster.Nodes);
+                for (int k = 0; k < members.Count; k++)
+                    log(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"swarm search {k} (seed {Swarm.SeedOf(k):x}): {members[k].States:N0} states, depth {members[k].Depth}, miss probability {members[k].MissProbability:G3}"));
+                return (report, stats);
+            }
             try { return DistributedExplorer.Run(spec, specName, options with { Progress = null }, cluster.Nodes, checkpoint); }
             catch (CheckpointException e) { throw new UsageException($"{a.Command}: --resume '{BoundsText.Clip(checkpoint!.Directory)}': {e.Message}"); }
         }).GetAwaiter().GetResult();

@@ -119,6 +119,38 @@ public sealed class TestClusterTests(TestClusterFixture fixture) : IClassFixture
     }
 }
 
+/// <summary>--bitstate on a cluster: a swarm. Every node searches the whole space with its own hash functions and order.</summary>
+[Collection("cluster")]
+public sealed class SwarmTests(TestClusterFixture fixture) : IClassFixture<TestClusterFixture>
+{
+    [Theory]
+    [InlineData("ipi/ref-no-mask")]
+    [InlineData("balloon/balloon-ref-no-lock")]
+    [InlineData("uffd/uffd-ref-no-wake")]
+    public void A_swarm_finds_what_one_bitstate_search_finds_with_traces_that_replay(string design)
+    {
+        var (spec, name) = Reports.Spec(design);
+        var options = new ExploreOptions { BitstateBytes = 1 << 16, MaxStates = Reports.Cap, StopWhenAllViolated = false, Threads = 1 };
+        var one = Explorer.Run(spec, options);
+        var (swarm, stats, members) = DistributedExplorer.RunSwarm(spec, name, options, fixture.Nodes);
+        Assert.Equal(3, stats.Nodes);
+        Assert.Contains(one.Outcomes, o => o.Verdict == Verdict.Violated);
+        foreach (var o in one.Outcomes.Where(o => o.Verdict == Verdict.Violated))
+        {
+            var mine = swarm.Outcomes.Single(x => x.Property.Name == o.Property.Name);
+            Assert.Equal(Verdict.Violated, mine.Verdict);
+            Assert.True(mine.Trace!.Length <= o.Trace!.Length);
+            if (o.Property.Kind == PropertyKind.Always)
+                Assert.True(Explorer.ReplayAndJudge(spec, o.Property.Name, mine.Trace.InitialIndex, mine.Trace.Choices, null).Judgement.Holds);
+        }
+        // Node 0 is the one-process search; the others differ in hash functions and order; the estimate is their product.
+        Assert.Equal(one.States, members[0].States);
+        Assert.Equal(members.Aggregate(1.0, (m, r) => m * r.MissProbability), swarm.MissProbability!.Value, 12);
+        Assert.True(swarm.MissProbability < members[0].MissProbability || members[0].MissProbability == 0);
+        Assert.Equal(3, members.Select((_, k) => Swarm.SeedOf(k)).Distinct().Count());
+    }
+}
+
 [Collection("cluster")]
 public sealed class ProcessClusterTests(ProcessClusterFixture fixture) : IClassFixture<ProcessClusterFixture>
 {
