@@ -110,15 +110,25 @@ public static class NodeSilo
         return port;
     }
 
-    /// <summary>A silo host: the primary (<paramref name="join"/> null, the coordinator) or a node joining it.</summary>
-    public static IHost Host(ISpecSource specs, IPEndPoint? join, int siloPort, int gatewayPort)
+    /// <summary>
+    /// A silo host: the primary (<paramref name="join"/> null, the coordinator) or a node joining it. On the loopback
+    /// (<paramref name="advertise"/> null or loopback) Orleans' localhost clustering; otherwise the silo listens on every
+    /// address and advertises <paramref name="advertise"/>, the membership kept by the primary (development clustering).
+    /// </summary>
+    public static IHost Host(ISpecSource specs, IPEndPoint? join, int siloPort, int gatewayPort, IPAddress? advertise = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder([]);
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, join, "multikernel", "multikernel");
+            if (advertise is null || IPAddress.IsLoopback(advertise)) silo.UseLocalhostClustering(siloPort, gatewayPort, join, "multikernel", "multikernel");
+            else
+            {
+                silo.UseDevelopmentClustering(join ?? new IPEndPoint(advertise, siloPort));
+                silo.ConfigureEndpoints(advertise, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+                silo.Configure<ClusterOptions>(o => { o.ClusterId = "multikernel"; o.ServiceId = "multikernel"; });
+            }
             Configure(silo, specs);
         });
         return builder.Build();
@@ -144,11 +154,19 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>How long a node process may take to join (a process start and a silo's; bounded so a node that cannot join is an error, not a hang).</summary>
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>How long the coordinator waits for nodes a person starts on other machines.</summary>
+    public static readonly TimeSpan RemoteJoinTimeout = TimeSpan.FromMinutes(10);
 
-    public static async Task<LocalCluster> Start(int nodes, ISpecSource specs, Func<string, ProcessStartInfo> child, Action<string>? log)
+    /// <param name="listen">Where the coordinator's silo listens for nodes of other machines (null: a free port of the loopback).</param>
+    /// <param name="local">How many of the other nodes to start here (default all, <c>nodes - 1</c>); the rest join with `node --join`.</param>
+    public static async Task<LocalCluster> Start(int nodes, ISpecSource specs, Func<string, ProcessStartInfo> child, Action<string>? log,
+        IPEndPoint? listen = null, int? local = null)
     {
-        int siloPort = NodeSilo.FreePort(), gatewayPort = NodeSilo.FreePort();
-        var host = NodeSilo.Host(specs, null, siloPort, gatewayPort);
+        int siloPort = listen is { Port: > 0 } l ? l.Port : NodeSilo.FreePort(), gatewayPort = NodeSilo.FreePort();
+        var host = NodeSilo.Host(specs, null, siloPort, gatewayPort, listen?.Address);
+        string joinAt = listen is null || IPAddress.IsLoopback(listen.Address) ? $"127.0.0.1:{siloPort}" : $"{listen.Address}:{siloPort}";
+        int spawn = local ?? nodes - 1;
+        if (spawn < nodes - 1) log?.Invoke($"waiting for {nodes - 1 - spawn} node(s) to join: multikernel node --join {joinAt}");
         await host.StartAsync().ConfigureAwait(false);
         var sp = host.Services;
         var membership = sp.GetRequiredService<IClusterMembershipService>();
@@ -157,9 +175,9 @@ public sealed class LocalCluster : IAsyncDisposable
         var errors = new List<string>();
         try
         {
-            for (int k = 1; k < nodes; k++)
+            for (int k = 1; k <= spawn; k++)
             {
-                var p = Process.Start(child($"127.0.0.1:{siloPort}")) ?? throw new NodeLostException($"node {k}: its process did not start");
+                var p = Process.Start(child(joinAt)) ?? throw new NodeLostException($"node {k}: its process did not start");
                 children.Add(p);
                 int node = k;
                 p.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (errors) errors.Add($"node {node}: {line}"); };
@@ -182,23 +200,24 @@ public sealed class LocalCluster : IAsyncDisposable
                 for (int k = 0; k < children.Count; k++)
                     if (children[k].HasExited)
                         throw new NodeLostException($"node {k + 1} (pid {children[k].Id}) exited with {children[k].ExitCode} before it joined{Tail(errors)}");
-                if (clock.Elapsed > JoinTimeout)
+                if (clock.Elapsed > (spawn < nodes - 1 ? RemoteJoinTimeout : JoinTimeout))
                     throw new NodeLostException($"only {active.Count} of {nodes} nodes joined within {JoinTimeout.TotalSeconds:F0} s{Tail(errors)}");
                 await Task.Delay(50).ConfigureAwait(false);
             }
             // Node k is the silo of the k-th child by port order; name them by pid where known.
             var byPort = children.ToDictionary(c => c.Id);
             var cluster = new ClusterNodes(sp, silos, k => k == 0 ? $"the coordinator, pid {Environment.ProcessId}, {silos[0]}" : $"{silos[k]}") { Log = log };
-            var local = new LocalCluster(host, cluster);
-            local._children.AddRange(children);
+            for (int k = 1; k < silos.Count; k++) log?.Invoke($"node {k}: {silos[k]}");
+            var made = new LocalCluster(host, cluster);
+            made._children.AddRange(children);
             foreach (var (p, i) in children.Select((p, i) => (p, i)))
             {
                 p.EnableRaisingEvents = true;
                 p.Exited += (_, _) => cluster.Gone(i + 1, $"pid {p.Id}: the process exited with {SafeExit(p)}");
                 if (p.HasExited) cluster.Gone(i + 1, $"pid {p.Id}: the process exited with {SafeExit(p)}");
             }
-            lock (errors) local._errors.AddRange(errors);
-            return local;
+            lock (errors) made._errors.AddRange(errors);
+            return made;
         }
         catch
         {
@@ -247,9 +266,10 @@ public sealed class LocalCluster : IAsyncDisposable
 /// <summary>A node process: a silo that joins the coordinator's and serves node grains until its standard input closes.</summary>
 public static class NodeProcess
 {
-    public static async Task<int> Run(IPEndPoint join, ISpecSource specs, TextReader stdin)
+    /// <param name="advertise">This machine's address the others reach it at (null: the loopback, for a node of a local cluster).</param>
+    public static async Task<int> Run(IPEndPoint join, ISpecSource specs, TextReader stdin, IPAddress? advertise = null, int port = 0)
     {
-        var host = NodeSilo.Host(specs, join, NodeSilo.FreePort(), NodeSilo.FreePort());
+        var host = NodeSilo.Host(specs, join, port > 0 ? port : NodeSilo.FreePort(), NodeSilo.FreePort(), advertise);
         await host.StartAsync().ConfigureAwait(false);
         await Task.Run(() => { while (stdin.ReadLine() is not null) { } }).ConfigureAwait(false);
         try { await host.StopAsync().ConfigureAwait(false); }

@@ -20,6 +20,8 @@ internal static class ClusterRun
     [
         new("--nodes", $"run the search on N nodes of an Orleans cluster on this machine (this process and N - 1 node processes; the report is the same as one process's; at most {MaxNodes})"),
         new("--checkpoint", "with --nodes: write each finished level into DIR (each node's states, the parent links), so that --resume can continue it", ValueName: "DIR"),
+        new("--listen", "with --nodes: the coordinator's silo listens on HOST:PORT, for nodes of other machines (default: a free port of the loopback)", ValueName: "HOST:PORT"),
+        new("--local-nodes", "with --nodes N: start K of the other nodes on this machine (default N - 1); the rest join with `node --join HOST:PORT` from other machines", ValueName: "K"),
         new("--resume", "with --nodes: continue the run checkpointed in DIR from its last complete level, on any number of nodes (and keep checkpointing there)", ValueName: "DIR"),
     ];
 
@@ -27,7 +29,7 @@ internal static class ClusterRun
     public static int Nodes(Args a)
     {
         int nodes = a.Value("--nodes") is null ? 0 : a.Int("--nodes", 0, 1, MaxNodes);
-        foreach (var o in new[] { "--checkpoint", "--resume" })
+        foreach (var o in new[] { "--checkpoint", "--resume", "--listen", "--local-nodes" })
             if (nodes == 0 && a.Given(o)) throw new UsageException($"{a.Command}: {o} is for a cluster run: give --nodes N (1 for this process alone)");
         if (a.Given("--checkpoint") && a.Given("--resume")) throw new UsageException($"{a.Command}: --resume DIR keeps checkpointing into DIR: leave --checkpoint out");
         return nodes;
@@ -79,10 +81,12 @@ internal static class ClusterRun
             throw new UsageException($"{a.Command}: --bitstate with --nodes is a swarm of whole searches: there is no level to checkpoint");
         var loads = a.Values("--load");
         var checkpoint = Checkpoint(a);
+        var listen = a.Value("--listen") is { } l ? Endpoint(a.Command, "--listen", l) : null;
+        int? local = a.Value("--local-nodes") is null ? null : a.Int("--local-nodes", 0, 0, nodes - 1);
         var log = new Action<string>(line => { lock (Console.Error) Console.Error.WriteLine($"{a.Command} --nodes {nodes}: {line}"); });
         return Task.Run(async () =>
         {
-            await using var cluster = await LocalCluster.Start(nodes, Specs, join => Child(join, loads), log).ConfigureAwait(false);
+            await using var cluster = await LocalCluster.Start(nodes, Specs, join => Child(join, loads), log, listen, local).ConfigureAwait(false);
             if (options.BitstateBytes > 0)
             {
                 var (report, stats, members) = DistributedExplorer.RunSwarm(spec, specName, options, cluster.Nodes);
@@ -95,6 +99,11 @@ internal static class ClusterRun
             catch (CheckpointException e) { throw new UsageException($"{a.Command}: --resume '{BoundsText.Clip(checkpoint!.Directory)}': {e.Message}"); }
         }).GetAwaiter().GetResult();
     }
+
+    /// <summary>HOST:PORT as an endpoint (an IP address and a port), or one line and exit 2.</summary>
+    internal static System.Net.IPEndPoint Endpoint(string command, string option, string text) =>
+        System.Net.IPEndPoint.TryParse(text, out var e) && e.Port != 0 ? e
+            : throw new UsageException($"{command}: {option} '{BoundsText.Clip(text)}' is not an IP address and port (127.0.0.1:11111)");
 
     /// <summary>The command of a node process: this program, `node --join ADDRESS`, with the same --load assemblies.</summary>
     internal static ProcessStartInfo Child(string join, IReadOnlyList<string> loads)
@@ -132,6 +141,8 @@ internal sealed class NodeCommand : CliCommand
     public override IEnumerable<OptionSpec> Options =>
     [
         new("--join", "the coordinator's silo endpoint", ValueName: "HOST:PORT"),
+        new("--address", "this machine's IP address the other nodes reach (default: the loopback, for a node of a cluster on one machine)", ValueName: "IP"),
+        new("--port", "this node's silo port (default: a free one)"),
         AuditCommand.LoadOption,
     ];
 
@@ -139,8 +150,11 @@ internal sealed class NodeCommand : CliCommand
     {
         Mechanisms.LoadAll(a);
         string join = a.Value("--join") ?? throw new UsageException("node: --join HOST:PORT is required");
-        if (!System.Net.IPEndPoint.TryParse(join, out var endpoint) || endpoint.Port == 0)
-            throw new UsageException($"node: --join '{BoundsText.Clip(join)}' is not an address and port (127.0.0.1:11111)");
-        return NodeProcess.Run(endpoint, ClusterRun.Specs, Console.In).GetAwaiter().GetResult();
+        var endpoint = ClusterRun.Endpoint("node", "--join", join);
+        System.Net.IPAddress? address = null;
+        if (a.Value("--address") is { } text && !System.Net.IPAddress.TryParse(text, out address))
+            throw new UsageException($"node: --address '{BoundsText.Clip(text)}' is not an IP address");
+        int port = a.Int("--port", 0, 1, 65535);
+        return NodeProcess.Run(endpoint, ClusterRun.Specs, Console.In, address, port).GetAwaiter().GetResult();
     }
 }

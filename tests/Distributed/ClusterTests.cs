@@ -251,6 +251,42 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_node_started_by_hand_joins_a_listening_coordinator_and_the_report_is_one_process_s()
+    {
+        var (_, one, _) = Multikernel.Tests.Cli.CliRun.Run("explore", "ipi");
+        int port = NodeSilo.FreePort();
+        Process? node = null;
+        try
+        {
+            var (code, o, err) = Run(["explore", "ipi", "--nodes", "2", "--local-nodes", "0", "--listen", $"127.0.0.1:{port}"], line =>
+            {
+                if (!line.Contains("waiting for 1 node", StringComparison.Ordinal)) return;
+                node = Process.Start(new ProcessStartInfo(Dotnet, [Cli, "node", "--join", $"127.0.0.1:{port}"]) { RedirectStandardInput = true });
+            });
+            Assert.True(code == 0, string.Join('\n', err));
+            Assert.NotNull(node);
+            Assert.Equal(Report(one), Report(o));
+        }
+        finally
+        {
+            // The node serves until its input closes.
+            node?.StandardInput.Close();
+            if (node is not null && !node.WaitForExit(30_000)) node.Kill();
+            node?.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("--listen", "127.0.0.1:9")]
+    [InlineData("--local-nodes", "1")]
+    [InlineData("--checkpoint", "x")]
+    public void A_cluster_option_without_nodes_is_refused(string option, string value)
+    {
+        var (code, o, e) = Multikernel.Tests.Cli.CliRun.Run("explore", "ipi", option, value);
+        Multikernel.Tests.Cli.CliRun.OneLineError(code, o, e, $"{option} is for a cluster run");
+    }
+
+    [Fact]
     public void A_bad_checkpoint_is_one_line_and_exit_2()
     {
         var (code, _, err) = Run(["explore", "ipi", "--nodes", "1", "--checkpoint", _dir, "--max-depth", "3"]);
