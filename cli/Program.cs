@@ -32,6 +32,7 @@ public static class Program
         new DifferCommand(),
         new FuzzCommand(),
         new LitmusCommand(),
+        new Cluster.NodeCommand(),
         new HelpCommand(),
     ];
 
@@ -95,6 +96,12 @@ public static class Program
         {
             stderr.WriteLine($"multikernel: {OneLine(e.Message)}");
             return (int)ExitCode.Usage;
+        }
+        catch (Multikernel.Distributed.NodeLostException e)
+        {
+            // A node of a cluster run died or left: no verdict, as for a bound (exit 3).
+            stderr.WriteLine($"multikernel: {OneLine(e.Message)}");
+            return (int)ExitCode.NoVerdict;
         }
     }
 

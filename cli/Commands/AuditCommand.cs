@@ -24,6 +24,7 @@ internal sealed class AuditCommand : CliCommand
         new(Ipi.IpiLitmusExport.Option, "ipi ring designs: the publish/consume, slot-free and slot-reuse paths as C litmus tests for herd7, ordered as the design orders them (FILE.<test>.litmus)", ValueName: "FILE"),
         .. Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
         LoadOption,
+        .. Cluster.ClusterRun.Options,
     ];
 
     /// <summary>--json, --dot: where every exploring command writes its traces.</summary>
@@ -59,10 +60,14 @@ internal sealed class AuditCommand : CliCommand
         o.WriteLine($"  bounds: {BoundsText.Show(bounds)}");
         o.WriteLine($"  memory model: {MemoryModelOf(spec)}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
-        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+        var (found, cluster) = Cluster.ClusterRun.Nodes(a) is > 0 and var nodes
+            ? Cluster.ClusterRun.Explore(a, nodes, spec, Cluster.ClusterRun.SpecName(m, design, bounds), options)
+            : (Explorer.Run(spec, options), null);
+        var r = Vacuity.AgainstReference(found, ReferenceEquals(design, m.Model.Designs.Reference),
             () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
         o.WriteLine($"  explored {Statistics(r)}");
+        if (cluster is not null) o.WriteLine(Cluster.ClusterRun.Line(cluster, r.States));
         o.Write(Table(r));
         o.Write(FindingsSection(r, design, boundsText));
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))

@@ -25,6 +25,7 @@ internal sealed class BenchCommand : CliCommand
         OptionSpec.Flag("--explorer-only", "leave out the implementations' benchmarks"),
         new("--messages-per-run", "messages per run of the IPI implementation (default 2,000,000)"),
         new("--threads", "N, the thread count of the multi-threaded rows (default: all cores)"),
+        new("--nodes", "also each large configuration's safety search on N local nodes of an Orleans cluster against one process (rate, bytes sent per state, peak RSS per node)"),
     ];
 
     public override int Run(Args a, TextWriter o)
@@ -43,6 +44,7 @@ internal sealed class BenchCommand : CliCommand
             if (m.Bench.Large is { } large && !a.Flag("--no-large") && !Configuration(o, m, large, largeRuns, threads, sized: true)) return 1;
             foreach (var variant in m.Bench.Variants)
                 if (!Configuration(o, m, variant, runs, threads, sized: false)) return 1;
+            if (m.Bench.Large is { } clustered && a.Value("--nodes") is not null) Cluster.ClusterBench.Configuration(o, m, clustered, a.Int("--nodes", 3, 1, Cluster.ClusterRun.MaxNodes));
         }
         if (!a.Flag("--explorer-only"))
             foreach (var m in Mechanisms.All) m.Bench.Implementation?.Invoke(o, settings);

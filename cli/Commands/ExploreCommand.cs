@@ -21,6 +21,7 @@ internal sealed class ExploreCommand : CliCommand
         .. Limits.Options,
         .. AuditCommand.OutputOptions,
         AuditCommand.LoadOption,
+        .. Cluster.ClusterRun.Options,
     ];
 
     public override int Run(Args a, TextWriter o)
@@ -40,12 +41,16 @@ internal sealed class ExploreCommand : CliCommand
         var spec = Spec(m, design, bounds, "explore");
         var graph = graphPath is null ? null : StateGraph.Build(spec) ?? throw new UsageException(
             $"explore: --graph-out: {spec.Name} has more than {StateGraph.MaxStates:N0} states at these bounds; export a smaller configuration");
-        var r = Vacuity.AgainstReference(Explorer.Run(spec, options), ReferenceEquals(design, m.Model.Designs.Reference),
+        var (found, cluster) = Cluster.ClusterRun.Nodes(a) is > 0 and var nodes
+            ? Cluster.ClusterRun.Explore(a, nodes, spec, Cluster.ClusterRun.SpecName(m, design, bounds), options)
+            : (Explorer.Run(spec, options), null);
+        var r = Vacuity.AgainstReference(found, ReferenceEquals(design, m.Model.Designs.Reference),
             () => Spec(m, m.Model.Designs.Reference, bounds, "reference"), options);
         ProgressLine.Done();
         o.WriteLine($"explore {spec.Name} ({BoundsText.Show(bounds)}), memory model: {MemoryModelOf(spec)}");
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         o.WriteLine($"  {Statistics(r)}");
+        if (cluster is not null) o.WriteLine(Cluster.ClusterRun.Line(cluster, r.States));
         o.Write(Table(r));
         files.Write(r, design, bounds.ToString()!, o);
         if (graph is not null)

@@ -15,9 +15,12 @@ public sealed class BitstateSet : IVisitedSet
     public static readonly long MaxBytes = (long)Array.MaxLength * sizeof(ulong);
     private readonly ulong[] _words;
     private readonly ulong _bits;
+    private readonly ulong _seed;
 
-    public BitstateSet(long bytes)
+    /// <param name="seed">Picks the hash functions: 0 those of every one-process run; a swarm's searches each their own.</param>
+    public BitstateSet(long bytes, ulong seed = 0)
     {
+        _seed = seed;
         if (bytes > MaxBytes) throw new ArgumentException($"a bitstate array of {bytes >> 20:N0} MiB is larger than the largest array ({MaxBytes >> 20:N0} MiB)", nameof(bytes));
         long words = Math.Max(1, bytes / sizeof(ulong));
         _words = new ulong[words];
@@ -30,9 +33,18 @@ public sealed class BitstateSet : IVisitedSet
 
     private ulong Bit(ulong fp, int i)
     {
-        // Kirsch-Mitzenmacher: h_i = h1 + i * h2 from the two halves of the fingerprint.
+        // Kirsch-Mitzenmacher: h_i = h1 + i * h2 from the two halves of the fingerprint (mixed with the seed, if any).
+        if (_seed != 0) fp = Mix(fp ^ _seed);
         ulong h1 = fp, h2 = (fp >> 32) | (fp << 32) | 1;
         return (h1 + (ulong)i * h2) % _bits;
+    }
+
+    /// <summary>splitmix64's finalizer: a bijection that spreads every input bit over the output.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+        return z ^ (z >> 31);
     }
 
     /// <summary>Sets the state's bits: 0 when one was clear (a new state), -1 when they were all set already (visited, or a collision).</summary>

@@ -32,6 +32,8 @@ public sealed record ExploreOptions
     public bool StopAtFirstViolation { get; init; }
     /// <summary>Bitstate mode (lossy, safety only): the visited set is a bit array of this many bytes; 0: exact fingerprints.</summary>
     public long BitstateBytes { get; init; }
+    /// <summary>Bitstate mode: the seed of the hash functions (0: the default ones); each search of a swarm has its own.</summary>
+    public ulong BitstateSeed { get; init; }
     /// <summary>Judge eventually-properties on any pending cycle, ignoring the fairness the spec declares (--unfair).</summary>
     public bool Unfair { get; init; }
     /// <summary>Called about once a second of a long run, on the exploring thread.</summary>

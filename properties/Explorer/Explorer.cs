@@ -78,7 +78,6 @@ public static class Explorer
     {
         var props = spec.Properties.Append(NoCrash).ToArray();
         if (props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
-        int crash = props.Length - 1;
         ulong eventually = 0;
         for (int i = 0; i < props.Length; i++)
             if (props[i].Kind == PropertyKind.Eventually) eventually |= 1UL << i;
@@ -95,31 +94,56 @@ public static class Explorer
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cycles = new Dictionary<int, PendingCycles.Lasso>();
         long cycleBytes = 0;
-        if ((graph || search) && complete)
+        if (graph && complete)
         {
             for (ulong open = eventually & ~bfs.Decided; open != 0; open &= open - 1)
             {
                 int p = System.Numerics.BitOperations.TrailingZeroCount(open);
-                PendingCycles.Lasso? lasso;
-                if (graph)
-                    lasso = Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p,
-                                bfs.EdgeActor, bfs.EnabledOf, fair ? FairMask(spec.FairActors.Count) : 0) is { } l
-                        ? new PendingCycles.Lasso(l.Entry, [], l.Loop) : null;
-                else if (fair)
-                {
-                    lasso = FairCycles.Find(spec, bfs.Exact!, bfs.Entries!, 1UL << p, out long bytes);
-                    cycleBytes = Math.Max(cycleBytes, bytes);
-                }
-                else
-                {
-                    lasso = PendingCycles.Find(spec, bfs.Exact!, bfs.Entries!, 1UL << p, out long bytes);
-                    cycleBytes = Math.Max(cycleBytes, bytes);
-                }
-                if (lasso is { } found) cycles[p] = found;
+                if (Cycles.FindPendingCycle(bfs.States, bfs.EdgeStart!, bfs.Edges!, bfs.PendingOf!, 1UL << p,
+                        bfs.EdgeActor, bfs.EnabledOf, fair ? FairMask(spec.FairActors.Count) : 0) is { } l)
+                    cycles[p] = new PendingCycles.Lasso(l.Entry, [], l.Loop);
             }
         }
+        else if (search && complete) cycles = SearchCycles(spec, eventually & ~bfs.Decided, fair, bfs.Exact!, bfs.Entries!, out cycleBytes);
         clock.Stop();
 
+        var result = new SearchResult(bfs.Parent, bfs.Choice, bfs.Witness, bfs.Crashed, bfs.Bound, bfs.StoppedEarly, bfs.StoppedAtFirst,
+            bfs.States, bfs.Transitions, bfs.Depth, bfs.Elapsed.TotalSeconds, bfs.StoreBytes, bfs.PeakLevelBytes, bfs.PeakHeldBytes,
+            bitstate ? bfs.Visited.MissProbability : null) { Resizes = bfs.Exact?.Resizes ?? 0 };
+        return Verdicts(spec, options, props, result, cycles, graph, search, clock.Elapsed.TotalSeconds, cycleBytes);
+    }
+
+    /// <summary>
+    /// The cycle search over the pending states after a complete BFS (<see cref="PendingCycles"/>, or
+    /// <see cref="FairCycles"/> under the spec's fairness), for each eventually-property in <paramref name="open"/>.
+    /// <paramref name="visited"/> need hold only the pending states: both searches look up a successor
+    /// only once they know it pending. Shared with the distributed search, which gathers them.
+    /// </summary>
+    internal static Dictionary<int, PendingCycles.Lasso> SearchCycles<TState, TAction>(ISpec<TState, TAction> spec, ulong open, bool fair,
+        FingerprintSet visited, PendingEntries<TState> entries, out long cycleBytes) where TState : unmanaged where TAction : unmanaged
+    {
+        var cycles = new Dictionary<int, PendingCycles.Lasso>();
+        cycleBytes = 0;
+        for (; open != 0; open &= open - 1)
+        {
+            int p = System.Numerics.BitOperations.TrailingZeroCount(open);
+            long bytes;
+            var lasso = fair ? FairCycles.Find(spec, visited, entries, 1UL << p, out bytes) : PendingCycles.Find(spec, visited, entries, 1UL << p, out bytes);
+            cycleBytes = Math.Max(cycleBytes, bytes);
+            if (lasso is { } found) cycles[p] = found;
+        }
+        return cycles;
+    }
+
+    /// <summary>The verdict of each property, with its counterexample rebuilt, from what a search found (one process or a cluster).</summary>
+    internal static ExploreReport Verdicts<TState, TAction>(ISpec<TState, TAction> spec, ExploreOptions options, Property[] props,
+        SearchResult bfs, Dictionary<int, PendingCycles.Lasso> cycles, bool graph, bool search, double cycleSeconds, long cycleBytes)
+        where TState : unmanaged where TAction : unmanaged
+    {
+        int crash = props.Length - 1;
+        bool bitstate = bfs.MissProbability is not null;
+        bool complete = bfs.Bound == Bound.None && !bfs.StoppedEarly;
+        bool fair = spec.FairActors.Count > 0 && !options.Unfair;
         var parent = bfs.Parent;
         var choice = bfs.Choice;
         var witness = bfs.Witness;
@@ -160,23 +184,23 @@ public static class Explorer
                 outcomes.Add(new(prop, Verdict.Unknown, null, NotDecided(bfs.Bound, options, bfs.StoppedAtFirst)));
             else if (bitstate)
                 outcomes.Add(new(prop, Verdict.Unknown, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bfs.Visited.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
+                    $"probably holds (bitstate, lossy: a state may have been missed with probability up to {bfs.MissProbability:G3}{(prop.Kind == PropertyKind.Eventually ? "; cycles not checked" : "")})")));
             else if (prop.Kind == PropertyKind.Eventually && !graph && !search)
                 outcomes.Add(new(prop, Verdict.Unknown, null, "holds on every terminal state; cycles not checked (--safety-only)"));
             else
                 outcomes.Add(new(prop, Verdict.Holds, null));
         }
 
-        return new ExploreReport(spec.Name, outcomes, bfs.States, bfs.Transitions, bfs.Depth, (bfs.Elapsed + clock.Elapsed).TotalSeconds,
+        return new ExploreReport(spec.Name, outcomes, bfs.States, bfs.Transitions, bfs.Depth, bfs.Seconds + cycleSeconds,
             bfs.StoreBytes + cycleBytes, bfs.PeakLevelBytes, graph, bfs.Bound, bfs.StoppedEarly)
         {
             StoppedAtFirst = bfs.StoppedAtFirst,
             PeakHeldBytes = bfs.PeakHeldBytes,
-            Resizes = bfs.Exact?.Resizes ?? 0,
-            MissProbability = bitstate ? bfs.Visited.MissProbability : null,
+            Resizes = bfs.Resizes,
+            MissProbability = bfs.MissProbability,
             Threads = Math.Max(1, options.Threads),
             CycleSearch = search,
-            CycleSeconds = clock.Elapsed.TotalSeconds,
+            CycleSeconds = cycleSeconds,
         };
     }
 
@@ -372,6 +396,19 @@ public static class Explorer
         spec.Render(s, vars);
         return vars;
     }
+}
+
+/// <summary>
+/// What a breadth-first search leaves for the verdicts: the parent links and steps by state id, the first
+/// state (in id order) that decides each property, the first crash, and how the search ended.
+/// </summary>
+internal sealed record SearchResult(
+    ChunkedList<uint> Parent, ChunkedList<byte> Choice, long[] Witness, (uint State, int Choice, Exception Error)? Crashed,
+    Bound Bound, bool StoppedEarly, bool StoppedAtFirst, long States, long Transitions, int Depth, double Seconds,
+    long StoreBytes, long PeakLevelBytes, long PeakHeldBytes, double? MissProbability)
+{
+    /// <summary>How many times the exact visited table was rehashed (0 for bitstate and for the cluster).</summary>
+    public int Resizes { get; init; }
 }
 
 /// <summary>A trace that does not fit the specification it is replayed on.</summary>

@@ -116,7 +116,7 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         _threads = Math.Max(1, options.Threads);
         if (options.BitstateBytes >= options.MaxMemory)
             throw new ArgumentException($"{spec.Name}: a bitstate array of {options.BitstateBytes >> 20:N0} MiB does not fit in the memory bound of {options.MaxMemory >> 20:N0} MiB");
-        if (options.BitstateBytes > 0) _visited = new BitstateSet(options.BitstateBytes);
+        if (options.BitstateBytes > 0) _visited = new BitstateSet(options.BitstateBytes, options.BitstateSeed);
         else
         {
             var exact = new FingerprintSet(FingerprintSet.CapacityFor(options.ExpectedStates, options.MaxMemory / 2));

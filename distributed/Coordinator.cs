@@ -1,0 +1,541 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Multikernel.Model.Checking;
+using Multikernel.Properties.Explorer;
+
+namespace Multikernel.Distributed;
+
+/// <summary>A node left the cluster (died, was killed, stopped) before the run's verdict: no verdict, exit 3.</summary>
+public sealed class NodeLostException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What a distributed run measured beside its report.</summary>
+public sealed record ClusterStats(int Nodes, long BytesSent, IReadOnlyList<long> PeakRss)
+{
+    public double BytesPerState(long states) => states > 0 ? (double)BytesSent / states : 0;
+}
+
+/// <summary>
+/// The coordinator of a distributed search (TLC's server): it holds the parent links and steps by state
+/// id (5 bytes a state) and the verdicts; the nodes hold the visited set, the frontier and the states.
+/// Each level it has the nodes expand, insert, and then numbers the level: every node's new keys, merged
+/// in (parent, step) order, get consecutive ids — the numbering of one process, so the report is the same.
+/// </summary>
+public static class DistributedExplorer
+{
+    private const uint Root = uint.MaxValue;
+    /// <summary>Pending states and entries fetched per call after the search (each page a bounded message).</summary>
+    private const int PageStates = 1 << 18;
+
+    public static (ExploreReport Report, ClusterStats Stats) Run(ISpecHandle spec, string specName, ExploreOptions options, ClusterNodes cluster,
+        CheckpointPlan? checkpoint = null) =>
+        spec.Accept(new Visitor(specName, options, cluster, checkpoint));
+
+    /// <summary>
+    /// --bitstate on a cluster: a swarm (<see cref="Swarm"/>), every node a whole search of its own, their findings united.
+    /// A node lost ends it as any run: exit 3, no verdict.
+    /// </summary>
+    public static (ExploreReport Report, ClusterStats Stats, IReadOnlyList<SwarmResult> Members) RunSwarm(ISpecHandle spec, string specName,
+        ExploreOptions options, ClusterNodes cluster)
+    {
+        var clock = Stopwatch.StartNew();
+        string run = Guid.NewGuid().ToString("N");
+        var calls = new Task<SwarmResult>[cluster.Silos.Count];
+        for (int k = 0; k < calls.Length; k++)
+            calls[k] = cluster.Grains.GetGrain<INodeGrain>($"{run}/{k}/{cluster.Silos[k].ToParsableString()}").Swarm(new SwarmPlan
+            {
+                Spec = specName, Seed = Swarm.SeedOf(k), BitstateBytes = options.BitstateBytes, MaxStates = options.MaxStates, MaxDepth = options.MaxDepth,
+                StopAtFirst = options.StopAtFirstViolation, StopWhenAllViolated = options.StopWhenAllViolated,
+            });
+        var all = Task.WhenAll(calls);
+        if (Task.WhenAny(all, cluster.Lost).GetAwaiter().GetResult() == cluster.Lost)
+            throw new NodeLostException($"{cluster.Lost.Result} during the swarm's searches: no verdict");
+        SwarmResult[] results;
+        try { results = all.GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is not NodeLostException)
+        {
+            int failed = Array.FindIndex(calls, c => c.IsFaulted);
+            throw new NodeLostException($"node {failed} ({cluster.Describe(failed)}) failed during the swarm's searches: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}; no verdict", e);
+        }
+        var report = Swarm.Combine(spec, results) with { Seconds = clock.Elapsed.TotalSeconds };
+        return (report, new ClusterStats(results.Length, 0, [.. results.Select(r => r.PeakRss)]), results);
+    }
+
+    private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint) : ISpecVisitor<(ExploreReport, ClusterStats)>
+    {
+        public (ExploreReport, ClusterStats) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
+            new Search<TState, TAction>(spec, specName, options, cluster, checkpoint).Go().GetAwaiter().GetResult();
+    }
+
+    private sealed class Search<TState, TAction> where TState : unmanaged where TAction : unmanaged
+    {
+        private readonly ISpec<TState, TAction> _spec;
+        private readonly string _specName;
+        private readonly ExploreOptions _options;
+        private readonly ClusterNodes _cluster;
+        private readonly Property[] _props;
+        private readonly ulong _always, _eventually, _sometimes, _all;
+        private readonly int _crashBit;
+        private readonly bool _search;
+        private readonly INodeGrain[] _nodes;
+        private readonly string[] _keys;
+        private readonly ChunkedList<uint> _parent = new();
+        private readonly ChunkedList<byte> _choice = new();
+        private readonly long[] _witness;
+        private readonly long[] _rss;
+        private ulong _decided, _reached;
+        private (uint State, int Choice, Exception Error)? _crashed;
+        private Bound _bound;
+        private bool _stoppedEarly, _stoppedAtFirst;
+        private long _states, _transitions, _count, _sent;
+        private int _depth, _level;
+
+        private readonly CheckpointPlan? _checkpoint;
+        private readonly int _recordBytes = 3 * sizeof(ulong) + sizeof(uint) + System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+
+        public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
+        {
+            _checkpoint = checkpoint;
+            _spec = spec;
+            _specName = specName;
+            _options = options;
+            _cluster = cluster;
+            _props = [.. spec.Properties, Explorer.NoCrash];
+            if (_props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
+            for (int i = 0; i < spec.Properties.Count; i++)
+                switch (spec.Properties[i].Kind)
+                {
+                    case PropertyKind.Always: _always |= 1UL << i; break;
+                    case PropertyKind.Eventually: _eventually |= 1UL << i; break;
+                    default: _sometimes |= 1UL << i; break;
+                }
+            _crashBit = _props.Length - 1;
+            _all = _always | _eventually | _sometimes | (1UL << _crashBit);
+            if (options.Liveness == Liveness.Graph)
+                throw new ArgumentException("--graph keeps every edge in one process; on a cluster the cycles are searched over the pending states (the default)");
+            if (options.BitstateBytes > 0) throw new ArgumentException("bitstate on a cluster is a swarm (each node its own search), not a partitioned search");
+            _search = options.Liveness == Liveness.Search && _eventually != 0;
+            string run = Guid.NewGuid().ToString("N");
+            _keys = new string[cluster.Silos.Count];
+            _nodes = new INodeGrain[_keys.Length];
+            for (int k = 0; k < _keys.Length; k++)
+            {
+                _keys[k] = $"{run}/{k}/{cluster.Silos[k].ToParsableString()}";
+                _nodes[k] = cluster.Grains.GetGrain<INodeGrain>(_keys[k]);
+            }
+            _witness = new long[_props.Length];
+            Array.Fill(_witness, -1L);
+            _rss = new long[_keys.Length];
+        }
+
+        private int N => _keys.Length;
+
+        public async Task<(ExploreReport, ClusterStats)> Go()
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                await All(k => _nodes[k].Start(new NodePlan
+                {
+                    Spec = _specName, Node = k, Nodes = _keys, MaxDepth = _options.MaxDepth, PendingAll = _search,
+                }), "starting").ConfigureAwait(false);
+                await Levels(clock).ConfigureAwait(false);
+                bool complete = _bound == Bound.None && !_stoppedEarly;
+                var cycleClock = Stopwatch.StartNew();
+                var cycles = new Dictionary<int, PendingCycles.Lasso>();
+                long cycleBytes = 0;
+                if (_search && complete)
+                {
+                    var (set, entries) = await GatherPending().ConfigureAwait(false);
+                    bool fair = _spec.FairActors.Count > 0 && !_options.Unfair;
+                    cycles = Explorer.SearchCycles(_spec, _eventually & ~_decided, fair, set, entries, out cycleBytes);
+                }
+                cycleClock.Stop();
+                var result = new SearchResult(_parent, _choice, _witness, _crashed, _bound, _stoppedEarly, _stoppedAtFirst, _states, _transitions,
+                    _depth, clock.Elapsed.TotalSeconds - cycleClock.Elapsed.TotalSeconds, _parent.Bytes + _choice.Bytes, 0, _parent.Bytes + _choice.Bytes, null);
+                var report = Explorer.Verdicts(_spec, _options, _props, result, cycles, graph: false, _search, cycleClock.Elapsed.TotalSeconds, cycleBytes);
+                return (report, new ClusterStats(N, _sent, _rss));
+            }
+            finally
+            {
+                // Best effort: a node that is gone is gone; the others drop their partitions.
+                foreach (var n in _nodes) _ = n.Stop().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+        }
+
+        private async Task Levels(Stopwatch clock)
+        {
+            if (_checkpoint is { Resume: true }) await Restore().ConfigureAwait(false);
+            else
+            {
+                await AddInitialStates().ConfigureAwait(false);
+                if (_bound == Bound.None) await Save().ConfigureAwait(false);
+            }
+            while (_count > 0 && _bound == Bound.None)
+            {
+                _level++;
+                var summaries = await All(k => _nodes[k].Expand(_depth), "expanding").ConfigureAwait(false);
+                Gather(summaries);
+                if (_options.TimeLimit is { } limit && clock.Elapsed > limit) { _bound = Bound.Time; break; }
+                await InsertAndNumber().ConfigureAwait(false);
+                _cluster.Log?.Invoke($"level {_level} done: {_states:N0} states, {_transitions:N0} transitions, depth {_depth}");
+                if (_bound != Bound.None) break;
+                if (_options.StopWhenAllViolated && (_decided | _reached) == _all) { _stoppedEarly = _count > 0; break; }
+                if (_options.StopAtFirstViolation && (_decided & (_always | _eventually)) != 0) { _stoppedEarly = _stoppedAtFirst = _count > 0; break; }
+                if (_count > 0) _depth++;
+                await Save().ConfigureAwait(false);
+                if (_options.Progress is { } progress)
+                    progress(new ExploreProgress(_states, _transitions, _depth, _count, _parent.Bytes + _choice.Bytes, clock.Elapsed));
+            }
+        }
+
+        /// <summary>Level 0: the initial states, sent to their owners as the coordinator's own batch, with the root as parent.</summary>
+        private async Task AddInitialStates()
+        {
+            var initial = new List<TState>();
+            try { _spec.Initial(initial); }
+            catch (Exception e) when (e is not OutOfMemoryException) { throw new SpecException($"{_spec.Name}: the initial states threw {UserCode.Describe(e)}", e); }
+            if (initial.Count > 256) throw new ArgumentException($"{_spec.Name}: at most 256 initial states");
+            var batches = new NodeSearch<TState, TAction>.Batch[N];
+            for (int k = 0; k < N; k++) batches[k] = new(1024);
+            for (int i = 0; i < initial.Count; i++)
+            {
+                ulong fp = Fingerprint.Of(initial[i]);
+                batches[NodeSearch<TState, TAction>.Owner(fp, N)].Add(((ulong)Root << 8) | (uint)i, fp, 0, initial[i]);
+            }
+            await All(k => batches[k].Length == 0 ? Task.CompletedTask : _nodes[k].Receive(N, batches[k].Take()), "sending the initial states").ConfigureAwait(false);
+            await InsertAndNumber().ConfigureAwait(false);
+        }
+
+        private void Gather(ExpandSummary[] summaries)
+        {
+            foreach (var s in summaries)
+            {
+                _transitions += s.Transitions;
+                _sent += s.BytesSent;
+                if (s.DepthBound) _bound = Bound.Depth;
+            }
+            for (int k = 0; k < N; k++) _rss[k] = Math.Max(_rss[k], summaries[k].PeakRss);
+            // A terminal state owing an obligation: the smallest id across the nodes is BFS's first.
+            for (ulong open = _eventually & ~_decided; open != 0; open &= open - 1)
+            {
+                int p = BitOperations.TrailingZeroCount(open);
+                long earliest = long.MaxValue;
+                foreach (var s in summaries) if (s.Terminal[p] >= 0) earliest = Math.Min(earliest, s.Terminal[p]);
+                if (earliest == long.MaxValue) continue;
+                _witness[p] = earliest;
+                _decided |= 1UL << p;
+            }
+            // The first crash in BFS order: the smallest (state, step).
+            ExpandSummary? first = null;
+            foreach (var s in summaries) if (s.CrashKey < (first?.CrashKey ?? long.MaxValue)) first = s;
+            if (first is not null && _crashed is null)
+            {
+                Exception error = first.CrashIsContract ? new StepContractException(first.CrashMessage ?? "") : new InvalidOperationException(first.CrashMessage);
+                _crashed = ((uint)(first.CrashKey >> 8), (int)(first.CrashKey & 0xff) - 1, error);
+                _decided |= 1UL << _crashBit;
+            }
+        }
+
+        /// <summary>Has the nodes insert their candidates, numbers the new states in (parent, step) order across the nodes, and hands each node its ids.</summary>
+        private async Task InsertAndNumber()
+        {
+            var inserted = await All(k => _nodes[k].Insert(), "inserting").ConfigureAwait(false);
+            long total = 0;
+            foreach (var r in inserted) total += r.Keys.Length;
+            long kept = Math.Min(total, _options.MaxStates - _states);
+            if (kept < total) _bound = Bound.States;
+            uint first = (uint)_states;
+            var ids = new uint[N][];
+            var taken = new int[N];
+            for (int k = 0; k < N; k++) ids[k] = new uint[inserted[k].Keys.Length];
+            for (long r = 0; r < kept; r++)
+            {
+                int best = -1;
+                ulong key = ulong.MaxValue;
+                for (int k = 0; k < N; k++)
+                {
+                    var keys = inserted[k].Keys;
+                    if (taken[k] < keys.Length && (best < 0 || keys[taken[k]] < key)) { key = keys[taken[k]]; best = k; }
+                }
+                ids[best][taken[best]++] = first + (uint)r;
+                _parent.Add((uint)(key >> 8));
+                _choice.Add((byte)key);
+            }
+            for (int k = 0; k < N; k++) if (taken[k] < ids[k].Length) Array.Resize(ref ids[k], taken[k]);
+            // Witnesses: the first state of each node with the bit, then the smallest id across the nodes.
+            for (int p = 0; p < _props.Length; p++)
+            {
+                ulong bit = 1UL << p;
+                if (((_always | _sometimes) & bit) == 0) continue;
+                long best = long.MaxValue;
+                for (int k = 0; k < N; k++)
+                {
+                    int at = inserted[k].FirstWith[p];
+                    if (at >= 0 && at < ids[k].Length) best = Math.Min(best, ids[k][at]);
+                }
+                if (best == long.MaxValue) continue;
+                if ((_always & bit & ~_decided) != 0) { _witness[p] = best; _decided |= bit; }
+                else if ((_sometimes & bit & ~_reached) != 0) { _witness[p] = best; _reached |= bit; }
+            }
+            await All(k => _nodes[k].Commit(ids[k]), "numbering").ConfigureAwait(false);
+            _states += kept;
+            _count = kept;
+        }
+
+        // ---- checkpoints ---------------------------------------------------------------------
+
+        /// <summary>Writes the level just finished: each node's new states, the parent links and counters, then the marker.</summary>
+        private async Task Save()
+        {
+            if (_checkpoint is not { } plan) return;
+            string dir = plan.Directory;
+            for (int k = 0; k < N; k++)
+            {
+                using var m = new MemoryStream();
+                using var w = CheckpointFiles.Writer(m, 'N');
+                w.Write(_level);
+                w.Write(_recordBytes);
+                var pages = new List<byte[]>();
+                for (int from = 0; ; from += PageStates)
+                {
+                    int node = k, at = from;
+                    var page = (await All(j => j == node ? _nodes[j].Checkpoint(at, PageStates) : Task.FromResult(Array.Empty<byte>()), "checkpointing").ConfigureAwait(false))[node];
+                    pages.Add(page);
+                    if (page.Length < PageStates * _recordBytes) break;
+                }
+                long records = 0;
+                foreach (var p in pages) records += p.Length / _recordBytes;
+                w.Write(records);
+                foreach (var p in pages) w.Write(p);
+                w.Flush();
+                plan.Write(CheckpointFiles.Node(dir, _level, k), m.ToArray());
+            }
+            using (var m = new MemoryStream())
+            using (var w = CheckpointFiles.Writer(m, 'C'))
+            {
+                w.Write(_level);
+                w.Write(N);
+                w.Write(_specName);
+                w.Write(_props.Length);
+                w.Write(_states);
+                w.Write(_transitions);
+                w.Write(_depth);
+                w.Write(_count);
+                w.Write(_sent);
+                w.Write(_decided);
+                w.Write(_reached);
+                foreach (long x in _witness) w.Write(x);
+                w.Write(_crashed is not null);
+                if (_crashed is { } c)
+                {
+                    w.Write(c.State);
+                    w.Write(c.Choice);
+                    w.Write(c.Error is StepContractException);
+                    w.Write(c.Error.Message);
+                }
+                for (long id = _states - _count; id < _states; id++)
+                {
+                    w.Write(_parent[id]);
+                    w.Write(_choice[id]);
+                }
+                w.Flush();
+                plan.Write(CheckpointFiles.Coordinator(dir, _level), m.ToArray());
+            }
+            using (var m = new MemoryStream())
+            using (var w = CheckpointFiles.Writer(m, 'M'))
+            {
+                w.Write(_specName);
+                w.Write(_level);
+                w.Flush();
+                plan.Write(CheckpointFiles.Marker(dir), m.ToArray());
+            }
+        }
+
+        /// <summary>Reads a checkpoint back: every level's parent links, and each record to the node that owns it now.</summary>
+        private async Task Restore()
+        {
+            string dir = _checkpoint!.Directory;
+            int last;
+            using (var r = CheckpointFiles.Reader(CheckpointFiles.Marker(dir), 'M'))
+                last = Read(r, "checkpoint", () =>
+                {
+                    string spec = r.ReadString();
+                    if (spec != _specName) throw new CheckpointException($"checkpoint: it is of {spec}, not {_specName}");
+                    return r.ReadInt32();
+                });
+            if (last < 0) throw new CheckpointException($"checkpoint: level {last}");
+            for (int level = 0; level <= last; level++)
+            {
+                string coord = $"level-{level}.coordinator";
+                int nodes;
+                long first = _states;
+                using (var r = CheckpointFiles.Reader(CheckpointFiles.Coordinator(dir, level), 'C'))
+                    nodes = Read(r, coord, () => ReadCounters(r, level, coord));
+                long count = _states - first;
+                long seen = 0;
+                var outgoing = new List<byte>[N];
+                for (int k = 0; k < nodes; k++)
+                {
+                    string name = $"level-{level}.node-{k}";
+                    using var r = CheckpointFiles.Reader(CheckpointFiles.Node(dir, level, k), 'N');
+                    byte[] records = Read(r, name, () =>
+                    {
+                        if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
+                        if (r.ReadInt32() != _recordBytes) throw new CheckpointException($"{name}: records of another state size");
+                        long n = r.ReadInt64();
+                        if (n < 0 || n > count - seen) throw new CheckpointException($"{name}: {n} records where the level has {count - seen} left");
+                        var bytes = r.ReadBytes(checked((int)(n * _recordBytes)));
+                        if (bytes.Length != n * _recordBytes) throw new EndOfStreamException();
+                        if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the records");
+                        return bytes;
+                    });
+                    seen += records.Length / _recordBytes;
+                    await Route(records, first, _states, level == last, name).ConfigureAwait(false);
+                }
+                if (seen != count) throw new CheckpointException($"level {level}: the nodes' files hold {seen} states of {count}");
+            }
+            _level = last;
+            await All(k => _nodes[k].Loaded(), "loading the checkpoint").ConfigureAwait(false);
+        }
+
+        /// <summary>Sends each record to its owner under this run's node count, in messages of bounded size.</summary>
+        private async Task Route(byte[] records, long first, long end, bool frontier, string name)
+        {
+            var batches = new List<byte[]>[N];
+            var current = new MemoryStream[N];
+            for (int k = 0; k < N; k++) { batches[k] = new(); current[k] = new MemoryStream(); }
+            for (int at = 0; at < records.Length; at += _recordBytes)
+            {
+                var rec = records.AsSpan(at, _recordBytes);
+                ulong fp = BitConverter.ToUInt64(rec);
+                uint id = BitConverter.ToUInt32(rec[8..]);
+                if (fp == 0 || id < first || id >= end) throw new CheckpointException($"{name}: record {at / _recordBytes} (state {id}) is not of this level");
+                int owner = NodeSearch<TState, TAction>.Owner(fp, N);
+                current[owner].Write(rec);
+                if (current[owner].Length >= NodeSearch<TState, TAction>.BatchBytes) { batches[owner].Add(current[owner].ToArray()); current[owner] = new MemoryStream(); }
+            }
+            for (int k = 0; k < N; k++) if (current[k].Length > 0) batches[k].Add(current[k].ToArray());
+            await All(async k => { foreach (var b in batches[k]) await _nodes[k].Load(b, frontier).ConfigureAwait(false); }, "loading the checkpoint").ConfigureAwait(false);
+        }
+
+        /// <summary>A level's counters and parent links; the node count it was written with.</summary>
+        private int ReadCounters(BinaryReader r, int level, string name)
+        {
+            if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
+            int nodes = r.ReadInt32();
+            if (nodes < 1 || nodes > 4096) throw new CheckpointException($"{name}: {nodes} nodes");
+            if (r.ReadString() != _specName) throw new CheckpointException($"{name}: of another specification");
+            if (r.ReadInt32() != _props.Length) throw new CheckpointException($"{name}: of another property table");
+            long states = r.ReadInt64(), transitions = r.ReadInt64();
+            int depth = r.ReadInt32();
+            long count = r.ReadInt64(), sent = r.ReadInt64();
+            if (count < 0 || states - count != _states || states > _options.MaxStates || transitions < 0 || depth < 0 || sent < 0)
+                throw new CheckpointException($"{name}: counters that do not follow the level before");
+            _transitions = transitions;
+            _depth = depth;
+            _count = count;
+            _sent = sent;
+            _decided = r.ReadUInt64();
+            _reached = r.ReadUInt64();
+            for (int p = 0; p < _witness.Length; p++)
+            {
+                _witness[p] = r.ReadInt64();
+                if (_witness[p] < -1 || _witness[p] >= states) throw new CheckpointException($"{name}: a witness beyond the states");
+            }
+            if (r.ReadBoolean())
+            {
+                uint state = r.ReadUInt32();
+                int choice = r.ReadInt32();
+                bool contract = r.ReadBoolean();
+                string message = r.ReadString();
+                if (state >= states || choice < -1 || choice > 255) throw new CheckpointException($"{name}: a crash beyond the states");
+                _crashed = (state, choice, contract ? new StepContractException(message) : new InvalidOperationException(message));
+            }
+            else _crashed = null;
+            for (long id = _states; id < states; id++)
+            {
+                uint parent = r.ReadUInt32();
+                byte choice = r.ReadByte();
+                if (level == 0 ? parent != Root : parent >= _states) throw new CheckpointException($"{name}: state {id}'s parent {parent} is not of an earlier level");
+                _parent.Add(parent);
+                _choice.Add(choice);
+            }
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the parent links");
+            _states = states;
+            return nodes;
+        }
+
+        private static T Read<T>(BinaryReader r, string name, Func<T> read)
+        {
+            try { return read(); }
+            catch (EndOfStreamException) { throw new CheckpointException($"{name}: truncated"); }
+            catch (Exception e) when (e is IOException or FormatException or OverflowException or ArgumentException)
+            { throw new CheckpointException($"{name}: unreadable: {e.Message}"); }
+            finally { r.Dispose(); }
+        }
+
+        private async Task<(FingerprintSet, PendingEntries<TState>)> GatherPending()
+        {
+            var set = new FingerprintSet();
+            var ids = new List<uint>();
+            var bits = new List<ulong>();
+            var states = new List<TState>();
+            for (int k = 0; k < N; k++)
+            {
+                for (long from = 0; ; from += PageStates)
+                {
+                    int node = k;
+                    long at = from;
+                    var page = (await All(j => j == node ? _nodes[j].Pending(at, PageStates) : Task.FromResult(new PendingPage()), "gathering the pending states").ConfigureAwait(false))[node];
+                    foreach (ulong fp in page.Pending) set.Add(fp);
+                    ids.AddRange(page.EntryIds);
+                    bits.AddRange(page.EntryBits);
+                    states.AddRange(MemoryMarshal.Cast<byte, TState>(page.EntryStates).ToArray());
+                    if (!page.More) break;
+                }
+            }
+            // The cycle search takes its entries in id order, as one process does.
+            var order = new int[ids.Count];
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            var idArray = ids.ToArray();
+            Array.Sort(idArray, order);
+            var entries = new PendingEntries<TState>();
+            foreach (int i in order) entries.Add(states[i], ids[i], bits[i]);
+            return (set, entries);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="call"/> on every node and waits for all, or for the first node to leave the
+        /// cluster: then the run ends, naming the node and the level. A failed call is blamed on the node the
+        /// membership declares gone if it does so soon (a node's call fails when a node it sends to dies).
+        /// </summary>
+        private async Task<T[]> All<T>(Func<int, Task<T>> call, string phase)
+        {
+            var calls = new Task<T>[N];
+            for (int k = 0; k < N; k++) calls[k] = Guarded(k, call);
+            var all = Task.WhenAll(calls);
+            var lost = _cluster.Lost;
+            if (await Task.WhenAny(all, lost).ConfigureAwait(false) == lost)
+                throw new NodeLostException($"{await lost.ConfigureAwait(false)} while {phase} level {_level}: no verdict");
+            try { return await all.ConfigureAwait(false); }
+            catch (Exception e) when (e is not NodeLostException)
+            {
+                if (await Task.WhenAny(lost, Task.Delay(_cluster.DeathDetection)).ConfigureAwait(false) == lost)
+                    throw new NodeLostException($"{await lost.ConfigureAwait(false)} while {phase} level {_level}: no verdict", e);
+                int failed = Array.FindIndex(calls, c => c.IsFaulted);
+                throw new NodeLostException($"node {failed} ({_cluster.Describe(failed)}) failed while {phase} level {_level}: {Describe(e)}; no verdict", e);
+            }
+        }
+
+        private static async Task<T> Guarded<T>(int k, Func<int, Task<T>> call) => await call(k).ConfigureAwait(false);
+
+        private Task<bool[]> All(Func<int, Task> call, string phase) => All(async k => { await call(k).ConfigureAwait(false); return true; }, phase);
+
+        private static string Describe(Exception e)
+        {
+            while (e is AggregateException { InnerException: { } inner }) e = inner;
+            return $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+        }
+    }
+}
