@@ -83,6 +83,9 @@ public static class Program
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // A caller's writer (a test's) gets what a pipe gets: plain text, Paint's marks dropped.
+        if (stdout is not TerminalWriter) stdout = new TerminalWriter(stdout, "stdout");
+        if (stderr is not TerminalWriter) stderr = new TerminalWriter(stderr, "stderr");
         Mechanisms.NotesTo(stderr); // --load names the classes it skips there
         try
         {

@@ -63,10 +63,14 @@ internal sealed class AuditCommand : CliCommand
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
         o.Write(FindingsSection(r, design, boundsText));
+        bool first = true;
         foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
         {
             o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText))));
+            if (first) o.WriteLine(TraceText.Legend);
+            first = false;
+            string trace = TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText)));
+            o.Write(trace.StartsWith("VIOLATED ", StringComparison.Ordinal) ? Paint.Bad("VIOLATED") + trace["VIOLATED".Length..] : trace);
         }
         files.Write(r, design, boundsText, o);
         foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
@@ -75,6 +79,7 @@ internal sealed class AuditCommand : CliCommand
             junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
             o.WriteLine($"wrote {junit.Save()}");
         }
+        o.Write(Closing(r, $"audit {m.Model.Qualified(design)}", a.Given("--json")));
         return (int)Exit(r);
     }
 

@@ -55,7 +55,8 @@ internal sealed class ExploreCommand : CliCommand
             { throw new UsageException($"explore: --graph-out: cannot write '{BoundsText.Clip(graphPath!)}': {e.Message}"); }
             o.WriteLine($"wrote {graphPath} ({graph.Graph.VertexCount:N0} states)");
         }
-        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
+        string verdict = r.Verdict.ToString().ToLowerInvariant();
+        o.WriteLine("verdict: " + (r.Verdict == Verdict.Holds ? Paint.Good(verdict) : r.Verdict == Verdict.Violated ? Paint.Bad(verdict) : Paint.Warn(verdict)));
         return (int)Exit(r);
     }
 
