@@ -45,7 +45,7 @@ public static class Program
         var stdout = new TerminalWriter(Console.Out, "stdout") { Width = Columns(Console.IsOutputRedirected), Color = !Console.IsOutputRedirected && !noColor };
         var stderr = new TerminalWriter(Console.Error, "stderr") { Color = false };
         // The progress display goes to the raw stderr (its escape codes are its own); whatever is printed erases it first.
-        ProgressLine.Enable(Console.Error, live: !Console.IsErrorRedirected, color: !noColor, () => Columns(false));
+        ProgressLine.Enable(Console.Error, live: !Console.IsErrorRedirected, color: !noColor, () => Columns(Console.IsErrorRedirected));
         stdout.BeforeWrite = stderr.BeforeWrite = ProgressLine.Done;
         try
         {
@@ -247,6 +247,10 @@ public static class Program
             sb.AppendLine($"  {m.Name}:");
             foreach (var b in m.Model.BoundOptions) Row(sb, "    ", b.Flag is null ? $"{b.Cli} N" : b.Cli, b.Help, 20);
         }
+        sb.AppendLine();
+        sb.AppendLine("counterexamples as a mechanism's own files (audit DESIGN OPTION FILE):");
+        foreach (var m in Mechanisms.All)
+            foreach (var x in m.Artifacts) Row(sb, "  ", $"{x.Option} FILE", $"{m.Name}: {x.Help}", 20);
         sb.AppendLine();
         sb.AppendLine("limits (check, audit, explore):");
         foreach (var l in Limits.Options) Row(sb, "  ", l.Kind == OptionKind.Flag ? l.Name : $"{l.Name} {l.ValueName}", l.Help, 20);

@@ -68,6 +68,7 @@ internal static class ProgressLine
                 }
                 if (p.Elapsed - s_lastPrinted < TimeSpan.FromSeconds(5)) return;
                 s_lastPrinted = p.Elapsed;
+                if (s_width() is > 20 and var w && line.Length >= w) line = line[..(w - 2)] + "…";
                 try { err.WriteLine(line); }
                 catch (IOException) { s_err = null; } // progress is best effort: a stderr that fails loses it, not the verdict
             }
