@@ -222,7 +222,8 @@ public static class Program
     /// <summary>A command's --help, from what it declares (System.CommandLine's help of the parsed command).</summary>
     internal static void WriteHelp(ParseResult parse, TextWriter o)
     {
-        if (parse.Action is HelpAction help) help.MaxWidth = 110;
+        // System.CommandLine lays its columns out itself: to the terminal's width, so that the writer need not wrap them again.
+        if (parse.Action is HelpAction help) help.MaxWidth = o is TerminalWriter { Width: > 40 and var w } ? Math.Min(w, 110) : 110;
         parse.Invoke(new InvocationConfiguration { Output = o, Error = o });
     }
 

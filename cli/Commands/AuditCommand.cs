@@ -63,13 +63,12 @@ internal sealed class AuditCommand : CliCommand
         o.WriteLine($"  explored {Statistics(r)}");
         o.Write(Table(r));
         o.Write(FindingsSection(r, design, boundsText));
-        bool first = true;
-        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
+        var traces = r.Outcomes.Where(x => x.Trace is not null)
+            .Select(v => TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText)))).ToList();
+        if (traces.Count > 0) o.Write($"\n{TraceText.Legend(traces)}\n");
+        foreach (var trace in traces)
         {
             o.WriteLine();
-            if (first) o.WriteLine(TraceText.Legend);
-            first = false;
-            string trace = TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText)));
             o.Write(trace.StartsWith("VIOLATED ", StringComparison.Ordinal) ? Paint.Bad("VIOLATED") + trace["VIOLATED".Length..] : trace);
         }
         files.Write(r, design, boundsText, o);

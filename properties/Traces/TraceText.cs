@@ -37,11 +37,12 @@ public static class TraceText
         return sb.ToString();
     }
 
-    /// <summary>How to read <see cref="Format"/>'s traces, printed once above them.</summary>
-    public const string Legend =
+    /// <summary>How to read <see cref="Format"/>'s traces, printed once above them; <paramref name="traces"/>: the formatted traces it explains.</summary>
+    public static string Legend(IEnumerable<string> traces) =>
         "how to read a trace: state 0 lists every variable; each later step names the actor and what it did (the seed's line it runs) " +
         "and lists only the variables that step changed; '-' is an empty value (nothing held, no request, no answer); " +
-        "next_step: 3/7 is the line of the sender's program it runs next, of 7; the last lines say which property fails and why, in values.";
+        (traces.Any(t => t.Contains("next_step: ", StringComparison.Ordinal)) ? "next_step: 3/7 is the line of the sender's program it runs next, of 7; " : "") +
+        "the last lines say which property fails and why, in values.";
 
     /// <summary>"1 step", "4 steps".</summary>
     public static string Steps(int n) => n == 1 ? "1 step" : $"{n} steps";
