@@ -47,6 +47,7 @@ public static class Program
         // The progress display goes to the raw stderr (its escape codes are its own); whatever is printed erases it first.
         ProgressLine.Enable(Console.Error, live: !Console.IsErrorRedirected, color: !noColor, () => Columns(Console.IsErrorRedirected));
         stdout.BeforeWrite = stderr.BeforeWrite = ProgressLine.Done;
+        Console.CancelKeyPress += (_, _) => ProgressLine.Done(); // Ctrl-C: the display erased and the cursor shown again
         try
         {
             int code = Run(args, stdout, stderr);

@@ -10,7 +10,10 @@ namespace Multikernel.Tests.Cli;
 /// with the exit code its comment gives ("# exit 1: …"; no "exit" is 0). A comment "(docs test: ARGS, exit N)"
 /// is the README saying how the docs test shortens a long example. The `--load MyDesigns/…` lines are
 /// ReadmeExamplesTests' (it builds those designs first); `dotnet test` is this suite and `dotnet build` that build.
+/// Its examples use the kernel's userfaultfd (differ uffd, check's kernel line): they run in the kernel tests'
+/// collection, alone, since two users of userfaultfd and huge pages at once disturb each other.
 /// </summary>
+[Collection("kernel uffd")]
 public sealed partial class ReadmeCommandsTests
 {
     private static readonly string Root = FindRoot();
