@@ -41,10 +41,14 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        // The progress line rewrites itself with CR: it goes to the raw stderr, not the escaping writer.
-        ProgressLine.Enable(Console.Error, terminal: !Console.IsErrorRedirected);
-        var stdout = new TerminalWriter(Console.Out, "stdout");
-        var stderr = new TerminalWriter(Console.Error, "stderr");
+        // Plain text (no escape codes) unless a terminal takes it; NO_COLOR (any value) and --plain turn colour off.
+        bool noColor = Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
+        var stdout = new TerminalWriter(Console.Out, "stdout") { Width = Columns(Console.IsOutputRedirected), Color = !Console.IsOutputRedirected && !noColor };
+        var stderr = new TerminalWriter(Console.Error, "stderr") { Color = false };
+        // The progress display goes to the raw stderr (its escape codes are its own); whatever is printed erases it first.
+        ProgressLine.Enable(Console.Error, live: !Console.IsErrorRedirected, color: !noColor, () => Columns(Console.IsErrorRedirected));
+        stdout.BeforeWrite = stderr.BeforeWrite = ProgressLine.Done;
+        Console.CancelKeyPress += (_, _) => ProgressLine.Done(); // Ctrl-C: the display erased and the cursor shown again
         try
         {
             int code = Run(args, stdout, stderr);
@@ -59,10 +63,31 @@ public static class Program
                 catch (OutputBrokenException) { }
             return (int)ExitCode.Usage;
         }
+        finally { ProgressLine.Done(); }
     }
+
+    /// <summary>The width output is laid out to: the terminal's, else COLUMNS when set, else 0 (a pipe: lines as they are).</summary>
+    private static int Columns(bool redirected)
+    {
+        if (!redirected)
+            try { if (Console.WindowWidth is > 0 and var w) return w; }
+            catch (Exception e) when (e is IOException or PlatformNotSupportedException or InvalidOperationException) { }
+        return int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int c) && c is > 0 and < 10_000 ? c : 0;
+    }
+
+    /// <summary>--plain, every command's: plain text, no colour and no live progress, even at a terminal.</summary>
+    internal static readonly Option<bool> PlainOption = new("--plain")
+    {
+        Arity = ArgumentArity.Zero,
+        Recursive = true,
+        Description = "plain text: no colour, no live progress (as in a pipe or with NO_COLOR set)",
+    };
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // A caller's writer (a test's) gets what a pipe gets: plain text, Paint's marks dropped.
+        if (stdout is not TerminalWriter) stdout = new TerminalWriter(stdout, "stdout");
+        if (stderr is not TerminalWriter) stderr = new TerminalWriter(stderr, "stderr");
         Mechanisms.NotesTo(stderr); // --load names the classes it skips there
         try
         {
@@ -76,6 +101,11 @@ public static class Program
                 return 0;
             }
             var which = built.FirstOrDefault(b => b.Symbol == parse.CommandResult.Command);
+            if (parse.GetValue(PlainOption))
+            {
+                if (stdout is TerminalWriter t) t.Color = false;
+                ProgressLine.Plain();
+            }
             if (parse.Action is HelpAction)
             {
                 if (which is null) stdout.Write(Help(commands));
@@ -114,6 +144,7 @@ public static class Program
     internal static (RootCommand Root, IReadOnlyList<Built> Commands) Build(IReadOnlyList<CliCommand> commands)
     {
         var root = new RootCommand("multikernel: specifications, implementations and proofs of kernel mechanisms") { HelpName = "multikernel" };
+        root.Add(PlainOption);
         var built = new List<Built>();
         foreach (var c in commands)
         {
@@ -199,7 +230,8 @@ public static class Program
     /// <summary>A command's --help, from what it declares (System.CommandLine's help of the parsed command).</summary>
     internal static void WriteHelp(ParseResult parse, TextWriter o)
     {
-        if (parse.Action is HelpAction help) help.MaxWidth = 110;
+        // System.CommandLine lays its columns out itself: to the terminal's width, so that the writer need not wrap them again.
+        if (parse.Action is HelpAction help) help.MaxWidth = o is TerminalWriter { Width: > 40 and var w } ? Math.Min(w, 110) : 110;
         parse.Invoke(new InvocationConfiguration { Output = o, Error = o });
     }
 
@@ -209,6 +241,7 @@ public static class Program
         var sb = new StringBuilder();
         sb.AppendLine("usage: multikernel <command> [options]     multikernel <command> --help: that command's options");
         sb.AppendLine("       arguments may come from a file: multikernel @FILE (one or more per line)");
+        sb.AppendLine("       --plain (any command): plain text, no colour, no live progress; so are a pipe and NO_COLOR");
         sb.AppendLine();
         sb.AppendLine("commands:");
         foreach (var c in commands)
@@ -223,6 +256,10 @@ public static class Program
             sb.AppendLine($"  {m.Name}:");
             foreach (var b in m.Model.BoundOptions) Row(sb, "    ", b.Flag is null ? $"{b.Cli} N" : b.Cli, b.Help, 20);
         }
+        sb.AppendLine();
+        sb.AppendLine("counterexamples as a mechanism's own files (audit DESIGN OPTION FILE):");
+        foreach (var m in Mechanisms.All)
+            foreach (var x in (m as ITraceArtifacts)?.Artifacts ?? []) Row(sb, "  ", $"{x.Option} FILE", $"{m.Name}: {x.Help}", 20);
         sb.AppendLine();
         sb.AppendLine("limits (check, audit, explore):");
         foreach (var l in Limits.Options) Row(sb, "  ", l.Kind == OptionKind.Flag ? l.Name : $"{l.Name} {l.ValueName}", l.Help, 20);

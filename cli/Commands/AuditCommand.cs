@@ -70,10 +70,13 @@ internal sealed class AuditCommand : CliCommand
         if (cluster is not null) o.WriteLine(Cluster.ClusterRun.Line(cluster, r.States));
         o.Write(Table(r));
         o.Write(FindingsSection(r, design, boundsText));
-        foreach (var v in r.Outcomes.Where(x => x.Trace is not null))
+        var traces = r.Outcomes.Where(x => x.Trace is not null)
+            .Select(v => TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText)))).ToList();
+        if (traces.Count > 0) o.Write($"\n{TraceText.Legend(traces)}\n");
+        foreach (var trace in traces)
         {
             o.WriteLine();
-            o.Write(TraceText.Format(v.Trace!, TraceHeader(m.Model.Qualified(design), bounds, Findings.Of(design, v.Property.Name, boundsText))));
+            o.Write(trace.StartsWith("VIOLATED ", StringComparison.Ordinal) ? Paint.Bad("VIOLATED") + trace["VIOLATED".Length..] : trace);
         }
         files.Write(r, design, boundsText, o);
         foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
@@ -83,7 +86,9 @@ internal sealed class AuditCommand : CliCommand
             junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
             o.WriteLine($"wrote {junit.Save()}");
         }
-        return (int)ModelBound(spec, Exit(r), o);
+        var code = ModelBound(spec, Exit(r), o);
+        o.Write(Closing(r, spec, $"audit {m.Model.Qualified(design)}", a.Given("--json")));
+        return (int)code;
     }
 
     /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>

@@ -16,7 +16,7 @@ internal static class ExplorationText
         "{0:N0} distinct states, {1:N0} transitions, depth {2}, {3:F2} s on {9} thread{10}, {4:N0} states/s, {5:F1} bytes/state stored{6} (+{7:N1} MB peak frontier and buffers){8}",
         r.States, r.Transitions, r.Depth, r.Seconds, r.StatesPerSecond, r.BytesPerState,
         r.Graph ? " incl. graph" : r.CycleSearch ? " incl. cycle-search entries" : r.MissProbability is { } miss ? string.Create(CultureInfo.InvariantCulture, $" (bitstate, lossy: miss probability {miss:G3})") : "", r.PeakFrontierBytes / 1e6,
-        r.Bound != Bound.None ? $" — BOUND HIT: {r.Bound.ToString().ToLowerInvariant()}" :
+        r.Bound != Bound.None ? $" — {Paint.Warn("BOUND HIT")}: {r.Bound.ToString().ToLowerInvariant()}" :
         r.StoppedAtFirst ? " — stopped at the first violation (--first)" :
         r.StoppedEarly ? " — stopped once every property was decided" : "",
         r.Threads, r.Threads == 1 ? "" : "s");
@@ -29,15 +29,51 @@ internal static class ExplorationText
         {
             string verdict = (o.Verdict, o.Property.Kind) switch
             {
-                (Verdict.Holds, PropertyKind.Sometimes) => o.Reason!,
-                (Verdict.Holds, _) => "holds",
-                (Verdict.Violated, _) when o.Trace is null => $"VIOLATED: {o.Reason}",
-                (Verdict.Violated, _) => $"VIOLATED ({o.Trace!.Length} steps)",
-                _ => $"unknown: {o.Reason}",
+                (Verdict.Holds, PropertyKind.Sometimes) => Paint.Good(o.Reason!),
+                (Verdict.Holds, _) => Paint.Good("holds"),
+                (Verdict.Violated, _) when o.Trace is null => $"{Paint.Bad("VIOLATED")}: {o.Reason}",
+                (Verdict.Violated, _) => $"{Paint.Bad("VIOLATED")} ({TraceText.Steps(o.Trace!.Length)})",
+                _ => $"{Paint.Warn("unknown")}: {o.Reason}",
             };
             string kind = o.Property.Kind switch { PropertyKind.Eventually => " [eventually]", PropertyKind.Sometimes => " [sometimes]", _ => "" };
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {o.Property.Name.PadRight(w)}  {verdict}{kind}");
         }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The closing lines of audit and explore: the verdict in one line (what a reader who scrolled past the traces
+    /// needs), then what to run next for a counterexample.
+    /// </summary>
+    public static string Closing(ExploreReport r, ISpecHandle spec, string command, bool wroteJson)
+    {
+        var violated = r.Outcomes.Where(x => x.Verdict == Verdict.Violated).Select(x => x.Property.Name).ToList();
+        int held = r.Outcomes.Count(x => x.Verdict == Verdict.Holds);
+        var sb = new StringBuilder();
+        sb.AppendLine();
+        switch (r.Verdict)
+        {
+            case Verdict.Holds when spec.ModelBoundReached is { } bound:
+                sb.AppendLine(C, $"{Paint.Warn("verdict: no verdict")} (bound hit: {bound}): {held} hold in what was explored; raise the bound");
+                return sb.ToString();
+            case Verdict.Holds:
+                sb.AppendLine(C, $"{Paint.Good("verdict: all " + r.Outcomes.Count + " hold")} ({r.States:N0} distinct states at these bounds; larger bounds: 'help' lists them)");
+                return sb.ToString();
+            case Verdict.Violated:
+                sb.AppendLine(C, $"{Paint.Bad($"verdict: {violated.Count} VIOLATED")} ({string.Join(", ", violated)}); {held} hold{(r.Outcomes.Count - held - violated.Count is var u and > 0 ? $", {u} undecided" : "")}");
+                break;
+            default:
+                sb.AppendLine(C, $"{Paint.Warn("verdict: no verdict")} ({(r.Bound != Bound.None ? "bound hit: " + r.Bound.ToString().ToLowerInvariant() : "undecided")}): " +
+                    $"{violated.Count} violated, {held} hold; raise the bound or narrow the configuration");
+                if (violated.Count == 0) return sb.ToString();
+                break;
+        }
+        sb.AppendLine("next:");
+        if (!r.StoppedAtFirst) sb.AppendLine($"  {command} --first: stop at the first violation (quicker at large bounds)");
+        sb.AppendLine(wroteJson
+            ? "  replay FILE: re-run a written trace against the design as it is now (after an edit)"
+            : $"  {command} --json DIR, then replay DIR/FILE: each trace as ITF JSON; replay re-runs it against the design after an edit");
+        sb.AppendLine($"  {command} --dot DIR: each trace as a Graphviz graph (dot -Tsvg FILE)");
         return sb.ToString();
     }
 

@@ -60,8 +60,10 @@ internal sealed class ExploreCommand : CliCommand
             { throw new UsageException($"explore: --graph-out: cannot write '{BoundsText.Clip(graphPath!)}': {e.Message}"); }
             o.WriteLine($"wrote {graphPath} ({graph.Graph.VertexCount:N0} states)");
         }
-        o.WriteLine($"verdict: {r.Verdict.ToString().ToLowerInvariant()}");
-        return (int)ModelBound(spec, Exit(r), o);
+        var code = ModelBound(spec, Exit(r), o);
+        string verdict = code == ExitCode.NoVerdict ? "no verdict" : r.Verdict.ToString().ToLowerInvariant();
+        o.WriteLine("verdict: " + (code == ExitCode.Holds ? Paint.Good(verdict) : code == ExitCode.Violated ? Paint.Bad(verdict) : Paint.Warn(verdict)));
+        return (int)code;
     }
 
     /// <summary>--graph-out's file: .graphml or .dot, checked with the other outputs before any work.</summary>

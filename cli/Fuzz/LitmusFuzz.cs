@@ -88,7 +88,7 @@ internal sealed class LitmusFuzz : FuzzTarget
     // Small tests explore in a few thousand states; the bound keeps a fuzz case's cost fixed.
     protected override int Execute(string input, TextWriter o) => LitmusCommand.Check(input, "fuzz.litmus", MemoryModel.All, 20_000, o);
 
-    /// <summary>"litmus: fuzz.litmus:3:7: expected ';', found 'x'" -> "expected ';', found #".</summary>
+    /// <summary>"litmus: fuzz.litmus:3:7: expected ';', found 'x'" -> "expected '…'" (the tokens differ between two errors of one kind).</summary>
     protected override string? ErrorKind(string output)
     {
         string line = output.TrimEnd();
@@ -96,6 +96,6 @@ internal sealed class LitmusFuzz : FuzzTarget
         if (at < 0) return null;
         string what = line[(at + 2)..];
         int quote = what.IndexOf('\'');
-        return quote > 0 ? what[..quote] + "#" : what;
+        return quote > 0 ? what[..quote] + "'…'" : what;
     }
 }

@@ -45,7 +45,7 @@ internal sealed partial class ImageFuzz : FuzzTarget
         return space;
     }
 
-    /// <summary>"record 3 (cr_hdr_vma) at byte 120: vm_start 0x400001 is not page-aligned" -> "cr_hdr_vma: vm_start # is not page-aligned".</summary>
+    /// <summary>"record 3 (cr_hdr_vma) at byte 120: vm_start 0x400001 is not page-aligned" -> "cr_hdr_vma: vm_start N is not page-aligned".</summary>
     protected override string? ErrorKind(string output)
     {
         string line = output.TrimEnd();
@@ -56,10 +56,10 @@ internal sealed partial class ImageFuzz : FuzzTarget
         string record = open >= 0 && close > open ? head[(open + 1)..close] : head[..Math.Max(0, head.IndexOf(" at byte", StringComparison.Ordinal))];
         string what = line[(colon + 2)..];
         int cut = what.IndexOf(':');
-        return Numbers().Replace($"{record.Replace(" expected, ", " expected (", StringComparison.Ordinal)}: {(cut > 0 ? what[..cut] : what)}", "#");
+        return Numbers().Replace($"{record.Replace(" expected, ", " expected (", StringComparison.Ordinal)}: {(cut > 0 ? what[..cut] : what)}", m => m.Value[0] switch { '(' => "(…)", '[' => "[…)", _ => "N" });
     }
 
     /// <summary>Numbers, and the parenthesised or bracketed details that carry them: what differs between two errors of one kind.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"0x[0-9a-f]+|\d[\d,]*|\[[^\]]*\)|\([^)]*\)|type # expected.*$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"0x[0-9a-f]+|\d[\d,]*|\[[^\]]*\)|\([^)]*\)")]
     private static partial System.Text.RegularExpressions.Regex Numbers();
 }

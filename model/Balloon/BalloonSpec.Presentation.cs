@@ -23,7 +23,7 @@ public sealed partial class BalloonSpec
         var names = new List<string>();
         for (int p = 0; p < Bounds.Pages; p++) if ((set & (1 << p)) != 0) names.Add($"page{p}");
         if ((set & BalloonState.Alien) != 0) names.Add("an alien PFN");
-        return string.Join(" ", names);
+        return string.Join(", ", names); // "page0, an alien PFN": the words of one item never run into the next
     }
 
     public string Describe(in BalloonState s, in BalloonAction a)
@@ -75,7 +75,7 @@ public sealed partial class BalloonSpec
                     GAddBufEnd => Design.Serialised ? "add_buf done: vb = token" : "add_buf done: bdev->vb = data; bdev->target_current = false",
                     GKick => "kick(): callback -> get_buf() returns the token",
                     GDrain => Design.TokenOnce ? "get_buf() again: NULL" : "get_buf() again: returns bdev->vb, the same token",
-                    _ => $"balloon_ack(): {(s.Req == BalloonState.Inflate ? "inflated" : "deflated")} {Pages((byte)(s.AnswerOk & s.ReqPages))}, failed {Pages((byte)(s.ReqPages & ~s.AnswerOk))}{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
+                    _ => $"balloon_ack(): {(s.Req == BalloonState.Inflate ? "inflated" : "deflated")} {Pages((byte)(s.AnswerOk & s.ReqPages))}; failed {Pages((byte)(s.ReqPages & ~s.AnswerOk))}{(Design.Serialised ? "; up_read(&conf_sem)" : "")}",
                 }) + Fault(a.Fault);
         }
     }

@@ -259,7 +259,7 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
         })));
         into.Add(new("live_mm", TraceValue.Of(s.Live switch { 0 => "as it was", 1 => "nuked, being rebuilt", _ => "the image's" })));
         into.Add(new("records", TraceValue.Of(s.Records)));
-        into.Add(new("silently_wrong", TraceValue.Of(string.Join(" ", new[] { (s.Lost, "error lost"), (s.Corrupt, "restored mm differs"), (s.SharedMapped, "shared VMA mapped"), (s.OutsidePage, "page written into another VMA"), (s.Unbounded, "page arrays sized by the stream") }.Where(x => x.Item1 != 0).Select(x => x.Item2).DefaultIfEmpty("-")))));
+        into.Add(new("silently_wrong", TraceValue.Of(string.Join("; ", new[] { (s.Lost, "error lost"), (s.Corrupt, "restored mm differs"), (s.SharedMapped, "shared VMA mapped"), (s.OutsidePage, "page written into another VMA"), (s.Unbounded, "page arrays sized by the stream") }.Where(x => x.Item1 != 0).Select(x => x.Item2).DefaultIfEmpty("-")))));
         if (Bounds.Highmem) into.Add(new("km_user1_slot", TraceValue.Of(s.KmapStale != 0 ? "mapped (stale)" : "free")));
     }
 }

@@ -166,7 +166,7 @@ public static class Explorer
                 if (witness[p] < 0 && complete && bitstate)
                     outcomes.Add(new(prop, Verdict.Unknown, null, "not reached, but bitstate is lossy: the state may have been missed"));
                 else if (witness[p] >= 0)
-                    outcomes.Add(new(prop, Verdict.Holds, null, $"reached in {Depth(parent, (uint)witness[p])} steps"));
+                    outcomes.Add(new(prop, Verdict.Holds, null, $"reached in {Traces.TraceText.Steps(Depth(parent, (uint)witness[p]))}"));
                 else if (complete)
                     outcomes.Add(new(prop, Verdict.Violated, null, "never reached: no reachable state satisfies it, so the invariants may hold vacuously"));
                 else

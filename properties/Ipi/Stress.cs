@@ -10,7 +10,7 @@ public sealed record StressReport(int Senders, long Accepted, long Full, long De
 {
     public bool Holds => Duplicated == 0 && Torn == 0 && Lost == 0;
     public override string ToString() =>
-        $"{Senders} senders -> 1 receiver: {Accepted:N0} accepted ({Full:N0} -ENOSPC retries), {Delivered:N0} delivered, " +
+        $"{Senders} sender{(Senders == 1 ? "" : "s")} -> 1 receiver: {Accepted:N0} accepted ({Full:N0} -ENOSPC retries), {Delivered:N0} delivered, " +
         $"{Duplicated} duplicated, {Torn} torn, {Lost} lost, {Dropped} dropped by the receiver" +
         $"{(HitTimeLimit ? ", stopped at the time limit" : "")}, {Time.TotalSeconds:F2} s, seed {Seed}";
 }

@@ -15,7 +15,7 @@ public static class TraceText
         if (header is not null) sb.AppendLine($"  {header}");
         sb.AppendLine($"  from:  {p.Source}");
         string shape = t.LoopIndex is int l && l < t.Length ? $", then a cycle back to state {l}" : "";
-        sb.AppendLine($"  {(t.Shortest ? "shortest counterexample" : "counterexample")}: {t.Length} steps{shape}");
+        sb.AppendLine($"  {(t.Shortest ? "shortest counterexample" : "counterexample")}: {Steps(t.Length)}{shape}");
         sb.AppendLine("  0. initial state");
         foreach (var v in t.States[0].Vars) sb.AppendLine($"       {v.Name} = {v.Value}");
         for (int i = 1; i < t.States.Count; i++)
@@ -36,6 +36,16 @@ public static class TraceText
         if (!t.Crashed && t.Why is { } why) sb.AppendLine($"     because {why}");
         return sb.ToString();
     }
+
+    /// <summary>How to read <see cref="Format"/>'s traces, printed once above them; <paramref name="traces"/>: the formatted traces it explains.</summary>
+    public static string Legend(IEnumerable<string> traces) =>
+        "how to read a trace: state 0 lists every variable; each later step names the actor and what it did (the seed's line it runs) " +
+        "and lists only the variables that step changed; '-' is an empty value (nothing held, no request, no answer); " +
+        (traces.Any(t => t.Contains("next_step: ", StringComparison.Ordinal)) ? "next_step: 3/7 is the line of the sender's program it runs next, of 7; " : "") +
+        "the last lines say which property fails and why, in values.";
+
+    /// <summary>"1 step", "4 steps".</summary>
+    public static string Steps(int n) => n == 1 ? "1 step" : $"{n} steps";
 
     /// <summary>The variables whose value differs between two rendered states.</summary>
     public static IEnumerable<(string Name, TraceValue Value)> Changes(IReadOnlyList<TraceVar> before, IReadOnlyList<TraceVar> after)

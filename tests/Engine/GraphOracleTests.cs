@@ -116,7 +116,7 @@ public class GraphOracleTests(ITestOutputHelper output)
                         case PropertyKind.Sometimes:
                             int? reached = Nearest(g, depth, v => (g.Reached[v] & bit) != 0);
                             Assert.True((reached is null) == (o.Verdict == Verdict.Violated), $"{what}: {prop.Name} is {o.Verdict}, QuikGraph reaches it at {reached?.ToString() ?? "none"}");
-                            if (reached is { } k) Assert.True(o.Reason == $"reached in {k} steps", $"{what}: {prop.Name}: '{o.Reason}', QuikGraph's BFS {k}");
+                            if (reached is { } k) Assert.True(o.Reason == $"reached in {Multikernel.Properties.Traces.TraceText.Steps(k)}", $"{what}: {prop.Name}: '{o.Reason}', QuikGraph's BFS {k}");
                             break;
                         default:
                             int? stuck = Nearest(g, depth, v => g.Terminal[v] && (g.Pending[v] & bit) != 0);
