@@ -32,6 +32,7 @@ public static class Program
         new DifferCommand(),
         new FuzzCommand(),
         new LitmusCommand(),
+        new Web.ServeCommand(),
         new HelpCommand(),
     ];
 

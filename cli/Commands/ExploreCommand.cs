@@ -47,7 +47,7 @@ internal sealed class ExploreCommand : CliCommand
         if (Fairness(spec, options.Unfair) is { } fairness) o.WriteLine($"  liveness: {fairness}");
         o.WriteLine($"  {Statistics(r)}");
         o.Write(Table(r));
-        files.Write(r, design, bounds.ToString()!, o);
+        files.Write(r, design, bounds.ToString()!, spec, o);
         if (graph is not null)
         {
             try { OutputFile.Write(graphPath!, graphPath!.EndsWith(".dot", StringComparison.OrdinalIgnoreCase) ? graph.ToDot() : graph.ToGraphMl()); }
