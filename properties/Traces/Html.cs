@@ -122,9 +122,9 @@ public static class Html
     private static void LassoSvg(StringBuilder sb, Trace t, int? loop)
     {
         int n = t.Length;
-        int dx = n <= 30 ? 34 : n <= 80 ? 22 : 14, r = dx <= 14 ? 6 : 11, y = 64;
+        int dx = n <= 30 ? 34 : n <= 80 ? 22 : 14, r = dx <= 14 ? 6 : 11, y = loop is null ? 22 : 64, height = y + 32;
         int w = 30 + n * dx + 30;
-        sb.Append(C, $"<svg id=\"lasso\" role=\"img\" aria-label=\"{(loop is int l0 ? $"a lasso: states 0 to {n}, then back to state {l0}" : $"a path: states 0 to {n}")}\" viewBox=\"0 0 {w} 96\" width=\"100%\" style=\"max-width:{w}px\">\n");
+        sb.Append(C, $"<svg id=\"lasso\" role=\"img\" aria-label=\"{(loop is int l0 ? $"a lasso: states 0 to {n}, then back to state {l0}" : $"a path: states 0 to {n}")}\" viewBox=\"0 0 {w} {height}\" width=\"100%\" style=\"max-width:{w}px\">\n");
         sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#c0392b\"/></marker></defs>\n");
         int X(int i) => 30 + i * dx;
         for (int i = 1; i <= n; i++) sb.Append(C, $"<line class=\"edge\" x1=\"{X(i - 1) + r}\" y1=\"{y}\" x2=\"{X(i) - r}\" y2=\"{y}\"/>\n");
