@@ -16,6 +16,8 @@ namespace Multikernel.Cli.Web;
 internal sealed class ServeCommand : CliCommand
 {
     public const int DefaultPort = 8024;
+    /// <summary>The loopback interface: the design is not shown to other machines unless --listen says so.</summary>
+    public const string DefaultListen = "127.0.0.1";
 
     public override string Name => "serve";
     public override string Summary => "explore a design's states in the browser: step through enabled actions, jump to each counterexample, share a position as a URL (localhost only by default)";
@@ -38,7 +40,7 @@ internal sealed class ServeCommand : CliCommand
         var (m, design) = Mechanisms.Resolve(name, "serve");
         var bounds = Limits.Bounds(a, m.Model);
         int port = a.Int("--port", DefaultPort, 0, 65535);
-        string listen = a.Value("--listen") ?? "127.0.0.1";
+        string listen = a.Value("--listen") ?? DefaultListen;
         if (!IPAddress.TryParse(listen, out var address))
             throw new UsageException($"serve: --listen '{BoundsText.Clip(listen)}' is not an IP address (127.0.0.1, ::1, 0.0.0.0)");
         var options = Limits.Explore(a, stopWhenAllDecided: true);
