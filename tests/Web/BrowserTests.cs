@@ -12,7 +12,8 @@ namespace Multikernel.Tests.Web;
 /// <summary>Debian's chromium, which the test project's build installs where it can (tests/Web/ensure-chromium.sh).</summary>
 internal static class Chromium
 {
-    public const string Path = "/usr/bin/chromium";
+    /// <summary>Debian's chromium, or the browser MULTIKERNEL_CHROMIUM names.</summary>
+    public static string Path => Environment.GetEnvironmentVariable("MULTIKERNEL_CHROMIUM") is { Length: > 0 } other ? other : "/usr/bin/chromium";
 
     /// <summary>Why the browser tests cannot run here, or null.</summary>
     public static string? Missing => File.Exists(Path) ? null

@@ -1,3 +1,5 @@
+using Process = System.Diagnostics.Process;
+using ProcessStartInfo = System.Diagnostics.ProcessStartInfo;
 using System.Net;
 using Multikernel.Cli.Registry;
 using Multikernel.Cli.Web;
@@ -112,6 +114,43 @@ public sealed class WebPagesTests
         CliRun.OneLineError(code, o, e, "--listen");
         (code, o, e) = CliRun.Run("serve", "ipi/ipi-v2", "--port", "70000");
         CliRun.OneLineError(code, o, e, "--port");
+    }
+
+    /// <summary>
+    /// The command as a user runs it: it prints the URL it listens on (the loopback interface by default),
+    /// answers there, and ends with exit 0 on SIGTERM. Bounded by work: a small design, one request.
+    /// </summary>
+    [Fact]
+    public async Task Serve_prints_a_loopback_url_answers_on_it_and_stops_on_sigterm()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "multikernel.dll");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var psi = new ProcessStartInfo(dotnet, [dll, "serve", "balloon/balloon-rfc", "--port", "0", "--threads", "1"])
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var p = Process.Start(psi)!;
+        try
+        {
+            string? line;
+            string? open = null;
+            while ((line = await p.StandardOutput.ReadLineAsync()) is not null)
+                if (line.TrimStart().StartsWith("open ", StringComparison.Ordinal)) { open = line.Trim()[5..].Split(' ')[0]; break; }
+            Assert.NotNull(open);
+            var url = new Uri(open!);
+            Assert.True(IPAddress.IsLoopback(IPAddress.Parse(url.Host)), $"{url.Host} is the loopback interface");
+            using var http = new HttpClient();
+            var r = await http.GetAsync(new Uri(url, "?path=0"));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Contains("balloon/balloon-rfc", await r.Content.ReadAsStringAsync());
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+            // A safety net, not a verdict: a serve that ignored SIGTERM fails here instead of hanging the suite.
+            using var never = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await p.WaitForExitAsync(never.Token);
+            Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
     }
 
     [Fact]
