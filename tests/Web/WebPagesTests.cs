@@ -54,6 +54,23 @@ public sealed class WebPagesTests
         finally { dir.Delete(recursive: true); }
     }
 
+    /// <summary>Each mechanism names who takes a step, so a page has a lane per actor and not one lane for everything.</summary>
+    [Theory]
+    [InlineData("ipi/ipi-v1", "sender CPU2|sender CPU3|CPU0's interrupt|CPU1's interrupt|irq_work 0|irq_work 1|the unregistering CPU")]
+    [InlineData("uffd/uffd-v5", "uffd1|the process|faulting thread|the monitor")]
+    [InlineData("balloon/balloon-rfc", "module init and probe|the timer|the guest thread|hypervisor")]
+    [InlineData("restore/restore-v6", "image|kernel")]
+    public void Every_mechanism_names_the_lanes_of_its_steps(string name, string allowed)
+    {
+        var (m, design) = Mechanisms.Resolve(name, "test");
+        var spec = m.Model.Specification(design, m.Model.ParseBounds(""));
+        var r = Explorer.Run(spec, new ExploreOptions { StopWhenAllViolated = true, Threads = 1 });
+        var lanes = r.Outcomes.Where(o => o.Trace is not null).SelectMany(o => Walk.LanesOf(spec, o.Trace!)).Distinct().ToList();
+        Assert.NotEmpty(lanes);
+        Assert.All(lanes, l => Assert.Contains(l, allowed.Split('|')));
+        if (name != "restore/restore-v6") Assert.True(lanes.Count >= 2, $"{name}: more than one lane ({string.Join(", ", lanes)})");
+    }
+
     [Fact]
     public void Audit_html_refuses_an_unwritable_path_before_any_work()
     {
