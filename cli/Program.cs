@@ -33,6 +33,7 @@ public static class Program
         new FuzzCommand(),
         new LitmusCommand(),
         new Cluster.NodeCommand(),
+        new Web.ServeCommand(),
         new HelpCommand(),
     ];
 

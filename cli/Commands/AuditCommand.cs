@@ -27,11 +27,12 @@ internal sealed class AuditCommand : CliCommand
         .. Cluster.ClusterRun.Options,
     ];
 
-    /// <summary>--json, --dot: where every exploring command writes its traces.</summary>
+    /// <summary>--json, --dot, --html: where every exploring command writes its traces.</summary>
     public static readonly IReadOnlyList<OptionSpec> OutputOptions =
     [
         new("--json", "each counterexample as an ITF trace (several: FILE.<property>.itf.json; a directory: files in it)", ValueName: "FILE"),
         new("--dot", "each counterexample as a Graphviz graph (several: FILE.<property>.dot; a directory: files in it)", ValueName: "FILE"),
+        new("--html", "each counterexample as one self-contained web page: a lane per actor, the states, keyboard navigation (several: FILE.<property>.html)", ValueName: "FILE"),
     ];
 
     public static readonly OptionSpec LoadOption = new("--load", "designs of your own: every public design class of the assembly", OptionKind.Repeated, "ASSEMBLY.dll");
@@ -78,7 +79,7 @@ internal sealed class AuditCommand : CliCommand
             o.WriteLine();
             o.Write(trace.StartsWith("VIOLATED ", StringComparison.Ordinal) ? Paint.Bad("VIOLATED") + trace["VIOLATED".Length..] : trace);
         }
-        files.Write(r, design, boundsText, o);
+        files.Write(r, design, boundsText, spec, o);
         foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
         if (litmus is not null) Ipi.IpiLitmusExport.Write(litmus, o);
         if (junit is not null)

@@ -52,7 +52,7 @@ internal sealed class ExploreCommand : CliCommand
         o.WriteLine($"  {Statistics(r)}");
         if (cluster is not null) o.WriteLine(Cluster.ClusterRun.Line(cluster, r.States));
         o.Write(Table(r));
-        files.Write(r, design, bounds.ToString()!, o);
+        files.Write(r, design, bounds.ToString()!, spec, o);
         if (graph is not null)
         {
             try { OutputFile.Write(graphPath!, graphPath!.EndsWith(".dot", StringComparison.OrdinalIgnoreCase) ? graph.ToDot() : graph.ToGraphMl()); }

@@ -50,6 +50,16 @@ public interface ISpec<TState, TAction> : ISpecHandle
     /// </summary>
     int Actor(in TAction action) => -1;
 
+    /// <summary>
+    /// Who takes <paramref name="action"/>, by name: the lane a trace viewer draws its step in ("sender CPU1",
+    /// "the timer", "hypervisor"). Default: the fair actor's name, else "environment".
+    /// </summary>
+    string Lane(in TAction action)
+    {
+        int a = Actor(action);
+        return a >= 0 && a < FairActors.Count ? FairActors[a] : "environment";
+    }
+
     TResult ISpecHandle.Accept<TResult>(ISpecVisitor<TResult> visitor) => visitor.Visit(this);
 }
 

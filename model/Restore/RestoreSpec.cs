@@ -227,6 +227,9 @@ public sealed class RestoreSpec(RestoreDesign design, RestoreBounds? bounds = nu
         return s.Live == RestoreState.LiveOriginal && t.Live != RestoreState.LiveOriginal;
     }
 
+    /// <summary>A trace viewer's lanes: the records restore reads from the image, and the kernel's calls failing under it.</summary>
+    public string Lane(in RestoreAction a) => a.Record is ImageRecord.MmapFails or ImageRecord.ReadError ? "kernel" : "image";
+
     public string Describe(in RestoreState s, in RestoreAction a) => a.Record switch
     {
         ImageRecord.Mm => $"image: cr_hdr_mm, map_count {a.Arg}{(Nukes(s, a) ? " -> the current mm is nuked" : "")}",
