@@ -61,7 +61,7 @@ internal sealed class ExploreCommand : CliCommand
             o.WriteLine($"wrote {graphPath} ({graph.Graph.VertexCount:N0} states)");
         }
         var code = ModelBound(spec, Exit(r), o);
-        string verdict = code == ExitCode.NoVerdict ? "no verdict" : r.Verdict.ToString().ToLowerInvariant();
+        string verdict = code == ExitCode.NoVerdict ? "unknown" : r.Verdict.ToString().ToLowerInvariant(); // a model bound makes "holds" unknown
         o.WriteLine("verdict: " + (code == ExitCode.Holds ? Paint.Good(verdict) : code == ExitCode.Violated ? Paint.Bad(verdict) : Paint.Warn(verdict)));
         return (int)code;
     }

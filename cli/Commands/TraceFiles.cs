@@ -20,7 +20,7 @@ internal sealed class TraceFiles
                  {
                      ("--json", (t, d, b, _) => Itf.Write(t, d.Name, b, Findings.Of(d, t.Property.Name, b), ExplorationText.MemoryModelName(b)), "trace.itf.json"),
                      ("--dot", (t, _, _, _) => Dot.Write(t), "trace.dot"),
-                     ("--html", (t, d, b, spec) => Html.Write(t, Walk.LanesOf(spec, t), new TracePageInfo(t.Spec, b.Length > 0 ? b : "none", Findings.Of(d, t.Property.Name, b))), "trace.html"),
+                     ("--html", (t, d, b, spec) => Html.Write(t, Walk.LanesOf(spec, t), new TracePageInfo(t.Spec, b.Length > 0 ? b : "none", ExplorationText.MemoryModelOf(spec), Findings.Of(d, t.Property.Name, b))), "trace.html"),
                  })
         {
             if (a.Value(option) is not { } file) continue;

@@ -141,7 +141,7 @@ internal static class ExplorerSite
         var sb = new StringBuilder();
         Head(sb, $"{s.Design}: state {at} of the path");
         sb.Append(C, $"<body data-at=\"{at}\" data-length=\"{path.Count}\">\n<header>\n<h1>multikernel serve: {E(s.Design)}</h1>\n");
-        sb.Append(C, $"<dl class=\"meta\"><dt>bounds</dt><dd class=\"mono\">{E(s.Bounds)}</dd><dt>explored</dt><dd>{s.Report.States:N0} distinct states, {s.Report.Transitions:N0} transitions, depth {s.Report.Depth}{(s.Report.Bound != Bound.None ? $", BOUND HIT: {s.Report.Bound.ToString().ToLowerInvariant()} (verdicts below are partial)" : "")}</dd>\n");
+        sb.Append(C, $"<dl class=\"meta\"><dt>bounds</dt><dd class=\"mono\">{E(s.Bounds)}</dd><dt>memory model</dt><dd>{E(Commands.ExplorationText.MemoryModelOf(s.Spec))}</dd><dt>explored</dt><dd>{s.Report.States:N0} distinct states, {s.Report.Transitions:N0} transitions, depth {s.Report.Depth}{(s.Report.Bound != Bound.None ? $", BOUND HIT: {s.Report.Bound.ToString().ToLowerInvariant()} (verdicts below are partial)" : "")}</dd>\n");
         sb.Append("<dt>properties</dt><dd><ul class=\"plain\" id=\"properties\">");
         foreach (var o in s.Report.Outcomes)
         {

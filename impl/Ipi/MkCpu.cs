@@ -30,6 +30,12 @@ internal sealed class MkCpu : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>
+    /// Asleep with no IPI pending and no wake-up queued: only a sender's IPI (or disposal) wakes it, so
+    /// with no sender running, what is left in the ring stays there.
+    /// </summary>
+    public bool Asleep => Volatile.Read(ref _sleeping) != 0 && Volatile.Read(ref _area.Irq.IpiPending) == 0 && _wake.CurrentCount == 0;
+
     /// <summary>Called after the pending bit went 0 → 1: wake the CPU if it sleeps.</summary>
     public void Kick()
     {

@@ -131,6 +131,12 @@ public sealed class MkIpi : IDisposable
             ? new MkIpiStats(Volatile.Read(ref a.Recv.Delivered), Volatile.Read(ref a.Recv.Dropped), Volatile.Read(ref a.Recv.Resets))
             : default;
 
+    /// <summary>
+    /// The instance's CPU thread sleeps with no IPI pending (false without a CPU thread): once no sender
+    /// runs, nothing more is drained. A stress run waits for this, not for a clock, before counting losses.
+    /// </summary>
+    public bool CpuAsleep(int instanceId) => Lookup(instanceId)?.Cpu?.Asleep ?? false;
+
     /// <summary>An exception a callback threw on the instance's CPU thread, if any.</summary>
     public Exception? CpuFault(int instanceId) =>
         Lookup(instanceId)?.Cpu?.Fault;

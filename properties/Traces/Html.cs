@@ -6,8 +6,8 @@ using Multikernel.Properties.Explorer;
 
 namespace Multikernel.Properties.Traces;
 
-/// <summary>What a trace page says above the trace: design and bounds, and the findings the design declares for it.</summary>
-public sealed record TracePageInfo(string Design, string Bounds, IReadOnlyList<Finding> Findings);
+/// <summary>What a trace page says above the trace: design, bounds and the memory model the run assumed, and the findings the design declares for it.</summary>
+public sealed record TracePageInfo(string Design, string Bounds, string MemoryModel, IReadOnlyList<Finding> Findings);
 
 /// <summary>
 /// A counterexample as one self-contained HTML page: a lane per actor with each step in its lane, the
@@ -76,7 +76,7 @@ public static class Html
         sb.Append(C, $"<body data-last=\"{t.Length}\" data-loop=\"{loop ?? -1}\">\n<header>\n");
         sb.Append(C, $"<h1><span class=\"verdict\">VIOLATED</span> <span id=\"property\">{E(p.Name)}</span> ({E(t.Spec)})</h1>\n");
         sb.Append(C, $"<div class=\"statement\">{E(p.Statement)}</div>\n<dl class=\"meta\">\n");
-        sb.Append(C, $"<dt>design</dt><dd>{E(info.Design)}</dd>\n<dt>bounds</dt><dd class=\"mono\">{E(info.Bounds)}</dd>\n");
+        sb.Append(C, $"<dt>design</dt><dd>{E(info.Design)}</dd>\n<dt>bounds</dt><dd class=\"mono\">{E(info.Bounds)}</dd>\n<dt>memory model</dt><dd>{E(info.MemoryModel)}</dd>\n");
         foreach (var f in info.Findings)
         {
             sb.Append(C, $"<dt>seed</dt><dd class=\"seed\"><code>{E(f.Function)}: {E(f.Line)}</code></dd>\n");

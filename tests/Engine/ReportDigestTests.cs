@@ -12,7 +12,7 @@ namespace Multikernel.Tests.Engine;
 /// report: on every design and mutant at small bounds, the report (states, transitions, depth,
 /// bound, each verdict, reason and counterexample) at 1 and 2 threads, with the set grown as it goes
 /// and sized up front, digests to what the explorer gave before its buffers were packed
-/// (Fixtures/report-digests.txt, recorded at 2023ab6 with de38ff5's explorer, whose frontier held whole states).
+/// (Fixtures/report-digests.txt, recorded at 2023ab6 with de38ff5's explorer, whose frontier held whole states, and the trace wording of 6262d45).
 /// A design whose report changes fails here, naming it; a new design must be recorded.
 /// </summary>
 public class ReportDigestTests

@@ -49,6 +49,7 @@ public sealed class WebPagesTests
                 Assert.DoesNotContain("href=", html);
                 Assert.Equal(1, html.Split("<script").Length - 1);
                 Assert.Contains("because ", html);
+                Assert.Contains("<dt>memory model</dt><dd>sc: sequential consistency", html); // the run says what it assumed
             }
         }
         finally { dir.Delete(recursive: true); }
@@ -85,8 +86,8 @@ public sealed class WebPagesTests
         var vars0 = new List<TraceVar> { new("v<script>", TraceValue.Of("</script><script>alert(1)</script>")) };
         var vars1 = new List<TraceVar> { new("v<script>", TraceValue.Of("<img src=x onerror=alert(1)>")) };
         var t = new Trace("m/d<x>", p, 0, [0], [new(null, vars0), new("<b>step</b> & 'more'", vars1)], null) { Why = "<because>" };
-        string html = Html.Write(t, ["<lane>"], new TracePageInfo("m/d<x>", "a=<1>", []));
-        foreach (var raw in new[] { "<b>", "<i>", "<img", "</script><script>", "<lane>", "<because>", "<x>", "<1>", "v<script>" })
+        string html = Html.Write(t, ["<lane>"], new TracePageInfo("m/d<x>", "a=<1>", "sc <y>", []));
+        foreach (var raw in new[] { "<b>", "<i>", "<img", "</script><script>", "<lane>", "<because>", "<x>", "<1>", "<y>", "v<script>" })
             Assert.DoesNotContain(raw, html);
         Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html);
         Assert.Contains("&lt;b&gt;step&lt;/b&gt; &amp; &#39;more&#39;", html);
