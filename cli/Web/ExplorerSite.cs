@@ -185,12 +185,9 @@ internal static class ExplorerSite
             }
 
         // The path: each step in its actor's lane; the ones past this position are the forward history.
-        sb.Append("<h2>the path</h2>\n<div class=\"scroll\"><table class=\"lanes\" id=\"lanes\"><thead><tr><th>#</th>");
+        sb.Append("<h2>the path</h2>\n");
         var columns = lanes.Distinct(StringComparer.Ordinal).ToList();
-        foreach (var c in columns) sb.Append(C, $"<th class=\"lane\">{E(c)}</th>");
-        if (columns.Count == 0) sb.Append("<th></th>");
-        sb.Append("</tr></thead><tbody>\n");
-        int span = Math.Max(1, columns.Count);
+        int span = LanesHead(sb, columns);
         sb.Append(C, $"<tr class=\"step{(at == 0 ? " current" : "")}\" data-step=\"0\"><td class=\"n\">0</td><td colspan=\"{span}\"><a href=\"{E(Href(init, path, 0))}\"><em>initial state {init}</em></a></td></tr>\n");
         for (int i = 1; i <= path.Count; i++)
         {

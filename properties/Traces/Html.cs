@@ -147,15 +147,21 @@ public static class Html
     }
 
     /// <summary>One column per actor, one row per step, the step's text in its actor's column.</summary>
-    private static void Lanes(StringBuilder sb, Trace t, IReadOnlyList<string> lanes, int? loop)
+    /// <summary>The lanes table's opening and header row, a column per actor; returns the span of a cell across them all.</summary>
+    public static int LanesHead(StringBuilder sb, List<string> columns)
     {
-        var columns = new List<string>();
-        foreach (var lane in lanes) if (!columns.Contains(lane)) columns.Add(lane);
         sb.Append("<div class=\"scroll\"><table class=\"lanes\" id=\"lanes\">\n<thead><tr><th>#</th>");
         foreach (var c in columns) sb.Append(C, $"<th class=\"lane\">{E(c)}</th>");
         if (columns.Count == 0) sb.Append("<th></th>");
         sb.Append("</tr></thead>\n<tbody>\n");
-        int span = Math.Max(1, columns.Count);
+        return Math.Max(1, columns.Count);
+    }
+
+    private static void Lanes(StringBuilder sb, Trace t, IReadOnlyList<string> lanes, int? loop)
+    {
+        var columns = new List<string>();
+        foreach (var lane in lanes) if (!columns.Contains(lane)) columns.Add(lane);
+        int span = LanesHead(sb, columns);
         sb.Append(C, $"<tr class=\"step current{(loop == 0 ? " loop" : "")}\" id=\"step-0\" data-step=\"0\"><td class=\"n\">0</td><td colspan=\"{span}\"><em>initial state</em></td></tr>\n");
         for (int i = 1; i <= t.Length; i++)
         {

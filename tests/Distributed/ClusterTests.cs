@@ -15,19 +15,13 @@ internal static class Reports
     /// <summary>Small bounds: a design bigger than this is cut there, and the cut must be the same on a cluster.</summary>
     public const long Cap = 20_000;
 
-    public static TheoryData<string> Designs()
-    {
-        var data = new TheoryData<string>();
-        foreach (var m in Mechanisms.All)
-            foreach (var d in m.Model.Designs.All) data.Add(m.Model.Qualified(d));
-        return data;
-    }
+    public static TheoryData<string> Designs() => Engine.ReportText.Designs();
 
     public static (ISpecHandle Spec, string Name) Spec(string qualified)
     {
         var (m, d) = Mechanisms.Resolve(qualified, "test");
         var bounds = m.Model.ParseBounds("");
-        return (m.Model.Specification(d, bounds)!, ClusterRun.SpecName(m, d, bounds));
+        return (Engine.ReportText.Spec(qualified), ClusterRun.SpecName(m, d, bounds));
     }
 
     public static readonly ExploreOptions[] Options =
@@ -36,16 +30,7 @@ internal static class Reports
         new() { StopAtFirstViolation = true, MaxStates = Cap, Threads = 1 },
     ];
 
-    public static string Summary(ExploreReport r)
-    {
-        var lines = new List<string> { $"{r.States} states, {r.Transitions} transitions, depth {r.Depth}, bound {r.Bound}, early {r.StoppedEarly}, first {r.StoppedAtFirst}" };
-        foreach (var o in r.Outcomes)
-        {
-            string trace = o.Trace is { } t ? $"init {t.InitialIndex}, choices {string.Join(',', t.Choices)}, loop {t.LoopIndex}, shortest {t.Shortest}, why {t.Why}" : "no trace";
-            lines.Add($"{o.Property.Name}: {o.Verdict} {o.Reason} / {trace}");
-        }
-        return string.Join('\n', lines);
-    }
+    public static string Summary(ExploreReport r) => Engine.ReportText.Summary(r, shortest: true);
 
     /// <summary>Each option set: the cluster's report is the one process's.</summary>
     public static void SameOnCluster(string design, ClusterNodes nodes, int optionSets = 2)

@@ -20,32 +20,11 @@ public class ParallelSearchTests
     public static TheoryData<string> DesignsWithLiveness() =>
         DesignsWhere(s => s.Properties.Any(p => p.Kind == PropertyKind.Eventually));
 
-    private static TheoryData<string> DesignsWhere(Func<ISpecHandle, bool> keep)
-    {
-        var data = new TheoryData<string>();
-        foreach (var m in Mechanisms.All)
-            foreach (var d in m.Model.Designs.All)
-                if (keep(Spec(m.Model.Qualified(d)))) data.Add(m.Model.Qualified(d));
-        return data;
-    }
+    private static TheoryData<string> DesignsWhere(Func<ISpecHandle, bool> keep) => ReportText.Designs(keep);
 
-    private static ISpecHandle Spec(string qualified)
-    {
-        var (m, d) = Mechanisms.Resolve(qualified, "test");
-        return m.Model.Specification(d, m.Model.ParseBounds(""))!;
-    }
+    private static ISpecHandle Spec(string qualified) => ReportText.Spec(qualified);
 
-    /// <summary>Everything a report says, as text: counts, bound, and per property the verdict, reason and trace.</summary>
-    private static string Summary(ExploreReport r)
-    {
-        var lines = new List<string> { $"{r.States} states, {r.Transitions} transitions, depth {r.Depth}, bound {r.Bound}, early {r.StoppedEarly}, first {r.StoppedAtFirst}" };
-        foreach (var o in r.Outcomes)
-        {
-            string trace = o.Trace is { } t ? $"init {t.InitialIndex}, choices {string.Join(',', t.Choices)}, loop {t.LoopIndex}, why {t.Why}" : "no trace";
-            lines.Add($"{o.Property.Name}: {o.Verdict} {o.Reason} / {trace}");
-        }
-        return string.Join('\n', lines);
-    }
+    private static string Summary(ExploreReport r) => ReportText.Summary(r);
 
     [Theory]
     [MemberData(nameof(Designs))]

@@ -19,30 +19,11 @@ public class ReportDigestTests
 {
     private const long Cap = 60_000;
 
-    public static TheoryData<string> Designs()
-    {
-        var data = new TheoryData<string>();
-        foreach (var m in Mechanisms.All)
-            foreach (var d in m.Model.Designs.All) data.Add(m.Model.Qualified(d));
-        return data;
-    }
+    public static TheoryData<string> Designs() => ReportText.Designs();
 
-    private static ISpecHandle Spec(string qualified)
-    {
-        var (m, d) = Mechanisms.Resolve(qualified, "test");
-        return m.Model.Specification(d, m.Model.ParseBounds(""))!;
-    }
+    private static ISpecHandle Spec(string qualified) => ReportText.Spec(qualified);
 
-    private static string Summary(ExploreReport r)
-    {
-        var lines = new List<string> { $"{r.States} states, {r.Transitions} transitions, depth {r.Depth}, bound {r.Bound}, early {r.StoppedEarly}, first {r.StoppedAtFirst}" };
-        foreach (var o in r.Outcomes)
-        {
-            string trace = o.Trace is { } t ? $"init {t.InitialIndex}, choices {string.Join(',', t.Choices)}, loop {t.LoopIndex}, why {t.Why}" : "no trace";
-            lines.Add($"{o.Property.Name}: {o.Verdict} {o.Reason} / {trace}");
-        }
-        return string.Join('\n', lines);
-    }
+    private static string Summary(ExploreReport r) => ReportText.Summary(r);
 
     private static string Digest(ExploreReport r) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Summary(r))))[..16];
 
