@@ -38,7 +38,8 @@ public sealed class IpiMechanism : Mechanism<IpiDesign, IpiBounds>
 
     public override string Name => "ipi";
     public override string Summary => "multikernel IPI: instances, mailboxes, handler lists (seeds 000, 001)";
-    public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
+    public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants,
+        d => IpiSpec.VariablesOverflow((IpiDesign)d, senders: 1) is { } why ? why + ", so it fits no bounds" : null);
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
     protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds)
