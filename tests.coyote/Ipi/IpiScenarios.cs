@@ -93,16 +93,26 @@ public static class IpiScenarios
         var cpu = Receiver(ipi, () => Volatile.Read(ref done) == senders.Length);
         await Task.WhenAll([.. senders, cpu]);
 
+        EachAcceptedOnce(ipi, accepted, got, senders.Length, "");
+    }
+
+    /// <summary>
+    /// delivered, no-duplicate, fifo: each message a send accepted (<paramref name="when"/>) reached handler 1
+    /// once, each CPU's in order; and handler 1 got nothing else.
+    /// </summary>
+    private static void EachAcceptedOnce(MkIpi ipi, List<(int Cpu, int K)> accepted, List<(int Cpu, int K)> got, int senders, string when)
+    {
+        var stats = ipi.Stats(0);
         foreach (var m in accepted)
         {
             int n = got.Count(g => g == m);
             Steps.Check(n == 1, n == 0
-                ? $"delivered: CPU{m.Cpu}'s m{m.K} was accepted (send returned 0) and never reached handler 1 ({ipi.Stats(0).Dropped} dropped)"
+                ? $"delivered: CPU{m.Cpu}'s m{m.K} was accepted (send returned 0){when} and never reached handler 1 ({stats.Dropped} dropped, {stats.Resets} ring resets)"
                 : $"no-duplicate: CPU{m.Cpu}'s m{m.K} reached handler 1 {n} times");
         }
         foreach (var g in got)
-            Steps.Check(accepted.Contains(g), $"handler 1 got CPU{g.Cpu}'s m{g.K}, whose send did not return 0");
-        for (int c = 1; c <= senders.Length; c++)
+            Steps.Check(accepted.Contains(g), $"handler 1 got CPU{g.Cpu}'s m{g.K}, which no send accepted{when} (a stale slot)");
+        for (int c = 1; c <= senders; c++)
         {
             var order = got.Where(g => g.Cpu == c).Select(g => g.K).ToArray();
             Steps.Check(order.SequenceEqual(order.Order()), $"fifo: CPU{c}'s messages reached handler 1 in the order {string.Join(", ", order.Select(k => $"m{k}"))}");
@@ -190,14 +200,6 @@ public static class IpiScenarios
 
         for (int c = 1; c <= senders.Length; c++)
             Steps.Check(accepted.Contains((c, 1)), $"recovery: the other kernel has stopped writing and CPU0 has drained the ring twice, yet CPU{c}'s send of m1 returned -ENOSPC (the ring of {Ring} should be empty)");
-        foreach (var m in accepted)
-        {
-            int n = got.Count(g => g == m);
-            Steps.Check(n == 1, n == 0
-                ? $"delivered: CPU{m.Cpu}'s m{m.K} was accepted after the other kernel stopped writing and never reached handler 1 ({ipi.Stats(0).Dropped} dropped, {ipi.Stats(0).Resets} ring resets)"
-                : $"no-duplicate: CPU{m.Cpu}'s m{m.K} reached handler 1 {n} times");
-        }
-        foreach (var g in got)
-            Steps.Check(accepted.Contains(g), $"intact: after the other kernel stopped writing, handler 1 got CPU{g.Cpu}'s m{g.K}, a stale slot (that send was before the damage)");
+        EachAcceptedOnce(ipi, accepted, got, senders.Length, " after the other kernel stopped writing");
     }
 }
