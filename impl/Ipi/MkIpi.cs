@@ -353,7 +353,7 @@ public sealed class MkIpi : IDisposable
                 MkIpiSched.At(MkIpiStep.DrainSlot, tail);
                 if (Volatile.Read(ref state) != SlotReady) // smp_load_acquire
                 {
-                    if (!Has(MkIpiDefects.NoRingRepair)) RepairIfDamaged(area, tail, ref state);
+                    if (!Has(MkIpiDefects.NoRingRepair)) RepairIfDamaged(area, tail, ref state, Has(MkIpiDefects.RepairKeepsSlots));
                     break;
                 }
                 var bytes = area.Region.AsSpan(slot, MkIpiLayout.SlotSize);
@@ -402,7 +402,7 @@ public sealed class MkIpi : IDisposable
     /// SendIpiData, so a real claim is never undone; and only when a pass stops at the same
     /// tail twice, so the common case (a sender mid-fill) costs one comparison.
     /// </summary>
-    private static void RepairIfDamaged(MkIpiArea area, uint tail, ref uint state)
+    private static void RepairIfDamaged(MkIpiArea area, uint tail, ref uint state, bool keepSlots)
     {
         ref var r = ref area.Recv;
         if (r.StallTail != tail || r.Stalls == 0)
@@ -419,9 +419,18 @@ public sealed class MkIpi : IDisposable
         Interlocked.MemoryBarrierProcessWide(); // orders the senders' plain announcements (rare: a second stall)
         if (area.AnySender()) return; // a sender is filling it; it raises an IPI when done
         if (used <= area.RingSize && Volatile.Read(ref state) == SlotReady) return; // published meanwhile
+        // Free the lost positions' slots before head moves back: a slot one of them published would
+        // still read READY when its position is claimed again, and the drain would take it before the
+        // new sender's copy (a stale or torn message, and the new one lost). A sender that claims
+        // meanwhile gets a position past them (used < ring) or -ENOSPC, and fails the cmpxchg below.
+        uint lost = Math.Min(used, area.RingSize);
+        MkIpiSched.At(MkIpiStep.RepairSlots, tail);
+        for (uint p = tail; !keepSlots && p != tail + lost; p++)
+            Volatile.Write(ref area.Word(MkIpiLayout.SlotOffset(p & area.Mask) + MkIpiLayout.SlotState), SlotFree);
+        MkIpiSched.At(MkIpiStep.RepairHead, tail);
         if (Interlocked.CompareExchange(ref area.Head, tail, head) != head) return; // a new claim: not quiescent
         r.Stalls = 0;
-        Volatile.Write(ref r.Dropped, r.Dropped + Math.Min(used, area.RingSize));
+        Volatile.Write(ref r.Dropped, r.Dropped + lost);
         Volatile.Write(ref r.Resets, r.Resets + 1);
     }
 

@@ -37,4 +37,6 @@ public enum MkIpiDefects
     NoRingRepair = 16,
     /// <summary>DestroyInstance frees the region without waiting for senders still inside (no synchronize_rcu).</summary>
     NoRcuWait = 32,
+    /// <summary>The ring repair moves head back but leaves the lost positions' slots as they are (a published one stays READY).</summary>
+    RepairKeepsSlots = 64,
 }

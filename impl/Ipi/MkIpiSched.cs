@@ -9,7 +9,7 @@ namespace Multikernel.Impl.Ipi;
 public enum MkIpiStep : byte
 {
     Create, Lookup, ReadLock, Recheck, ReadHead, FullCheck, Claim, Fill, Publish, RaiseIpi, ReadUnlock,
-    Interrupt, DrainOwner, DrainSlot, FreeSlot, Dispatch, Callback, DrainEnd,
+    Interrupt, DrainOwner, DrainSlot, FreeSlot, Dispatch, Callback, DrainEnd, RepairSlots, RepairHead,
     Register, Unlink, Membarrier, IrqWorkSync,
     Unpublish, SynchronizeRcu, WaitDrain, Free,
 }

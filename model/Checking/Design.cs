@@ -29,8 +29,13 @@ public sealed class DesignCatalogue
 {
     private readonly List<(IDesign Design, DesignOrigin Origin)> _all = new();
 
-    public DesignCatalogue(IEnumerable<IDesign> seeds, IDesign reference, IEnumerable<IDesign> mutants)
+    /// <summary>Why the mechanism cannot explore a design at any bounds (null: it can); such a design is refused when added.</summary>
+    private readonly Func<IDesign, string?>? _unusable;
+
+    /// <param name="unusable">Why the mechanism cannot explore a design at any bounds, or null when it can.</param>
+    public DesignCatalogue(IEnumerable<IDesign> seeds, IDesign reference, IEnumerable<IDesign> mutants, Func<IDesign, string?>? unusable = null)
     {
+        _unusable = unusable;
         foreach (var d in seeds) Add(d, DesignOrigin.Seed);
         Reference = reference;
         Add(reference, DesignOrigin.Reference);
@@ -47,11 +52,12 @@ public sealed class DesignCatalogue
         lock (_all) return _all.FirstOrDefault(x => string.Equals(x.Design.Name, name, StringComparison.OrdinalIgnoreCase)).Design;
     }
 
-    /// <summary>Adds a design; its name must be new in this catalogue (designs loaded from users' assemblies too).</summary>
+    /// <summary>Adds a design; its name must be new in this catalogue (designs loaded from users' assemblies too) and the mechanism able to explore it.</summary>
     public void Add(IDesign design, DesignOrigin origin)
     {
         if (string.IsNullOrWhiteSpace(design.Name) || design.Name.Contains('/', StringComparison.Ordinal) || design.Name.Any(char.IsWhiteSpace))
             throw new ArgumentException($"design name '{design.Name}' must be non-empty, without '/' or spaces");
+        if (_unusable?.Invoke(design) is { } why) throw new ArgumentException(why);
         lock (_all)
         {
             if (Find(design.Name) is not null) throw new ArgumentException($"a design named '{design.Name}' already exists");

@@ -53,7 +53,8 @@ public abstract class IpiDesign : IDesign
     /// <summary>
     /// Names of the shared variables this design keeps, one byte each, reached with <see cref="IpiKernel.Shared"/>;
     /// rendered in traces. With <see cref="LocalNames"/> they size the design's part of the state: shared +
-    /// senders × locals bytes, at most <see cref="IpiState.DesignBytes"/>.
+    /// senders × locals bytes, at most <see cref="IpiState.DesignBytes"/>: more is refused with the counts (at load when
+    /// no bounds fit, else when it is explored at bounds that do not), never truncated.
     /// </summary>
     public virtual IReadOnlyList<string> SharedNames => [];
     /// <summary>Names of the locals this design keeps on each sender CPU, one byte each, reached with <see cref="IpiKernel.Local"/>; rendered in traces.</summary>

@@ -38,7 +38,17 @@ public sealed class IpiMechanism : Mechanism<IpiDesign, IpiBounds>
 
     public override string Name => "ipi";
     public override string Summary => "multikernel IPI: instances, mailboxes, handler lists (seeds 000, 001)";
-    public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants);
+    public override DesignCatalogue Designs { get; } = new(IpiDesigns.Seeds, IpiDesigns.Reference, IpiDesigns.Mutants, FitsNoBounds);
+
+    /// <summary>
+    /// Why a design's variables fit no bounds (not even one sender), or null. A design whose lists throw is
+    /// let in: exploring it reports the throw as one line, as any other step or getter that throws.
+    /// </summary>
+    private static string? FitsNoBounds(IDesign d)
+    {
+        try { return IpiSpec.VariablesOverflow((IpiDesign)d, senders: 1) is { } why ? why + ", so it fits no bounds" : null; }
+        catch (Exception e) when (e is not OutOfMemoryException) { return null; }
+    }
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
     protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds)

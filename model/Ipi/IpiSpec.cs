@@ -58,8 +58,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         if (receivers < 1 || receivers > Bounds.Receivers)
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
-        if (_k.DesignBytesUsed > IpiState.DesignBytes)
-            throw new ArgumentException($"{design.Name}: {_shape.Shared} shared variables and {_shape.Locals} locals on each of {Bounds.Senders} senders need {_k.DesignBytesUsed} bytes; a design has {IpiState.DesignBytes}");
+        if (VariablesOverflow(design, Bounds.Senders) is { } tooBig) throw new ArgumentException(tooBig);
         // A trace's "from:" line cites the design's finding for the property (its seed function and line).
         var all = IpiInvariants.Table.Properties(i => design.Findings.FirstOrDefault(f => f.Property == IpiInvariants.Name(i)) is { } f ? $"{f.Function}: {f.Line}" : null);
         var ids = IpiInvariants.All.Where(Applies).ToArray();
@@ -70,6 +69,18 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         for (int p = 0; p < ids.Length; p++) _position[(int)ids[p]] = p;
         _remap = ids.Where(i => IpiInvariants.Kind(i) != PropertyKind.Sometimes).Select((i, p) => (int)i != p).Any(x => x);
         (_someDelivery, _unregisterReturns, _destroyInFlight) = (_position[(int)IpiInvariant.SomeDelivery], _position[(int)IpiInvariant.UnregisterReturns], _position[(int)IpiInvariant.DestroyInFlight]);
+    }
+
+    /// <summary>
+    /// Why the design's own variables (<see cref="IpiDesign.SharedNames"/>, then <see cref="IpiDesign.LocalNames"/> on
+    /// each of <paramref name="senders"/> sender CPUs, a byte each) do not fit <see cref="IpiState.Vars"/>; null when
+    /// they do. Refused, never truncated: the state is one fixed-size struct the explorer hashes.
+    /// </summary>
+    public static string? VariablesOverflow(IpiDesign design, int senders)
+    {
+        int shared = design.SharedNames.Count, locals = design.LocalNames.Count, need = shared + senders * locals;
+        return need <= IpiState.DesignBytes ? null
+            : $"{design.Name}: {shared} shared variables and {locals} locals on each of {senders} sender{(senders == 1 ? "" : "s")} need {need} bytes; a design has {IpiState.DesignBytes}";
     }
 
     /// <summary>

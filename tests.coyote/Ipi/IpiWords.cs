@@ -25,6 +25,8 @@ public static class IpiWords
         MkIpiStep.Dispatch => $"position {arg}: list_for_each_entry_rcu(h, &mk_handlers) if (h->ipi_type == copy.type)",
         MkIpiStep.Callback => $"handler {arg}->callback(&copy, ctx)",
         MkIpiStep.DrainEnd => $"mk_ring_drain() ends at tail {arg}",
+        MkIpiStep.RepairSlots => $"the ring was written out of protocol: slots of the lost positions {arg}.. = MK_SLOT_FREE",
+        MkIpiStep.RepairHead => $"cmpxchg(&ring->head, head, {arg}): the lost positions are dropped",
         MkIpiStep.Register => "multikernel_register_handler(): list_add_tail_rcu()",
         MkIpiStep.Unlink => $"multikernel_unregister_handler({arg}): mutex_lock(); list_del_rcu(&handler->list); mutex_unlock()",
         MkIpiStep.Membarrier => "membarrier (every CPU passes a full barrier)",

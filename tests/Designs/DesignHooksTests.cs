@@ -53,6 +53,27 @@ public class DesignHooksTests
         Assert.Contains("need 19 bytes", err);
     }
 
+    /// <summary>A design whose variables fit no bounds (not even one sender) is refused when it is added, as --load skips it: never truncated.</summary>
+    [Fact]
+    public void A_design_that_fits_no_bounds_is_refused_when_added()
+    {
+        var catalogue = IpiMechanism.Instance.Designs;
+        int before = catalogue.All.Count;
+        var e = Assert.Throws<ArgumentException>(() => catalogue.Add(new SeventeenShared(), Multikernel.Model.Checking.DesignOrigin.User));
+        int n = IpiState.DesignBytes + 1;
+        Assert.Equal($"my-seventeen-shared: {n} shared variables and 0 locals on each of 1 sender need {n} bytes; a design has {IpiState.DesignBytes}, so it fits no bounds", e.Message);
+        Assert.Equal(before, catalogue.All.Count);
+        Assert.Null(catalogue.Find("my-seventeen-shared"));
+    }
+
+    /// <summary>Not public: --load of this assembly does not see it.</summary>
+    private sealed class SeventeenShared : Multikernel.Model.Ipi.Designs.RingDesign
+    {
+        public SeventeenShared() : base("my-seventeen-shared") { }
+        public override string Summary => "17 shared variables: one more byte than a design's state has";
+        public override IReadOnlyList<string> SharedNames => [.. Enumerable.Range(0, IpiState.DesignBytes + 1).Select(i => $"v{i}")];
+    }
+
     /// <summary>
     /// The timer's reset sends the design's command sequence: GUEST_ID before START holds everything
     /// (GUEST_ID is informative: refused while START is owed, it only makes the reset pending again), and

@@ -61,7 +61,7 @@ public class ConcurrencyTests(ITestOutputHelper output)
     public void Systematic_checks_are_registered_with_iterations_and_seed()
     {
         var rows = IpiSuite.Checks(SuiteSize.Quick, Seed).Where(c => c.Name.StartsWith("systematic: ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(3, rows.Count);
+        Assert.Equal(4, rows.Count);
         foreach (var c in rows)
         {
             output.WriteLine($"{c.Name}: {c.Detail}");
@@ -74,6 +74,8 @@ public class ConcurrencyTests(ITestOutputHelper output)
     [InlineData(MkIpiDefects.UnregisterNoWait, "unregister during the drain", "unregister-final: handler 2's callback runs after multikernel_unregister_handler(2) returned")]
     [InlineData(MkIpiDefects.NoRcuWait, "destroy during the sends", "no-use-after-free:")]
     [InlineData(MkIpiDefects.PublishBeforeCopy, "2 senders x 2 messages", "found in iteration")]
+    [InlineData(MkIpiDefects.NoRingRepair, "the other kernel writes ring->head", "the other kernel: ring->head += ")]
+    [InlineData(MkIpiDefects.RepairKeepsSlots, "the other kernel writes ring->head", "the other kernel: ring->head += ")]
     public void Systematic_checks_catch_the_race_defects(MkIpiDefects defect, string scenario, string because)
     {
         var c = Systematic.Checks("ipi", SuiteSize.Quick, Seed, (int)defect).Single(c => c.Name.Contains(scenario, StringComparison.Ordinal));
