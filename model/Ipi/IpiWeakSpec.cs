@@ -142,9 +142,11 @@ public sealed class IpiWeakSpec : ISpec<IpiWeakState, IpiAction>
     /// The state's normal form: bytes no step reads are zero (a pending store's fields outside its mask; a stale
     /// slot's fields outside its mask, and its writer when none is left), and a stale field that holds what memory
     /// holds is no longer stale (the CPU's view is the same either way; a later store to it makes it stale again with
-    /// that same old value). Neither touches memory, a store buffer's order or flags, or the ghost history the
-    /// properties read. The second one disables an invalidate step whose every field was such a one: that step only
-    /// led to the normal form itself (a stutter), so no verdict or shortest trace changes (IpiWeakReductionTests).
+    /// that same old value), and a receiving CPU that reads the mailbox next in its interrupt (no irq_work of it queued
+    /// or running: <see cref="IpiDesign.ReadsBeforeInterrupt"/>) has nothing stale, since the interrupt reads memory as
+    /// it is. None touches memory, a store buffer's order or flags, or the ghost history the properties read. The last
+    /// two disable invalidate steps that only led to the normal form itself (a stutter), so no verdict or shortest trace
+    /// changes (IpiWeakReductionTests).
     /// </summary>
     private void Normalise(ref IpiWeakState t)
     {
@@ -156,6 +158,12 @@ public sealed class IpiWeakSpec : ISpec<IpiWeakState, IpiAction>
         }
         if (!_lkmm) return;
         for (int r = 0; r < _receivers; r++)
+        {
+            if (!_d.ReadsBeforeInterrupt(t.Mem, r))
+            {
+                ClearStale(ref t, r);
+                continue;
+            }
             for (int i = 0; i < _slots; i++)
             {
                 ref var st = ref t.Stale[r * IpiBounds.MaxSlots + i];
@@ -166,6 +174,7 @@ public sealed class IpiWeakSpec : ISpec<IpiWeakState, IpiAction>
                 Keep(ref st.State, ref st.SenderCpu, ref st.DataSize, ref st.Type, ref st.Payload, st.Mask);
                 if (st.Mask == 0) st.Writer = 0;
             }
+        }
     }
 
     /// <summary>Zeroes the fields outside <paramref name="mask"/>: no step reads them.</summary>

@@ -193,6 +193,8 @@ public class RingDesign : IpiDesign
 
     public override int WorkItems(IpiBounds b) => 1;
     public override bool WorkEnabled(in IpiState s, int work) => s.RingWork != 0;
+    /// <summary>The ring's work is queued only by the interrupt handler, and runs until it finds the ring empty.</summary>
+    public override bool ReadsBeforeInterrupt(in IpiState s, int cpu) => s.RingWork != 0;
 
     public override string WorkLine(in IpiState s, int work) => s.Targets != 0
         ? $"mk_ring_drain(): handler{System.Numerics.BitOperations.TrailingZeroCount(s.Targets)}->callback(&copy, ctx)"
