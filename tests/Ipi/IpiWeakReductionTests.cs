@@ -16,6 +16,8 @@ public class IpiWeakReductionTests
     private static readonly IpiBounds Mp = new() { Senders = 2, Messages = 1, Ring = 2, Handlers = 1, Unregister = false, Destroy = false };
     /// <summary>One sender of two messages to a ring of one, two receiving CPUs where the design has them, a destroy racing.</summary>
     private static readonly IpiBounds Reuse = new() { Senders = 1, Messages = 2, Ring = 1, Handlers = 1, Receivers = 2, Unregister = false, Destroy = true };
+    /// <summary>The seeds: two handlers, each with its one irq_work, queued from two receiving CPUs, and an unregister racing.</summary>
+    private static readonly IpiBounds Works = new() { Senders = 2, Messages = 1, Handlers = 2, Receivers = 2, Unregister = true, Destroy = false };
 
     public static TheoryData<string, IpiMemoryModel> Cases()
     {
@@ -31,7 +33,7 @@ public class IpiWeakReductionTests
     public void Merging_equivalent_buffer_states_changes_no_verdict_and_no_counterexample_length(string design, IpiMemoryModel model)
     {
         var d = IpiDesigns.Find(design)!;
-        foreach (var b in new[] { Mp, Reuse })
+        foreach (var b in IpiDesigns.Seeds.Contains(d) ? new[] { Mp, Reuse, Works } : [Mp, Reuse])
         {
             var bounds = b with { MemoryModel = model };
             var merged = Run(new IpiWeakSpec(new IpiSpec(d, bounds)));
