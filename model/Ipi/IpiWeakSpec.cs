@@ -142,9 +142,9 @@ public sealed class IpiWeakSpec : ISpec<IpiWeakState, IpiAction>
     /// The state's normal form: bytes no step reads are zero (a pending store's fields outside its mask; a stale
     /// slot's fields outside its mask, and its writer when none is left), and a stale field that holds what memory
     /// holds is no longer stale (the CPU's view is the same either way; a later store to it makes it stale again with
-    /// that same old value), and a receiving CPU that reads the mailbox next in its interrupt (no irq_work of it queued
-    /// or running: <see cref="IpiDesign.ReadsBeforeInterrupt"/>) has nothing stale, since the interrupt reads memory as
-    /// it is. None touches memory, a store buffer's order or flags, or the ghost history the properties read. The last
+    /// that same old value), and a receiving CPU that reads the mailbox next in its interrupt or with fresh loads
+    /// (<see cref="IpiDesign.MayReadStale"/>: no irq_work of it queued or running, or one that reads with acquire) has
+    /// nothing stale, since those read memory as it is. None touches memory, a store buffer's order or flags, or the ghost history the properties read. The last
     /// two disable invalidate steps that only led to the normal form itself (a stutter), so no verdict or shortest trace
     /// changes (IpiWeakReductionTests).
     /// </summary>
@@ -159,7 +159,7 @@ public sealed class IpiWeakSpec : ISpec<IpiWeakState, IpiAction>
         if (!_lkmm) return;
         for (int r = 0; r < _receivers; r++)
         {
-            if (!_d.ReadsBeforeInterrupt(t.Mem, r))
+            if (!_d.MayReadStale(t.Mem, r))
             {
                 ClearStale(ref t, r);
                 continue;

@@ -54,6 +54,21 @@ public class IpiWeakReductionTests
     }
 
     [Fact]
+    public void A_cpu_forgets_what_it_has_not_seen_only_where_it_next_reads_memory_as_it_is()
+    {
+        var running = new IpiState { RingWork = 1 };
+        Assert.False(IpiDesigns.Reference.MayReadStale(running, 0)); // smp_load_acquire(&slot->state)
+        Assert.True(IpiDesigns.Find("ref-drain-once")!.MayReadStale(running, 0)); // READ_ONCE, then plain loads of the slot
+        Assert.False(IpiDesigns.Find("ref-drain-once")!.MayReadStale(default, 0)); // no work: the interrupt reads next
+        var v2 = IpiDesigns.Find("ipi-v2")!;
+        var queued = new IpiState();
+        queued.Handlers[1] = new MkIpiHandler { Flags = MkIpiHandler.WorkPending, WorkCpu = 0 };
+        Assert.False(v2.MayReadStale(default, 0));
+        Assert.True(v2.MayReadStale(queued, 0)); // handler_work() will read the slot with plain loads
+        Assert.False(v2.MayReadStale(queued, 1));
+    }
+
+    [Fact]
     public void The_comparison_catches_a_merge_that_forgets_a_stale_view()
     {
         // Unsound on purpose: forgetting what a receiving CPU has not yet seen hides ref-drain-once's torn copy.

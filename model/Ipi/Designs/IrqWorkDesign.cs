@@ -64,8 +64,8 @@ public abstract class IrqWorkDesign : IpiDesign
 
     public override bool InterruptEnabled(in IpiState s, int cpu) => !Busy(s, cpu);
 
-    /// <summary>A handler's work is queued only by the interrupt handler (<see cref="IpiKernel.QueueWork"/>), on the CPU that takes it.</summary>
-    public override bool ReadsBeforeInterrupt(in IpiState s, int cpu)
+    /// <summary>A handler's work is queued only by the interrupt handler (<see cref="IpiKernel.QueueWork"/>), on the CPU that takes it; handler_work() reads the slot with plain loads.</summary>
+    public override bool MayReadStale(in IpiState s, int cpu)
     {
         for (int h = 0; h < IpiBounds.MaxHandlers; h++)
         {
