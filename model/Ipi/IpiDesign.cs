@@ -110,6 +110,14 @@ public abstract class IpiDesign : IDesign
     public virtual StepOrder SendOrder(in IpiState s, int cpu) => StepOrder.Plain;
     /// <summary>How work item <paramref name="work"/>'s next step orders its accesses. Default: plain C accesses.</summary>
     public virtual StepOrder WorkOrder(in IpiState s, int work) => StepOrder.Plain;
+    /// <summary>
+    /// Whether receiving CPU <paramref name="cpu"/> may read the mailbox with loads that can return old values (plain,
+    /// READ_ONCE) before it next takes its interrupt. Under lkmm a CPU that cannot reads the mailbox next in its
+    /// interrupt, or with an acquire, smp_rmb() or a fence, each of which sees memory as it is, so what it has not yet
+    /// seen is forgotten (one state instead of many). Default: true, nothing is forgotten; a design whose work is queued
+    /// only by its interrupt handler may say more.
+    /// </summary>
+    public virtual bool MayReadStale(in IpiState s, int cpu) => true;
 
     // Destroying the target instance, from another CPU.
     public virtual IReadOnlyList<string> DestroySteps => [];

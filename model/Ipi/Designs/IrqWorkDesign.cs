@@ -64,6 +64,17 @@ public abstract class IrqWorkDesign : IpiDesign
 
     public override bool InterruptEnabled(in IpiState s, int cpu) => !Busy(s, cpu);
 
+    /// <summary>A handler's work is queued only by the interrupt handler (<see cref="IpiKernel.QueueWork"/>), on the CPU that takes it; handler_work() reads the slot with plain loads.</summary>
+    public override bool MayReadStale(in IpiState s, int cpu)
+    {
+        for (int h = 0; h < IpiBounds.MaxHandlers; h++)
+        {
+            var hd = s.Handlers[h];
+            if ((hd.Flags & MkIpiHandler.WorkPending) != 0 && hd.WorkCpu == cpu || (hd.Flags & MkIpiHandler.Running) != 0 && hd.RunCpu == cpu) return true;
+        }
+        return false;
+    }
+
     public override string WorkLine(in IpiState s, int work) => (s.Handlers[work].Flags & MkIpiHandler.Running) != 0
         ? $"handler_work(): handler{work}->callback(handler{work}->saved_data, ctx)"
         : $"irq_work_run(): handler{work}'s work: PENDING cleared (BUSY), calls handler_work()";

@@ -47,6 +47,9 @@ public class RingDesign : IpiDesign
     private readonly string _name, _drainLine;
     private readonly (string Line, SendStep Run)[] _program;
 
+    /// <summary>Whether the drain's loads read memory as it is (acquire, or smp_rmb() after READ_ONCE); whether a subclass has a receiver of its own.</summary>
+    private readonly bool _drainFresh, _ownReceiver;
+
     public RingDesign(string name = "reference", Defect defects = Defect.None, IpiOrdering? ordering = null)
     {
         _name = name;
@@ -57,6 +60,10 @@ public class RingDesign : IpiDesign
         (string, SendStep) lookup = (Lookup, LookupStep), claim = (Ordering.TailLoad == Memory.Ordering.Acquire ? Claim : ClaimTailOnce, ClaimStep), fill = (Fill, FillStep),
             publish = (publishLine, PublishStep), ipi = (Ipi, IpiStep);
         _drainLine = DrainLine();
+        _drainFresh = new StepOrder(Loads: Ordering.DrainState, Rmb: Ordering.RmbAfterState).FreshLoads;
+        const System.Reflection.BindingFlags all = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        foreach (string m in new[] { nameof(RunWork), nameof(Interrupt), nameof(InterruptEnabled), nameof(WorkEnabled), nameof(WorkOrder) })
+            _ownReceiver |= GetType().GetMethods(all).Any(x => x.Name == m && x.DeclaringType!.IsSubclassOf(typeof(RingDesign)));
         _program = Has(Defect.EarlyPublish) ? [lookup, claim, publish, fill, ipi] : [lookup, claim, fill, publish, ipi];
     }
 
@@ -193,6 +200,12 @@ public class RingDesign : IpiDesign
 
     public override int WorkItems(IpiBounds b) => 1;
     public override bool WorkEnabled(in IpiState s, int work) => s.RingWork != 0;
+    /// <summary>
+    /// The ring's work is queued only by the interrupt handler and runs until it finds the ring empty; of its steps only
+    /// the drain reads the slots, with fresh loads unless its ordering says READ_ONCE without smp_rmb() (a dispatch reads
+    /// the private copy). A subclass with a receiver of its own may read otherwise: nothing is forgotten for it.
+    /// </summary>
+    public override bool MayReadStale(in IpiState s, int cpu) => _ownReceiver || s.RingWork != 0 && !_drainFresh;
 
     public override string WorkLine(in IpiState s, int work) => s.Targets != 0
         ? $"mk_ring_drain(): handler{System.Numerics.BitOperations.TrailingZeroCount(s.Targets)}->callback(&copy, ctx)"
