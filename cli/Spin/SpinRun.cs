@@ -5,8 +5,8 @@ using Multikernel.Model.Ipi;
 
 namespace Multikernel.Cli.Spin;
 
-/// <summary>What one exhaustive run of pan reported: states stored, errors, depth, wall time and peak RSS.</summary>
-internal sealed record SpinResult(long States, long Transitions, int Errors, int Depth, int VectorBytes, double Seconds, long PeakRss, string Output);
+/// <summary>What one exhaustive run of pan reported: states stored, errors, depth, wall and CPU time (user + system), peak RSS.</summary>
+internal sealed record SpinResult(long States, long Transitions, int Errors, int Depth, int VectorBytes, double Seconds, double CpuSeconds, long PeakRss, string Output);
 
 /// <summary>
 /// Spin on the twin (<see cref="SpinTwin"/>): spin -a, gcc, then pan's exhaustive search, each a child
@@ -54,16 +54,17 @@ internal sealed partial class SpinRun
     public SpinResult Search()
     {
         string timeFile = Path.Combine(_dir, "time.out");
-        string output = Exec(_dir, "/usr/bin/time", $"-f \"%e %M\" -o time.out ./pan {PanFlags}", allowExit: [0, 1]);
+        string output = Exec(_dir, "/usr/bin/time", $"-f \"%e %M %U %S\" -o time.out ./pan {PanFlags}", allowExit: [0, 1]);
         var t = File.ReadAllText(timeFile).Trim().Split('\n')[^1].Split(' ');
         double seconds = double.Parse(t[0], CultureInfo.InvariantCulture);
         long rss = long.Parse(t[1], CultureInfo.InvariantCulture) * 1024;
+        double cpu = double.Parse(t[2], CultureInfo.InvariantCulture) + double.Parse(t[3], CultureInfo.InvariantCulture);
         long Number(Regex r) => r.Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
             : throw new InvalidOperationException($"pan's output has no '{r}':\n{output}");
         var v = Vector().Match(output);
         if (!v.Success) throw new InvalidOperationException($"pan's output has no state-vector line:\n{output}");
         return new SpinResult(Number(Stored()), Number(Transitions()), int.Parse(v.Groups[3].Value, CultureInfo.InvariantCulture),
-            int.Parse(v.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(v.Groups[1].Value, CultureInfo.InvariantCulture), seconds, rss, output);
+            int.Parse(v.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(v.Groups[1].Value, CultureInfo.InvariantCulture), seconds, cpu, rss, output);
     }
 
     private static string Exec(string dir, string file, string args, int[]? allowExit = null)

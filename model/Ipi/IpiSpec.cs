@@ -58,6 +58,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
         if (receivers < 1 || receivers > Bounds.Receivers)
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
+        (_undeclared0, _undeclared1) = Undeclared(_k.DesignBytesUsed);
         if (_k.DesignBytesUsed > IpiState.DesignBytes)
             throw new ArgumentException($"{design.Name}: {_shape.Shared} shared variables and {_shape.Locals} locals on each of {Bounds.Senders} senders need {_k.DesignBytesUsed} bytes; a design has {IpiState.DesignBytes}");
         // A trace's "from:" line cites the design's finding for the property (its seed function and line).
