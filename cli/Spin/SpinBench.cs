@@ -58,12 +58,12 @@ internal static class SpinBench
                 }
                 double ratio = r.Seconds / s.Seconds;
                 best = Math.Min(best, ratio);
-                o.WriteLine(string.Format(C, "    {0,4}  {1,-6} {2,8:F2} {9,8:F1} {3,17:N0} {4,12:F2} {10,8:F1} {5,21} {6,15:F2}x {7,13:N0}{8}",
+                o.WriteLine(string.Format(C, "    {0,4}  {1,-6} {2,8:F2} {9,8:F1} {3,17:N0} {4,12:F2} {10,8:F1} {5,21} {6,15:F3}x {7,13:N0}{8}",
                     i, load, s.Seconds, s.PeakRss / 1e6, r.Seconds, rss is { } p ? (p / 1e6).ToString("N0", C) : "n/a", ratio, r.States,
                     s.States == r.States ? "" : $"  DIFFER: Spin stored {s.States:N0}", s.CpuSeconds, cpuSeconds));
                 if (s.States != r.States) return false;
             }
-            o.WriteLine(string.Format(C, "    states equal in every pair; best ratio {0:F2}x (target: at most 0.33x); the ratio is of wall times, each pair run back to back; CPU s is user + system", best));
+            o.WriteLine(string.Format(C, "    states equal in every pair; best ratio {0:F3}x (target: at most 1/3); the ratio is of wall times, each pair run back to back; CPU s is user + system", best));
             return true;
         }
         finally
