@@ -3,6 +3,7 @@ using Multikernel.Model.Checking;
 using Multikernel.Cli.CommandLine;
 using Multikernel.Cli.Registry;
 using Multikernel.Properties.Explorer;
+using Multikernel.Model.Ipi;
 
 namespace Multikernel.Cli.Commands;
 
@@ -25,6 +26,8 @@ internal sealed class BenchCommand : CliCommand
         OptionSpec.Flag("--explorer-only", "leave out the implementations' benchmarks"),
         new("--messages-per-run", "messages per run of the IPI implementation (default 2,000,000)"),
         new("--threads", "N, the thread count of the multi-threaded rows (default: all cores)"),
+        OptionSpec.Flag("--spin", "only Spin's exhaustive search of the Promela twin (cli/Spin) against the explorer's safety search, ipi/reference at the large configuration, interleaved pairs (--large-runs)"),
+        new("--spin-bounds", "the bounds of --spin (default: the large IPI configuration)"),
         new("--nodes", "also each large configuration's safety search on N local nodes of an Orleans cluster against one process (rate, bytes sent per state, peak RSS per node)"),
     ];
 
@@ -34,6 +37,12 @@ internal sealed class BenchCommand : CliCommand
         int threads = a.Int("--threads", Environment.ProcessorCount, 1, 256);
         int largeRuns = a.Int("--large-runs", 1, 1, 20);
         var settings = new BenchSettings(runs, a.Int("--messages-per-run", 2_000_000, 1000, 100_000_000));
+        if (a.Flag("--spin"))
+        {
+            string text = a.Value("--spin-bounds") ?? Mechanisms.Find("ipi")!.Bench.Large!;
+            o.WriteLine($"bench --spin: machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            return Spin.SpinBench.Run(o, IpiBounds.Parse(text), largeRuns, threads) ? 0 : 1;
+        }
         o.WriteLine($"bench: the explorer on each reference design; best of {runs} runs, interleaved (the large configuration: --large-runs, default 1)");
         o.WriteLine($"  machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; N = {threads} threads");
         o.WriteLine("  memory: the store (fingerprints, parent links, entries or edges) plus the peak of a level's frontier and buffers");

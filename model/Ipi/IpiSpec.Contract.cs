@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Model.Ipi;
@@ -13,6 +13,12 @@ public sealed partial class IpiSpec
 {
     /// <summary>The design's step and variable counts, read once in the constructor (a design's lists may be built on each call).</summary>
     private readonly (int SendSteps, int Locals, int Shared, int UnregisterSteps, int DestroySteps) _shape;
+
+    /// <summary>Masks of <see cref="IpiState.Vars"/>' two words: the bytes past what the design declares at these bounds.</summary>
+    private readonly ulong _undeclared0, _undeclared1;
+
+    private static (ulong, ulong) Undeclared(int used) =>
+        (used >= 8 ? 0 : ~0UL << (8 * used), used >= 16 ? 0 : used <= 8 ? ~0UL : ~0UL << (8 * (used - 8)));
 
     private static (int, int, int, int, int) ShapeOf(IpiDesign d) =>
         (d.SendSteps.Count, d.LocalNames.Count, d.SharedNames.Count, d.UnregisterSteps.Count, d.DestroySteps.Count);
@@ -43,8 +49,9 @@ public sealed partial class IpiSpec
                 throw Broken(a, $"moved its program counter to {now.Pc}, past its {shape.SendSteps} send steps");
         }
         // Bytes of IpiState.Vars past what the design declared: written only by reaching round the accessors.
-        for (int v = _k.DesignBytesUsed; v < IpiState.DesignBytes; v++)
-            if (after.Vars[v] != before.Vars[v]) throw Broken(a, $"wrote byte {v} of the design's variables, which it does not declare (SharedNames has {shape.Shared}, LocalNames has {shape.Locals})");
+        if (!SameUndeclared(before.Vars, after.Vars))
+            for (int v = _k.DesignBytesUsed; v < IpiState.DesignBytes; v++)
+                if (after.Vars[v] != before.Vars[v]) throw Broken(a, $"wrote byte {v} of the design's variables, which it does not declare (SharedNames has {shape.Shared}, LocalNames has {shape.Locals})");
         // The history the properties are judged from only grows: no step may take back a recorded
         // violation, a send's result, a delivery or a spoiled message (the kernel facade never does).
         if ((before.Broken & ~after.Broken) != 0 || (before.Accepted & ~after.Accepted) != 0 || (before.Rejected & ~after.Rejected) != 0
@@ -60,12 +67,25 @@ public sealed partial class IpiSpec
     private StepContractException Broken(in IpiAction a, string rule) =>
         new($"{(a.Actor == IpiActor.Sender ? _k.SenderName(a.Index) : "a step of " + a.Actor.ToString().ToLowerInvariant())} {rule}");
 
-    /// <summary>Every 2-bit delivery count in <paramref name="after"/> is at least its value in <paramref name="before"/>.</summary>
+    /// <summary>
+    /// Every 2-bit delivery count in <paramref name="after"/> is at least its value in <paramref name="before"/>:
+    /// all 32 fields at once (a field is smaller when its high bit is, or its high bits are equal and its low bit is).
+    /// </summary>
     private static bool Grew(ulong before, ulong after)
     {
-        for (int shift = 0; shift < 64; shift += 2)
-            if (((after >> shift) & 3) < ((before >> shift) & 3)) return false;
-        return true;
+        const ulong low = 0x5555_5555_5555_5555UL;
+        ulong ah = (before >> 1) & low, bh = (after >> 1) & low, al = before & low, bl = after & low;
+        return ((ah & ~bh) | (~(ah ^ bh) & al & ~bl)) == 0;
+    }
+
+    /// <summary>The design's undeclared bytes (from <see cref="IpiKernel.DesignBytesUsed"/> on) are the same in both: two words compared under a mask.</summary>
+    private bool SameUndeclared(in DesignVars x, in DesignVars y)
+    {
+        ref byte xb = ref Unsafe.As<DesignVars, byte>(ref Unsafe.AsRef(in x));
+        ref byte yb = ref Unsafe.As<DesignVars, byte>(ref Unsafe.AsRef(in y));
+        ulong d0 = Unsafe.ReadUnaligned<ulong>(ref xb) ^ Unsafe.ReadUnaligned<ulong>(ref yb);
+        ulong d1 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref xb, 8)) ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref yb, 8));
+        return ((d0 & _undeclared0) | (d1 & _undeclared1)) == 0;
     }
 
     private bool SameLocals(in IpiState x, in IpiState y, int cpu, int locals)
@@ -76,5 +96,5 @@ public sealed partial class IpiSpec
     }
 
     private static bool Same(in SenderCpu x, in SenderCpu y) =>
-        MemoryMarshal.AsBytes(new ReadOnlySpan<SenderCpu>(in x)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<SenderCpu>(in y)));
+        Unsafe.As<SenderCpu, uint>(ref Unsafe.AsRef(in x)) == Unsafe.As<SenderCpu, uint>(ref Unsafe.AsRef(in y));
 }

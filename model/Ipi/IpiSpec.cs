@@ -59,6 +59,7 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
         if (VariablesOverflow(design, Bounds.Senders) is { } tooBig) throw new ArgumentException(tooBig);
+        (_undeclared0, _undeclared1) = Undeclared(_k.DesignBytesUsed);
         // A trace's "from:" line cites the design's finding for the property (its seed function and line).
         var all = IpiInvariants.Table.Properties(i => design.Findings.FirstOrDefault(f => f.Property == IpiInvariants.Name(i)) is { } f ? $"{f.Function}: {f.Line}" : null);
         var ids = IpiInvariants.All.Where(Applies).ToArray();

@@ -420,7 +420,12 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
         }
     }
 
-    /// <summary>Second pass: keeps the batch's successors that are in no earlier level and new to this worker.</summary>
+    /// <summary>
+    /// Second pass: keeps the batch's successors that are in no earlier level and new to this worker. Not
+    /// inlined: <see cref="Expand"/> is called once a level, so its own body runs as on-stack-replaced or
+    /// instrumented code; a method called per batch gets the optimized tier and its profile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Sieve(Worker w, List<ulong>? edges, List<byte>? actors)
     {
         w.Transitions += w.BatchCount;
@@ -515,15 +520,20 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             for (int w = 0; w < lists.Length; w++)
                 if (pos[w] < lists[w].Count && lists[w].Keys[pos[w]] < key) { key = lists[w].Keys[pos[w]]; best = w; }
             if (best < 0) break;
-            var c = lists[best];
-            int i = pos[best]++;
-            ulong fp = c.Fingerprints[i];
-            if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
-            long slot = _visited.TryAddShared(fp);
-            if (slot < 0) continue;
-            reader.Get(c, best, i, out TState s);
-            fresh.Add(key, Judge(s), slot, Ref(best, p, i));
+            InsertOne(fresh, reader, lists[best], best, pos[best]++, p, key);
         }
+    }
+
+    /// <summary>One candidate of <see cref="Insert"/>: a new state when its fingerprint was not in the set (not inlined, as <see cref="Sieve"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InsertOne(Fresh fresh, Unpacker reader, Candidates c, int worker, int i, int p, ulong key)
+    {
+        ulong fp = c.Fingerprints[i];
+        if (i + 8 < c.Count) _visited.Prefetch(c.Fingerprints[i + 8]);
+        long slot = _visited.TryAddShared(fp);
+        if (slot < 0) return;
+        reader.Get(c, worker, i, out TState s);
+        fresh.Add(key, Judge(s), slot, Ref(worker, p, i));
     }
 
     // ---- phase 3: commit ---------------------------------------------------------------
