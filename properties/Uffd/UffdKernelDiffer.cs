@@ -164,6 +164,12 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
         return [.. l];
     }
 
+    /// <summary>Why the kernel's answer says nothing of the model (an -ENOMEM it does not predict), or null.</summary>
+    internal static string? Unmodelled(int kernelRc, int modelRc) =>
+        kernelRc == -Errno.ENOMEM && modelRc != kernelRc
+            ? $"the kernel returned -ENOMEM where the model says {Errno.Name(modelRc)} (allocation failure is not modelled; {MemAvailable()})"
+            : null;
+
     private static string MemAvailable()
     {
         try
@@ -182,8 +188,7 @@ public sealed class UffdKernelDiffer(IReadOnlyList<MemType> types, ulong hugePag
     {
         // The model has no allocation failure: a kernel out of memory (seen once, on a machine other jobs had
         // filled) is no verdict on the model, never a divergence.
-        if (rc == -Errno.ENOMEM && e.Rc != rc)
-            throw new KernelEnvironmentException($"the kernel returned -ENOMEM where the model says {Errno.Name(e.Rc)} (allocation failure is not modelled; {MemAvailable()})");
+        if (Unmodelled(rc, e.Rc) is { } why) throw new KernelEnvironmentException(why);
         if (rc != e.Rc) return false.Label($"returns: model {Errno.Name(e.Rc)}, kernel {Errno.Name(rc)}");
         var flags = mm.PageFlags();
         for (int p = 0; p < UffdBounds.Pages; p++)

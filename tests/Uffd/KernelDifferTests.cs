@@ -59,6 +59,17 @@ public sealed class KernelUffdTests;
 [Collection("kernel uffd")]
 public class KernelDifferTests
 {
+    /// <summary>A kernel out of memory where the model succeeds is no verdict (not modelled), never a divergence; any other answer is compared.</summary>
+    [Fact]
+    public void A_kernel_enomem_the_model_does_not_predict_is_no_verdict_and_nothing_else_is_excused()
+    {
+        Assert.Contains("allocation failure is not modelled", UffdKernelDiffer.Unmodelled(-Multikernel.Model.Kernel.Errno.ENOMEM, 0));
+        Assert.Contains("MemAvailable", UffdKernelDiffer.Unmodelled(-Multikernel.Model.Kernel.Errno.ENOMEM, -Multikernel.Model.Kernel.Errno.EINVAL));
+        Assert.Null(UffdKernelDiffer.Unmodelled(-Multikernel.Model.Kernel.Errno.ENOMEM, -Multikernel.Model.Kernel.Errno.ENOMEM));
+        Assert.Null(UffdKernelDiffer.Unmodelled(-Multikernel.Model.Kernel.Errno.EINVAL, 0));
+        Assert.Null(UffdKernelDiffer.Unmodelled(0, -Multikernel.Model.Kernel.Errno.ENOMEM));
+    }
+
     [KernelUffdFact]
     public void The_reference_agrees_with_the_kernel_on_a_fixed_seed()
     {
