@@ -258,9 +258,11 @@ public static class Program
             foreach (var b in m.Model.BoundOptions) Row(sb, "    ", b.Flag is null ? $"{b.Cli} N" : b.Cli, b.Help, 20);
         }
         sb.AppendLine();
-        sb.AppendLine("counterexamples as a mechanism's own files (audit DESIGN OPTION FILE):");
+        sb.AppendLine("a counterexample or the design as a mechanism's own files (audit DESIGN OPTION FILE):");
         foreach (var m in Mechanisms.All)
             foreach (var x in (m as ITraceArtifacts)?.Artifacts ?? []) Row(sb, "  ", $"{x.Option} FILE", $"{m.Name}: {x.Help}", 20);
+        foreach (var m in Mechanisms.All)
+            foreach (var x in (m as IDesignExports)?.Exports ?? []) Row(sb, "  ", $"{x.Option} FILE", $"{m.Name}: {x.Help}", 20);
         sb.AppendLine();
         sb.AppendLine("limits (check, audit, explore):");
         foreach (var l in Limits.Options) Row(sb, "  ", l.Kind == OptionKind.Flag ? l.Name : $"{l.Name} {l.ValueName}", l.Help, 20);

@@ -385,6 +385,8 @@ public static class DistributedExplorer
                         if (r.ReadInt32() != _recordBytes) throw new CheckpointException($"{name}: records of another state size");
                         long n = r.ReadInt64();
                         if (n < 0 || n > count - seen) throw new CheckpointException($"{name}: {n} records where the level has {count - seen} left");
+                        // Sized by what the file holds, never by the count it claims.
+                        if (n * _recordBytes > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
                         var bytes = r.ReadBytes(checked((int)(n * _recordBytes)));
                         if (bytes.Length != n * _recordBytes) throw new EndOfStreamException();
                         if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the records");

@@ -21,7 +21,7 @@ internal sealed class AuditCommand : CliCommand
         .. Limits.Options,
         .. OutputOptions,
         new("--junit", "JUnit XML: one test case per property, the findings in its properties", ValueName: "FILE"),
-        new(Ipi.IpiLitmusExport.Option, "ipi ring designs: the publish/consume, slot-free and slot-reuse paths as C litmus tests for herd7, ordered as the design orders them (FILE.<test>.litmus)", ValueName: "FILE"),
+        .. Mechanisms.All.OfType<IDesignExports>().SelectMany(m => m.Exports).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
         .. Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(m => m.Artifacts).DistinctBy(x => x.Option).Select(x => new OptionSpec(x.Option, x.Help, ValueName: "FILE")),
         LoadOption,
         .. Cluster.ClusterRun.Options,
@@ -48,12 +48,14 @@ internal sealed class AuditCommand : CliCommand
         var bounds = Limits.Bounds(a, m.Model);
         foreach (var x in Mechanisms.All.OfType<ITraceArtifacts>().SelectMany(e => e.Artifacts).Select(x => x.Option).Distinct())
             if (a.Given(x) && Artifacts(m).All(y => y.Option != x)) throw new UsageException($"audit: {x} is not a file {m.Name} writes");
+        foreach (var x in Mechanisms.All.OfType<IDesignExports>().SelectMany(e => e.Exports).Select(x => x.Option).Distinct())
+            if (a.Given(x) && Exports(m).All(y => y.Option != x)) throw new UsageException($"audit: {x} is not a file {m.Name} writes");
         var outputs = new OutputPlan("audit");
         var files = TraceFiles.Plan(a, outputs);
         var junit = a.Value("--junit") is { } jf ? JUnit.Open(jf, "audit", outputs) : null;
         var artifacts = Artifacts(m).Where(x => a.Value(x.Option) is not null)
             .Select(x => (Artifact: x, Path: outputs.Add(x.Option, a.Value(x.Option)!, "counterexample" + x.Extension))).ToList();
-        var litmus = a.Value(Ipi.IpiLitmusExport.Option) is { } lf ? Ipi.IpiLitmusExport.Plan(design, lf, outputs) : null;
+        var exports = Exports(m).Where(x => a.Value(x.Option) is not null).Select(x => (x.Option, Files: x.Plan(design, a.Value(x.Option)!, outputs))).ToList();
         var options = Limits.Explore(a, stopWhenAllDecided: true);
         var spec = Spec(m, design, bounds, "audit");
         string boundsText = bounds.ToString()!;
@@ -81,7 +83,7 @@ internal sealed class AuditCommand : CliCommand
         }
         files.Write(r, design, boundsText, spec, o);
         foreach (var (artifact, target) in artifacts) WriteArtifacts(artifact, target, spec, r, o);
-        if (litmus is not null) Ipi.IpiLitmusExport.Write(litmus, o);
+        foreach (var (option, exported) in exports) WriteExports(option, exported, o);
         if (junit is not null)
         {
             junit.Exploration(spec.Name, BoundsText.Show(bounds), r, (design, boundsText));
@@ -94,6 +96,20 @@ internal sealed class AuditCommand : CliCommand
 
     /// <summary>--image FILE and the like: each counterexample as the mechanism's own file (several: FILE.property.ext).</summary>
     private static IReadOnlyList<TraceArtifact> Artifacts(MechanismEntry m) => m is ITraceArtifacts w ? w.Artifacts : [];
+
+    private static IReadOnlyList<DesignExport> Exports(MechanismEntry m) => m is IDesignExports x ? x.Exports : [];
+
+    /// <summary>A design export's files, each whole (<see cref="OutputFile.Write(string, string)"/>).</summary>
+    private static void WriteExports(string option, IReadOnlyList<(string Path, string Text)> files, TextWriter o)
+    {
+        foreach (var (path, text) in files)
+        {
+            try { OutputFile.Write(path, text); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            { throw new UsageException($"audit: {option}: cannot write '{path}': {e.Message}"); }
+            o.WriteLine($"wrote {path}");
+        }
+    }
 
     private static void WriteArtifacts(TraceArtifact artifact, string file, ISpecHandle spec, ExploreReport r, TextWriter o)
     {

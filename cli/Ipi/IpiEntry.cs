@@ -9,8 +9,11 @@ using Multikernel.Proofs.Obligations;
 namespace Multikernel.Cli.Ipi;
 
 /// <summary>Multikernel IPI on the command line: the ring's checks and proofs, and the implementation against a bounded Channel.</summary>
-internal sealed class IpiEntry : MechanismEntry, IImplementationChecked, IProved
+internal sealed class IpiEntry : MechanismEntry, IImplementationChecked, IProved, IDesignExports
 {
+    public IReadOnlyList<DesignExport> Exports { get; } =
+        [new(IpiLitmusExport.Option, "ipi ring designs: the publish/consume, slot-free and slot-reuse paths as C litmus tests for herd7, ordered as the design orders them (FILE.<test>.litmus)", IpiLitmusExport.Plan)];
+
     public override Mechanism Model => IpiMechanism.Instance;
     public ImplementationChecks Checks => IpiSuite.Checks;
     public ProofEncoding Proofs => RingProofs.ForDesign;

@@ -20,15 +20,4 @@ internal static class IpiLitmusExport
         string stem = file.EndsWith(".litmus", StringComparison.Ordinal) ? file[..^".litmus".Length] : file;
         return [.. ring.Ordering.Exports().Select(p => (outputs.Add($"{Option} ({p.Name})", $"{stem}.{p.Name}.litmus", $"{ring.Name}.{p.Name}.litmus"), p.Litmus))];
     }
-
-    public static void Write(IReadOnlyList<(string Path, string Text)> files, TextWriter o)
-    {
-        foreach (var (path, text) in files)
-        {
-            try { OutputFile.Write(path, text); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            { throw new UsageException($"audit: {Option}: cannot write '{path}': {e.Message}"); }
-            o.WriteLine($"wrote {path}");
-        }
-    }
 }

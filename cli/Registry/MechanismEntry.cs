@@ -96,6 +96,18 @@ internal interface ITraceArtifacts
     IReadOnlyList<TraceArtifact> Artifacts { get; }
 }
 
+/// <summary>Files audit can write of the design itself, whatever the search finds (ipi: --litmus).</summary>
+internal interface IDesignExports
+{
+    IReadOnlyList<DesignExport> Exports { get; }
+}
+
+/// <summary>
+/// One such file (or set of files): <see cref="Plan"/> names the paths and texts from the design and the
+/// option's value, checked with the other outputs before any work, and refuses a design it cannot write (exit 2).
+/// </summary>
+internal sealed record DesignExport(string Option, string Help, Func<IDesign, string, OutputPlan, IReadOnlyList<(string Path, string Text)>> Plan);
+
 /// <summary>Fuzz targets of the mechanism's parsers of untrusted input (files under <c>scratch</c> if they need any).</summary>
 internal interface IFuzzed
 {

@@ -9,49 +9,6 @@ namespace Multikernel.Tests.Cli;
 public class CliTests
 {
     [Fact]
-    public void Check_passes_on_the_reference_and_fits_one_screen()
-    {
-        string junit = Path.Combine(Directory.CreateTempSubdirectory("mk-junit").FullName, "check.xml");
-        var (code, o, e) = Run("check", "--seed", "42", "--junit", junit);
-        Assert.True(code == 0 && e.Length == 0, $"check --seed 42 exited {code}:\n{o}\n{e}");
-        // JUnit XML: one test case per property, implementation check and proof, none failing.
-        var doc = System.Xml.Linq.XDocument.Load(junit);
-        Assert.Equal("testsuites", doc.Root!.Name.LocalName);
-        var cases = doc.Descendants("testcase").ToList();
-        // Counts from the registry, not pinned: each reference's properties (and no-crash) and obligations.
-        int properties = 0, proofs = 0;
-        foreach (var m in Multikernel.Cli.Registry.Mechanisms.All)
-        {
-            var reference = m.Model.Designs.Reference;
-            properties += m.Model.Specification(reference, m.Model.ParseBounds("")).Properties.Count + 1;
-            proofs += (m as Multikernel.Cli.Registry.IProved)?.Proofs(reference)?.Count ?? 0;
-        }
-        int checks = cases.Count(c => c.Attribute("classname")!.Value.StartsWith("implementation.", StringComparison.Ordinal));
-        Assert.Equal(properties + checks + proofs, cases.Count);
-        Assert.Equal((properties + checks + proofs).ToString(System.Globalization.CultureInfo.InvariantCulture), doc.Root.Attribute("tests")!.Value);
-        Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
-        Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
-        Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
-        Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
-        Assert.Contains("seed 42; replay with --seed 42", o);
-        Assert.Contains($"everything holds: {properties} properties, {checks} implementation checks, {proofs} proofs", o);
-        // Each mechanism's line says how many of its properties hold and how many of its obligations are proved, as the registry has them.
-        foreach (var m in Multikernel.Cli.Registry.Mechanisms.All)
-        {
-            var reference = m.Model.Designs.Reference;
-            var spec = m.Model.Specification(reference, m.Model.ParseBounds(""));
-            // The names as far as 120 columns go ('audit' lists them all).
-            Assert.Contains($"all {spec.Properties.Count + 1} hold: {spec.Properties[0].Name}, ", o);
-            if ((m as Multikernel.Cli.Registry.IProved)?.Proofs(reference) is { } obligations)
-                Assert.Contains($"{m.Model.Qualified(reference)}: all {obligations.Count} proved", o);
-        }
-        Assert.Contains("restore of hostile images (FsCheck)", o);
-        Assert.DoesNotContain("FAILS", o);
-        Assert.True(o.Split('\n').Length < 40, o);
-        Assert.All(o.Split('\n'), l => Assert.True(l.Length <= Multikernel.Cli.Commands.CheckCommand.Screen, l));
-    }
-
-    [Fact]
     public void Audit_of_uffd_v5_finds_the_collision_and_its_trace_replays()
     {
         string dir = Directory.CreateTempSubdirectory("mk-uffd").FullName;
@@ -295,5 +252,56 @@ public class CliTests
     {
         var ex = Assert.Throws<FormatException>(() => Itf.Read("{\"#meta\": {\"source\": 3}}"));
         Assert.Contains("#meta.source", ex.Message);
+    }
+}
+
+/// <summary>
+/// check as a whole, its kernel lines included: in the kernel collection, so that its differ never runs
+/// beside another process's (the docs test's check, the kernel tests) or a loaded parallel phase.
+/// </summary>
+[Collection("kernel uffd")]
+public class CheckCommandTests
+{
+    [Fact]
+    public void Check_passes_on_the_reference_and_fits_one_screen()
+    {
+        string junit = Path.Combine(Directory.CreateTempSubdirectory("mk-junit").FullName, "check.xml");
+        var (code, o, e) = Run("check", "--seed", "42", "--junit", junit);
+        Assert.True(code == 0 && e.Length == 0, $"check --seed 42 exited {code}:\n{o}\n{e}");
+        // JUnit XML: one test case per property, implementation check and proof, none failing.
+        var doc = System.Xml.Linq.XDocument.Load(junit);
+        Assert.Equal("testsuites", doc.Root!.Name.LocalName);
+        var cases = doc.Descendants("testcase").ToList();
+        // Counts from the registry, not pinned: each reference's properties (and no-crash) and obligations.
+        int properties = 0, proofs = 0;
+        foreach (var m in Multikernel.Cli.Registry.Mechanisms.All)
+        {
+            var reference = m.Model.Designs.Reference;
+            properties += m.Model.Specification(reference, m.Model.ParseBounds("")).Properties.Count + 1;
+            proofs += (m as Multikernel.Cli.Registry.IProved)?.Proofs(reference)?.Count ?? 0;
+        }
+        int checks = cases.Count(c => c.Attribute("classname")!.Value.StartsWith("implementation.", StringComparison.Ordinal));
+        Assert.Equal(properties + checks + proofs, cases.Count);
+        Assert.Equal((properties + checks + proofs).ToString(System.Globalization.CultureInfo.InvariantCulture), doc.Root.Attribute("tests")!.Value);
+        Assert.Equal("0", doc.Root.Attribute("failures")!.Value);
+        Assert.Contains(cases, c => c.Attribute("name")!.Value == "no-overwrite" && c.Attribute("classname")!.Value == "specification.ipi/reference");
+        Assert.Contains(cases, c => c.Attribute("name")!.Value == "ring.claim-inductive" && c.Attribute("classname")!.Value == "proof.ipi");
+        Assert.All(cases, c => Assert.NotNull(c.Attribute("time")));
+        Assert.Contains("seed 42; replay with --seed 42", o);
+        Assert.Contains($"everything holds: {properties} properties, {checks} implementation checks, {proofs} proofs", o);
+        // Each mechanism's line says how many of its properties hold and how many of its obligations are proved, as the registry has them.
+        foreach (var m in Multikernel.Cli.Registry.Mechanisms.All)
+        {
+            var reference = m.Model.Designs.Reference;
+            var spec = m.Model.Specification(reference, m.Model.ParseBounds(""));
+            // The names as far as 120 columns go ('audit' lists them all).
+            Assert.Contains($"all {spec.Properties.Count + 1} hold: {spec.Properties[0].Name}, ", o);
+            if ((m as Multikernel.Cli.Registry.IProved)?.Proofs(reference) is { } obligations)
+                Assert.Contains($"{m.Model.Qualified(reference)}: all {obligations.Count} proved", o);
+        }
+        Assert.Contains("restore of hostile images (FsCheck)", o);
+        Assert.DoesNotContain("FAILS", o);
+        Assert.True(o.Split('\n').Length < 40, o);
+        Assert.All(o.Split('\n'), l => Assert.True(l.Length <= Multikernel.Cli.Commands.CheckCommand.Screen, l));
     }
 }

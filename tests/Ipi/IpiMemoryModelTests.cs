@@ -159,6 +159,9 @@ public class IpiMemoryModelTests
             var (c2, o2, e2) = Cli.CliRun.Run("audit", "ipi/ipi-v2", "--litmus", Path.Combine(dir, "v2.litmus"));
             Cli.CliRun.OneLineError(c2, o2, e2, "declares no ring orderings");
             Assert.False(File.Exists(Path.Combine(dir, "v2.payload-visible.litmus")));
+            // The option comes from the registry (IDesignExports): a mechanism that exports nothing refuses it.
+            var (c4, o4, e4) = Cli.CliRun.Run("audit", "balloon/reference", "--litmus", Path.Combine(dir, "b.litmus"));
+            Cli.CliRun.OneLineError(c4, o4, e4, "--litmus is not a file balloon writes");
             var (c3, o3, e3) = Cli.CliRun.Run("audit", "ipi/reference", "--memory-model", "arm64");
             Cli.CliRun.OneLineError(c3, o3, e3, "memory-model must be sc, tso or lkmm");
         }

@@ -165,7 +165,7 @@ public class LitmusCalibration(ITestOutputHelper output)
     {
         public HerdFact()
         {
-            if (HerdBinary() is null) Skip = "herd7 is not built here (set HERD7 and HERD7_LKMM; see ../shared/WEAKMEMORY.md): the oracle check is skipped";
+            if (HerdBinary() is null) Skip = "herd7 is not built here (set HERD7 and HERD7_LKMM; see docs/HERD7.md): the oracle check is skipped";
         }
     }
 
