@@ -279,9 +279,9 @@ public sealed record IpiApiModel
         public bool DestroyEnabled(IpiInstance inst)
         {
             var s = inst.State;
-            if (!Design.DestroyEnabled(s)) return false;
+            if (!Design.DestroyEnabled(s, _k)) return false;
             Design.Destroy(ref s, _k); // rcu_assign_pointer(…, NULL)
-            return Design.DestroyEnabled(s); // synchronize_rcu(): no send holds the area
+            return Design.DestroyEnabled(s, _k); // synchronize_rcu(): no send holds the area
         }
 
         public IpiInstance Interrupt(IpiInstance inst)

@@ -53,8 +53,9 @@ public abstract class IpiDesign : IDesign
     /// <summary>
     /// Names of the shared variables this design keeps, one byte each, reached with <see cref="IpiKernel.Shared"/>;
     /// rendered in traces. With <see cref="LocalNames"/> they size the design's part of the state: shared +
-    /// senders × locals bytes, at most <see cref="IpiState.DesignBytes"/>: more is refused with the counts (at load when
-    /// no bounds fit, else when it is explored at bounds that do not), never truncated.
+    /// senders × locals bytes, explored in the smallest state they fit (16 bytes in <see cref="IpiState"/> itself,
+    /// else 64, 128 or 256), at most <see cref="IpiState.MaxDesignBytes"/>: more is refused with the counts (at load
+    /// when no bounds fit, else when it is explored at bounds that do not), never truncated.
     /// </summary>
     public virtual IReadOnlyList<string> SharedNames => [];
     /// <summary>Names of the locals this design keeps on each sender CPU, one byte each, reached with <see cref="IpiKernel.Local"/>; rendered in traces.</summary>
@@ -65,8 +66,8 @@ public abstract class IpiDesign : IDesign
     /// (DEFINE_PER_CPU) that keep their values from one send to the next.
     /// </summary>
     public virtual bool LocalsKeptAcrossSends => false;
-    /// <summary>Sets the initial values of the design's own variables.</summary>
-    public virtual void Init(ref IpiState s, IpiBounds b) { }
+    /// <summary>Sets the initial values of the design's own variables (with <see cref="IpiKernel.Shared"/> and <see cref="IpiKernel.Local"/>; the bounds are <c>k.Bounds</c>).</summary>
+    public virtual void Init(ref IpiState s, IpiKernel k) { }
 
     // ---- presentation: what this design has, shown in traces ------------------------
 
@@ -82,19 +83,19 @@ public abstract class IpiDesign : IDesign
     // multikernel_send_ipi_data(), on sender CPU `cpu`, for its current message.
     /// <summary>The source line of each step, by program counter.</summary>
     public abstract IReadOnlyList<string> SendSteps { get; }
-    public virtual bool SendBlocked(in IpiState s, int cpu) => false;
+    public virtual bool SendBlocked(in IpiState s, int cpu, IpiKernel k) => false;
     public abstract void SendIpiData(ref IpiState s, int cpu, IpiKernel k);
 
     // The receiving CPU: the MULTIKERNEL_VECTOR handler and irq_work items.
     public abstract string InterruptLine { get; }
-    public virtual bool InterruptEnabled(in IpiState s) => true;
+    public virtual bool InterruptEnabled(in IpiState s, IpiKernel k) => true;
     public abstract void Interrupt(ref IpiState s, IpiKernel k);
     /// <summary>Whether receiving CPU <paramref name="cpu"/> may take its pending interrupt (a design with several receivers overrides the two per-CPU methods).</summary>
-    public virtual bool InterruptEnabled(in IpiState s, int cpu) => InterruptEnabled(s);
+    public virtual bool InterruptEnabled(in IpiState s, int cpu, IpiKernel k) => InterruptEnabled(s, k);
     /// <summary>The MULTIKERNEL_VECTOR handler on receiving CPU <paramref name="cpu"/>.</summary>
     public virtual void Interrupt(ref IpiState s, IpiKernel k, int cpu) => Interrupt(ref s, k);
     public abstract int WorkItems(IpiBounds b);
-    public abstract bool WorkEnabled(in IpiState s, int work);
+    public abstract bool WorkEnabled(in IpiState s, int work, IpiKernel k);
     public abstract string WorkLine(in IpiState s, int work);
     /// <summary>The receiving CPU work item <paramref name="work"/> runs on (for traces; 0 with one receiver).</summary>
     public virtual int WorkCpu(in IpiState s, int work) => 0;
@@ -102,7 +103,7 @@ public abstract class IpiDesign : IDesign
 
     // multikernel_unregister_handler(handler 0), from another CPU.
     public abstract IReadOnlyList<string> UnregisterSteps { get; }
-    public abstract bool UnregisterEnabled(in IpiState s);
+    public abstract bool UnregisterEnabled(in IpiState s, IpiKernel k);
     public abstract void Unregister(ref IpiState s, IpiKernel k);
 
     // How each step orders its accesses to the mailbox (issue 21): read only under --memory-model tso or lkmm.
@@ -121,7 +122,7 @@ public abstract class IpiDesign : IDesign
 
     // Destroying the target instance, from another CPU.
     public virtual IReadOnlyList<string> DestroySteps => [];
-    public virtual bool DestroyEnabled(in IpiState s) => false;
+    public virtual bool DestroyEnabled(in IpiState s, IpiKernel k) => false;
     public virtual void Destroy(ref IpiState s, IpiKernel k) { }
 
     public override string ToString() => Name;

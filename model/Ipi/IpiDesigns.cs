@@ -51,9 +51,5 @@ public sealed class IpiMechanism : Mechanism<IpiDesign, IpiBounds>
     }
     public override IReadOnlyList<BoundOption> BoundOptions => IpiBounds.Options;
     public override IBounds ParseBounds(string text) => IpiBounds.Parse(text);
-    protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds)
-    {
-        var spec = new IpiSpec(design, bounds);
-        return spec.Bounds.MemoryModel == IpiMemoryModel.Sc ? spec : new IpiWeakSpec(spec);
-    }
+    protected override ISpecHandle Spec(IpiDesign design, IpiBounds bounds) => IpiSpecs.For(design, bounds);
 }

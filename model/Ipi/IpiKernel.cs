@@ -20,28 +20,35 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
     private readonly int _shared = design.SharedNames.Count, _locals = design.LocalNames.Count;
     private readonly bool _keepLocals = design.LocalsKeptAcrossSends;
 
-    /// <summary>The design's bytes of <see cref="IpiState.Vars"/> at these bounds: its shared variables, then each sender's locals.</summary>
+    /// <summary>The design's bytes at these bounds: its shared variables, then each sender's locals (<see cref="IpiSpecs.For"/> sizes the state by it).</summary>
     public int DesignBytesUsed => _shared + Bounds.Senders * _locals;
 
     // ---- the design's own variables ---------------------------------------------------
 
     /// <summary>Shared variable <paramref name="i"/> of the design (<see cref="IpiDesign.SharedNames"/>[i]); one it did not declare breaks the step contract.</summary>
-    public ref byte Shared(ref IpiState s, int i)
-    {
-        if ((uint)i >= (uint)_shared) throw new StepContractException($"a step used shared variable {i}, which the design does not declare (SharedNames has {_shared})");
-        return ref s.Vars[i];
-    }
+    public ref byte Shared(ref IpiState s, int i) => ref Var(ref s, SharedIndex(i));
 
     /// <summary>Sender <paramref name="cpu"/>'s local <paramref name="i"/> (<see cref="IpiDesign.LocalNames"/>[i]); one it did not declare breaks the step contract.</summary>
-    public ref byte Local(ref IpiState s, int cpu, int i)
-    {
-        if ((uint)i >= (uint)_locals || (uint)cpu >= (uint)Bounds.Senders)
-            throw new StepContractException($"a step used local {i} of sender {cpu}, which the design does not declare (LocalNames has {_locals}, senders {Bounds.Senders})");
-        return ref s.Vars[LocalIndex(cpu, i)];
-    }
+    public ref byte Local(ref IpiState s, int cpu, int i) => ref Var(ref s, CheckedLocalIndex(cpu, i));
 
-    /// <summary>Where sender <paramref name="cpu"/>'s local <paramref name="i"/> lies in <see cref="IpiState.Vars"/>.</summary>
+    /// <summary>The value of shared variable <paramref name="i"/>, for a predicate (<see cref="IpiDesign.SendBlocked"/>, …), which is given the state read-only.</summary>
+    public byte SharedValue(in IpiState s, int i) => Var(ref Unsafe.AsRef(in s), SharedIndex(i));
+
+    /// <summary>The value of sender <paramref name="cpu"/>'s local <paramref name="i"/>, for a predicate.</summary>
+    public byte LocalValue(in IpiState s, int cpu, int i) => Var(ref Unsafe.AsRef(in s), CheckedLocalIndex(cpu, i));
+
+    private int SharedIndex(int i) => (uint)i < (uint)_shared ? i
+        : throw new StepContractException($"a step used shared variable {i}, which the design does not declare (SharedNames has {_shared})");
+
+    private int CheckedLocalIndex(int cpu, int i) => (uint)i < (uint)_locals && (uint)cpu < (uint)Bounds.Senders ? LocalIndex(cpu, i)
+        : throw new StepContractException($"a step used local {i} of sender {cpu}, which the design does not declare (LocalNames has {_locals}, senders {Bounds.Senders})");
+
+    /// <summary>Where sender <paramref name="cpu"/>'s local <paramref name="i"/> lies among the design's bytes.</summary>
     public int LocalIndex(int cpu, int i) => _shared + cpu * _locals + i;
+
+    /// <summary>Byte <paramref name="index"/> of the design's variables: in the state itself, or past it in the frame the state is the core of.</summary>
+    internal static ref byte Var(ref IpiState s, int index) =>
+        ref index < IpiState.InlineDesignBytes ? ref s.Vars[index] : ref IpiFrames.More(ref s, index - IpiState.InlineDesignBytes);
 
     /// <summary>Records that <paramref name="i"/> broke here; the reason is formatted only when a trace is explained.</summary>
     public void Break(ref IpiState s, IpiInvariant i, [InterpolatedStringHandlerArgument("")] Reason why)
@@ -212,7 +219,7 @@ public sealed class IpiKernel(IpiBounds bounds, IpiDesign design) : IReasonSourc
         if (rc == 0) s.Accepted |= bit; else s.Rejected |= bit;
         ref var c = ref s.Senders[cpu];
         c.HoldsArea = 0;
-        if (!_keepLocals) for (int i = 0; i < _locals; i++) s.Vars[LocalIndex(cpu, i)] = 0;
+        if (!_keepLocals) for (int i = 0; i < _locals; i++) Var(ref s, LocalIndex(cpu, i)) = 0;
         c.K++;
         c.Pc = c.K < Bounds.Messages ? (byte)0 : SenderCpu.Done;
     }

@@ -14,7 +14,7 @@ public sealed partial class IpiSpec
     /// <summary>The design's step and variable counts, read once in the constructor (a design's lists may be built on each call).</summary>
     private readonly (int SendSteps, int Locals, int Shared, int UnregisterSteps, int DestroySteps) _shape;
 
-    /// <summary>Masks of <see cref="IpiState.Vars"/>' two words: the bytes past what the design declares at these bounds.</summary>
+    /// <summary>Masks of <see cref="IpiState.Vars"/>' two words: the bytes past what the design declares at these bounds (none in a design that needs more).</summary>
     private readonly ulong _undeclared0, _undeclared1;
 
     private static (ulong, ulong) Undeclared(int used) =>
@@ -23,7 +23,8 @@ public sealed partial class IpiSpec
     private static (int, int, int, int, int) ShapeOf(IpiDesign d) =>
         (d.SendSteps.Count, d.LocalNames.Count, d.SharedNames.Count, d.UnregisterSteps.Count, d.DestroySteps.Count);
 
-    private void CheckContract(in IpiState before, in IpiState after, in IpiAction a)
+    /// <param name="moreBefore">The design's variables past the state's, before the step (empty in a state that holds them all).</param>
+    internal void CheckContract(in IpiState before, in IpiState after, in IpiAction a, ReadOnlySpan<byte> moreBefore, ReadOnlySpan<byte> moreAfter)
     {
         var shape = _shape;
         for (int c = 0; c < Bounds.Senders; c++)
@@ -32,7 +33,7 @@ public sealed partial class IpiSpec
             ref readonly var now = ref after.Senders[c];
             if (a.Actor != IpiActor.Sender || a.Index != c)
             {
-                if (!Same(was, now) || !SameLocals(before, after, c, shape.Locals))
+                if (!Same(was, now) || !SameLocals(before, moreBefore, after, moreAfter, c, shape.Locals))
                     throw Broken(a, $"changed {_k.SenderName(c)}'s send state (pc, message, claimed slot or locals), which only that CPU's own steps may change");
                 continue;
             }
@@ -48,10 +49,11 @@ public sealed partial class IpiSpec
             else if (now.Pc >= shape.SendSteps)
                 throw Broken(a, $"moved its program counter to {now.Pc}, past its {shape.SendSteps} send steps");
         }
-        // Bytes of IpiState.Vars past what the design declared: written only by reaching round the accessors.
-        if (!SameUndeclared(before.Vars, after.Vars))
-            for (int v = _k.DesignBytesUsed; v < IpiState.DesignBytes; v++)
-                if (after.Vars[v] != before.Vars[v]) throw Broken(a, $"wrote byte {v} of the design's variables, which it does not declare (SharedNames has {shape.Shared}, LocalNames has {shape.Locals})");
+        // Bytes of the design's variables past what it declared: written only by reaching round the accessors.
+        int used = _k.DesignBytesUsed, moreUsed = Math.Max(0, used - IpiState.InlineDesignBytes);
+        if (!SameUndeclared(before.Vars, after.Vars) || !moreBefore[moreUsed..].SequenceEqual(moreAfter[moreUsed..]))
+            for (int v = used; v < IpiState.InlineDesignBytes + moreBefore.Length; v++)
+                if (Byte(after, moreAfter, v) != Byte(before, moreBefore, v)) throw Broken(a, $"wrote byte {v} of the design's variables, which it does not declare (SharedNames has {shape.Shared}, LocalNames has {shape.Locals})");
         // The history the properties are judged from only grows: no step may take back a recorded
         // violation, a send's result, a delivery or a spoiled message (the kernel facade never does).
         if ((before.Broken & ~after.Broken) != 0 || (before.Accepted & ~after.Accepted) != 0 || (before.Rejected & ~after.Rejected) != 0
@@ -88,12 +90,15 @@ public sealed partial class IpiSpec
         return ((d0 & _undeclared0) | (d1 & _undeclared1)) == 0;
     }
 
-    private bool SameLocals(in IpiState x, in IpiState y, int cpu, int locals)
+    private bool SameLocals(in IpiState x, ReadOnlySpan<byte> moreX, in IpiState y, ReadOnlySpan<byte> moreY, int cpu, int locals)
     {
         for (int i = 0; i < locals; i++)
-            if (x.Vars[_k.LocalIndex(cpu, i)] != y.Vars[_k.LocalIndex(cpu, i)]) return false;
+            if (Byte(x, moreX, _k.LocalIndex(cpu, i)) != Byte(y, moreY, _k.LocalIndex(cpu, i))) return false;
         return true;
     }
+
+    /// <summary>Byte <paramref name="i"/> of the design's variables, of a state and the bytes past it.</summary>
+    private static byte Byte(in IpiState s, ReadOnlySpan<byte> more, int i) => i < IpiState.InlineDesignBytes ? s.Vars[i] : more[i - IpiState.InlineDesignBytes];
 
     private static bool Same(in SenderCpu x, in SenderCpu y) =>
         Unsafe.As<SenderCpu, uint>(ref Unsafe.AsRef(in x)) == Unsafe.As<SenderCpu, uint>(ref Unsafe.AsRef(in y));

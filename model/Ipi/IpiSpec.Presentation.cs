@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Model.Ipi;
@@ -37,11 +38,11 @@ public sealed partial class IpiSpec
                 ("next_step", TraceValue.Of($"{cpu.Pc + 1}/{Design.SendSteps.Count}")),
             };
             Design.RenderSender(cpu, fields);
-            for (int i = 0; i < Design.LocalNames.Count; i++) fields.Add((Design.LocalNames[i], TraceValue.Of(s.Vars[_k.LocalIndex(c, i)])));
+            for (int i = 0; i < Design.LocalNames.Count; i++) fields.Add((Design.LocalNames[i], TraceValue.Of(IpiKernel.Var(ref Unsafe.AsRef(in s), _k.LocalIndex(c, i)))));
             into.Add(new(name, TraceValue.Record(fields.ToArray())));
         }
         for (int i = 0; i < Design.Slots(Bounds); i++) into.Add(new($"slot{i}", IpiPresentation.Slot(s.Slots[i], _k, Design.SlotHasState)));
-        for (int i = 0; i < Design.SharedNames.Count; i++) into.Add(new(Design.SharedNames[i], TraceValue.Of(s.Vars[i])));
+        for (int i = 0; i < Design.SharedNames.Count; i++) into.Add(new(Design.SharedNames[i], TraceValue.Of(IpiKernel.Var(ref Unsafe.AsRef(in s), i))));
         Design.RenderReceiver(s, _k, into);
         if (Receivers == 1) into.Add(new("ipi_pending", TraceValue.Of(s.IpiPending != 0)));
         else for (int r = 0; r < Receivers; r++) into.Add(new($"cpu{r}_ipi_pending", TraceValue.Of((s.IpiPending & (1 << r)) != 0)));
@@ -87,8 +88,11 @@ public sealed partial class IpiSpec
         }
         if (last is not { } a || p.Kind != PropertyKind.Always) return null;
         var s = before;
-        return _k.Reasons.Explain((int)_ids[property], () => Next(s, a));
+        return ExplainStep(property, () => Next(s, a));
     }
+
+    /// <summary>Why always-property <paramref name="property"/> broke in the step <paramref name="replay"/> runs again.</summary>
+    internal string? ExplainStep(int property, Action replay) => _k.Reasons.Explain((int)_ids[property], replay);
 }
 
 /// <summary>Renderings shared by the spec and the designs.</summary>

@@ -48,7 +48,11 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     /// <summary>Bit of each sometimes-property in this spec's list, or -1 where these bounds leave it out.</summary>
     private readonly int _someDelivery, _unregisterReturns, _destroyInFlight;
 
-    public IpiSpec(IpiDesign design, IpiBounds? bounds = null)
+    /// <summary>The specification of a design whose variables fit the state (<see cref="IpiState.InlineDesignBytes"/>); <see cref="IpiSpecs.For"/> takes any design.</summary>
+    public IpiSpec(IpiDesign design, IpiBounds? bounds = null) : this(design, bounds, inFrame: false) { }
+
+    /// <param name="inFrame">Run by an <see cref="IpiWideSpec{TMore}"/>, which keeps the design's variables past the state's in its frame.</param>
+    internal IpiSpec(IpiDesign design, IpiBounds? bounds, bool inFrame)
     {
         Design = design;
         Bounds = bounds ?? IpiBounds.Default;
@@ -59,6 +63,8 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             throw new ArgumentException($"{design.Name}: {receivers} receiving CPUs with receivers={Bounds.Receivers}");
         _k = new IpiKernel(Bounds, design);
         if (VariablesOverflow(design, Bounds.Senders) is { } tooBig) throw new ArgumentException(tooBig);
+        if (!inFrame && _k.DesignBytesUsed > IpiState.InlineDesignBytes)
+            throw new ArgumentException($"{design.Name}: {_k.DesignBytesUsed} bytes of variables, more than the {IpiState.InlineDesignBytes} IpiState keeps: IpiSpecs.For explores it in a wider state");
         (_undeclared0, _undeclared1) = Undeclared(_k.DesignBytesUsed);
         // A trace's "from:" line cites the design's finding for the property (its seed function and line).
         var all = IpiInvariants.Table.Properties(i => design.Findings.FirstOrDefault(f => f.Property == IpiInvariants.Name(i)) is { } f ? $"{f.Function}: {f.Line}" : null);
@@ -74,14 +80,14 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
 
     /// <summary>
     /// Why the design's own variables (<see cref="IpiDesign.SharedNames"/>, then <see cref="IpiDesign.LocalNames"/> on
-    /// each of <paramref name="senders"/> sender CPUs, a byte each) do not fit <see cref="IpiState.Vars"/>; null when
-    /// they do. Refused, never truncated: the state is one fixed-size struct the explorer hashes.
+    /// each of <paramref name="senders"/> sender CPUs, a byte each) are more than <see cref="IpiState.MaxDesignBytes"/>;
+    /// null when they are not. Refused, never truncated.
     /// </summary>
     public static string? VariablesOverflow(IpiDesign design, int senders)
     {
         int shared = design.SharedNames.Count, locals = design.LocalNames.Count, need = shared + senders * locals;
-        return need <= IpiState.DesignBytes ? null
-            : $"{design.Name}: {shared} shared variables and {locals} locals on each of {senders} sender{(senders == 1 ? "" : "s")} need {need} bytes; a design has {IpiState.DesignBytes}";
+        return need <= IpiState.MaxDesignBytes ? null
+            : $"{design.Name}: {shared} shared variables and {locals} locals on each of {senders} sender{(senders == 1 ? "" : "s")} need {need} bytes; a design has at most {IpiState.MaxDesignBytes}";
     }
 
     /// <summary>
@@ -111,10 +117,16 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     public void Initial(List<IpiState> into)
     {
         var s = default(IpiState);
+        Init(ref s);
+        into.Add(s);
+    }
+
+    /// <summary>The initial state, in place (in a wide specification's frame, whose variables the design's Init may set).</summary>
+    internal void Init(ref IpiState s)
+    {
         for (int h = 0; h < Bounds.Handlers; h++) s.Handlers[h].Flags = MkIpiHandler.Linked;
         for (int c = Bounds.Senders; c < IpiBounds.MaxSenders; c++) s.Senders[c].Pc = SenderCpu.Done;
-        Design.Init(ref s, Bounds);
-        into.Add(s);
+        Design.Init(ref s, _k);
     }
 
     private static bool ReceiverAlive(in IpiState s) => s.Area == IpiState.AreaLive;
@@ -123,21 +135,21 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     {
         int n = 0;
         for (int c = 0; c < Bounds.Senders; c++)
-            if (s.Senders[c].Pc != SenderCpu.Done && !Design.SendBlocked(s, c)) into[n++] = new(IpiActor.Sender, (byte)c);
+            if (s.Senders[c].Pc != SenderCpu.Done && !Design.SendBlocked(s, c, _k)) into[n++] = new(IpiActor.Sender, (byte)c);
         if (ReceiverAlive(s))
         {
             for (int r = 0; r < Receivers; r++)
-                if ((s.IpiPending & (1 << r)) != 0 && Design.InterruptEnabled(s, r)) into[n++] = new(IpiActor.Interrupt, (byte)r);
+                if ((s.IpiPending & (1 << r)) != 0 && Design.InterruptEnabled(s, r, _k)) into[n++] = new(IpiActor.Interrupt, (byte)r);
             int works = Design.WorkItems(Bounds);
             for (int w = 0; w < works; w++)
-                if (Design.WorkEnabled(s, w)) into[n++] = new(IpiActor.Work, (byte)w);
+                if (Design.WorkEnabled(s, w, _k)) into[n++] = new(IpiActor.Work, (byte)w);
         }
         // Unregister and destroy race with the sends: they may start only while a send is in
         // flight, so that the behaviours in which they never happen keep their terminal states
         // (otherwise every run would end with the instance destroyed and nothing owed).
         bool sending = Sending(s);
-        if (Bounds.Unregister && (sending || s.UnregisterPc > 0) && Design.UnregisterEnabled(s)) into[n++] = new(IpiActor.Unregister);
-        if (Bounds.Destroy && Design.HasInstances && (sending || s.DestroyPc > 0) && Design.DestroyEnabled(s)) into[n++] = new(IpiActor.Destroy);
+        if (Bounds.Unregister && (sending || s.UnregisterPc > 0) && Design.UnregisterEnabled(s, _k)) into[n++] = new(IpiActor.Unregister);
+        if (Bounds.Destroy && Design.HasInstances && (sending || s.DestroyPc > 0) && Design.DestroyEnabled(s, _k)) into[n++] = new(IpiActor.Destroy);
         // The hostile peer writes once, into the live region, while a send is in flight.
         if (Bounds.HostilePeer && s.PeerDone == 0 && sending && ReceiverAlive(s)) into[n++] = new(IpiActor.Peer);
         return n;
@@ -152,6 +164,14 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
     public IpiState Next(in IpiState s, in IpiAction a)
     {
         var t = s;
+        Step(ref t, a);
+        CheckContract(s, t, a, default, default);
+        return t;
+    }
+
+    /// <summary>The step of <paramref name="a"/>, in place; the caller checks the step contract.</summary>
+    internal void Step(ref IpiState t, in IpiAction a)
+    {
         switch (a.Actor)
         {
             case IpiActor.Sender: Design.SendIpiData(ref t, a.Index, _k); break;
@@ -161,8 +181,6 @@ public sealed partial class IpiSpec : ISpec<IpiState, IpiAction>
             case IpiActor.Destroy: Design.Destroy(ref t, _k); break;
             case IpiActor.Peer: _k.PeerWrite(ref t, 0); break;
         }
-        CheckContract(s, t, a);
-        return t;
     }
 
     public ulong Violated(in IpiState s)

@@ -39,10 +39,12 @@ public struct SenderCpu
 
 /// <summary>
 /// The bytes a design of your own keeps: its shared variables first (<see cref="IpiDesign.SharedNames"/>),
-/// then each sender CPU's locals (<see cref="IpiDesign.LocalNames"/>), as many as the design declares.
-/// Reach them with <see cref="IpiKernel.Shared"/> and <see cref="IpiKernel.Local"/>.
+/// then each sender CPU's locals (<see cref="IpiDesign.LocalNames"/>), as many as the design declares: the
+/// first 16 here, the rest in the frame the state is explored in (<see cref="IpiFrame{TMore}"/>). Reach them with
+/// <see cref="IpiKernel.Shared"/> and <see cref="IpiKernel.Local"/> (<see cref="IpiKernel.SharedValue"/> and
+/// <see cref="IpiKernel.LocalValue"/> in a predicate), never by index.
 /// </summary>
-[InlineArray(IpiState.DesignBytes)] public struct DesignVars { private byte _e; }
+[InlineArray(IpiState.InlineDesignBytes)] public struct DesignVars { private byte _e; }
 
 /// <summary>A struct mk_ipi_handler with its irq_work.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
@@ -98,11 +100,13 @@ public struct IpiState
 
     public const byte AreaLive = 0, AreaUnpublished = 1, AreaFreed = 2;
     /// <summary>
-    /// The bytes designs of your own share out (shared variables + senders × locals): 16 shared and no
-    /// locals, 4 shared and 4 locals on each of 3 senders, … The state is one unmanaged struct whose bytes
-    /// the explorer hashes, so its size is fixed; the design's declared counts decide how it is used.
+    /// The design's bytes kept in the state itself (shared variables + senders × locals): every design that
+    /// needs no more (all that ship) is explored in this struct. A design that needs more is explored in an
+    /// <see cref="IpiFrame{TMore}"/> of 64, 128 or 256 bytes of variables, the smallest it fits.
     /// </summary>
-    public const int DesignBytes = 16;
+    public const int InlineDesignBytes = 16;
+    /// <summary>The most bytes of variables a design may have at its bounds (one byte each); more is refused with the counts.</summary>
+    public const int MaxDesignBytes = 256;
 
     /// <summary>A design's own variables (a lock word, a lazily set pointer, a per-CPU sequence, …): see <see cref="DesignVars"/>.</summary>
     public DesignVars Vars;

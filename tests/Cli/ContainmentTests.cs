@@ -17,7 +17,7 @@ public sealed class ContainmentTests
 {
     private sealed class ThrowingInit() : RingDesign("contain-init-throws")
     {
-        public override void Init(ref IpiState s, IpiBounds b) => throw new InvalidOperationException("boom\u001b[2J\nsecond line");
+        public override void Init(ref IpiState s, IpiKernel k) => throw new InvalidOperationException("boom\u001b[2J\nsecond line");
     }
 
     private sealed class MessageThrows : Exception
@@ -27,7 +27,7 @@ public sealed class ContainmentTests
 
     private sealed class ThrowingMessage() : RingDesign("contain-message-throws")
     {
-        public override void Init(ref IpiState s, IpiBounds b) => throw new MessageThrows();
+        public override void Init(ref IpiState s, IpiKernel k) => throw new MessageThrows();
     }
 
     private sealed class ThrowingNames() : RingDesign("contain-names-throw")

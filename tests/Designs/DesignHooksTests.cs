@@ -42,36 +42,25 @@ public class DesignHooksTests
         Assert.Equal(after + 1, s.Vars[0]);
     }
 
-    [Fact]
-    public void A_design_sizes_its_state_and_more_than_fits_is_refused_naming_the_counts()
-    {
-        var e = Assert.Throws<ArgumentException>(() => new IpiSpec(new TooManyVariables(), IpiBounds.Default with { Senders = 3 }));
-        Assert.Equal($"my-too-many-variables: 4 shared variables and 5 locals on each of 3 senders need 19 bytes; a design has {IpiState.DesignBytes}", e.Message);
-        _ = new IpiSpec(new TooManyVariables(), IpiBounds.Default with { Senders = 2 }); // 4 + 2 × 5 = 14 fits
-        var (code, _, err) = Run("audit", "ipi/my-too-many-variables", "--load", Dll, "--senders", "3");
-        Assert.Equal(2, code);
-        Assert.Contains("need 19 bytes", err);
-    }
-
     /// <summary>A design whose variables fit no bounds (not even one sender) is refused when it is added, as --load skips it: never truncated.</summary>
     [Fact]
     public void A_design_that_fits_no_bounds_is_refused_when_added()
     {
         var catalogue = IpiMechanism.Instance.Designs;
         int before = catalogue.All.Count;
-        var e = Assert.Throws<ArgumentException>(() => catalogue.Add(new SeventeenShared(), Multikernel.Model.Checking.DesignOrigin.User));
-        int n = IpiState.DesignBytes + 1;
-        Assert.Equal($"my-seventeen-shared: {n} shared variables and 0 locals on each of 1 sender need {n} bytes; a design has {IpiState.DesignBytes}, so it fits no bounds", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => catalogue.Add(new TooManyShared(), Multikernel.Model.Checking.DesignOrigin.User));
+        int n = IpiState.MaxDesignBytes + 1;
+        Assert.Equal($"my-too-many-shared: {n} shared variables and 0 locals on each of 1 sender need {n} bytes; a design has at most {IpiState.MaxDesignBytes}, so it fits no bounds", e.Message);
         Assert.Equal(before, catalogue.All.Count);
-        Assert.Null(catalogue.Find("my-seventeen-shared"));
+        Assert.Null(catalogue.Find("my-too-many-shared"));
     }
 
     /// <summary>Not public: --load of this assembly does not see it.</summary>
-    private sealed class SeventeenShared : Multikernel.Model.Ipi.Designs.RingDesign
+    private sealed class TooManyShared : Multikernel.Model.Ipi.Designs.RingDesign
     {
-        public SeventeenShared() : base("my-seventeen-shared") { }
-        public override string Summary => "17 shared variables: one more byte than a design's state has";
-        public override IReadOnlyList<string> SharedNames => [.. Enumerable.Range(0, IpiState.DesignBytes + 1).Select(i => $"v{i}")];
+        public TooManyShared() : base("my-too-many-shared") { }
+        public override string Summary => "257 shared variables: one more byte than a design may have";
+        public override IReadOnlyList<string> SharedNames => [.. Enumerable.Range(0, IpiState.MaxDesignBytes + 1).Select(i => $"v{i}")];
     }
 
     /// <summary>

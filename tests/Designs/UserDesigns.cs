@@ -85,8 +85,8 @@ public sealed class Silent : RingDesign
         s.Targets = 0; // the handler walk forgets to pick anyone
     }
 
-    public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc == 0;
-    public override bool DestroyEnabled(in IpiState s) => s.DestroyPc == 0;
+    public override bool UnregisterEnabled(in IpiState s, IpiKernel k) => s.UnregisterPc == 0;
+    public override bool DestroyEnabled(in IpiState s, IpiKernel k) => s.DestroyPc == 0;
 }
 
 /// <summary>

@@ -56,7 +56,7 @@ public sealed class IpiV2 : IrqWorkDesign
         "multikernel_free_ipi_buffer(ipi_data->instance_pool, ipi_data->shared_mem, …)",
     ];
 
-    public override bool DestroyEnabled(in IpiState s) => s.DestroyPc < 2;
+    public override bool DestroyEnabled(in IpiState s, IpiKernel k) => s.DestroyPc < 2;
 
     public override void Destroy(ref IpiState s, IpiKernel k)
     {

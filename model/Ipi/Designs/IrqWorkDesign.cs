@@ -47,7 +47,7 @@ public abstract class IrqWorkDesign : IpiDesign
     /// between the steps starts its next run only after it: the model does not run one handler's
     /// callback on two CPUs at once.)
     /// </summary>
-    public override bool WorkEnabled(in IpiState s, int work)
+    public override bool WorkEnabled(in IpiState s, int work, IpiKernel k)
     {
         var hd = s.Handlers[work];
         if ((hd.Flags & MkIpiHandler.Running) != 0) return true;
@@ -62,7 +62,7 @@ public abstract class IrqWorkDesign : IpiDesign
         return false;
     }
 
-    public override bool InterruptEnabled(in IpiState s, int cpu) => !Busy(s, cpu);
+    public override bool InterruptEnabled(in IpiState s, int cpu, IpiKernel k) => !Busy(s, cpu);
 
     /// <summary>A handler's work is queued only by the interrupt handler (<see cref="IpiKernel.QueueWork"/>), on the CPU that takes it; handler_work() reads the slot with plain loads.</summary>
     public override bool MayReadStale(in IpiState s, int cpu)
@@ -115,7 +115,7 @@ public abstract class IrqWorkDesign : IpiDesign
         "irq_work_sync(&handler->work); kfree(p); return",
     ];
 
-    public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc switch
+    public override bool UnregisterEnabled(in IpiState s, IpiKernel k) => s.UnregisterPc switch
     {
         0 => true,
         // irq_work_sync(): waits while the work is pending or running (BUSY).

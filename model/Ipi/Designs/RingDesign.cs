@@ -191,7 +191,7 @@ public class RingDesign : IpiDesign
     // ---- the receiver ------------------------------------------------------------
 
     public override string InterruptLine => "multikernel_interrupt_handler(): irq_work_queue(&ring->work)";
-    public override bool InterruptEnabled(in IpiState s) => s.RingWork != 2; // hardirqs do not nest
+    public override bool InterruptEnabled(in IpiState s, IpiKernel k) => s.RingWork != 2; // hardirqs do not nest
     public override void Interrupt(ref IpiState s, IpiKernel k)
     {
         s.IpiPending = 0;
@@ -199,7 +199,7 @@ public class RingDesign : IpiDesign
     }
 
     public override int WorkItems(IpiBounds b) => 1;
-    public override bool WorkEnabled(in IpiState s, int work) => s.RingWork != 0;
+    public override bool WorkEnabled(in IpiState s, int work, IpiKernel k) => s.RingWork != 0;
     /// <summary>
     /// The ring's work is queued only by the interrupt handler and runs until it finds the ring empty; of its steps only
     /// the drain reads the slots, with fresh loads unless its ordering says READ_ONCE without smp_rmb() (a dispatch reads
@@ -274,7 +274,7 @@ public class RingDesign : IpiDesign
         : ["mutex_lock(&mk_handlers_mutex); list_del_rcu(&handler->list); mutex_unlock()",
            "irq_work_sync(&ring->work); kfree(handler); return"];
 
-    public override bool UnregisterEnabled(in IpiState s) => s.UnregisterPc switch
+    public override bool UnregisterEnabled(in IpiState s, IpiKernel k) => s.UnregisterPc switch
     {
         0 => true,
         1 => !Has(Defect.NoSync) && (s.RingWork == 0 || s.Area != IpiState.AreaLive),
@@ -298,7 +298,7 @@ public class RingDesign : IpiDesign
         Has(Defect.NoRcu) ? "multikernel_free_ipi_buffer(…)" : "synchronize_rcu(); multikernel_free_ipi_buffer(…)",
     ];
 
-    public override bool DestroyEnabled(in IpiState s)
+    public override bool DestroyEnabled(in IpiState s, IpiKernel k)
     {
         if (s.DestroyPc == 0) return true;
         if (s.DestroyPc > 1) return false;
