@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.Loader;
 using Multikernel.Cli.Balloon;
 using Multikernel.Cli.Ipi;
 using Multikernel.Cli.Restore;
@@ -92,7 +93,7 @@ internal static class Mechanisms
         if (FileKinds.Of(path) is var kind and not FileKind.Regular)
             throw new UsageException($"{command}: --load {Clip(path)}: {(kind == FileKind.Missing ? "no such file" : $"is {FileKinds.Describe(kind)}, not a regular file")}");
         Assembly asm;
-        try { asm = Assembly.LoadFrom(Path.GetFullPath(path)); }
+        try { asm = DesignContext.Load(Path.GetFullPath(path)); }
         catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         { throw new UsageException($"{command}: --load {Clip(path)}: {FirstLine(e.Message)}"); }
         var notes = SkipNotes.Value ?? Console.Error;
@@ -156,3 +157,56 @@ internal static class Mechanisms
     private static string Clip(string s) => BoundsText.Clip(s);
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }
+
+/// <summary>
+/// The load context of one --load assembly. The project's assemblies and whatever else this program already
+/// has come from the default context, so a design's base class is the one the registry knows; the rest of
+/// the assembly's dependencies resolve from beside it (its deps.json, else its directory). Kept apart from the
+/// default context, it is not scanned by the cluster host (Orleans reads every assembly of the default
+/// context, and one with a dependency only the user has would end the run).
+/// </summary>
+internal sealed class DesignContext : AssemblyLoadContext
+{
+    private static readonly Dictionary<string, Assembly> ByPath = new(StringComparer.Ordinal);
+    private readonly AssemblyDependencyResolver _resolver;
+    private readonly string _dir;
+
+    private DesignContext(string path) : base($"--load {Path.GetFileName(path)}")
+    {
+        _resolver = new AssemblyDependencyResolver(path);
+        _dir = Path.GetDirectoryName(path)!;
+    }
+
+    /// <summary>
+    /// The assembly at <paramref name="path"/> (a full path), loaded once per process; the default context's copy
+    /// when this process already runs it (a host that links the designs, such as the tests).
+    /// </summary>
+    public static Assembly Load(string path)
+    {
+        lock (ByPath)
+        {
+            if (ByPath.TryGetValue(path, out var a)) return a;
+            a = Default.Assemblies.FirstOrDefault(x => !x.IsDynamic && string.Equals(x.Location, path, StringComparison.Ordinal))
+                ?? new DesignContext(path).LoadFromAssemblyPath(path);
+            ByPath.Add(path, a);
+            return a;
+        }
+    }
+
+    protected override Assembly? Load(AssemblyName name)
+    {
+        // null: the default context's copy (shared types), when it has or can find one.
+        try
+        {
+            Default.LoadFromAssemblyName(name);
+            return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException) { }
+        string? at = _resolver.ResolveAssemblyToPath(name) ?? Beside(name);
+        return at is null ? null : LoadFromAssemblyPath(at);
+    }
+
+    private string? Beside(AssemblyName name) =>
+        name.Name is { } n && Path.Combine(_dir, n + ".dll") is var p && File.Exists(p) ? p : null;
+}
+
