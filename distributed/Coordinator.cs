@@ -61,6 +61,21 @@ public static class DistributedExplorer
         return (report, new ClusterStats(results.Length, 0, [.. results.Select(r => r.PeakRss)]), results);
     }
 
+    /// <summary>
+    /// --resume's reading and checking of checkpoint <paramref name="dir"/> for a run of <paramref name="specName"/> with
+    /// <paramref name="options"/> on <paramref name="nodes"/> nodes, without a cluster: the image, or a <see cref="CheckpointException"/>.
+    /// </summary>
+    internal static CheckpointImage ReadCheckpoint(ISpecHandle spec, string specName, ExploreOptions options, string dir, int nodes,
+        Func<string, string?>? notRegular, Action<int, byte[], bool>? load = null) =>
+        spec.Accept(new ReadVisitor(specName, options, dir, nodes, notRegular, load));
+
+    private sealed class ReadVisitor(string specName, ExploreOptions options, string dir, int nodes, Func<string, string?>? notRegular,
+        Action<int, byte[], bool>? load) : ISpecVisitor<CheckpointImage>
+    {
+        public CheckpointImage Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
+            CheckpointReading.Read(spec, CheckpointExpect.Of(spec, specName, options), dir, nodes, notRegular, load);
+    }
+
     private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint) : ISpecVisitor<(ExploreReport, ClusterStats)>
     {
         public (ExploreReport, ClusterStats) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
@@ -79,8 +94,8 @@ public static class DistributedExplorer
         private readonly bool _search;
         private readonly INodeGrain[] _nodes;
         private readonly string[] _keys;
-        private readonly ChunkedList<uint> _parent = new();
-        private readonly ChunkedList<byte> _choice = new();
+        private ChunkedList<uint> _parent = new();
+        private ChunkedList<byte> _choice = new();
         private readonly long[] _witness;
         private readonly long[] _rss;
         private ulong _decided, _reached;
@@ -91,7 +106,10 @@ public static class DistributedExplorer
         private int _depth, _level;
 
         private readonly CheckpointPlan? _checkpoint;
-        private readonly int _recordBytes = 3 * sizeof(ulong) + sizeof(uint) + System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+        private readonly CheckpointExpect _expect;
+        private int _recordBytes => _expect.RecordBytes;
+        /// <summary>The checkpoint's run id: fresh for a new run, the checkpoint's for a resumed one.</summary>
+        private ulong _run = (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
 
         public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
         {
@@ -102,13 +120,8 @@ public static class DistributedExplorer
             _cluster = cluster;
             _props = [.. spec.Properties, Explorer.NoCrash];
             if (_props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
-            for (int i = 0; i < spec.Properties.Count; i++)
-                switch (spec.Properties[i].Kind)
-                {
-                    case PropertyKind.Always: _always |= 1UL << i; break;
-                    case PropertyKind.Eventually: _eventually |= 1UL << i; break;
-                    default: _sometimes |= 1UL << i; break;
-                }
+            _expect = CheckpointExpect.Of(spec, specName, options);
+            (_always, _eventually, _sometimes) = (_expect.Always, _expect.Eventually, _expect.Sometimes);
             _crashBit = _props.Length - 1;
             _all = _always | _eventually | _sometimes | (1UL << _crashBit);
             if (options.Liveness == Liveness.Graph)
@@ -293,8 +306,9 @@ public static class DistributedExplorer
             for (int k = 0; k < N; k++)
             {
                 using var m = new MemoryStream();
-                using var w = CheckpointFiles.Writer(m, 'N');
+                using var w = CheckpointFiles.Writer(m, 'N', _run);
                 w.Write(_level);
+                w.Write(k);
                 w.Write(_recordBytes);
                 var pages = new List<byte[]>();
                 for (int from = 0; ; from += PageStates)
@@ -309,15 +323,16 @@ public static class DistributedExplorer
                 w.Write(records);
                 foreach (var p in pages) w.Write(p);
                 w.Flush();
-                plan.Write(CheckpointFiles.Node(dir, _level, k), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Node(_level, k)), CheckpointFiles.Seal(m));
             }
             using (var m = new MemoryStream())
-            using (var w = CheckpointFiles.Writer(m, 'C'))
+            using (var w = CheckpointFiles.Writer(m, 'C', _run))
             {
                 w.Write(_level);
                 w.Write(N);
                 w.Write(_specName);
                 w.Write(_props.Length);
+                w.Write(_expect.Mode);
                 w.Write(_states);
                 w.Write(_transitions);
                 w.Write(_depth);
@@ -340,141 +355,39 @@ public static class DistributedExplorer
                     w.Write(_choice[id]);
                 }
                 w.Flush();
-                plan.Write(CheckpointFiles.Coordinator(dir, _level), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Coordinator(_level)), CheckpointFiles.Seal(m));
             }
             using (var m = new MemoryStream())
-            using (var w = CheckpointFiles.Writer(m, 'M'))
+            using (var w = CheckpointFiles.Writer(m, 'M', _run))
             {
                 w.Write(_specName);
                 w.Write(_level);
                 w.Flush();
-                plan.Write(CheckpointFiles.Marker(dir), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Marker), CheckpointFiles.Seal(m));
             }
         }
 
-        /// <summary>Reads a checkpoint back: every level's parent links, and each record to the node that owns it now.</summary>
+        /// <summary>Reads a checkpoint back (<see cref="CheckpointReading"/>: every file checked), each record sent to the node that owns it now.</summary>
         private async Task Restore()
         {
-            string dir = _checkpoint!.Directory;
-            int last;
-            using (var r = CheckpointFiles.Reader(CheckpointFiles.Marker(dir), 'M'))
-                last = Read(r, "checkpoint", () =>
-                {
-                    string spec = r.ReadString();
-                    if (spec != _specName) throw new CheckpointException($"checkpoint: it is of {spec}, not {_specName}");
-                    return r.ReadInt32();
-                });
-            if (last < 0) throw new CheckpointException($"checkpoint: level {last}");
-            for (int level = 0; level <= last; level++)
-            {
-                string coord = $"level-{level}.coordinator";
-                int nodes;
-                long first = _states;
-                using (var r = CheckpointFiles.Reader(CheckpointFiles.Coordinator(dir, level), 'C'))
-                    nodes = Read(r, coord, () => ReadCounters(r, level, coord));
-                long count = _states - first;
-                long seen = 0;
-                var outgoing = new List<byte>[N];
-                for (int k = 0; k < nodes; k++)
-                {
-                    string name = $"level-{level}.node-{k}";
-                    using var r = CheckpointFiles.Reader(CheckpointFiles.Node(dir, level, k), 'N');
-                    byte[] records = Read(r, name, () =>
-                    {
-                        if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
-                        if (r.ReadInt32() != _recordBytes) throw new CheckpointException($"{name}: records of another state size");
-                        long n = r.ReadInt64();
-                        if (n < 0 || n > count - seen) throw new CheckpointException($"{name}: {n} records where the level has {count - seen} left");
-                        // Sized by what the file holds, never by the count it claims.
-                        if (n * _recordBytes > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
-                        var bytes = r.ReadBytes(checked((int)(n * _recordBytes)));
-                        if (bytes.Length != n * _recordBytes) throw new EndOfStreamException();
-                        if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the records");
-                        return bytes;
-                    });
-                    seen += records.Length / _recordBytes;
-                    await Route(records, first, _states, level == last, name).ConfigureAwait(false);
-                }
-                if (seen != count) throw new CheckpointException($"level {level}: the nodes' files hold {seen} states of {count}");
-            }
-            _level = last;
+            var plan = _checkpoint!;
+            var img = await Task.Run(() => CheckpointReading.Read(_spec, _expect, plan.Directory, N, plan.NotRegular,
+                (owner, batch, frontier) => All(k => k == owner ? _nodes[k].Load(batch, frontier) : Task.CompletedTask, "loading the checkpoint").GetAwaiter().GetResult()))
+                .ConfigureAwait(false);
+            _run = img.Run;
+            _level = img.Last;
+            _states = img.States;
+            _transitions = img.Transitions;
+            _depth = img.Depth;
+            _count = img.Count;
+            _sent = img.Sent;
+            _decided = img.Decided;
+            _reached = img.Reached;
+            Array.Copy(img.Witness, _witness, _witness.Length);
+            _crashed = img.Crash is { } c ? (c.State, c.Choice, c.Contract ? new StepContractException(c.Message) : new InvalidOperationException(c.Message)) : null;
+            _parent = img.Parent;
+            _choice = img.Choice;
             await All(k => _nodes[k].Loaded(), "loading the checkpoint").ConfigureAwait(false);
-        }
-
-        /// <summary>Sends each record to its owner under this run's node count, in messages of bounded size.</summary>
-        private async Task Route(byte[] records, long first, long end, bool frontier, string name)
-        {
-            var batches = new List<byte[]>[N];
-            var current = new MemoryStream[N];
-            for (int k = 0; k < N; k++) { batches[k] = new(); current[k] = new MemoryStream(); }
-            for (int at = 0; at < records.Length; at += _recordBytes)
-            {
-                var rec = records.AsSpan(at, _recordBytes);
-                ulong fp = BitConverter.ToUInt64(rec);
-                uint id = BitConverter.ToUInt32(rec[8..]);
-                if (fp == 0 || id < first || id >= end) throw new CheckpointException($"{name}: record {at / _recordBytes} (state {id}) is not of this level");
-                int owner = NodeSearch<TState, TAction>.Owner(fp, N);
-                current[owner].Write(rec);
-                if (current[owner].Length >= NodeSearch<TState, TAction>.BatchBytes) { batches[owner].Add(current[owner].ToArray()); current[owner] = new MemoryStream(); }
-            }
-            for (int k = 0; k < N; k++) if (current[k].Length > 0) batches[k].Add(current[k].ToArray());
-            await All(async k => { foreach (var b in batches[k]) await _nodes[k].Load(b, frontier).ConfigureAwait(false); }, "loading the checkpoint").ConfigureAwait(false);
-        }
-
-        /// <summary>A level's counters and parent links; the node count it was written with.</summary>
-        private int ReadCounters(BinaryReader r, int level, string name)
-        {
-            if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
-            int nodes = r.ReadInt32();
-            if (nodes < 1 || nodes > 4096) throw new CheckpointException($"{name}: {nodes} nodes");
-            if (r.ReadString() != _specName) throw new CheckpointException($"{name}: of another specification");
-            if (r.ReadInt32() != _props.Length) throw new CheckpointException($"{name}: of another property table");
-            long states = r.ReadInt64(), transitions = r.ReadInt64();
-            int depth = r.ReadInt32();
-            long count = r.ReadInt64(), sent = r.ReadInt64();
-            if (count < 0 || states - count != _states || states > _options.MaxStates || transitions < 0 || depth < 0 || sent < 0)
-                throw new CheckpointException($"{name}: counters that do not follow the level before");
-            _transitions = transitions;
-            _depth = depth;
-            _count = count;
-            _sent = sent;
-            _decided = r.ReadUInt64();
-            _reached = r.ReadUInt64();
-            for (int p = 0; p < _witness.Length; p++)
-            {
-                _witness[p] = r.ReadInt64();
-                if (_witness[p] < -1 || _witness[p] >= states) throw new CheckpointException($"{name}: a witness beyond the states");
-            }
-            if (r.ReadBoolean())
-            {
-                uint state = r.ReadUInt32();
-                int choice = r.ReadInt32();
-                bool contract = r.ReadBoolean();
-                string message = r.ReadString();
-                if (state >= states || choice < -1 || choice > 255) throw new CheckpointException($"{name}: a crash beyond the states");
-                _crashed = (state, choice, contract ? new StepContractException(message) : new InvalidOperationException(message));
-            }
-            else _crashed = null;
-            for (long id = _states; id < states; id++)
-            {
-                uint parent = r.ReadUInt32();
-                byte choice = r.ReadByte();
-                if (level == 0 ? parent != Root : parent >= _states) throw new CheckpointException($"{name}: state {id}'s parent {parent} is not of an earlier level");
-                _parent.Add(parent);
-                _choice.Add(choice);
-            }
-            if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the parent links");
-            _states = states;
-            return nodes;
-        }
-
-        private static T Read<T>(BinaryReader r, string name, Func<T> read)
-        {
-            try { return read(); }
-            catch (EndOfStreamException) { throw new CheckpointException($"{name}: truncated"); }
-            catch (Exception e) when (e is IOException or FormatException or OverflowException or ArgumentException)
-            { throw new CheckpointException($"{name}: unreadable: {e.Message}"); }
-            finally { r.Dispose(); }
         }
 
         private async Task<(FingerprintSet, PendingEntries<TState>)> GatherPending()

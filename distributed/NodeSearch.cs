@@ -19,6 +19,16 @@ internal interface INodeSearch
     void Loaded();
 }
 
+/// <summary>How fingerprints are partitioned among nodes, and the size of the messages that carry records.</summary>
+internal static class Partitions
+{
+    /// <summary>A batch is sent once it holds this many bytes: few, large messages per level.</summary>
+    public const int BatchBytes = 4 << 20;
+
+    /// <summary>The node that owns <paramref name="fp"/>: by its low half (the sets index slots by the high bits, which stay spread).</summary>
+    public static int Owner(ulong fp, int nodes) => (int)(((fp & 0xffff_ffffUL) * (ulong)nodes) >> 32);
+}
+
 /// <summary>
 /// One node of the distributed breadth-first search (LTSmin's and DiVinE's hash-partitioned BFS, TLC's
 /// fingerprint servers): it owns the fingerprints whose <see cref="Owner"/> is its index, the states of
@@ -36,8 +46,7 @@ internal interface INodeSearch
 /// </summary>
 internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : unmanaged where TAction : unmanaged
 {
-    /// <summary>A batch is sent once it holds this many bytes: few, large messages per level.</summary>
-    internal const int BatchBytes = 4 << 20;
+    internal const int BatchBytes = Partitions.BatchBytes;
 
     private readonly ISpec<TState, TAction> _spec;
     private readonly int _node, _nodes, _maxDepth, _record, _stateBytes = Unsafe.SizeOf<TState>();
@@ -76,8 +85,7 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         if (_pendingAll) { _entries = new(); _pending = new(); }
     }
 
-    /// <summary>The node that owns <paramref name="fp"/>: by its low half (the sets index slots by the high bits, which stay spread).</summary>
-    internal static int Owner(ulong fp, int nodes) => (int)(((fp & 0xffff_ffffUL) * (ulong)nodes) >> 32);
+    internal static int Owner(ulong fp, int nodes) => Partitions.Owner(fp, nodes);
 
     public void Receive(int from, byte[] batch)
     {
@@ -246,7 +254,7 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
 
     // ---- checkpoints: a level's kept new states as records (fingerprint, id, bits, parent's pending bits, state) ----
 
-    internal int CheckpointRecord => 3 * sizeof(ulong) + sizeof(uint) + _stateBytes;
+    internal int CheckpointRecord => CheckpointFiles.RecordBytes(_stateBytes);
 
     /// <summary>The frontier's records [from, from + max): what a checkpoint keeps of this node's part of the level just numbered.</summary>
     public byte[] Checkpoint(int from, int max)
