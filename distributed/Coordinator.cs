@@ -13,6 +13,18 @@ public sealed class NodeLostException(string message, Exception? inner = null) :
 public sealed record ClusterStats(int Nodes, long BytesSent, IReadOnlyList<long> PeakRss)
 {
     public double BytesPerState(long states) => states > 0 ? (double)BytesSent / states : 0;
+    /// <summary>Where a memory or time bound stopped the run, or null.</summary>
+    public BoundHit? Hit { get; init; }
+}
+
+/// <summary>Where a bound stopped a cluster run: the node, the level, what it was doing, and by how much.</summary>
+public sealed record BoundHit(Bound Bound, int Node, string Where, int Level, string Doing, long Held, long Limit, long Expanded, long Frontier)
+{
+    public override string ToString() => Bound == Bound.Memory
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"node {Node} ({Where}) hit its memory bound{(Limit > 0 ? $" of {Limit >> 20:N0} MiB" : "")} while {Doing} in level {Level}{(Held > 0 ? $" (it held {Held / 1e6:F1} MB)" : "")}")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the time limit stopped level {Level} with {Expanded:N0} of its {Frontier:N0} frontier states expanded (node {Node} ({Where}) among the first to stop)");
 }
 
 /// <summary>
@@ -110,6 +122,7 @@ public static class DistributedExplorer
         private int _recordBytes => _expect.RecordBytes;
         /// <summary>The checkpoint's run id: fresh for a new run, the checkpoint's for a resumed one.</summary>
         private ulong _run = (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
+        private BoundHit? _hit;
 
         public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
         {
@@ -143,6 +156,9 @@ public static class DistributedExplorer
 
         private int N => _keys.Length;
 
+        /// <summary>--max-memory as given, for every node; 0 when not given (each node takes its own machine's default).</summary>
+        private long ExplicitMemory => _options.MaxMemory == ExploreOptions.DefaultMaxMemory ? 0 : _options.MaxMemory;
+
         public async Task<(ExploreReport, ClusterStats)> Go()
         {
             var clock = Stopwatch.StartNew();
@@ -151,6 +167,8 @@ public static class DistributedExplorer
                 await All(k => _nodes[k].Start(new NodePlan
                 {
                     Spec = _specName, Node = k, Nodes = _keys, MaxDepth = _options.MaxDepth, PendingAll = _search,
+                    // Given: every node's bound; not given: each node's own default (its machine's memory).
+                    MaxMemory = ExplicitMemory,
                 }), "starting").ConfigureAwait(false);
                 await Levels(clock).ConfigureAwait(false);
                 bool complete = _bound == Bound.None && !_stoppedEarly;
@@ -167,7 +185,7 @@ public static class DistributedExplorer
                 var result = new SearchResult(_parent, _choice, _witness, _crashed, _bound, _stoppedEarly, _stoppedAtFirst, _states, _transitions,
                     _depth, clock.Elapsed.TotalSeconds - cycleClock.Elapsed.TotalSeconds, _parent.Bytes + _choice.Bytes, 0, _parent.Bytes + _choice.Bytes, null);
                 var report = Explorer.Verdicts(_spec, _options, _props, result, cycles, graph: false, _search, cycleClock.Elapsed.TotalSeconds, cycleBytes);
-                return (report, new ClusterStats(N, _sent, _rss));
+                return (report, new ClusterStats(N, _sent, _rss) { Hit = _hit });
             }
             finally
             {
@@ -187,9 +205,19 @@ public static class DistributedExplorer
             while (_count > 0 && _bound == Bound.None)
             {
                 _level++;
-                var summaries = await All(k => _nodes[k].Expand(_depth), "expanding").ConfigureAwait(false);
+                var summaries = await All(k => _nodes[k].Expand(new ExpandPlan
+                {
+                    Depth = _depth, Elsewhere = k == 0 ? _parent.Bytes + _choice.Bytes : 0,
+                    RemainingTicks = _options.TimeLimit is { } left ? Math.Max(0, (left - clock.Elapsed).Ticks) : -1,
+                }), "expanding").ConfigureAwait(false);
                 Gather(summaries);
-                if (_options.TimeLimit is { } limit && clock.Elapsed > limit) { _bound = Bound.Time; break; }
+                if (Bounded(summaries)) break;
+                if (_options.TimeLimit is { } limit && clock.Elapsed > limit)
+                {
+                    _bound = Bound.Time;
+                    _hit = new(Bound.Time, 0, _cluster.Describe(0), _level, "expanding", 0, 0, summaries.Sum(x => x.Expanded), summaries.Sum(x => x.Frontier));
+                    break;
+                }
                 await InsertAndNumber().ConfigureAwait(false);
                 _cluster.Log?.Invoke($"level {_level} done: {_states:N0} states, {_transitions:N0} transitions, depth {_depth}");
                 if (_bound != Bound.None) break;
@@ -200,6 +228,34 @@ public static class DistributedExplorer
                 if (_options.Progress is { } progress)
                     progress(new ExploreProgress(_states, _transitions, _depth, _count, _parent.Bytes + _choice.Bytes, clock.Elapsed));
             }
+        }
+
+        /// <summary>
+        /// A node's memory bound (its own, or another's that refused its batches) or the time limit stopped the level's
+        /// expansion: the level is not whole, so it is not added; the run ends as a bound, naming the node and the level.
+        /// </summary>
+        private bool Bounded(ExpandSummary[] summaries)
+        {
+            int k = Array.FindIndex(summaries, x => x.MemoryHit is not null);
+            if (k >= 0)
+            {
+                var s = summaries[k];
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, k, _cluster.Describe(k), _level, s.MemoryHit!, s.Held, s.Limit, 0, 0);
+                return true;
+            }
+            int by = Array.Find(summaries, x => x.StoppedBy >= 0)?.StoppedBy ?? -1;
+            if (by >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, by, _cluster.Describe(by), _level, "receiving candidates", 0, summaries[by].Limit, 0, 0);
+                return true;
+            }
+            k = Array.FindIndex(summaries, x => x.TimeBound);
+            if (k < 0) return false;
+            _bound = Bound.Time;
+            _hit = new(Bound.Time, k, _cluster.Describe(k), _level, "expanding", 0, 0, summaries.Sum(x => x.Expanded), summaries.Sum(x => x.Frontier));
+            return true;
         }
 
         /// <summary>Level 0: the initial states, sent to their owners as the coordinator's own batch, with the root as parent.</summary>
@@ -216,7 +272,13 @@ public static class DistributedExplorer
                 ulong fp = Fingerprint.Of(initial[i]);
                 batches[NodeSearch<TState, TAction>.Owner(fp, N)].Add(((ulong)Root << 8) | (uint)i, fp, 0, initial[i]);
             }
-            await All(k => batches[k].Length == 0 ? Task.CompletedTask : _nodes[k].Receive(N, batches[k].Take()), "sending the initial states").ConfigureAwait(false);
+            var taken = await All(k => batches[k].Length == 0 ? Task.FromResult(true) : _nodes[k].Receive(N, batches[k].Take()), "sending the initial states").ConfigureAwait(false);
+            if (Array.IndexOf(taken, false) is var refused and >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, refused, _cluster.Describe(refused), 0, "receiving the initial states", 0, ExplicitMemory, 0, 0);
+                return;
+            }
             await InsertAndNumber().ConfigureAwait(false);
         }
 
@@ -254,6 +316,12 @@ public static class DistributedExplorer
         private async Task InsertAndNumber()
         {
             var inserted = await All(k => _nodes[k].Insert(), "inserting").ConfigureAwait(false);
+            if (Array.FindIndex(inserted, x => x.MemoryHit is not null) is var full and >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, full, _cluster.Describe(full), _level, inserted[full].MemoryHit!, inserted[full].Held, inserted[full].Limit, 0, 0);
+                return;
+            }
             long total = 0;
             foreach (var r in inserted) total += r.Keys.Length;
             long kept = Math.Min(total, _options.MaxStates - _states);
@@ -371,11 +439,18 @@ public static class DistributedExplorer
         private async Task Restore()
         {
             var plan = _checkpoint!;
-            var img = await Task.Run(() => CheckpointReading.Read(_spec, _expect, plan.Directory, N, plan.NotRegular,
-                (owner, batch, frontier) => All(k => k == owner ? _nodes[k].Load(batch, frontier) : Task.CompletedTask, "loading the checkpoint").GetAwaiter().GetResult()))
-                .ConfigureAwait(false);
+            var img = await Task.Run(() => CheckpointReading.Read(_spec, _expect, plan.Directory, N, plan.NotRegular, (owner, batch, frontier) =>
+            {
+                if (_hit is not null) return; // a node's memory bound: the rest is read (and checked), not loaded
+                if (!All(k => k == owner ? _nodes[k].Load(batch, frontier) : Task.FromResult(true), "loading the checkpoint").GetAwaiter().GetResult()[owner])
+                {
+                    _bound = Bound.Memory;
+                    _hit = new(Bound.Memory, owner, _cluster.Describe(owner), _level, "loading the checkpoint", 0, ExplicitMemory, 0, 0);
+                }
+            })).ConfigureAwait(false);
             _run = img.Run;
             _level = img.Last;
+            if (_hit is not null) _hit = _hit with { Level = img.Last };
             _states = img.States;
             _transitions = img.Transitions;
             _depth = img.Depth;

@@ -131,7 +131,8 @@ internal static class ClusterRun
 
     /// <summary>The line the command prints about the cluster: nodes, bytes sent per state, each node's peak RSS.</summary>
     public static string Line(ClusterStats s, long states) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"  cluster: {s.Nodes} nodes (Orleans), {s.BytesPerState(states):F1} bytes sent per state, peak RSS per node: {string.Join(", ", s.PeakRss.Select(r => $"{r / 1e6:F0} MB"))}");
+        $"  cluster: {s.Nodes} nodes (Orleans), {s.BytesPerState(states):F1} bytes sent per state, peak RSS per node: {string.Join(", ", s.PeakRss.Select(r => $"{r / 1e6:F0} MB"))}")
+        + (s.Hit is { } hit ? $"\n  bound: {hit}" : "");
 }
 
 /// <summary>node --join ADDRESS: a node of a cluster, serving its partitions until its standard input closes.</summary>
