@@ -58,6 +58,7 @@ public static class DistributedExplorer
             {
                 Spec = specName, Seed = Swarm.SeedOf(k), BitstateBytes = options.BitstateBytes, MaxStates = options.MaxStates, MaxDepth = options.MaxDepth,
                 StopAtFirst = options.StopAtFirstViolation, StopWhenAllViolated = options.StopWhenAllViolated,
+                MaxMemory = options.MaxMemory == ExploreOptions.DefaultMaxMemory ? 0 : options.MaxMemory, TimeLimitTicks = options.TimeLimit?.Ticks ?? -1,
             });
         var all = Task.WhenAll(calls);
         if (Task.WhenAny(all, cluster.Lost).GetAwaiter().GetResult() == cluster.Lost)

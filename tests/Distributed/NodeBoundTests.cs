@@ -77,6 +77,18 @@ public sealed class NodeBoundTests(TestClusterFixture fixture, Xunit.Abstraction
     }
 
     [Fact]
+    public void A_swarm_s_searches_take_the_time_limit_and_the_memory_bound_too()
+    {
+        var (spec, name) = Reports.Spec("ipi/ref-no-mask");
+        var options = new ExploreOptions { BitstateBytes = 1 << 16, MaxStates = Reports.Cap, StopWhenAllViolated = false, Threads = 1 };
+        var (timed, _, members) = DistributedExplorer.RunSwarm(spec, name, options with { TimeLimit = TimeSpan.FromTicks(1) }, fixture.Nodes);
+        Assert.Equal(Bound.Time, timed.Bound);
+        Assert.All(members, m => Assert.Equal((int)Bound.Time, m.Bound));
+        var (full, _, _) = DistributedExplorer.RunSwarm(spec, name, options with { MaxMemory = (1 << 16) + 1 }, fixture.Nodes);
+        Assert.Equal(Bound.Memory, full.Bound);
+    }
+
+    [Fact]
     public void Without_a_bound_hit_the_report_is_the_one_process_s_and_names_no_bound()
     {
         var (spec, name) = Reports.Spec("ipi/reference");
