@@ -179,7 +179,7 @@ internal struct Checksum
 internal sealed class CheckpointReader : IDisposable
 {
     private readonly FileStream _file;
-    private readonly byte[] _buffer = new byte[1 << 16];
+    private byte[] _buffer = new byte[1 << 16];
     private int _at, _filled;
     private long _position; // of the next field, from the file's start
 
@@ -254,6 +254,8 @@ internal sealed class CheckpointReader : IDisposable
         if (n > Left) throw Fail($"truncated: {what} at byte {_position} needs {n} bytes, {Left} are left");
         if (_filled - _at < n)
         {
+            // A field longer than the buffer (a state of more than 64 KiB): n is the caller's, within what the file holds.
+            if (n > _buffer.Length) Array.Resize(ref _buffer, n);
             Array.Copy(_buffer, _at, _buffer, 0, _filled - _at);
             _filled -= _at;
             _at = 0;
