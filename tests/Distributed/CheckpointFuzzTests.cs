@@ -131,10 +131,10 @@ public sealed class CheckpointFuzzTests(CheckpointBases fixture, ITestOutputHelp
         {
             try { return CheckpointFuzz.RealReader(b, dir, options, nodes, load); }
             catch (CheckpointException) { return new CheckpointImage(); }
-        }, new CaseStats()), 200, Seed);
+        }, new CaseStats()), 200, DefaultSeed);
         Assert.False(result.Holds);
         Assert.Contains("was accepted", result.Detail);
-        Assert.Contains($"{Seed}", result.ToString());
+        Assert.Contains($"{DefaultSeed}", result.ToString());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class CheckpointFuzzTests(CheckpointBases fixture, ITestOutputHelp
         {
             try { return CheckpointFuzz.RealReader(b, dir, options, nodes, load); }
             catch (CheckpointException e) when (e.Message.Contains("truncated", StringComparison.Ordinal)) { throw new EndOfStreamException(e.Message); }
-        }, new CaseStats()), 300, Seed);
+        }, new CaseStats()), 300, DefaultSeed);
         Assert.False(result.Holds);
         Assert.Contains("EndOfStreamException", result.Detail);
     }
