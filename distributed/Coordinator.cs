@@ -23,8 +23,10 @@ public sealed record BoundHit(Bound Bound, int Node, string Where, int Level, st
     public override string ToString() => Bound == Bound.Memory
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"node {Node} ({Where}) hit its memory bound{(Limit > 0 ? $" of {Limit >> 20:N0} MiB" : "")} while {Doing} in level {Level}{(Held > 0 ? $" (it held {Held / 1e6:F1} MB)" : "")}")
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the time limit stopped level {Level} with {Expanded:N0} of its {Frontier:N0} frontier states expanded (node {Node} ({Where}) among the first to stop)");
+        : Doing == "inserting"
+            ? $"the time limit stopped level {Level} while its candidates were merged (node {Node} ({Where}) among the first to stop)"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the time limit stopped level {Level} with {Expanded:N0} of its {Frontier:N0} frontier states expanded (node {Node} ({Where}) among the first to stop)");
 }
 
 /// <summary>
@@ -124,6 +126,7 @@ public static class DistributedExplorer
         /// <summary>The checkpoint's run id: fresh for a new run, the checkpoint's for a resumed one.</summary>
         private ulong _run = (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
         private BoundHit? _hit;
+        private readonly Stopwatch _clock = new();
 
         public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
         {
@@ -162,7 +165,8 @@ public static class DistributedExplorer
 
         public async Task<(ExploreReport, ClusterStats)> Go()
         {
-            var clock = Stopwatch.StartNew();
+            var clock = _clock;
+            clock.Start();
             try
             {
                 await All(k => _nodes[k].Start(new NodePlan
@@ -316,11 +320,18 @@ public static class DistributedExplorer
         /// <summary>Has the nodes insert their candidates, numbers the new states in (parent, step) order across the nodes, and hands each node its ids.</summary>
         private async Task InsertAndNumber()
         {
-            var inserted = await All(k => _nodes[k].Insert(), "inserting").ConfigureAwait(false);
+            long remaining = _options.TimeLimit is { } left ? Math.Max(0, (left - _clock.Elapsed).Ticks) : -1;
+            var inserted = await All(k => _nodes[k].Insert(remaining), "inserting").ConfigureAwait(false);
             if (Array.FindIndex(inserted, x => x.MemoryHit is not null) is var full and >= 0)
             {
                 _bound = Bound.Memory;
                 _hit = new(Bound.Memory, full, _cluster.Describe(full), _level, inserted[full].MemoryHit!, inserted[full].Held, inserted[full].Limit, 0, 0);
+                return;
+            }
+            if (Array.FindIndex(inserted, x => x.TimeBound) is var late and >= 0)
+            {
+                _bound = Bound.Time;
+                _hit = new(Bound.Time, late, _cluster.Describe(late), _level, "inserting", 0, 0, 0, 0);
                 return;
             }
             long total = 0;

@@ -68,6 +68,8 @@ public sealed class InsertResult
     [Id(2)] public string? MemoryHit { get; init; }
     [Id(3)] public long Held { get; init; }
     [Id(4)] public long Limit { get; init; }
+    /// <summary>The time limit passed while the node merged its candidates: the level is not whole.</summary>
+    [Id(5)] public bool TimeBound { get; init; }
 }
 
 /// <summary>A page of a node's pending states, for the cycle search on the coordinator.</summary>

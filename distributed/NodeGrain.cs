@@ -13,7 +13,8 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>A batch of candidate records from node <paramref name="from"/> (the coordinator is node count); false: refused by the node's memory bound.</summary>
     Task<bool> Receive(int from, byte[] batch);
     Task<ExpandSummary> Expand(ExpandPlan plan);
-    Task<InsertResult> Insert();
+    /// <summary>Merges the level's candidates; stops (TimeBound) when <paramref name="remainingTicks"/> (-1: no limit) pass.</summary>
+    Task<InsertResult> Insert(long remainingTicks);
     Task Commit(uint[] ids);
     Task<PendingPage> Pending(long from, int max);
     Task<byte[]> Checkpoint(int from, int max);
@@ -54,10 +55,10 @@ internal sealed class NodeGrain(ISpecSource specs) : Grain, INodeGrain
         return Task.Run(() => search.Expand(level, (node, batch) => factory.GetGrain<INodeGrain>(plan.Nodes[node]).Receive(plan.Node, batch)));
     }
 
-    public Task<InsertResult> Insert()
+    public Task<InsertResult> Insert(long remainingTicks)
     {
         var search = Search;
-        return Task.Run(search.Insert);
+        return Task.Run(() => search.Insert(remainingTicks));
     }
 
     public Task Commit(uint[] ids)

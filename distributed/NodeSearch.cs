@@ -12,7 +12,7 @@ internal interface INodeSearch
 {
     bool Receive(int from, byte[] batch);
     Task<ExpandSummary> Expand(ExpandPlan plan, Func<int, byte[], Task<bool>> send);
-    InsertResult Insert();
+    InsertResult Insert(long remainingTicks);
     void Commit(uint[] ids);
     PendingPage Pending(long from, int max);
     byte[] Checkpoint(int from, int max);
@@ -261,8 +261,9 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         finally { Interlocked.Add(ref _outgoingBytes, -batch.Length); }
     }
 
-    public InsertResult Insert()
+    public InsertResult Insert(long remainingTicks)
     {
+        long deadline = remainingTicks < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(remainingTicks / (double)TimeSpan.TicksPerSecond * Stopwatch.Frequency);
         if (Volatile.Read(ref _memoryHit) is { } hit) return new InsertResult { MemoryHit = hit, Held = Held, Limit = _limit };
         long records = 0;
         lock (_receiving) foreach (var s in _received) foreach (var b in s) records += b.Length / _record;
@@ -290,9 +291,16 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         Span<int> offset = stackalloc int[streams.Length];
         batch.Clear();
         offset.Clear();
-        long added = 0;
+        long added = 0, merged = 0;
         while (true)
         {
+            // The time limit, every 4,096 records: a long merge stops too (the level is then not added).
+            if ((++merged & 4095) == 0 && Stopwatch.GetTimestamp() > deadline)
+            {
+                _visited.Added(added);
+                Interlocked.Exchange(ref _receivedBytes, 0);
+                return new InsertResult { TimeBound = true, FirstWith = first };
+            }
             int best = -1;
             ulong key = ulong.MaxValue;
             for (int i = 0; i < streams.Length; i++)

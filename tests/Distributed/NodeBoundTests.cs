@@ -99,6 +99,46 @@ public sealed class NodeBoundTests(TestClusterFixture fixture, Xunit.Abstraction
     }
 }
 
+/// <summary>A node's own checks, without a cluster: the merge of a long level stops at the time limit; a batch past the memory bound is refused.</summary>
+public sealed class NodeSearchBoundTests
+{
+    [Fact]
+    public void A_merge_stops_at_the_time_limit_and_runs_whole_without_one()
+    {
+        var spec = Reports.Spec("ipi/reference").Spec;
+        InsertResult Run(long remaining) => spec.Accept(new Recorder(remaining)).Result;
+        Assert.True(Run(0).TimeBound);
+        var whole = Run(-1);
+        Assert.False(whole.TimeBound);
+        Assert.Single(whole.Keys); // one state, met 10,000 times
+    }
+
+    [Fact]
+    public void A_batch_past_the_memory_bound_is_refused_and_the_insert_says_so()
+    {
+        var spec = Reports.Spec("ipi/reference").Spec;
+        var (result, _) = spec.Accept(new Recorder(-1, maxMemory: 2 << 20));
+        Assert.NotNull(result.MemoryHit);
+        Assert.Contains("receiving", result.MemoryHit);
+        Assert.True(result.Limit == 2 << 20);
+    }
+
+    /// <summary>Receives the 10,000 records, then inserts with <paramref name="remaining"/> ticks left.</summary>
+    private sealed class Recorder(long remaining, long maxMemory = 1L << 30) : ISpecVisitor<(InsertResult Result, bool Received)>
+    {
+        public (InsertResult, bool) Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged
+        {
+            var node = new NodeSearch<TState, TAction>(spec, new NodePlan { Spec = "x", Node = 0, Nodes = ["a"], MaxDepth = int.MaxValue, MaxMemory = maxMemory });
+            var initial = new List<TState>();
+            spec.Initial(initial);
+            var batch = new NodeSearch<TState, TAction>.Batch(1 << 16);
+            for (int i = 0; i < 10_000; i++) batch.Add((ulong)i, Fingerprint.Of(initial[0]), 0, initial[0]);
+            bool received = node.Receive(1, batch.Take());
+            return (node.Insert(remaining), received);
+        }
+    }
+}
+
 /// <summary>--max-memory on the command line reaches every node process: exit 3, the bound's line naming the node.</summary>
 public sealed class NodeBoundProcessTests
 {
