@@ -13,6 +13,20 @@ public sealed class NodeLostException(string message, Exception? inner = null) :
 public sealed record ClusterStats(int Nodes, long BytesSent, IReadOnlyList<long> PeakRss)
 {
     public double BytesPerState(long states) => states > 0 ? (double)BytesSent / states : 0;
+    /// <summary>Where a memory or time bound stopped the run, or null.</summary>
+    public BoundHit? Hit { get; init; }
+}
+
+/// <summary>Where a bound stopped a cluster run: the node, the level, what it was doing, and by how much.</summary>
+public sealed record BoundHit(Bound Bound, int Node, string Where, int Level, string Doing, long Held, long Limit, long Expanded, long Frontier)
+{
+    public override string ToString() => Bound == Bound.Memory
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"node {Node} ({Where}) hit its memory bound{(Limit > 0 ? $" of {Limit >> 20:N0} MiB" : "")} while {Doing} in level {Level}{(Held > 0 ? $" (it held {Held / 1e6:F1} MB)" : "")}")
+        : Doing == "inserting"
+            ? $"the time limit stopped level {Level} while its candidates were merged (node {Node} ({Where}) among the first to stop)"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the time limit stopped level {Level} with {Expanded:N0} of its {Frontier:N0} frontier states expanded (node {Node} ({Where}) among the first to stop)");
 }
 
 /// <summary>
@@ -46,6 +60,7 @@ public static class DistributedExplorer
             {
                 Spec = specName, Seed = Swarm.SeedOf(k), BitstateBytes = options.BitstateBytes, MaxStates = options.MaxStates, MaxDepth = options.MaxDepth,
                 StopAtFirst = options.StopAtFirstViolation, StopWhenAllViolated = options.StopWhenAllViolated,
+                MaxMemory = options.MaxMemory == ExploreOptions.DefaultMaxMemory ? 0 : options.MaxMemory, TimeLimitTicks = options.TimeLimit?.Ticks ?? -1,
             });
         var all = Task.WhenAll(calls);
         if (Task.WhenAny(all, cluster.Lost).GetAwaiter().GetResult() == cluster.Lost)
@@ -59,6 +74,21 @@ public static class DistributedExplorer
         }
         var report = Swarm.Combine(spec, results) with { Seconds = clock.Elapsed.TotalSeconds };
         return (report, new ClusterStats(results.Length, 0, [.. results.Select(r => r.PeakRss)]), results);
+    }
+
+    /// <summary>
+    /// --resume's reading and checking of checkpoint <paramref name="dir"/> for a run of <paramref name="specName"/> with
+    /// <paramref name="options"/> on <paramref name="nodes"/> nodes, without a cluster: the image, or a <see cref="CheckpointException"/>.
+    /// </summary>
+    internal static CheckpointImage ReadCheckpoint(ISpecHandle spec, string specName, ExploreOptions options, string dir, int nodes,
+        Func<string, string?>? notRegular, Action<int, byte[], bool>? load = null) =>
+        spec.Accept(new ReadVisitor(specName, options, dir, nodes, notRegular, load));
+
+    private sealed class ReadVisitor(string specName, ExploreOptions options, string dir, int nodes, Func<string, string?>? notRegular,
+        Action<int, byte[], bool>? load) : ISpecVisitor<CheckpointImage>
+    {
+        public CheckpointImage Visit<TState, TAction>(ISpec<TState, TAction> spec) where TState : unmanaged where TAction : unmanaged =>
+            CheckpointReading.Read(spec, CheckpointExpect.Of(spec, specName, options), dir, nodes, notRegular, load);
     }
 
     private sealed class Visitor(string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint) : ISpecVisitor<(ExploreReport, ClusterStats)>
@@ -79,8 +109,8 @@ public static class DistributedExplorer
         private readonly bool _search;
         private readonly INodeGrain[] _nodes;
         private readonly string[] _keys;
-        private readonly ChunkedList<uint> _parent = new();
-        private readonly ChunkedList<byte> _choice = new();
+        private ChunkedList<uint> _parent = new();
+        private ChunkedList<byte> _choice = new();
         private readonly long[] _witness;
         private readonly long[] _rss;
         private ulong _decided, _reached;
@@ -91,7 +121,12 @@ public static class DistributedExplorer
         private int _depth, _level;
 
         private readonly CheckpointPlan? _checkpoint;
-        private readonly int _recordBytes = 3 * sizeof(ulong) + sizeof(uint) + System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+        private readonly CheckpointExpect _expect;
+        private int _recordBytes => _expect.RecordBytes;
+        /// <summary>The checkpoint's run id: fresh for a new run, the checkpoint's for a resumed one.</summary>
+        private ulong _run = (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
+        private BoundHit? _hit;
+        private readonly Stopwatch _clock = new();
 
         public Search(ISpec<TState, TAction> spec, string specName, ExploreOptions options, ClusterNodes cluster, CheckpointPlan? checkpoint)
         {
@@ -102,13 +137,8 @@ public static class DistributedExplorer
             _cluster = cluster;
             _props = [.. spec.Properties, Explorer.NoCrash];
             if (_props.Length > 64) throw new ArgumentException($"{spec.Name}: at most 63 properties");
-            for (int i = 0; i < spec.Properties.Count; i++)
-                switch (spec.Properties[i].Kind)
-                {
-                    case PropertyKind.Always: _always |= 1UL << i; break;
-                    case PropertyKind.Eventually: _eventually |= 1UL << i; break;
-                    default: _sometimes |= 1UL << i; break;
-                }
+            _expect = CheckpointExpect.Of(spec, specName, options);
+            (_always, _eventually, _sometimes) = (_expect.Always, _expect.Eventually, _expect.Sometimes);
             _crashBit = _props.Length - 1;
             _all = _always | _eventually | _sometimes | (1UL << _crashBit);
             if (options.Liveness == Liveness.Graph)
@@ -130,14 +160,20 @@ public static class DistributedExplorer
 
         private int N => _keys.Length;
 
+        /// <summary>--max-memory as given, for every node; 0 when not given (each node takes its own machine's default).</summary>
+        private long ExplicitMemory => _options.MaxMemory == ExploreOptions.DefaultMaxMemory ? 0 : _options.MaxMemory;
+
         public async Task<(ExploreReport, ClusterStats)> Go()
         {
-            var clock = Stopwatch.StartNew();
+            var clock = _clock;
+            clock.Start();
             try
             {
                 await All(k => _nodes[k].Start(new NodePlan
                 {
                     Spec = _specName, Node = k, Nodes = _keys, MaxDepth = _options.MaxDepth, PendingAll = _search,
+                    // Given: every node's bound; not given: each node's own default (its machine's memory).
+                    MaxMemory = ExplicitMemory,
                 }), "starting").ConfigureAwait(false);
                 await Levels(clock).ConfigureAwait(false);
                 bool complete = _bound == Bound.None && !_stoppedEarly;
@@ -154,7 +190,7 @@ public static class DistributedExplorer
                 var result = new SearchResult(_parent, _choice, _witness, _crashed, _bound, _stoppedEarly, _stoppedAtFirst, _states, _transitions,
                     _depth, clock.Elapsed.TotalSeconds - cycleClock.Elapsed.TotalSeconds, _parent.Bytes + _choice.Bytes, 0, _parent.Bytes + _choice.Bytes, null);
                 var report = Explorer.Verdicts(_spec, _options, _props, result, cycles, graph: false, _search, cycleClock.Elapsed.TotalSeconds, cycleBytes);
-                return (report, new ClusterStats(N, _sent, _rss));
+                return (report, new ClusterStats(N, _sent, _rss) { Hit = _hit });
             }
             finally
             {
@@ -174,9 +210,19 @@ public static class DistributedExplorer
             while (_count > 0 && _bound == Bound.None)
             {
                 _level++;
-                var summaries = await All(k => _nodes[k].Expand(_depth), "expanding").ConfigureAwait(false);
+                var summaries = await All(k => _nodes[k].Expand(new ExpandPlan
+                {
+                    Depth = _depth, Elsewhere = k == 0 ? _parent.Bytes + _choice.Bytes : 0,
+                    RemainingTicks = _options.TimeLimit is { } left ? Math.Max(0, (left - clock.Elapsed).Ticks) : -1,
+                }), "expanding").ConfigureAwait(false);
                 Gather(summaries);
-                if (_options.TimeLimit is { } limit && clock.Elapsed > limit) { _bound = Bound.Time; break; }
+                if (Bounded(summaries)) break;
+                if (_options.TimeLimit is { } limit && clock.Elapsed > limit)
+                {
+                    _bound = Bound.Time;
+                    _hit = new(Bound.Time, 0, _cluster.Describe(0), _level, "expanding", 0, 0, summaries.Sum(x => x.Expanded), summaries.Sum(x => x.Frontier));
+                    break;
+                }
                 await InsertAndNumber().ConfigureAwait(false);
                 _cluster.Log?.Invoke($"level {_level} done: {_states:N0} states, {_transitions:N0} transitions, depth {_depth}");
                 if (_bound != Bound.None) break;
@@ -187,6 +233,34 @@ public static class DistributedExplorer
                 if (_options.Progress is { } progress)
                     progress(new ExploreProgress(_states, _transitions, _depth, _count, _parent.Bytes + _choice.Bytes, clock.Elapsed));
             }
+        }
+
+        /// <summary>
+        /// A node's memory bound (its own, or another's that refused its batches) or the time limit stopped the level's
+        /// expansion: the level is not whole, so it is not added; the run ends as a bound, naming the node and the level.
+        /// </summary>
+        private bool Bounded(ExpandSummary[] summaries)
+        {
+            int k = Array.FindIndex(summaries, x => x.MemoryHit is not null);
+            if (k >= 0)
+            {
+                var s = summaries[k];
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, k, _cluster.Describe(k), _level, s.MemoryHit!, s.Held, s.Limit, 0, 0);
+                return true;
+            }
+            int by = Array.Find(summaries, x => x.StoppedBy >= 0)?.StoppedBy ?? -1;
+            if (by >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, by, _cluster.Describe(by), _level, "receiving candidates", 0, summaries[by].Limit, 0, 0);
+                return true;
+            }
+            k = Array.FindIndex(summaries, x => x.TimeBound);
+            if (k < 0) return false;
+            _bound = Bound.Time;
+            _hit = new(Bound.Time, k, _cluster.Describe(k), _level, "expanding", 0, 0, summaries.Sum(x => x.Expanded), summaries.Sum(x => x.Frontier));
+            return true;
         }
 
         /// <summary>Level 0: the initial states, sent to their owners as the coordinator's own batch, with the root as parent.</summary>
@@ -203,7 +277,13 @@ public static class DistributedExplorer
                 ulong fp = Fingerprint.Of(initial[i]);
                 batches[NodeSearch<TState, TAction>.Owner(fp, N)].Add(((ulong)Root << 8) | (uint)i, fp, 0, initial[i]);
             }
-            await All(k => batches[k].Length == 0 ? Task.CompletedTask : _nodes[k].Receive(N, batches[k].Take()), "sending the initial states").ConfigureAwait(false);
+            var taken = await All(k => batches[k].Length == 0 ? Task.FromResult(true) : _nodes[k].Receive(N, batches[k].Take()), "sending the initial states").ConfigureAwait(false);
+            if (Array.IndexOf(taken, false) is var refused and >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, refused, _cluster.Describe(refused), 0, "receiving the initial states", 0, ExplicitMemory, 0, 0);
+                return;
+            }
             await InsertAndNumber().ConfigureAwait(false);
         }
 
@@ -240,7 +320,20 @@ public static class DistributedExplorer
         /// <summary>Has the nodes insert their candidates, numbers the new states in (parent, step) order across the nodes, and hands each node its ids.</summary>
         private async Task InsertAndNumber()
         {
-            var inserted = await All(k => _nodes[k].Insert(), "inserting").ConfigureAwait(false);
+            long remaining = _options.TimeLimit is { } left ? Math.Max(0, (left - _clock.Elapsed).Ticks) : -1;
+            var inserted = await All(k => _nodes[k].Insert(remaining), "inserting").ConfigureAwait(false);
+            if (Array.FindIndex(inserted, x => x.MemoryHit is not null) is var full and >= 0)
+            {
+                _bound = Bound.Memory;
+                _hit = new(Bound.Memory, full, _cluster.Describe(full), _level, inserted[full].MemoryHit!, inserted[full].Held, inserted[full].Limit, 0, 0);
+                return;
+            }
+            if (Array.FindIndex(inserted, x => x.TimeBound) is var late and >= 0)
+            {
+                _bound = Bound.Time;
+                _hit = new(Bound.Time, late, _cluster.Describe(late), _level, "inserting", 0, 0, 0, 0);
+                return;
+            }
             long total = 0;
             foreach (var r in inserted) total += r.Keys.Length;
             long kept = Math.Min(total, _options.MaxStates - _states);
@@ -293,8 +386,9 @@ public static class DistributedExplorer
             for (int k = 0; k < N; k++)
             {
                 using var m = new MemoryStream();
-                using var w = CheckpointFiles.Writer(m, 'N');
+                using var w = CheckpointFiles.Writer(m, 'N', _run);
                 w.Write(_level);
+                w.Write(k);
                 w.Write(_recordBytes);
                 var pages = new List<byte[]>();
                 for (int from = 0; ; from += PageStates)
@@ -309,15 +403,16 @@ public static class DistributedExplorer
                 w.Write(records);
                 foreach (var p in pages) w.Write(p);
                 w.Flush();
-                plan.Write(CheckpointFiles.Node(dir, _level, k), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Node(_level, k)), CheckpointFiles.Seal(m));
             }
             using (var m = new MemoryStream())
-            using (var w = CheckpointFiles.Writer(m, 'C'))
+            using (var w = CheckpointFiles.Writer(m, 'C', _run))
             {
                 w.Write(_level);
                 w.Write(N);
                 w.Write(_specName);
                 w.Write(_props.Length);
+                w.Write(_expect.Mode);
                 w.Write(_states);
                 w.Write(_transitions);
                 w.Write(_depth);
@@ -340,141 +435,46 @@ public static class DistributedExplorer
                     w.Write(_choice[id]);
                 }
                 w.Flush();
-                plan.Write(CheckpointFiles.Coordinator(dir, _level), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Coordinator(_level)), CheckpointFiles.Seal(m));
             }
             using (var m = new MemoryStream())
-            using (var w = CheckpointFiles.Writer(m, 'M'))
+            using (var w = CheckpointFiles.Writer(m, 'M', _run))
             {
                 w.Write(_specName);
                 w.Write(_level);
                 w.Flush();
-                plan.Write(CheckpointFiles.Marker(dir), m.ToArray());
+                plan.Write(Path.Combine(dir, CheckpointFiles.Marker), CheckpointFiles.Seal(m));
             }
         }
 
-        /// <summary>Reads a checkpoint back: every level's parent links, and each record to the node that owns it now.</summary>
+        /// <summary>Reads a checkpoint back (<see cref="CheckpointReading"/>: every file checked), each record sent to the node that owns it now.</summary>
         private async Task Restore()
         {
-            string dir = _checkpoint!.Directory;
-            int last;
-            using (var r = CheckpointFiles.Reader(CheckpointFiles.Marker(dir), 'M'))
-                last = Read(r, "checkpoint", () =>
-                {
-                    string spec = r.ReadString();
-                    if (spec != _specName) throw new CheckpointException($"checkpoint: it is of {spec}, not {_specName}");
-                    return r.ReadInt32();
-                });
-            if (last < 0) throw new CheckpointException($"checkpoint: level {last}");
-            for (int level = 0; level <= last; level++)
+            var plan = _checkpoint!;
+            var img = await Task.Run(() => CheckpointReading.Read(_spec, _expect, plan.Directory, N, plan.NotRegular, (owner, batch, frontier) =>
             {
-                string coord = $"level-{level}.coordinator";
-                int nodes;
-                long first = _states;
-                using (var r = CheckpointFiles.Reader(CheckpointFiles.Coordinator(dir, level), 'C'))
-                    nodes = Read(r, coord, () => ReadCounters(r, level, coord));
-                long count = _states - first;
-                long seen = 0;
-                var outgoing = new List<byte>[N];
-                for (int k = 0; k < nodes; k++)
+                if (_hit is not null) return; // a node's memory bound: the rest is read (and checked), not loaded
+                if (!All(k => k == owner ? _nodes[k].Load(batch, frontier) : Task.FromResult(true), "loading the checkpoint").GetAwaiter().GetResult()[owner])
                 {
-                    string name = $"level-{level}.node-{k}";
-                    using var r = CheckpointFiles.Reader(CheckpointFiles.Node(dir, level, k), 'N');
-                    byte[] records = Read(r, name, () =>
-                    {
-                        if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
-                        if (r.ReadInt32() != _recordBytes) throw new CheckpointException($"{name}: records of another state size");
-                        long n = r.ReadInt64();
-                        if (n < 0 || n > count - seen) throw new CheckpointException($"{name}: {n} records where the level has {count - seen} left");
-                        // Sized by what the file holds, never by the count it claims.
-                        if (n * _recordBytes > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
-                        var bytes = r.ReadBytes(checked((int)(n * _recordBytes)));
-                        if (bytes.Length != n * _recordBytes) throw new EndOfStreamException();
-                        if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the records");
-                        return bytes;
-                    });
-                    seen += records.Length / _recordBytes;
-                    await Route(records, first, _states, level == last, name).ConfigureAwait(false);
+                    _bound = Bound.Memory;
+                    _hit = new(Bound.Memory, owner, _cluster.Describe(owner), _level, "loading the checkpoint", 0, ExplicitMemory, 0, 0);
                 }
-                if (seen != count) throw new CheckpointException($"level {level}: the nodes' files hold {seen} states of {count}");
-            }
-            _level = last;
+            })).ConfigureAwait(false);
+            _run = img.Run;
+            _level = img.Last;
+            if (_hit is not null) _hit = _hit with { Level = img.Last };
+            _states = img.States;
+            _transitions = img.Transitions;
+            _depth = img.Depth;
+            _count = img.Count;
+            _sent = img.Sent;
+            _decided = img.Decided;
+            _reached = img.Reached;
+            Array.Copy(img.Witness, _witness, _witness.Length);
+            _crashed = img.Crash is { } c ? (c.State, c.Choice, c.Contract ? new StepContractException(c.Message) : new InvalidOperationException(c.Message)) : null;
+            _parent = img.Parent;
+            _choice = img.Choice;
             await All(k => _nodes[k].Loaded(), "loading the checkpoint").ConfigureAwait(false);
-        }
-
-        /// <summary>Sends each record to its owner under this run's node count, in messages of bounded size.</summary>
-        private async Task Route(byte[] records, long first, long end, bool frontier, string name)
-        {
-            var batches = new List<byte[]>[N];
-            var current = new MemoryStream[N];
-            for (int k = 0; k < N; k++) { batches[k] = new(); current[k] = new MemoryStream(); }
-            for (int at = 0; at < records.Length; at += _recordBytes)
-            {
-                var rec = records.AsSpan(at, _recordBytes);
-                ulong fp = BitConverter.ToUInt64(rec);
-                uint id = BitConverter.ToUInt32(rec[8..]);
-                if (fp == 0 || id < first || id >= end) throw new CheckpointException($"{name}: record {at / _recordBytes} (state {id}) is not of this level");
-                int owner = NodeSearch<TState, TAction>.Owner(fp, N);
-                current[owner].Write(rec);
-                if (current[owner].Length >= NodeSearch<TState, TAction>.BatchBytes) { batches[owner].Add(current[owner].ToArray()); current[owner] = new MemoryStream(); }
-            }
-            for (int k = 0; k < N; k++) if (current[k].Length > 0) batches[k].Add(current[k].ToArray());
-            await All(async k => { foreach (var b in batches[k]) await _nodes[k].Load(b, frontier).ConfigureAwait(false); }, "loading the checkpoint").ConfigureAwait(false);
-        }
-
-        /// <summary>A level's counters and parent links; the node count it was written with.</summary>
-        private int ReadCounters(BinaryReader r, int level, string name)
-        {
-            if (r.ReadInt32() != level) throw new CheckpointException($"{name}: of another level");
-            int nodes = r.ReadInt32();
-            if (nodes < 1 || nodes > 4096) throw new CheckpointException($"{name}: {nodes} nodes");
-            if (r.ReadString() != _specName) throw new CheckpointException($"{name}: of another specification");
-            if (r.ReadInt32() != _props.Length) throw new CheckpointException($"{name}: of another property table");
-            long states = r.ReadInt64(), transitions = r.ReadInt64();
-            int depth = r.ReadInt32();
-            long count = r.ReadInt64(), sent = r.ReadInt64();
-            if (count < 0 || states - count != _states || states > _options.MaxStates || transitions < 0 || depth < 0 || sent < 0)
-                throw new CheckpointException($"{name}: counters that do not follow the level before");
-            _transitions = transitions;
-            _depth = depth;
-            _count = count;
-            _sent = sent;
-            _decided = r.ReadUInt64();
-            _reached = r.ReadUInt64();
-            for (int p = 0; p < _witness.Length; p++)
-            {
-                _witness[p] = r.ReadInt64();
-                if (_witness[p] < -1 || _witness[p] >= states) throw new CheckpointException($"{name}: a witness beyond the states");
-            }
-            if (r.ReadBoolean())
-            {
-                uint state = r.ReadUInt32();
-                int choice = r.ReadInt32();
-                bool contract = r.ReadBoolean();
-                string message = r.ReadString();
-                if (state >= states || choice < -1 || choice > 255) throw new CheckpointException($"{name}: a crash beyond the states");
-                _crashed = (state, choice, contract ? new StepContractException(message) : new InvalidOperationException(message));
-            }
-            else _crashed = null;
-            for (long id = _states; id < states; id++)
-            {
-                uint parent = r.ReadUInt32();
-                byte choice = r.ReadByte();
-                if (level == 0 ? parent != Root : parent >= _states) throw new CheckpointException($"{name}: state {id}'s parent {parent} is not of an earlier level");
-                _parent.Add(parent);
-                _choice.Add(choice);
-            }
-            if (r.BaseStream.Position != r.BaseStream.Length) throw new CheckpointException($"{name}: bytes after the parent links");
-            _states = states;
-            return nodes;
-        }
-
-        private static T Read<T>(BinaryReader r, string name, Func<T> read)
-        {
-            try { return read(); }
-            catch (EndOfStreamException) { throw new CheckpointException($"{name}: truncated"); }
-            catch (Exception e) when (e is IOException or FormatException or OverflowException or ArgumentException)
-            { throw new CheckpointException($"{name}: unreadable: {e.Message}"); }
-            finally { r.Dispose(); }
         }
 
         private async Task<(FingerprintSet, PendingEntries<TState>)> GatherPending()

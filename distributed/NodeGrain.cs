@@ -10,14 +10,16 @@ namespace Multikernel.Distributed;
 public interface INodeGrain : IGrainWithStringKey
 {
     Task Start(NodePlan plan);
-    /// <summary>A batch of candidate records from node <paramref name="from"/> (the coordinator is node count).</summary>
-    Task Receive(int from, byte[] batch);
-    Task<ExpandSummary> Expand(int depth);
-    Task<InsertResult> Insert();
+    /// <summary>A batch of candidate records from node <paramref name="from"/> (the coordinator is node count); false: refused by the node's memory bound.</summary>
+    Task<bool> Receive(int from, byte[] batch);
+    Task<ExpandSummary> Expand(ExpandPlan plan);
+    /// <summary>Merges the level's candidates; stops (TimeBound) when <paramref name="remainingTicks"/> (-1: no limit) pass.</summary>
+    Task<InsertResult> Insert(long remainingTicks);
     Task Commit(uint[] ids);
     Task<PendingPage> Pending(long from, int max);
     Task<byte[]> Checkpoint(int from, int max);
-    Task Load(byte[] records, bool frontier);
+    /// <summary>Checkpointed records this node owns; false: refused by its memory bound.</summary>
+    Task<bool> Load(byte[] records, bool frontier);
     Task Loaded();
     /// <summary>A whole bitstate search of this node's own (a swarm's member), run off the grain's scheduler.</summary>
     Task<SwarmResult> Swarm(SwarmPlan plan);
@@ -43,24 +45,20 @@ internal sealed class NodeGrain(ISpecSource specs) : Grain, INodeGrain
         return Task.CompletedTask;
     }
 
-    public Task Receive(int from, byte[] batch)
-    {
-        Search.Receive(from, batch);
-        return Task.CompletedTask;
-    }
+    public Task<bool> Receive(int from, byte[] batch) => Task.FromResult(Search.Receive(from, batch));
 
-    public Task<ExpandSummary> Expand(int depth)
+    public Task<ExpandSummary> Expand(ExpandPlan level)
     {
         var search = Search;
         var plan = _plan!;
         var factory = GrainFactory;
-        return Task.Run(() => search.Expand(depth, (node, batch) => factory.GetGrain<INodeGrain>(plan.Nodes[node]).Receive(plan.Node, batch)));
+        return Task.Run(() => search.Expand(level, (node, batch) => factory.GetGrain<INodeGrain>(plan.Nodes[node]).Receive(plan.Node, batch)));
     }
 
-    public Task<InsertResult> Insert()
+    public Task<InsertResult> Insert(long remainingTicks)
     {
         var search = Search;
-        return Task.Run(search.Insert);
+        return Task.Run(() => search.Insert(remainingTicks));
     }
 
     public Task Commit(uint[] ids)
@@ -73,11 +71,7 @@ internal sealed class NodeGrain(ISpecSource specs) : Grain, INodeGrain
 
     public Task<byte[]> Checkpoint(int from, int max) => Task.FromResult(Search.Checkpoint(from, max));
 
-    public Task Load(byte[] records, bool frontier)
-    {
-        Search.Load(records, frontier);
-        return Task.CompletedTask;
-    }
+    public Task<bool> Load(byte[] records, bool frontier) => Task.FromResult(Search.Load(records, frontier));
 
     public Task Loaded()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -9,14 +10,24 @@ namespace Multikernel.Distributed;
 /// <summary>A node's part of a run, whatever its state type: what the grain calls.</summary>
 internal interface INodeSearch
 {
-    void Receive(int from, byte[] batch);
-    Task<ExpandSummary> Expand(int depth, Func<int, byte[], Task> send);
-    InsertResult Insert();
+    bool Receive(int from, byte[] batch);
+    Task<ExpandSummary> Expand(ExpandPlan plan, Func<int, byte[], Task<bool>> send);
+    InsertResult Insert(long remainingTicks);
     void Commit(uint[] ids);
     PendingPage Pending(long from, int max);
     byte[] Checkpoint(int from, int max);
-    void Load(byte[] records, bool frontier);
+    bool Load(byte[] records, bool frontier);
     void Loaded();
+}
+
+/// <summary>How fingerprints are partitioned among nodes, and the size of the messages that carry records.</summary>
+internal static class Partitions
+{
+    /// <summary>A batch is sent once it holds this many bytes: few, large messages per level.</summary>
+    public const int BatchBytes = 4 << 20;
+
+    /// <summary>The node that owns <paramref name="fp"/>: by its low half (the sets index slots by the high bits, which stay spread).</summary>
+    public static int Owner(ulong fp, int nodes) => (int)(((fp & 0xffff_ffffUL) * (ulong)nodes) >> 32);
 }
 
 /// <summary>
@@ -33,11 +44,15 @@ internal interface INodeSearch
 /// <item><b>Commit</b>: the coordinator, having merged every node's keys, hands back the ids (ranks) of this
 /// node's new states; those kept are the next frontier.</item>
 /// </list>
+/// --max-memory holds on every node for that node (<see cref="Held"/>): the sets, the level's states, the batches
+/// received and being filled, the pending states, and on node 0 the coordinator's parent links. An allocation is
+/// charged before it is made, as the one-process search charges its own; one that would pass the bound stops the
+/// node (a batch from another node is refused, and its sender stops), and the coordinator ends the run as a bound.
+/// --time-limit is checked between batches of the frontier, so a long level stops within one batch of it.
 /// </summary>
 internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : unmanaged where TAction : unmanaged
 {
-    /// <summary>A batch is sent once it holds this many bytes: few, large messages per level.</summary>
-    internal const int BatchBytes = 4 << 20;
+    internal const int BatchBytes = Partitions.BatchBytes;
 
     private readonly ISpec<TState, TAction> _spec;
     private readonly int _node, _nodes, _maxDepth, _record, _stateBytes = Unsafe.SizeOf<TState>();
@@ -48,6 +63,12 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
     private readonly FingerprintSet _seen = new();
     private readonly List<byte[]>[] _received;
     private readonly Lock _receiving = new();
+    private readonly long _limit;
+    private long _receivedBytes, _outgoingBytes, _elsewhere;
+    /// <summary>What this node's bound refused (a batch received while it expanded or after), or null.</summary>
+    private string? _memoryHit;
+    /// <summary>Frontier states expanded between two checks of the bounds.</summary>
+    private const int CheckStates = 256;
 
     // The level's new states, in key order, and the frontier (the kept ones, with their ids).
     private Level _fresh = new(), _frontier = new();
@@ -74,37 +95,81 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         _received = new List<byte[]>[_nodes + 1]; // the coordinator sends the initial states as sender _nodes
         for (int i = 0; i < _received.Length; i++) _received[i] = new();
         if (_pendingAll) { _entries = new(); _pending = new(); }
+        _limit = plan.MaxMemory > 0 ? plan.MaxMemory : MemoryLimit.DefaultBound;
     }
 
-    /// <summary>The node that owns <paramref name="fp"/>: by its low half (the sets index slots by the high bits, which stay spread).</summary>
-    internal static int Owner(ulong fp, int nodes) => (int)(((fp & 0xffff_ffffUL) * (ulong)nodes) >> 32);
+    /// <summary>What this node holds, by its own count: its sets, levels, batches, pending states, and what the coordinator holds in its process.</summary>
+    internal long Held =>
+        _visited.Bytes + _seen.Bytes + _fresh.Bytes + _frontier.Bytes + (long)_ids.Length * sizeof(uint) + (long)_loadedIds.Capacity * sizeof(uint)
+        + (_entries?.Bytes ?? 0) + (_pending?.Bytes ?? 0)
+        + Volatile.Read(ref _receivedBytes) + Volatile.Read(ref _outgoingBytes) + Volatile.Read(ref _elsewhere);
 
-    public void Receive(int from, byte[] batch)
+    private bool Fits(long more) => Held + more <= _limit;
+
+    /// <summary>The bytes a chunked list allocates to take <paramref name="more"/> items (its chunks are of 64K items).</summary>
+    private static long Growth<T>(ChunkedList<T>? list, long more) where T : unmanaged
+    {
+        if (list is null || more <= 0) return 0;
+        long chunk = (1L << 16) * Unsafe.SizeOf<T>();
+        long need = (list.Count + more + (1L << 16) - 1) >> 16;
+        return Math.Max(0, need * chunk - list.Bytes);
+    }
+
+    internal static int Owner(ulong fp, int nodes) => Partitions.Owner(fp, nodes);
+
+    /// <summary>Keeps a batch of candidates; false (the batch dropped) when it would pass this node's memory bound.</summary>
+    public bool Receive(int from, byte[] batch)
     {
         if ((uint)from >= (uint)_received.Length || batch.Length % _record != 0)
             throw new InvalidOperationException($"node {_node}: a batch from {from} of {batch.Length} bytes is not whole records of {_record}");
-        lock (_receiving) _received[from].Add(batch);
+        lock (_receiving)
+        {
+            if (_memoryHit is not null) return false;
+            if (!Fits(batch.Length))
+            {
+                _memoryHit = $"receiving {batch.Length:N0} bytes of candidates from {(from == _nodes ? "the coordinator" : $"node {from}")}";
+                return false;
+            }
+            _received[from].Add(batch);
+            Interlocked.Add(ref _receivedBytes, batch.Length);
+        }
+        return true;
     }
 
     // Judged as the explorer judges: pending on every state only when cycles are searched.
     private ulong Judge(in TState s) =>
         (_spec.Violated(s) & _always) | (_spec.Reached(s) & _sometimes) | (_pendingAll ? _spec.Pending(s) & _eventually : 0);
 
-    public async Task<ExpandSummary> Expand(int depth, Func<int, byte[], Task> send)
+    public async Task<ExpandSummary> Expand(ExpandPlan plan, Func<int, byte[], Task<bool>> send)
     {
+        int depth = plan.Depth;
+        Volatile.Write(ref _elsewhere, plan.Elsewhere);
+        long deadline = plan.RemainingTicks < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(plan.RemainingTicks / (double)TimeSpan.TicksPerSecond * Stopwatch.Frequency);
         var terminal = new long[_props];
         Array.Fill(terminal, long.MaxValue);
         long transitions = 0, crashKey = long.MaxValue, sent = 0;
         Exception? crash = null;
-        bool depthBound = false;
+        bool depthBound = false, timeBound = false;
+        string? memoryHit = null;
+        int stoppedBy = -1;
         var outgoing = new Batch[_nodes];
-        for (int n = 0; n < _nodes; n++) outgoing[n] = new Batch(BatchBytes + _record);
-        Task pendingSend = Task.CompletedTask;
+        for (int n = 0; n < _nodes; n++) outgoing[n] = new Batch(0);
+        Task<bool> pendingSend = Task.FromResult(true);
+        int pendingTo = -1;
         var actions = new TAction[SpecLimits.MaxEnabled];
         _seen.Clear();
         var f = _frontier;
-        for (int i = 0; i < f.Count; i++)
+        int i = 0;
+        try
         {
+        for (; i < f.Count; i++)
+        {
+            if (i % CheckStates == 0)
+            {
+                if (Stopwatch.GetTimestamp() > deadline) { timeBound = true; break; }
+                if (Volatile.Read(ref _memoryHit) is not null) { memoryHit = _memoryHit; break; }
+                if (pendingSend.IsCompleted && !pendingSend.Result) { stoppedBy = pendingTo; break; }
+            }
             uint id = _ids[i];
             var s = f.States[i];
             int n;
@@ -138,29 +203,46 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
                 ulong fp = Fingerprint.Of(t);
                 int owner = Owner(fp, _nodes);
                 if (owner == _node && _visited.Contains(fp)) continue;
+                // Charged before they grow: the seen set, the owner's batch.
+                if (_seen.GrowBytes(1) is > 0 and var grow && !Fits(grow)) { memoryHit = "expanding (the level's seen set)"; break; }
                 if (!_seen.Add(fp)) continue; // this node meets its candidates in key order: only its first sighting can win
                 var b = outgoing[owner];
+                if (b.GrowBytes(_record) is > 0 and var more)
+                {
+                    if (!Fits(more)) { memoryHit = "expanding (a batch of candidates)"; break; }
+                    Interlocked.Add(ref _outgoingBytes, more - b.Capacity);
+                }
                 b.Add(((ulong)id << 8) | (uint)k, fp, parentBits, t);
                 if (b.Length >= BatchBytes)
                 {
-                    await pendingSend.ConfigureAwait(false);
+                    if (!await pendingSend.ConfigureAwait(false)) { stoppedBy = pendingTo; break; }
+                    if (!Fits(b.Length)) { memoryHit = "expanding (a message of candidates)"; break; }
                     sent += owner == _node ? 0 : b.Length;
-                    pendingSend = Ship(owner, b.Take(), send);
+                    (pendingSend, pendingTo) = (Ship(owner, b.Take(), send), owner);
                 }
             }
+            if (memoryHit is not null || stoppedBy >= 0) break;
         }
-        await pendingSend.ConfigureAwait(false);
-        for (int n = 0; n < _nodes; n++)
-        {
-            if (outgoing[n].Length == 0) continue;
-            sent += n == _node ? 0 : outgoing[n].Length;
-            await Ship(n, outgoing[n].Take(), send).ConfigureAwait(false);
+        if (!await pendingSend.ConfigureAwait(false) && stoppedBy < 0) stoppedBy = pendingTo;
+        memoryHit ??= Volatile.Read(ref _memoryHit);
+        if (memoryHit is null && stoppedBy < 0 && !timeBound)
+            for (int n = 0; n < _nodes; n++)
+            {
+                if (outgoing[n].Length == 0) continue;
+                if (!Fits(outgoing[n].Length)) { memoryHit = "expanding (a message of candidates)"; break; }
+                sent += n == _node ? 0 : outgoing[n].Length;
+                if (!await Ship(n, outgoing[n].Take(), send).ConfigureAwait(false)) { stoppedBy = n; break; }
+            }
         }
+        finally { Interlocked.Exchange(ref _outgoingBytes, 0); }
+        if (memoryHit is not null) Volatile.Write(ref _memoryHit, memoryHit);
         for (int p = 0; p < _props; p++) if (terminal[p] == long.MaxValue) terminal[p] = -1;
         return new ExpandSummary
         {
             Transitions = transitions, Terminal = terminal, CrashKey = crashKey, CrashMessage = crash is null ? null : UserCode.Describe(crash),
             CrashIsContract = crash is StepContractException, DepthBound = depthBound, BytesSent = sent, PeakRss = PeakRss(),
+            MemoryHit = memoryHit, TimeBound = timeBound, Expanded = Math.Min(i, f.Count), Frontier = f.Count, Held = Held, Limit = _limit,
+            StoppedBy = stoppedBy == _node ? -1 : stoppedBy,
         };
 
         void Crash(uint id, int k, Exception e)
@@ -170,16 +252,31 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         }
     }
 
-    private Task Ship(int owner, byte[] batch, Func<int, byte[], Task> send)
+    /// <summary>A batch to its owner (this node: received here); a message in flight is held until it is answered.</summary>
+    private async Task<bool> Ship(int owner, byte[] batch, Func<int, byte[], Task<bool>> send)
     {
-        if (owner != _node) return send(owner, batch);
-        Receive(_node, batch);
-        return Task.CompletedTask;
+        if (owner == _node) return Receive(_node, batch);
+        Interlocked.Add(ref _outgoingBytes, batch.Length);
+        try { return await send(owner, batch).ConfigureAwait(false); }
+        finally { Interlocked.Add(ref _outgoingBytes, -batch.Length); }
     }
 
-    public InsertResult Insert()
+    public InsertResult Insert(long remainingTicks)
     {
+        long deadline = remainingTicks < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(remainingTicks / (double)TimeSpan.TicksPerSecond * Stopwatch.Frequency);
+        if (Volatile.Read(ref _memoryHit) is { } hit) return new InsertResult { MemoryHit = hit, Held = Held, Limit = _limit };
+        long records = 0;
+        lock (_receiving) foreach (var s in _received) foreach (var b in s) records += b.Length / _record;
+        // Charged before any of it: the set's resize, the level's arrays, the keys sent back, the pending states and entries.
+        long need = _visited.GrowBytes(records) + _fresh.BytesFor(records) + records * sizeof(ulong)
+                    + Growth(_pending, records) + Growth(_entries?.States, records) + Growth(_entries?.Ids, records) + Growth(_entries?.Bits, records);
+        if (!Fits(need))
+        {
+            _memoryHit = $"inserting {records:N0} candidates (needing {need / (1 << 20):N0} MiB more)";
+            return new InsertResult { MemoryHit = _memoryHit, Held = Held, Limit = _limit };
+        }
         _fresh.Clear();
+        _fresh.Ensure(records);
         var first = new int[_props];
         Array.Fill(first, -1);
         List<byte[]>[] streams;
@@ -188,17 +285,22 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
             streams = new List<byte[]>[_received.Length];
             for (int i = 0; i < streams.Length; i++) { streams[i] = _received[i]; _received[i] = new(); }
         }
-        long records = 0;
-        foreach (var s in streams) foreach (var b in s) records += b.Length / _record;
         _visited.Reserve(records);
         // One cursor per sender: (batch, offset). Each sender's records are in key order already.
         Span<int> batch = stackalloc int[streams.Length];
         Span<int> offset = stackalloc int[streams.Length];
         batch.Clear();
         offset.Clear();
-        long added = 0;
+        long added = 0, merged = 0;
         while (true)
         {
+            // The time limit, every 4,096 records: a long merge stops too (the level is then not added).
+            if ((++merged & 4095) == 0 && Stopwatch.GetTimestamp() > deadline)
+            {
+                _visited.Added(added);
+                Interlocked.Exchange(ref _receivedBytes, 0);
+                return new InsertResult { TimeBound = true, FirstWith = first };
+            }
             int best = -1;
             ulong key = ulong.MaxValue;
             for (int i = 0; i < streams.Length; i++)
@@ -224,6 +326,7 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
             _fresh.Add(key, fp, bits, BitConverter.ToUInt64(rec[16..]), state);
         }
         _visited.Added(added);
+        Interlocked.Exchange(ref _receivedBytes, 0); // the batches are let go with the streams
         return new InsertResult { Keys = _fresh.Keys.AsSpan(0, _fresh.Count).ToArray(), FirstWith = first };
     }
 
@@ -246,7 +349,7 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
 
     // ---- checkpoints: a level's kept new states as records (fingerprint, id, bits, parent's pending bits, state) ----
 
-    internal int CheckpointRecord => 3 * sizeof(ulong) + sizeof(uint) + _stateBytes;
+    internal int CheckpointRecord => CheckpointFiles.RecordBytes(_stateBytes);
 
     /// <summary>The frontier's records [from, from + max): what a checkpoint keeps of this node's part of the level just numbered.</summary>
     public byte[] Checkpoint(int from, int max)
@@ -268,10 +371,22 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
 
     private readonly List<uint> _loadedIds = new();
 
-    /// <summary>Takes back checkpointed records this node owns: into the set (and the pending states), and into the frontier if they are the last level's.</summary>
-    public void Load(byte[] records, bool frontier)
+    /// <summary>
+    /// Takes back checkpointed records this node owns: into the set (and the pending states), and into the frontier if they
+    /// are the last level's; false, nothing taken, when they would pass this node's memory bound.
+    /// </summary>
+    public bool Load(byte[] records, bool frontier)
     {
         if (records.Length % CheckpointRecord != 0) throw new InvalidOperationException($"node {_node}: checkpoint records of {records.Length} bytes");
+        long n = records.Length / CheckpointRecord;
+        long need = _visited.GrowBytes(n) + (frontier ? _frontier.BytesFor(_frontier.Count + n) + n * sizeof(uint) : 0)
+                    + Growth(_pending, n) + Growth(_entries?.States, n) + Growth(_entries?.Ids, n) + Growth(_entries?.Bits, n);
+        if (!Fits(need))
+        {
+            _memoryHit = $"loading {n:N0} states of the checkpoint";
+            return false;
+        }
+        if (frontier) _frontier.Ensure(_frontier.Count + n);
         for (int at = 0; at < records.Length; at += CheckpointRecord)
         {
             var span = records.AsSpan(at, CheckpointRecord);
@@ -289,6 +404,7 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
             _frontier.Add(0, fp, bits, parentBits, state);
             _loadedIds.Add(id);
         }
+        return true;
     }
 
     /// <summary>The loaded frontier in id order, as the search keeps it.</summary>
@@ -346,6 +462,24 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
 
         public void Clear() => Count = 0;
 
+        private static long PerState => 4 * sizeof(ulong) + Unsafe.SizeOf<TState>();
+        public long Bytes => Keys.Length * PerState;
+
+        /// <summary>The bytes <see cref="Ensure"/> allocates for <paramref name="n"/> states.</summary>
+        public long BytesFor(long n) => n <= Keys.Length ? 0 : n * PerState;
+
+        /// <summary>Room for <paramref name="n"/> states in one resize (charged before, by <see cref="BytesFor"/>).</summary>
+        public void Ensure(long n)
+        {
+            if (n <= Keys.Length) return;
+            int m = checked((int)n);
+            Array.Resize(ref Keys, m);
+            Array.Resize(ref Fingerprints, m);
+            Array.Resize(ref Bits, m);
+            Array.Resize(ref ParentBits, m);
+            Array.Resize(ref States, m);
+        }
+
         public void Add(ulong key, ulong fp, ulong bits, ulong parentBits, in TState s)
         {
             if (Count == Keys.Length)
@@ -372,10 +506,17 @@ internal sealed class NodeSearch<TState, TAction> : INodeSearch where TState : u
         private byte[] _bytes = new byte[capacity];
         public int Length { get; private set; }
 
+        /// <summary>The bytes the next <see cref="Add"/> of <paramref name="size"/> allocates: 0, or a new array (from 64 KiB, doubling).</summary>
+        public int Capacity => _bytes.Length;
+
+        public long GrowBytes(int size) => Length + size <= _bytes.Length ? 0 : NewCapacity(size);
+
+        private int NewCapacity(int size) => Math.Max(Math.Max(_bytes.Length * 2, 64 << 10), Length + size);
+
         public void Add(ulong key, ulong fp, ulong parentBits, in TState s)
         {
             int size = 3 * sizeof(ulong) + Unsafe.SizeOf<TState>();
-            if (Length + size > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + size));
+            if (Length + size > _bytes.Length) Array.Resize(ref _bytes, NewCapacity(size));
             var span = _bytes.AsSpan(Length, size);
             BitConverter.TryWriteBytes(span, key);
             BitConverter.TryWriteBytes(span[8..], fp);

@@ -15,6 +15,10 @@ public sealed class SwarmPlan
     [Id(4)] public int MaxDepth { get; init; }
     [Id(5)] public bool StopAtFirst { get; init; }
     [Id(6)] public bool StopWhenAllViolated { get; init; }
+    /// <summary>--max-memory for this node's search; 0: the node's own default.</summary>
+    [Id(7)] public long MaxMemory { get; init; }
+    /// <summary>--time-limit, in ticks, or -1 for none.</summary>
+    [Id(8)] public long TimeLimitTicks { get; init; } = -1;
 }
 
 /// <summary>What one search of a swarm found: counts, and per property its verdict and, for a violation, the steps in the spec's own order.</summary>
@@ -67,6 +71,8 @@ public static class Swarm
             {
                 BitstateBytes = plan.BitstateBytes, BitstateSeed = plan.Seed, MaxStates = plan.MaxStates, MaxDepth = plan.MaxDepth,
                 StopAtFirstViolation = plan.StopAtFirst, StopWhenAllViolated = plan.StopWhenAllViolated, Threads = 1, Liveness = Liveness.None,
+                MaxMemory = plan.MaxMemory > 0 ? plan.MaxMemory : ExploreOptions.DefaultMaxMemory,
+                TimeLimit = plan.TimeLimitTicks < 0 ? null : TimeSpan.FromTicks(plan.TimeLimitTicks),
             });
             int n = r.Outcomes.Count;
             var initial = new int[n];

@@ -41,7 +41,7 @@ internal static class ClusterRun
         if (a.Value("--resume") is { } resume)
         {
             if (!Directory.Exists(resume)) throw new UsageException($"{a.Command}: --resume '{BoundsText.Clip(resume)}': no such directory");
-            return new(Path.GetFullPath(resume), Write(a.Command, "--resume"), Resume: true);
+            return new(Path.GetFullPath(resume), Write(a.Command, "--resume"), Resume: true) { NotRegular = NotRegular };
         }
         if (a.Value("--checkpoint") is not { } dir) return null;
         try { Directory.CreateDirectory(dir); }
@@ -49,6 +49,9 @@ internal static class ClusterRun
         { throw new UsageException($"{a.Command}: --checkpoint '{BoundsText.Clip(dir)}': {e.Message}"); }
         return new(Path.GetFullPath(dir), Write(a.Command, "--checkpoint"), Resume: false);
     }
+
+    /// <summary>Why a checkpoint file is not one to open ("a FIFO": opening it would block), or null (a regular file, or none).</summary>
+    internal static string? NotRegular(string path) => FileKinds.Of(path) is var k && k is FileKind.Regular or FileKind.Missing ? null : FileKinds.Describe(k);
 
     /// <summary>A checkpoint file, written whole or not at all; one that cannot be written ends the run (exit 2).</summary>
     private static Action<string, byte[]> Write(string command, string option) => (path, bytes) =>
@@ -128,7 +131,8 @@ internal static class ClusterRun
 
     /// <summary>The line the command prints about the cluster: nodes, bytes sent per state, each node's peak RSS.</summary>
     public static string Line(ClusterStats s, long states) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"  cluster: {s.Nodes} nodes (Orleans), {s.BytesPerState(states):F1} bytes sent per state, peak RSS per node: {string.Join(", ", s.PeakRss.Select(r => $"{r / 1e6:F0} MB"))}");
+        $"  cluster: {s.Nodes} nodes (Orleans), {s.BytesPerState(states):F1} bytes sent per state, peak RSS per node: {string.Join(", ", s.PeakRss.Select(r => $"{r / 1e6:F0} MB"))}")
+        + (s.Hit is { } hit ? $"\n  bound: {hit}" : "");
 }
 
 /// <summary>node --join ADDRESS: a node of a cluster, serving its partitions until its standard input closes.</summary>
