@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Properties.Explorer;
@@ -114,7 +115,8 @@ internal sealed partial class LevelSearch<TState, TAction>
             if (grow != 0 && (grow < 0 || !search.TryCharge(grow, States.Bytes))) return false;
             Keys[Count] = key;
             Fingerprints[Count] = fp;
-            At[Count] = States.Add(s, Count % Keyframe == 0 ? search._reference : _last);
+            // By reference: a conditional of two struct values copies the chosen one first.
+            At[Count] = States.Add(s, in Count % Keyframe == 0 ? ref search._reference : ref _last);
             Count++;
             _last = s;
             return true;
@@ -122,7 +124,7 @@ internal sealed partial class LevelSearch<TState, TAction>
 
         /// <summary>Unpacks candidate <paramref name="i"/> given the one before it (<paramref name="before"/>; unused at a keyframe).</summary>
         public void Unpack(int i, in TState before, out TState s) =>
-            States.Get(At[i], i % Keyframe == 0 ? search._reference : before, out s);
+            States.Get(At[i], in i % Keyframe == 0 ? ref search._reference : ref Unsafe.AsRef(in before), out s);
 
         public long Bytes => (long)Keys.Length * (2 * sizeof(ulong) + sizeof(int)) + States.Bytes;
     }
