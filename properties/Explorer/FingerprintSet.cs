@@ -102,13 +102,19 @@ public sealed unsafe class FingerprintSet : IVisitedSet
         }
     }
 
-    /// <summary>Loads the cache line of <paramref name="fp"/>'s home slot ahead of its probe.</summary>
+    /// <summary>
+    /// Loads the cache line of <paramref name="fp"/>'s home slot ahead of its probe, and the line after it:
+    /// a probe for a state not in the set runs 3.6 to 8.5 slots at the loads the set keeps (0.6 to 0.75),
+    /// so from a home in the middle of its line it runs on into the next one about every other time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Prefetch(ulong fp)
     {
         if (!Sse.IsSupported) return;
         var slots = _slots;
-        Sse.Prefetch0(slots.Slots + Home(fp, slots.Length));
+        ulong* home = slots.Slots + Home(fp, slots.Length);
+        Sse.Prefetch0(home);
+        Sse.Prefetch0(home + 8); // the next line (past the table's end: harmless, a prefetch never faults)
     }
 
     /// <summary>Empties the set, keeping its capacity. One thread.</summary>

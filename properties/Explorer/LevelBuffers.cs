@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Multikernel.Model.Checking;
 
 namespace Multikernel.Properties.Explorer;
@@ -12,13 +13,12 @@ internal sealed partial class LevelSearch<TState, TAction>
         public readonly Candidates[][] Parts;
         /// <summary>The generation being filled in this level.</summary>
         public Candidates[] Next;
-        public readonly FingerprintSet Seen = new(1 << 12);
+        public readonly RecentFingerprints Recent = new();
         public readonly long[] Terminal;
         public readonly TAction[] Actions = new TAction[SpecLimits.MaxEnabled];
         // The successors of a batch of frontier states, between the two passes.
         public TState[] Batch = new TState[4 * SpecLimits.MaxEnabled];
         public ulong[] BatchFingerprints = new ulong[4 * SpecLimits.MaxEnabled], BatchKeys = new ulong[4 * SpecLimits.MaxEnabled];
-        public byte[] BatchActors = new byte[4 * SpecLimits.MaxEnabled];
         public int BatchCount;
 
         public void EnsureBatch(int more)
@@ -28,9 +28,8 @@ internal sealed partial class LevelSearch<TState, TAction>
             Array.Resize(ref Batch, n);
             Array.Resize(ref BatchFingerprints, n);
             Array.Resize(ref BatchKeys, n);
-            Array.Resize(ref BatchActors, n);
         }
-        public long Transitions, CandidateCount, CrashKey;
+        public long Transitions, CrashKey;
         public Exception? CrashError;
         public bool DepthBound;
 
@@ -54,9 +53,9 @@ internal sealed partial class LevelSearch<TState, TAction>
             Reader.Forget();
             Next = Parts[gen];
             foreach (var b in Next) b.Clear();
-            Seen.Clear();
+            Recent.Clear();
             Array.Fill(Terminal, long.MaxValue);
-            Transitions = CandidateCount = 0;
+            Transitions = 0;
             CrashKey = long.MaxValue;
             CrashError = null;
             DepthBound = false;
@@ -73,7 +72,7 @@ internal sealed partial class LevelSearch<TState, TAction>
         {
             long b = 0;
             foreach (var g in Parts) foreach (var p in g) b += p.Bytes;
-            return b + Seen.Bytes + (long)Batch.Length * (stateBytes + 2 * sizeof(ulong) + 1);
+            return b + RecentFingerprints.Bytes + (long)Batch.Length * (stateBytes + 2 * sizeof(ulong));
         }
     }
 
@@ -116,7 +115,8 @@ internal sealed partial class LevelSearch<TState, TAction>
             if (grow != 0 && (grow < 0 || !search.TryCharge(grow, States.Bytes))) return false;
             Keys[Count] = key;
             Fingerprints[Count] = fp;
-            At[Count] = States.Add(s, Count % Keyframe == 0 ? search._reference : _last);
+            // By reference: a conditional of two struct values copies the chosen one first.
+            At[Count] = States.Add(s, in Count % Keyframe == 0 ? ref search._reference : ref _last);
             Count++;
             _last = s;
             return true;
@@ -124,7 +124,7 @@ internal sealed partial class LevelSearch<TState, TAction>
 
         /// <summary>Unpacks candidate <paramref name="i"/> given the one before it (<paramref name="before"/>; unused at a keyframe).</summary>
         public void Unpack(int i, in TState before, out TState s) =>
-            States.Get(At[i], i % Keyframe == 0 ? search._reference : before, out s);
+            States.Get(At[i], in i % Keyframe == 0 ? ref search._reference : ref Unsafe.AsRef(in before), out s);
 
         public long Bytes => (long)Keys.Length * (2 * sizeof(ulong) + sizeof(int)) + States.Bytes;
     }

@@ -345,14 +345,13 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
             long start = Interlocked.Add(ref _cursor, ChunkStates) - ChunkStates;
             if (start >= _count) break;
             int end = (int)Math.Min(start + ChunkStates, _count);
-            long before = w.CandidateCount;
             var edges = _graph ? _chunkEdges[(int)(start / ChunkStates)] : null;
             var actors = _fair ? _chunkActors[(int)(start / ChunkStates)] : null;
             for (int i = (int)start; i < end; i += BatchStates)
             {
                 int batchEnd = Math.Min(i + BatchStates, end);
-                Successors(w, i, batchEnd);
-                Sieve(w, edges, actors);
+                Successors(w, i, batchEnd, edges, actors);
+                Sieve(w);
             }
             if (_clock.ElapsedTicks > _deadline) Interlocked.CompareExchange(ref _abort, (int)Bound.Time, 0);
             if (wi == 0) ReportProgress();
@@ -360,11 +359,12 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
     }
 
     /// <summary>
-    /// First pass over a batch of frontier states: every successor, its fingerprint and key, and
-    /// a prefetch of its home slots; the probes come in <see cref="Sieve"/>, after the batch, so
-    /// that the cache misses of a batch overlap instead of following one another.
+    /// First pass over a batch of frontier states: every successor and its fingerprint. One this
+    /// worker met a moment ago (<see cref="Worker.Recent"/>) is dropped at once; the others are kept
+    /// with their key, and their home slots prefetched: the probes come in <see cref="Sieve"/>, after
+    /// the batch, so that the cache misses of a batch overlap instead of following one another.
     /// </summary>
-    private void Successors(Worker w, int from, int to)
+    private void Successors(Worker w, int from, int to, List<ulong>? edges, List<byte>? actors)
     {
         Span<TAction> actions = w.Actions;
         w.BatchCount = 0;
@@ -402,44 +402,40 @@ internal sealed partial class LevelSearch<TState, TAction> where TState : unmana
                     continue;
                 }
                 ulong fp = Fingerprint.Of(w.Batch[b]);
-                w.BatchFingerprints[b] = fp;
-                w.BatchKeys[b] = ((ulong)id << 8) | (uint)k;
+                degree++;
+                edges?.Add(fp);
                 if (_fair)
                 {
                     int actor = _spec.Actor(actions[k]);
-                    w.BatchActors[b] = (byte)(actor + 1);
+                    actors!.Add((byte)(actor + 1));
                     if (actor >= 0) enabled |= 1UL << actor;
                 }
+                // Met by this worker before, so with a smaller (parent, step): this sighting cannot win.
+                if (!w.Recent.Add(fp)) continue;
+                w.BatchFingerprints[b] = fp;
+                w.BatchKeys[b] = ((ulong)id << 8) | (uint)k;
                 w.BatchCount++;
-                degree++;
                 _visited.Prefetch(fp);
-                w.Seen.Prefetch(fp);
             }
+            w.Transitions += degree;
             if (_graph) _outDegree[i] = degree;
             if (_fair) _enabledActors[i] = enabled;
         }
     }
 
     /// <summary>
-    /// Second pass: keeps the batch's successors that are in no earlier level and new to this worker. Not
-    /// inlined: <see cref="Expand"/> is called once a level, so its own body runs as on-stack-replaced or
+    /// Second pass: keeps the batch's successors that are in no earlier level. Not inlined:
+    /// <see cref="Expand"/> is called once a level, so its own body runs as on-stack-replaced or
     /// instrumented code; a method called per batch gets the optimized tier and its profile.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Sieve(Worker w, List<ulong>? edges, List<byte>? actors)
+    private void Sieve(Worker w)
     {
-        w.Transitions += w.BatchCount;
         for (int b = 0; b < w.BatchCount; b++)
         {
             ulong fp = w.BatchFingerprints[b];
-            edges?.Add(fp);
-            actors?.Add(w.BatchActors[b]);
             if (_visited.Contains(fp)) continue;
-            // A worker meets its candidates in (parent, step) order: only its first sighting of a state can win.
-            if (w.Seen.GrowBytes(1) is > 0 and var grow && !TryCharge(grow, w.Seen.Bytes)) { OutOfMemory(); return; }
-            if (!w.Seen.Add(fp)) continue;
             if (!w.Next[_visited.PartitionOf(fp, _parts)].Add(w.BatchKeys[b], fp, w.Batch[b])) { OutOfMemory(); return; }
-            w.CandidateCount++;
         }
     }
 

@@ -35,6 +35,40 @@ public class PackedStateTests
         Assert.Equal(1, StateCodec<Odd>.Encode(same, same, buffer));
     }
 
+    /// <summary>150 bytes: two whole 64-byte stretches and a tail whose last word is partial (IpiState is 146).</summary>
+    [InlineArray(150)] private struct Wide { private byte _e; }
+
+    /// <summary>
+    /// Where the CPU has AVX-512 VBMI2, states of 64 bytes or more are packed 64 bytes at a time: into the
+    /// same bytes as word by word, and either unpacks what the other packed.
+    /// </summary>
+    [Fact]
+    public unsafe void Packing_64_bytes_at_a_time_gives_the_bytes_of_packing_word_by_word()
+    {
+        var rng = new Random(146);
+        byte* vector = stackalloc byte[StateCodec<Wide>.MaxBytes], words = stackalloc byte[StateCodec<Wide>.MaxBytes];
+        for (int n = 0; n < 20_000; n++)
+        {
+            Wide s = default, basis = default;
+            int changes = n % 5 == 0 ? 150 : rng.Next(12); // few bytes differ, as between neighbours; sometimes all
+            for (int i = 0; i < 150; i++) basis[i] = (byte)rng.Next(256);
+            s = basis;
+            for (int c = 0; c < changes; c++) s[rng.Next(150)] ^= (byte)(1 + rng.Next(255));
+            if (n % 7 == 0) s[149] ^= 0x5a; // the partial last word
+            int length = StateCodec<Wide>.Encode(s, basis, vector);
+            int expected = StateCodec<Wide>.EncodeWords(s, basis, words);
+            Assert.Equal(expected, length);
+            Assert.True(new ReadOnlySpan<byte>(words, expected).SequenceEqual(new ReadOnlySpan<byte>(vector, length)), $"case {n}: packed differently");
+            StateCodec<Wide>.Decode(words, basis, out var back);
+            StateCodec<Wide>.DecodeWords(vector, basis, out var back2);
+            for (int i = 0; i < 150; i++)
+            {
+                Assert.Equal(s[i], back[i]);
+                Assert.Equal(s[i], back2[i]);
+            }
+        }
+    }
+
     [Fact]
     public void A_resize_that_releases_the_old_table_as_it_goes_keeps_every_fingerprint()
     {
